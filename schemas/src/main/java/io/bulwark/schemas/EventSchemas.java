@@ -1,0 +1,92 @@
+package io.bulwark.schemas;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.Error;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SchemaRegistryConfig;
+import com.networknt.schema.SpecificationVersion;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Validates envelopes and payloads against their JSON Schemas (draft 2020-12, formats asserted),
+ * with the networknt validator.
+ *
+ * <p>Schemas are parsed once, when this object is built; validation is thread-safe. An event
+ * whose type has no schema here is rejected: at the edges, unknown means invalid.
+ */
+public final class EventSchemas {
+
+    /** Classpath resource of the envelope's schema. */
+    public static final String ENVELOPE_SCHEMA = "io/bulwark/schemas/envelope.schema.json";
+
+    private final Schema envelope;
+    private final Map<String, Schema> payloads;
+
+    private EventSchemas(Schema envelope, Map<String, Schema> payloads) {
+        this.envelope = envelope;
+        this.payloads = Map.copyOf(payloads);
+    }
+
+    /** The schemas of every type in {@link EventTypes#all()}. */
+    public static EventSchemas load() {
+        return load(EventTypes.all());
+    }
+
+    public static EventSchemas load(Collection<EventType> types) {
+        SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12,
+                builder -> builder.schemaRegistryConfig(
+                        SchemaRegistryConfig.builder().formatAssertionsEnabled(true).build()));
+        Map<String, Schema> payloads = new HashMap<>();
+        for (EventType type : types) {
+            if (payloads.put(type.name(), read(registry, type.schemaResource())) != null) {
+                throw new IllegalArgumentException("Event type '" + type.name() + "' is listed twice");
+            }
+        }
+        return new EventSchemas(read(registry, ENVELOPE_SCHEMA), payloads);
+    }
+
+    /** Validates the envelope's JSON form and then its payload against the payload schema of its type. */
+    public void validate(EventEnvelope event) throws SchemaViolationException {
+        check("envelope", envelope, Json.mapper().valueToTree(event));
+        validatePayload(event.type(), event.payload());
+    }
+
+    /** Validates one payload against the schema of {@code type}. */
+    public void validatePayload(String type, JsonNode payload) throws SchemaViolationException {
+        Schema schema = payloads.get(type);
+        if (schema == null) {
+            throw new SchemaViolationException(type, List.of("$: no schema is registered for event type '" + type
+                    + "' (known: " + String.join(", ", payloads.keySet().stream().sorted().toList()) + ")"));
+        }
+        check(type, schema, payload);
+    }
+
+    public boolean knows(String type) {
+        return payloads.containsKey(type);
+    }
+
+    private static void check(String name, Schema schema, JsonNode node) {
+        List<Error> errors = schema.validate(node);
+        if (!errors.isEmpty()) {
+            throw new SchemaViolationException(name, errors.stream().map(Error::toString).toList());
+        }
+    }
+
+    private static Schema read(SchemaRegistry registry, String resource) {
+        try (InputStream in = EventSchemas.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("JSON Schema resource not found on the classpath: " + resource);
+            }
+            return registry.getSchema(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read JSON Schema " + resource, e);
+        }
+    }
+}

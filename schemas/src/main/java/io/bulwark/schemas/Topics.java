@@ -1,0 +1,53 @@
+package io.bulwark.schemas;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The topic registry: every topic Bulwark reads or writes, declared once.
+ *
+ * <p>Event topics are named {@code bulwark.<aggregateType>.events}, which is where the Debezium
+ * Outbox Event Router routes an outbox row by its aggregate type. Keys are aggregate ids, so all
+ * events of one aggregate share a partition and keep their order.
+ */
+public final class Topics {
+
+    /** Partitions of the domain topics: the most streams-app instances that can share the work. */
+    public static final int DOMAIN_PARTITIONS = 6;
+
+    private static final Duration WEEK = Duration.ofDays(7);
+
+    public static final TopicSpec<String, EventEnvelope> ORDER_EVENTS = events("order");
+    public static final TopicSpec<String, EventEnvelope> INVENTORY_EVENTS = events("inventory");
+    public static final TopicSpec<String, EventEnvelope> PAYMENT_EVENTS = events("payment");
+
+    /** Commands from the order saga to the payment worker, keyed by order id. */
+    public static final TopicSpec<String, EventEnvelope> PAYMENT_COMMANDS = new TopicSpec<>(
+            "bulwark.payment.commands", Serdes.String(), EventEnvelopeSerde.inHeaders(),
+            DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+
+    /**
+     * Records that could not be read or processed, byte for byte as they arrived, with the error,
+     * source topic, partition and offset in headers (Kafka Streams' dead-letter queue support).
+     */
+    public static final TopicSpec<byte[], byte[]> DEAD_LETTERS = new TopicSpec<>(
+            "bulwark.dead-letters", Serdes.ByteArray(), Serdes.ByteArray(),
+            1, CleanupPolicy.DELETE, Optional.of(Duration.ofDays(30)));
+
+    private static final List<TopicSpec<?, ?>> ALL =
+            List.of(ORDER_EVENTS, INVENTORY_EVENTS, PAYMENT_EVENTS, PAYMENT_COMMANDS, DEAD_LETTERS);
+
+    private Topics() {}
+
+    /** Every declared topic, for creating them at start-up and for consistency checks. */
+    public static List<TopicSpec<?, ?>> all() {
+        return ALL;
+    }
+
+    private static TopicSpec<String, EventEnvelope> events(String aggregateType) {
+        return new TopicSpec<>("bulwark." + aggregateType + ".events", Serdes.String(),
+                EventEnvelopeSerde.inHeaders(), DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+    }
+}
