@@ -58,6 +58,16 @@ public final class EventSchemas {
         validatePayload(event.type(), event.payload());
     }
 
+    /**
+     * Validates an envelope in its JSON form, as it arrives from outside (HTTP, files), before it
+     * is turned into an {@link EventEnvelope}; the payload is checked against its type's schema
+     * when the envelope itself is valid.
+     */
+    public void validateEnvelopeJson(JsonNode json) throws SchemaViolationException {
+        check("envelope", envelope, json);
+        validatePayload(json.path("type").asText(), json.path("payload"));
+    }
+
     /** Validates one payload against the schema of {@code type}. */
     public void validatePayload(String type, JsonNode payload) throws SchemaViolationException {
         Schema schema = payloads.get(type);
