@@ -1,0 +1,168 @@
+package io.bulwark.streams.app;
+
+import io.bulwark.schemas.Topics;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+
+/**
+ * The streams app's configuration: every key defined once, with its type, default, validator and
+ * documentation (Kafka's {@link ConfigDef}). Invalid values fail with Kafka's
+ * {@link ConfigException}, whose message names the key, the value and the rule.
+ *
+ * <p>Keys starting with {@value #KAFKA_PREFIX} are passed, without the prefix, to Kafka Streams
+ * and its clients (for example {@code kafka.max.poll.records}); any other key that is not
+ * defined here is an error. See {@link ConfigLoader} for the sources and their precedence.
+ */
+public final class AppConfig extends AbstractConfig {
+
+    public static final String KAFKA_PREFIX = "kafka.";
+
+    public static final String APPLICATION_ID = "application.id";
+    public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
+    public static final String STATE_DIR = "state.dir";
+    public static final String PROCESSING_GUARANTEE = "processing.guarantee";
+    public static final String NUM_STREAM_THREADS = "num.stream.threads";
+    public static final String NUM_STANDBY_REPLICAS = "num.standby.replicas";
+    public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
+    public static final String HTTP_HOST = "http.host";
+    public static final String HTTP_PORT = "http.port";
+    public static final String ROCKSDB_BLOCK_CACHE_BYTES = "rocksdb.block.cache.bytes";
+    public static final String ROCKSDB_WRITE_BUFFER_BYTES = "rocksdb.write.buffer.bytes";
+    public static final String ROCKSDB_HIGH_PRIORITY_POOL_RATIO = "rocksdb.high.priority.pool.ratio";
+    public static final String DLQ_TOPIC = "dlq.topic";
+    public static final String ERRORS_DESERIALIZATION = "errors.deserialization";
+    public static final String ERRORS_PROCESSING = "errors.processing";
+    public static final String UNCAUGHT_EXCEPTION_POLICY = "uncaught.exception.policy";
+    public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
+
+    private static final long MIB = 1024L * 1024L;
+
+    public static final ConfigDef DEFINITION = new ConfigDef()
+            .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString() {
+                @Override
+                public void ensureValid(String name, Object value) {
+                    if (value instanceof java.util.List<?> list && list.isEmpty()) {
+                        throw new ConfigException(name, value, "must list at least one host:port");
+                    }
+                }
+
+                @Override
+                public String toString() {
+                    return "non-empty list of host:port";
+                }
+            }, Importance.HIGH, "Kafka brokers to bootstrap from, host:port separated by commas.")
+            .define(APPLICATION_ID, Type.STRING, "bulwark-streams", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Kafka Streams application id: the consumer group, the prefix of internal topics and "
+                            + "of transactional ids. Instances with the same id share the work.")
+            .define(STATE_DIR, Type.STRING, Path.of(".bulwark", "streams-state").toString(),
+                    new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Directory of the RocksDB state stores. Keep it across restarts for fast recovery.")
+            .define(PROCESSING_GUARANTEE, Type.STRING, StreamsConfig.EXACTLY_ONCE_V2,
+                    ValidString.in(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE), Importance.HIGH,
+                    "exactly_once_v2 commits state, output and input offsets in one Kafka transaction. "
+                            + "at_least_once is faster but replays records after a crash.")
+            .define(NUM_STREAM_THREADS, Type.INT, 1, Range.between(1, 64), Importance.MEDIUM,
+                    "Stream threads in this instance.")
+            .define(NUM_STANDBY_REPLICAS, Type.INT, 0, Range.between(0, 10), Importance.MEDIUM,
+                    "Warm copies of each state store kept on other instances for fast fail-over.")
+            .define(COMMIT_INTERVAL_MS, Type.LONG, 100L, Range.between(1L, 600_000L), Importance.MEDIUM,
+                    "How often progress is committed; under exactly-once also the transaction length, "
+                            + "hence the latency for read_committed consumers.")
+            .define(HTTP_HOST, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+                    "Address the health and metrics HTTP server binds to; 0.0.0.0 in containers.")
+            .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
+                    "Port of the health and metrics HTTP server; 0 picks a free port.")
+            .define(ROCKSDB_BLOCK_CACHE_BYTES, Type.LONG, 64 * MIB, Range.atLeast(MIB), Importance.MEDIUM,
+                    "Size of the one block cache all RocksDB stores of this instance share; it also "
+                            + "holds index and filter blocks and the memtables, so it bounds RocksDB memory.")
+            .define(ROCKSDB_WRITE_BUFFER_BYTES, Type.LONG, 16 * MIB, Range.atLeast(MIB), Importance.MEDIUM,
+                    "Memtable memory of all stores together, counted against the block cache; must not "
+                            + "exceed rocksdb.block.cache.bytes.")
+            .define(ROCKSDB_HIGH_PRIORITY_POOL_RATIO, Type.DOUBLE, 0.1, Range.between(0.0, 1.0), Importance.LOW,
+                    "Share of the block cache reserved for index and filter blocks.")
+            .define(DLQ_TOPIC, Type.STRING, Topics.DEAD_LETTERS.name(), new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM, "Dead-letter topic: records that cannot be read or processed go here, "
+                            + "unchanged, with the error and their source topic, partition and offset in headers.")
+            .define(ERRORS_DESERIALIZATION, Type.STRING, "continue", ValidString.in("continue", "fail"),
+                    Importance.MEDIUM, "On a record that cannot be deserialized: continue (dead-letter it "
+                            + "and go on) or fail (stop the stream thread).")
+            .define(ERRORS_PROCESSING, Type.STRING, "continue", ValidString.in("continue", "fail"),
+                    Importance.MEDIUM, "On an exception while processing a record: continue (dead-letter it "
+                            + "and go on) or fail (stop the stream thread).")
+            .define(UNCAUGHT_EXCEPTION_POLICY, Type.STRING, "shutdown_client",
+                    ValidString.in("replace_thread", "shutdown_client", "shutdown_application"), Importance.MEDIUM,
+                    "When a stream thread dies: replace_thread, shutdown_client (this instance stops and "
+                            + "exits non-zero so its supervisor restarts it) or shutdown_application (all instances).")
+            .define(SHUTDOWN_TIMEOUT_MS, Type.LONG, 10_000L, Range.between(1_000L, 300_000L), Importance.LOW,
+                    "How long a graceful shutdown may take before it gives up.");
+
+    public AppConfig(Map<String, ?> values) {
+        super(DEFINITION, values, false);
+        if (getLong(ROCKSDB_WRITE_BUFFER_BYTES) > getLong(ROCKSDB_BLOCK_CACHE_BYTES)) {
+            throw new ConfigException(ROCKSDB_WRITE_BUFFER_BYTES, getLong(ROCKSDB_WRITE_BUFFER_BYTES),
+                    "must not exceed " + ROCKSDB_BLOCK_CACHE_BYTES + " = " + getLong(ROCKSDB_BLOCK_CACHE_BYTES));
+        }
+    }
+
+    public int httpPort() {
+        return getInt(HTTP_PORT);
+    }
+
+    public String httpHost() {
+        return getString(HTTP_HOST);
+    }
+
+    public long shutdownTimeoutMs() {
+        return getLong(SHUTDOWN_TIMEOUT_MS);
+    }
+
+    public StreamThreadExceptionResponse uncaughtExceptionResponse() {
+        return StreamThreadExceptionResponse.valueOf(getString(UNCAUGHT_EXCEPTION_POLICY).toUpperCase(Locale.ROOT));
+    }
+
+    /** The Kafka Streams configuration this app runs with. */
+    public Properties streamsProperties() {
+        Map<String, Object> props = new TreeMap<>();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID));
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS)));
+        props.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR));
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, getString(PROCESSING_GUARANTEE));
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, getInt(NUM_STREAM_THREADS));
+        props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, getInt(NUM_STANDBY_REPLICAS));
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, getLong(COMMIT_INTERVAL_MS));
+        props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, getString(DLQ_TOPIC));
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                getString(ERRORS_DESERIALIZATION).equals("fail")
+                        ? LogAndFailExceptionHandler.class
+                        : LogAndContinueExceptionHandler.class);
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                getString(ERRORS_PROCESSING).equals("fail")
+                        ? LogAndFailProcessingExceptionHandler.class
+                        : LogAndContinueProcessingExceptionHandler.class);
+        props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryRocksDbConfig.class);
+        props.put(BoundedMemoryRocksDbConfig.BLOCK_CACHE_BYTES, getLong(ROCKSDB_BLOCK_CACHE_BYTES));
+        props.put(BoundedMemoryRocksDbConfig.WRITE_BUFFER_BYTES, getLong(ROCKSDB_WRITE_BUFFER_BYTES));
+        props.put(BoundedMemoryRocksDbConfig.HIGH_PRIORITY_POOL_RATIO, getDouble(ROCKSDB_HIGH_PRIORITY_POOL_RATIO));
+        // Pass-through settings win: the operator asked for them explicitly.
+        originalsWithPrefix(KAFKA_PREFIX).forEach(props::put);
+        Properties properties = new Properties();
+        properties.putAll(props);
+        return properties;
+    }
+}

@@ -1,0 +1,80 @@
+package io.bulwark.streams.app;
+
+import java.util.Map;
+import org.apache.kafka.streams.state.RocksDBConfigSetter;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.Cache;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.WriteBufferManager;
+
+/**
+ * Bounds the memory of every RocksDB store in this JVM: all stores share one LRU block cache, and
+ * their memtables are charged to that same cache through one {@link WriteBufferManager}; index and
+ * filter blocks live in the cache too (high-priority pool). Total RocksDB memory is then about
+ * {@code rocksdb.block.cache.bytes}, however many stores and partitions the instance hosts —
+ * the recipe from Kafka Streams' memory management guide.
+ *
+ * <p>The cache is created by the first store that opens, with the sizes in the streams config
+ * ({@link #BLOCK_CACHE_BYTES}, {@link #WRITE_BUFFER_BYTES}, {@link #HIGH_PRIORITY_POOL_RATIO}),
+ * and lives as long as the JVM: several {@code KafkaStreams} in one JVM share it, first sizes win.
+ */
+public final class BoundedMemoryRocksDbConfig implements RocksDBConfigSetter {
+
+    public static final String BLOCK_CACHE_BYTES = "bulwark.rocksdb.block.cache.bytes";
+    public static final String WRITE_BUFFER_BYTES = "bulwark.rocksdb.write.buffer.bytes";
+    public static final String HIGH_PRIORITY_POOL_RATIO = "bulwark.rocksdb.high.priority.pool.ratio";
+
+    private static Shared shared;
+
+    private record Shared(Cache cache, WriteBufferManager writeBufferManager, long cacheBytes) {}
+
+    @Override
+    public void setConfig(String storeName, Options options, Map<String, Object> configs) {
+        Shared memory = shared(configs);
+        BlockBasedTableConfig table = (BlockBasedTableConfig) options.tableFormatConfig();
+        table.setBlockCache(memory.cache());
+        table.setCacheIndexAndFilterBlocks(true);
+        table.setCacheIndexAndFilterBlocksWithHighPriority(true);
+        table.setPinTopLevelIndexAndFilter(true);
+        options.setWriteBufferManager(memory.writeBufferManager());
+        options.setTableFormatConfig(table);
+    }
+
+    @Override
+    public void close(String storeName, Options options) {
+        // The cache and write buffer manager are shared by every store: never closed per store.
+    }
+
+    /** The block cache size in force, or 0 before the first store opened. */
+    public static synchronized long cacheBytes() {
+        return shared == null ? 0 : shared.cacheBytes();
+    }
+
+    private static synchronized Shared shared(Map<String, Object> configs) {
+        if (shared == null) {
+            long cacheBytes = number(configs, BLOCK_CACHE_BYTES).longValue();
+            long writeBufferBytes = number(configs, WRITE_BUFFER_BYTES).longValue();
+            double highPriorityRatio = number(configs, HIGH_PRIORITY_POOL_RATIO).doubleValue();
+            Cache cache = new LRUCache(cacheBytes, -1, false, highPriorityRatio);
+            shared = new Shared(cache, new WriteBufferManager(writeBufferBytes, cache), cacheBytes);
+        }
+        return shared;
+    }
+
+    private static Number number(Map<String, Object> configs, String key) {
+        Object value = configs.get(key);
+        if (value instanceof Number n) {
+            return n;
+        }
+        if (value instanceof String s) {
+            try {
+                return Double.parseDouble(s);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Streams config " + key + " = '" + s + "' is not a number", e);
+            }
+        }
+        throw new IllegalArgumentException("Streams config " + key + " must be set (a number) when "
+                + BoundedMemoryRocksDbConfig.class.getName() + " is the RocksDB config setter; got " + value);
+    }
+}

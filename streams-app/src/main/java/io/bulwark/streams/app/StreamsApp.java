@@ -1,0 +1,143 @@
+package io.bulwark.streams.app;
+
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KafkaStreams.State;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lifecycle of one streams-app instance: the only place a {@link KafkaStreams} is created.
+ *
+ * <p>{@link #start} builds the client from an {@link AppConfig} and a topology, binds its metrics
+ * to a Prometheus registry, serves health and metrics over HTTP and starts processing.
+ * {@link #close()} stops it gracefully within {@code shutdown.timeout.ms}. When the client fails
+ * (a stream thread died under the {@code shutdown_client} policy), {@link #awaitTermination()}
+ * returns and {@link #failed()} is true, so the process can exit non-zero and be restarted.
+ */
+public final class StreamsApp implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamsApp.class);
+
+    private final AppConfig config;
+    private final KafkaStreams streams;
+    private final PrometheusMeterRegistry registry;
+    private final KafkaStreamsMetrics streamsMetrics;
+    private final JvmGcMetrics gcMetrics;
+    private final AdminHttpServer http;
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private volatile boolean failed;
+    private boolean closed;
+
+    private StreamsApp(AppConfig config, Topology topology) {
+        this.config = config;
+        this.streams = new KafkaStreams(topology, config.streamsProperties());
+        StreamThreadExceptionResponse response = config.uncaughtExceptionResponse();
+        streams.setUncaughtExceptionHandler(exception -> {
+            log.error("Stream thread died; policy {} = {}", AppConfig.UNCAUGHT_EXCEPTION_POLICY, response, exception);
+            return response;
+        });
+        streams.setStateListener((now, before) -> {
+            log.info("Kafka Streams state {} -> {}", before, now);
+            if (now == State.ERROR) {
+                failed = true;
+            }
+            if (now == State.ERROR || now == State.NOT_RUNNING) {
+                terminated.countDown();
+            }
+        });
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().commonTags("application", config.getString(AppConfig.APPLICATION_ID));
+        this.streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        this.gcMetrics = new JvmGcMetrics();
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        this.http = new AdminHttpServer(config.httpHost(), config.httpPort(), streams::state, registry);
+    }
+
+    /** Creates the client, opens the HTTP endpoints and starts processing. */
+    public static StreamsApp start(AppConfig config, Topology topology) {
+        StreamsApp app = new StreamsApp(config, topology);
+        try {
+            app.streams.start();
+        } catch (RuntimeException e) {
+            app.close();
+            throw e;
+        }
+        log.info("Bulwark streams app '{}' started; health and metrics on http://{}:{}/",
+                config.getString(AppConfig.APPLICATION_ID), config.httpHost(), app.httpPort());
+        return app;
+    }
+
+    public State state() {
+        return streams.state();
+    }
+
+    /** The port the HTTP endpoints listen on (the configured one, or the one picked for port 0). */
+    public int httpPort() {
+        return http.port();
+    }
+
+    /** The Kafka Streams client, for interactive queries. */
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public PrometheusMeterRegistry meterRegistry() {
+        return registry;
+    }
+
+    /** Blocks until the client stops, by {@link #close()} or by failing. */
+    public void awaitTermination() throws InterruptedException {
+        terminated.await();
+    }
+
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether the client reached the ERROR state. */
+    public boolean failed() {
+        return failed;
+    }
+
+    /** Graceful shutdown within {@code shutdown.timeout.ms}; returns whether it completed in time. */
+    @Override
+    public void close() {
+        close(Duration.ofMillis(config.shutdownTimeoutMs()));
+    }
+
+    public synchronized boolean close(Duration timeout) {
+        if (closed) {
+            return true;
+        }
+        closed = true;
+        long began = System.nanoTime();
+        boolean clean = streams.close(CloseOptions.timeout(timeout));
+        http.close();
+        streamsMetrics.close();
+        gcMetrics.close();
+        registry.close();
+        terminated.countDown();
+        log.info("Bulwark streams app stopped {} in {} ms", clean ? "cleanly" : "after the timeout",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+        return clean;
+    }
+}
