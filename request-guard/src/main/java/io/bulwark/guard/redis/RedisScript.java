@@ -1,0 +1,75 @@
+package io.bulwark.guard.redis;
+
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.sync.RedisScriptingCommands;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Objects;
+
+/**
+ * A Lua script run by its SHA-1 ({@code EVALSHA}), so each call sends the digest, not the source.
+ *
+ * <p>The digest is computed locally; when the server does not have the script (first use, a
+ * restart, {@code SCRIPT FLUSH}, a fail-over to a replica that never saw it) the call loads it with
+ * {@code SCRIPT LOAD} and retries once. Scripts must be deterministic and touch only the keys
+ * they are given, as Redis Cluster and replication require.
+ */
+public final class RedisScript<T> {
+
+    private final String name;
+    private final String source;
+    private final String sha;
+    private final ScriptOutputType outputType;
+
+    private RedisScript(String name, String source, ScriptOutputType outputType) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.source = Objects.requireNonNull(source, "source");
+        this.outputType = Objects.requireNonNull(outputType, "outputType");
+        this.sha = sha1(source);
+    }
+
+    /** A script whose reply is an integer. */
+    public static RedisScript<Long> ofInteger(String name, String source) {
+        return new RedisScript<>(name, source, ScriptOutputType.INTEGER);
+    }
+
+    /** A script whose reply is a list (of integers or bulk strings). */
+    public static RedisScript<java.util.List<Object>> ofMulti(String name, String source) {
+        return new RedisScript<>(name, source, ScriptOutputType.MULTI);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The SHA-1 Redis knows the script by. */
+    public String sha() {
+        return sha;
+    }
+
+    /** Runs the script with {@code EVALSHA}, loading it first if the server lacks it. */
+    public T run(RedisScriptingCommands<String, String> redis, String[] keys, String... args) {
+        try {
+            return redis.evalsha(sha, outputType, keys, args);
+        } catch (RedisNoScriptException e) {
+            String loaded = redis.scriptLoad(source);
+            if (!loaded.equals(sha)) {
+                throw new IllegalStateException("Redis returned SHA " + loaded + " for script '" + name
+                        + "', expected " + sha);
+            }
+            return redis.evalsha(sha, outputType, keys, args);
+        }
+    }
+
+    private static String sha1(String source) {
+        try {
+            return HexFormat.of().formatHex(
+                    MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required by every Java runtime", e);
+        }
+    }
+}
