@@ -27,11 +27,13 @@ public final class EmbeddedPostgresServer implements PostgresService {
     private final Path dataDir;
     private final int port;
     private final Map<String, String> serverConfig;
+    private final boolean registerShutdownHook;
     private EmbeddedPostgres postgres;
 
     private EmbeddedPostgresServer(Builder builder) {
         this.dataDir = builder.dataDir.resolve("postgres");
         this.port = Ports.orFree(builder.port);
+        this.registerShutdownHook = builder.registerShutdownHook;
         Map<String, String> config = new LinkedHashMap<>();
         config.put("wal_level", "logical");
         config.put("max_wal_senders", "10");
@@ -60,7 +62,7 @@ public final class EmbeddedPostgresServer implements PostgresService {
                     .setCleanDataDirectory(false)
                     .setPort(port)
                     .setPGStartupWait(Duration.ofSeconds(30))
-                    .setRegisterShutdownHook(true);
+                    .setRegisterShutdownHook(registerShutdownHook);
             serverConfig.forEach(builder::setServerConfig);
             postgres = builder.start();
         } catch (IOException e) {
@@ -116,6 +118,7 @@ public final class EmbeddedPostgresServer implements PostgresService {
         private final Path dataDir;
         private int port;
         private boolean durable = true;
+        private boolean registerShutdownHook = true;
         private final Map<String, String> serverConfig = new LinkedHashMap<>();
 
         private Builder(Path dataDir) {
@@ -135,6 +138,16 @@ public final class EmbeddedPostgresServer implements PostgresService {
          */
         public Builder durable(boolean durable) {
             this.durable = durable;
+            return this;
+        }
+
+        /**
+         * Whether zonky stops the server from its own JVM shutdown hook (default {@code true}, a
+         * safety net for tests). Owners that stop it from their own hook turn it off, so that two
+         * hooks do not race to stop the same server.
+         */
+        public Builder registerShutdownHook(boolean register) {
+            this.registerShutdownHook = register;
             return this;
         }
 

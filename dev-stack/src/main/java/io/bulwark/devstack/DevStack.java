@@ -1,0 +1,236 @@
+package io.bulwark.devstack;
+
+import io.bulwark.connectors.DatabaseMigrations;
+import io.bulwark.infra.EmbeddedKafkaBroker;
+import io.bulwark.infra.EmbeddedPostgresServer;
+import io.bulwark.infra.EmbeddedRedisServer;
+import io.bulwark.infra.Ports;
+import io.bulwark.schemas.EventSchemas;
+import io.bulwark.schemas.Topics;
+import io.bulwark.streams.app.AppConfig;
+import io.bulwark.streams.app.BulwarkTopology;
+import io.bulwark.streams.app.ConfigLoader;
+import io.bulwark.streams.app.StreamsApp;
+import io.bulwark.streams.app.TopicInstaller;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The embedded default: Kafka (KRaft), PostgreSQL (logical WAL) and Redis as real servers on this
+ * machine, the topics of the registry, the database migrations, and the streams app — one command,
+ * no Docker. Data stays in {@code --data-dir} across restarts; {@code --fresh} wipes it first.
+ * Ctrl-C or SIGTERM stops everything in reverse order, leaving no process or port behind.
+ */
+@Command(name = "bulwark-dev-stack", mixinStandardHelpOptions = true, version = "Bulwark dev-stack 0.1.0",
+        description = "Runs Kafka, PostgreSQL, Redis and the Bulwark streams app on this machine.")
+public final class DevStack implements Callable<Integer> {
+
+    /** Printed once everything is up; tools and tests wait for this line. */
+    public static final String READY_LINE = "Bulwark dev-stack ready in ";
+    /** The Postgres schema Bulwark's tables live in. */
+    public static final String DB_SCHEMA = "bulwark";
+
+    private static final Logger log = LoggerFactory.getLogger(DevStack.class);
+    private static final Duration STREAMS_READY_TIMEOUT = Duration.ofSeconds(90);
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the servers keep their data (default: ${DEFAULT-VALUE}).")
+    Path dataDir = Path.of(".bulwark", "dev-stack");
+
+    @Option(names = "--fresh", description = "Delete the data directory first.")
+    boolean fresh;
+
+    @Option(names = "--kafka-port", description = "Kafka client port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int kafkaPort = 9092;
+
+    @Option(names = "--postgres-port", description = "PostgreSQL port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int postgresPort = 5432;
+
+    @Option(names = "--redis-port", description = "Redis port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int redisPort = 6379;
+
+    @Option(names = "--http-port", description = "Streams app health/metrics port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int httpPort = 8080;
+
+    @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
+            description = "A streams-app configuration key (see the README's reference); repeatable.")
+    Map<String, String> streamsFlags = new LinkedHashMap<>();
+
+    private final Deque<AutoCloseable> running = new ArrayDeque<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new DevStack()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        long began = System.nanoTime();
+        Path dir = dataDir.toAbsolutePath().normalize();
+        try {
+            checkPortsFree();
+            if (fresh) {
+                deleteRecursively(dir);
+            }
+            Files.createDirectories(dir);
+        } catch (IllegalStateException e) {
+            System.err.println(e.getMessage());
+            return 2;
+        }
+        Thread hook = new Thread(this::stop, "bulwark-dev-stack-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        StreamsApp app;
+        Map<String, String> where = new LinkedHashMap<>();
+        try {
+            CompletableFuture<EmbeddedKafkaBroker> kafka = CompletableFuture.supplyAsync(
+                    () -> register(EmbeddedKafkaBroker.builder(dir).port(kafkaPort).build().start()));
+            CompletableFuture<EmbeddedPostgresServer> postgres = CompletableFuture.supplyAsync(
+                    () -> register(EmbeddedPostgresServer.builder(dir).port(postgresPort)
+                            .registerShutdownHook(false).build().start()));
+            CompletableFuture<EmbeddedRedisServer> redis = CompletableFuture.supplyAsync(
+                    () -> register(EmbeddedRedisServer.builder(dir).port(redisPort).persistent(true).build().start()));
+
+            EmbeddedPostgresServer pg = postgres.join();
+            DatabaseMigrations.migrate(pg.jdbcUrl(), pg.username(), pg.password(), DB_SCHEMA);
+            EmbeddedKafkaBroker broker = kafka.join();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+                List<String> created = TopicInstaller.createMissing(admin, Topics.all(), (short) 1);
+                if (!created.isEmpty()) {
+                    log.info("Created topics {}", created);
+                }
+            }
+            Map<String, String> flags = new LinkedHashMap<>();
+            flags.put(AppConfig.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+            flags.put(AppConfig.STATE_DIR, dir.resolve("streams-state").toString());
+            flags.put(AppConfig.HTTP_PORT, Integer.toString(httpPort));
+            flags.putAll(streamsFlags);
+            AppConfig config = ConfigLoader.load(null, System.getenv(), flags);
+            app = register(StreamsApp.start(config, BulwarkTopology.create(EventSchemas.load(), config.streamsProperties())));
+            awaitRunning(app);
+            EmbeddedRedisServer cache = redis.join();
+
+            where.put("Kafka", broker.bootstrapServers());
+            where.put("PostgreSQL", pg.jdbcUrl() + "  (user " + pg.username() + ", schema " + DB_SCHEMA + ")");
+            where.put("Redis", cache.uri());
+            where.put("Streams app", "http://127.0.0.1:" + app.httpPort() + "/health  and  /metrics");
+            where.put("Data", dir.toString());
+        } catch (ConfigException e) {
+            System.err.println("Invalid configuration: " + e.getMessage());
+            stop();
+            return 2;
+        } catch (RuntimeException e) {
+            log.error("dev-stack failed to start", e);
+            stop();
+            return 1;
+        }
+        StringBuilder banner = new StringBuilder("\n");
+        where.forEach((name, address) -> banner.append(String.format("  %-12s %s%n", name, address)));
+        banner.append(String.format("%s%.1f s. Ctrl-C stops everything.%n", READY_LINE,
+                (System.nanoTime() - began) / 1e9));
+        System.out.print(banner);
+        System.out.flush();
+
+        app.awaitTermination();
+        if (app.failed()) {
+            log.error("The streams app failed; stopping the dev-stack");
+            stop();
+            return 1;
+        }
+        stopped.await(); // closed by the shutdown hook
+        return 0;
+    }
+
+    private <T extends AutoCloseable> T register(T service) {
+        synchronized (running) {
+            running.push(service);
+        }
+        return service;
+    }
+
+    /** Stops everything started so far, newest first. Safe to call twice and from the shutdown hook. */
+    private void stop() {
+        while (true) {
+            AutoCloseable next;
+            synchronized (running) {
+                next = running.poll();
+            }
+            if (next == null) {
+                break;
+            }
+            try {
+                next.close();
+            } catch (Exception e) {
+                log.warn("Stopping {} failed", next.getClass().getSimpleName(), e);
+            }
+        }
+        stopped.countDown();
+    }
+
+    private static void awaitRunning(StreamsApp app) {
+        long deadline = System.nanoTime() + STREAMS_READY_TIMEOUT.toNanos();
+        while (app.state() != KafkaStreams.State.RUNNING) {
+            if (app.state() == KafkaStreams.State.ERROR || app.state() == KafkaStreams.State.NOT_RUNNING) {
+                throw new IllegalStateException("The streams app stopped while starting: " + app.state());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("The streams app was not RUNNING within " + STREAMS_READY_TIMEOUT);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
+    private void checkPortsFree() {
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        ports.put("--kafka-port", kafkaPort);
+        ports.put("--postgres-port", postgresPort);
+        ports.put("--redis-port", redisPort);
+        ports.put("--http-port", httpPort);
+        ports.forEach((flag, port) -> {
+            if (port != 0 && Ports.isListening(port)) {
+                throw new IllegalStateException("Port " + port + " is already in use (another dev-stack, or a local "
+                        + "server?). Stop it, or pass " + flag + " with another port (0 picks a free one).");
+            }
+        });
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}
