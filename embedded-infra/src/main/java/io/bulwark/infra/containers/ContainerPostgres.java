@@ -7,7 +7,8 @@ import org.testcontainers.utility.DockerImageName;
 /** PostgreSQL 17 in Docker with logical decoding enabled. */
 public final class ContainerPostgres implements PostgresService {
 
-    public static final DockerImageName IMAGE = DockerImageName.parse("postgres:17");
+    public static final String IMAGE_NAME = "postgres:17";
+    public static final DockerImageName IMAGE = DockerImageName.parse(IMAGE_NAME);
 
     private final PostgreSQLContainer container;
 

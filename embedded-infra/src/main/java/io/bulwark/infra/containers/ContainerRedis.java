@@ -8,7 +8,8 @@ import org.testcontainers.utility.DockerImageName;
 /** Redis 7 in Docker. */
 public final class ContainerRedis implements RedisService {
 
-    public static final DockerImageName IMAGE = DockerImageName.parse("redis:7");
+    public static final String IMAGE_NAME = "redis:7";
+    public static final DockerImageName IMAGE = DockerImageName.parse(IMAGE_NAME);
     private static final int PORT = 6379;
 
     private final GenericContainer<?> container;

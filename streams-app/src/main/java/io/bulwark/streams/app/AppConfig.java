@@ -50,6 +50,8 @@ public final class AppConfig extends AbstractConfig {
     public static final String ERRORS_PROCESSING = "errors.processing";
     public static final String UNCAUGHT_EXCEPTION_POLICY = "uncaught.exception.policy";
     public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
+    public static final String TOPICS_CREATE = "topics.create";
+    public static final String TOPICS_REPLICATION_FACTOR = "topics.replication.factor";
 
     private static final long MIB = 1024L * 1024L;
 
@@ -110,7 +112,12 @@ public final class AppConfig extends AbstractConfig {
                     "When a stream thread dies: replace_thread, shutdown_client (this instance stops and "
                             + "exits non-zero so its supervisor restarts it) or shutdown_application (all instances).")
             .define(SHUTDOWN_TIMEOUT_MS, Type.LONG, 10_000L, Range.between(1_000L, 300_000L), Importance.LOW,
-                    "How long a graceful shutdown may take before it gives up.");
+                    "How long a graceful shutdown may take before it gives up.")
+            .define(TOPICS_CREATE, Type.BOOLEAN, false, Importance.LOW,
+                    "Create the topic registry's missing topics at start-up (convenient for docker compose "
+                            + "and development; production topics are usually created by their owners).")
+            .define(TOPICS_REPLICATION_FACTOR, Type.SHORT, (short) 3, Range.between(1, 32_767), Importance.LOW,
+                    "Replication factor of topics created by topics.create.");
 
     public AppConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);
@@ -130,6 +137,14 @@ public final class AppConfig extends AbstractConfig {
 
     public long shutdownTimeoutMs() {
         return getLong(SHUTDOWN_TIMEOUT_MS);
+    }
+
+    public boolean createTopics() {
+        return getBoolean(TOPICS_CREATE);
+    }
+
+    public short topicsReplicationFactor() {
+        return getShort(TOPICS_REPLICATION_FACTOR);
     }
 
     public StreamThreadExceptionResponse uncaughtExceptionResponse() {

@@ -1,10 +1,13 @@
 package io.bulwark.streams.app;
 
 import io.bulwark.schemas.EventSchemas;
+import io.bulwark.schemas.Topics;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,6 +47,12 @@ public final class StreamsMain implements Callable<Integer> {
         } catch (ConfigException e) {
             System.err.println("Invalid configuration: " + e.getMessage());
             return EXIT_BAD_CONFIG;
+        }
+        if (config.createTopics()) {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    String.join(",", config.getList(AppConfig.BOOTSTRAP_SERVERS))))) {
+                TopicInstaller.createMissing(admin, Topics.all(), config.topicsReplicationFactor());
+            }
         }
         StreamsApp app = StreamsApp.start(config,
                 BulwarkTopology.create(EventSchemas.load(), config.streamsProperties()));

@@ -1,0 +1,100 @@
+package io.bulwark.devstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bulwark.infra.containers.ContainerKafka;
+import io.bulwark.infra.containers.ContainerPostgres;
+import io.bulwark.infra.containers.ContainerRedis;
+import io.bulwark.streams.app.AppConfig;
+import io.bulwark.streams.app.ConfigLoader;
+import java.io.InputStream;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/** docker-compose.yml must describe the same system as the code: images, ports and configuration keys. */
+class ComposeConsistencyTest {
+
+    private static Map<String, Map<String, Object>> services;
+    private static Properties versions;
+
+    @BeforeAll
+    @SuppressWarnings("unchecked")
+    static void parse() throws Exception {
+        try (Reader reader = Files.newBufferedReader(Path.of("..", "docker-compose.yml"))) {
+            Map<String, Object> compose = new Yaml().load(reader);
+            services = (Map<String, Map<String, Object>>) compose.get("services");
+        }
+        versions = new Properties();
+        try (InputStream in = ComposeConsistencyTest.class.getResourceAsStream("/bulwark-versions.properties")) {
+            versions.load(in);
+        }
+    }
+
+    @Test
+    void shouldNameEveryServiceOfTheSystem() {
+        assertThat(services).containsKeys("kafka", "postgres", "connect", "redis", "streams-app");
+    }
+
+    @Test
+    void shouldRunTheKafkaAndDebeziumVersionsWeBuildAgainst() {
+        assertThat(image("kafka")).isEqualTo("apache/kafka:" + versions.getProperty("kafka.version"))
+                .isEqualTo(ContainerKafka.IMAGE_NAME);
+        assertThat(image("connect")).endsWith(":" + versions.getProperty("debezium.version"));
+        assertThat(image("postgres")).isEqualTo(ContainerPostgres.IMAGE_NAME);
+        assertThat(image("redis")).isEqualTo(ContainerRedis.IMAGE_NAME);
+    }
+
+    @Test
+    void shouldRunPostgresWithLogicalWal() {
+        assertThat(String.join(" ", list("postgres", "command"))).contains("wal_level=logical");
+    }
+
+    @Test
+    void shouldConfigureStreamsAppOnlyWithKnownValidKeys() {
+        Map<String, String> env = environment("streams-app");
+        // Loading validates every BULWARK_* variable: unknown keys and bad values fail here.
+        AppConfig config = ConfigLoader.load(null, env, Map.of());
+
+        assertThat(config.getList(AppConfig.BOOTSTRAP_SERVERS)).allSatisfy(server ->
+                assertThat(environment("kafka").get("KAFKA_ADVERTISED_LISTENERS")).contains("//" + server));
+        assertThat(list("streams-app", "ports")).contains(config.httpPort() + ":" + config.httpPort());
+        assertThat(config.httpHost()).isEqualTo("0.0.0.0");
+    }
+
+    @Test
+    void shouldPublishTheSamePortsAsTheDevStack() {
+        DevStack defaults = new DevStack();
+        assertThat(list("kafka", "ports")).contains(defaults.kafkaPort + ":" + defaults.kafkaPort);
+        assertThat(list("postgres", "ports")).contains(defaults.postgresPort + ":" + defaults.postgresPort);
+        assertThat(list("redis", "ports")).contains(defaults.redisPort + ":" + defaults.redisPort);
+        assertThat(list("streams-app", "ports")).contains(defaults.httpPort + ":" + defaults.httpPort);
+    }
+
+    @Test
+    void shouldKeepCredentialsOutOfTheComposeFile() {
+        assertThat(environment("postgres").get("POSTGRES_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
+    }
+
+    private static String image(String service) {
+        return (String) services.get(service).get("image");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> list(String service, String key) {
+        return ((List<Object>) services.get(service).get(key)).stream().map(String::valueOf).toList();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> environment(String service) {
+        Map<String, Object> env = (Map<String, Object>) services.get(service).get("environment");
+        return env.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> String.valueOf(e.getValue())));
+    }
+}
