@@ -1,6 +1,7 @@
 package io.bulwark.devstack;
 
 import io.bulwark.connectors.DatabaseMigrations;
+import io.bulwark.infra.Directories;
 import io.bulwark.infra.EmbeddedKafkaBroker;
 import io.bulwark.infra.EmbeddedPostgresServer;
 import io.bulwark.infra.EmbeddedRedisServer;
@@ -12,12 +13,8 @@ import io.bulwark.streams.app.BulwarkTopology;
 import io.bulwark.streams.app.ConfigLoader;
 import io.bulwark.streams.app.StreamsApp;
 import io.bulwark.streams.app.TopicInstaller;
-import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -92,7 +89,7 @@ public final class DevStack implements Callable<Integer> {
         try {
             checkPortsFree();
             if (fresh) {
-                deleteRecursively(dir);
+                Directories.deleteRecursively(dir);
             }
             Files.createDirectories(dir);
         } catch (IllegalStateException e) {
@@ -211,25 +208,6 @@ public final class DevStack implements Callable<Integer> {
             if (port != 0 && Ports.isListening(port)) {
                 throw new IllegalStateException("Port " + port + " is already in use (another dev-stack, or a local "
                         + "server?). Stop it, or pass " + flag + " with another port (0 picks a free one).");
-            }
-        });
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
             }
         });
     }

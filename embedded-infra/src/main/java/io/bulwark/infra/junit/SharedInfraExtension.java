@@ -1,16 +1,14 @@
 package io.bulwark.infra.junit;
 
+import io.bulwark.infra.Directories;
 import io.bulwark.infra.Infra;
 import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.PostgresService;
 import io.bulwark.infra.RedisService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.function.Function;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -81,27 +79,8 @@ public final class SharedInfraExtension implements ParameterResolver {
             try {
                 service.close();
             } finally {
-                deleteRecursively(dir);
+                Directories.deleteRecursively(dir);
             }
         }
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                Files.deleteIfExists(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }
