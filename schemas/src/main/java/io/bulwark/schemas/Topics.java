@@ -36,10 +36,34 @@ public final class Topics {
             "bulwark.dead-letters", Serdes.ByteArray(), Serdes.ByteArray(),
             1, CleanupPolicy.DELETE, Optional.of(Duration.ofDays(30)));
 
-    private static final List<TopicSpec<?, ?>> ALL =
-            List.of(ORDER_EVENTS, INVENTORY_EVENTS, PAYMENT_EVENTS, PAYMENT_COMMANDS, DEAD_LETTERS);
+    /**
+     * Source offsets of the embedded outbox relay (Debezium engine), so a restarted relay resumes
+     * where it was. Kafka Connect's offset store format; compacted.
+     */
+    public static final TopicSpec<byte[], byte[]> OUTBOX_RELAY_OFFSETS = new TopicSpec<>(
+            "bulwark.outbox-relay.offsets", Serdes.ByteArray(), Serdes.ByteArray(),
+            1, CleanupPolicy.COMPACT, Optional.empty());
+
+    private static final List<TopicSpec<?, ?>> ALL = List.of(ORDER_EVENTS, INVENTORY_EVENTS, PAYMENT_EVENTS,
+            PAYMENT_COMMANDS, DEAD_LETTERS, OUTBOX_RELAY_OFFSETS);
 
     private Topics() {}
+
+    /** The topic the outbox routes events of {@code aggregateType} to, if the registry declares it. */
+    public static Optional<TopicSpec<String, EventEnvelope>> eventsOf(String aggregateType) {
+        String name = eventTopicName(aggregateType);
+        return ALL.stream().filter(spec -> spec.name().equals(name)).findFirst().map(Topics::asEventTopic);
+    }
+
+    /** {@code bulwark.<aggregateType>.events}: the outbox's routing rule. */
+    public static String eventTopicName(String aggregateType) {
+        return "bulwark." + aggregateType + ".events";
+    }
+
+    @SuppressWarnings("unchecked")
+    private static TopicSpec<String, EventEnvelope> asEventTopic(TopicSpec<?, ?> spec) {
+        return (TopicSpec<String, EventEnvelope>) spec;
+    }
 
     /** Every declared topic, for creating them at start-up and for consistency checks. */
     public static List<TopicSpec<?, ?>> all() {
@@ -47,7 +71,7 @@ public final class Topics {
     }
 
     private static TopicSpec<String, EventEnvelope> events(String aggregateType) {
-        return new TopicSpec<>("bulwark." + aggregateType + ".events", Serdes.String(),
+        return new TopicSpec<>(eventTopicName(aggregateType), Serdes.String(),
                 EventEnvelopeSerde.inHeaders(), DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
     }
 }
