@@ -102,6 +102,15 @@ final class OutboxFixture {
         }
     }
 
+    /** Rows the polling relay has not marked published yet. */
+    int unpublished() throws Exception {
+        try (Connection c = postgres.connect(); Statement s = c.createStatement();
+                var rs = s.executeQuery("SELECT count(*) FROM " + table.qualified() + " WHERE published_at IS NULL")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
     static TopicSpec<String, EventEnvelope> orderTopic() {
         return Topics.ORDER_EVENTS;
     }

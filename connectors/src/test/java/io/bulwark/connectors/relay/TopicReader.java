@@ -41,6 +41,18 @@ final class TopicReader implements AutoCloseable {
         return kept;
     }
 
+    /** Polls until this reader has read everything on the topic at the time of the call. */
+    List<ConsumerRecord<byte[], byte[]>> drainToEnd() {
+        while (consumer.assignment().isEmpty()) {
+            poll();
+        }
+        var end = consumer.endOffsets(consumer.assignment());
+        while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+            poll();
+        }
+        return kept;
+    }
+
     @Override
     public void close() {
         consumer.close();
