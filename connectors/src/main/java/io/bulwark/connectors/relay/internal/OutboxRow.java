@@ -31,14 +31,19 @@ public record OutboxRow(
         String causationId,
         String traceparent) {
 
+    /** Debezium's ZonedTimestamp for a timestamptz(6) column: always six fraction digits, 'Z' for UTC. */
+    private static final DateTimeFormatter OCCURRED_AT_FORMAT =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSSXXX");
+
     /** The columns {@link #read} expects, in order. */
     public static final String COLUMNS = "seq, event_id, aggregate_type, aggregate_id, aggregate_version, event_type,"
             + " payload::text, occurred_at, correlation_id, causation_id, traceparent";
 
     public static OutboxRow read(ResultSet rs) throws SQLException {
         long version = rs.getLong(5);
+        Long aggregateVersion = rs.wasNull() ? null : version;
         return new OutboxRow(rs.getLong(1), rs.getObject(2, UUID.class), rs.getString(3), rs.getString(4),
-                rs.wasNull() ? null : version, rs.getString(6), rs.getString(7),
+                aggregateVersion, rs.getString(6), rs.getString(7),
                 rs.getObject(8, OffsetDateTime.class), rs.getString(9), rs.getString(10), rs.getString(11));
     }
 
@@ -46,7 +51,8 @@ public record OutboxRow(
      * Topic {@code bulwark.<aggregate_type>.events}, key the aggregate id, value the payload as
      * compact JSON, headers {@code id} then the additional fields in the connector's order. Values
      * are text as Kafka Connect's {@code SimpleHeaderConverter} writes them; an SQL NULL is a header
-     * with a null value; {@code occurred_at} is ISO-8601 in UTC as Debezium's {@code ZonedTimestamp}.
+     * with a null value; {@code occurred_at} is ISO-8601 in UTC with microseconds, as Debezium's
+     * {@code ZonedTimestamp}.
      */
     public ProducerRecord<byte[], byte[]> toRecord() {
         RecordHeaders headers = new RecordHeaders();
@@ -56,7 +62,7 @@ public record OutboxRow(
         add(headers, EnvelopeHeaders.AGGREGATE_ID, aggregateId);
         add(headers, EnvelopeHeaders.AGGREGATE_VERSION, aggregateVersion == null ? null : aggregateVersion.toString());
         add(headers, EnvelopeHeaders.OCCURRED_AT,
-                DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(occurredAt.withOffsetSameInstant(ZoneOffset.UTC)));
+                OCCURRED_AT_FORMAT.format(occurredAt.withOffsetSameInstant(ZoneOffset.UTC)));
         add(headers, EnvelopeHeaders.CORRELATION_ID, correlationId);
         add(headers, EnvelopeHeaders.CAUSATION_ID, causationId);
         add(headers, EnvelopeHeaders.TRACEPARENT, traceparent);
