@@ -9,7 +9,6 @@ import io.bulwark.infra.PostgresService;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
-import io.bulwark.schemas.TopicSpec;
 import io.bulwark.schemas.Topics;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -109,10 +108,6 @@ final class OutboxFixture {
             rs.next();
             return rs.getInt(1);
         }
-    }
-
-    static TopicSpec<String, EventEnvelope> orderTopic() {
-        return Topics.ORDER_EVENTS;
     }
 
     /** Drops the slot so the shared database does not keep WAL for a finished test. */
