@@ -1,6 +1,11 @@
 package io.bulwark.devstack;
 
 import io.bulwark.connectors.DatabaseMigrations;
+import io.bulwark.connectors.outbox.OutboxTable;
+import io.bulwark.connectors.relay.Database;
+import io.bulwark.connectors.relay.OutboxPruner;
+import io.bulwark.connectors.relay.OutboxRelay;
+import io.bulwark.connectors.relay.PollingOutboxRelay;
 import io.bulwark.infra.Directories;
 import io.bulwark.infra.EmbeddedKafkaBroker;
 import io.bulwark.infra.EmbeddedPostgresServer;
@@ -11,6 +16,7 @@ import io.bulwark.schemas.Topics;
 import io.bulwark.streams.app.AppConfig;
 import io.bulwark.streams.app.BulwarkTopology;
 import io.bulwark.streams.app.ConfigLoader;
+import io.bulwark.streams.app.HealthStatus;
 import io.bulwark.streams.app.StreamsApp;
 import io.bulwark.streams.app.TopicInstaller;
 import java.nio.file.Files;
@@ -71,6 +77,15 @@ public final class DevStack implements Callable<Integer> {
     @Option(names = "--http-port", description = "Streams app health/metrics port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int httpPort = 8080;
 
+    /** How the outbox reaches Kafka. */
+    enum OutboxMode { cdc, polling }
+
+    @Option(names = "--outbox-mode", description = "cdc (Debezium, default) or polling (SELECT ... SKIP LOCKED).")
+    OutboxMode outboxMode = OutboxMode.cdc;
+
+    @Option(names = "--outbox-retention", description = "How long published outbox rows are kept, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    Duration outboxRetention = Duration.ofDays(1);
+
     @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
             description = "A streams-app configuration key (see the README's reference); repeatable.")
     Map<String, String> streamsFlags = new LinkedHashMap<>();
@@ -126,11 +141,13 @@ public final class DevStack implements Callable<Integer> {
             AppConfig config = ConfigLoader.load(null, System.getenv(), flags);
             app = register(StreamsApp.start(config, BulwarkTopology.create(EventSchemas.load(), config.streamsProperties())));
             awaitRunning(app);
+            startOutbox(app, broker, pg);
             EmbeddedRedisServer cache = redis.join();
 
             where.put("Kafka", broker.bootstrapServers());
             where.put("PostgreSQL", pg.jdbcUrl() + "  (user " + pg.username() + ", schema " + DB_SCHEMA + ")");
             where.put("Redis", cache.uri());
+            where.put("Outbox", DB_SCHEMA + "." + OutboxTable.TABLE + " -> Kafka (" + outboxMode + " relay)");
             where.put("Streams app", "http://127.0.0.1:" + app.httpPort() + "/health  and  /metrics");
             where.put("Data", dir.toString());
         } catch (ConfigException e) {
@@ -157,6 +174,36 @@ public final class DevStack implements Callable<Integer> {
         }
         stopped.await(); // closed by the shutdown hook
         return 0;
+    }
+
+    /** The outbox relay and its pruner, reporting to the streams app's /health and /metrics. */
+    private void startOutbox(StreamsApp app, EmbeddedKafkaBroker broker, EmbeddedPostgresServer pg) {
+        Database database = new Database(pg.host(), pg.port(), pg.database(), pg.username(), pg.password());
+        OutboxTable table = new OutboxTable(DB_SCHEMA);
+        EventSchemas schemas = EventSchemas.load();
+        if (outboxMode == OutboxMode.cdc) {
+            OutboxRelay relay = register(OutboxRelay.start(
+                    OutboxRelay.Settings.of(broker.bootstrapServers(), database, table), schemas, app.meterRegistry()));
+            app.addHealthCheck("outbox-relay", () -> new HealthStatus(relay.running(),
+                    Map.of("mode", "cdc", "slot", relay.slotName(), "slotLagBytes", relay.slotLagBytes())));
+            register(new OutboxPruner(database, table, OutboxPruner.Mode.CDC, outboxRetention, relay.slotName(),
+                    app.meterRegistry()).schedule(Duration.ofMinutes(1)));
+            long deadline = System.nanoTime() + STREAMS_READY_TIMEOUT.toNanos();
+            while (!relay.running()) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("The outbox relay did not start within " + STREAMS_READY_TIMEOUT);
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            }
+            relay.refreshSlotLag();
+        } else {
+            PollingOutboxRelay relay = register(PollingOutboxRelay.start(
+                    PollingOutboxRelay.Settings.of(broker.bootstrapServers(), database, table), schemas,
+                    app.meterRegistry()));
+            app.addHealthCheck("outbox-relay", () -> new HealthStatus(relay.running(), Map.of("mode", "polling")));
+            register(new OutboxPruner(database, table, OutboxPruner.Mode.POLLING, outboxRetention, null,
+                    app.meterRegistry()).schedule(Duration.ofMinutes(1)));
+        }
     }
 
     private <T extends AutoCloseable> T register(T service) {

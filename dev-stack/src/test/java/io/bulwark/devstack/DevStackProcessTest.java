@@ -71,6 +71,7 @@ class DevStackProcessTest {
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(3) + "/health")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.body()).contains("\"outbox-relay\":{\"status\":\"UP\"");
         assertThat(ports).allSatisfy(port -> assertThat(Ports.isListening(port)).as("port %d", port).isTrue());
 
         Set<ProcessHandle> children = new HashSet<>(process.descendants().toList());

@@ -119,6 +119,11 @@ public final class OutboxRelay implements AutoCloseable {
         return relay;
     }
 
+    /** The replication slot this relay reads. */
+    public String slotName() {
+        return slotName;
+    }
+
     /** Whether the capture task is running (streaming or snapshotting). */
     public boolean running() {
         return taskRunning;

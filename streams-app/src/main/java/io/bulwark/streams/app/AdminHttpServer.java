@@ -21,7 +21,8 @@ import org.apache.kafka.streams.KafkaStreams.State;
  *
  * <ul>
  *   <li>{@code GET /health/live} — 200 while the app is alive, else 503;</li>
- *   <li>{@code GET /health/ready} and {@code GET /health} — 200 when ready to serve, else 503;</li>
+ *   <li>{@code GET /health/ready} and {@code GET /health} — 200 when the streams client is RUNNING
+ *       and every registered component ({@link StreamsApp#addHealthCheck}) is up, else 503;</li>
  *   <li>{@code GET /metrics} — Prometheus text format.</li>
  * </ul>
  *
@@ -35,7 +36,8 @@ final class AdminHttpServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
 
-    AdminHttpServer(String host, int port, Supplier<State> state, PrometheusMeterRegistry registry) {
+    AdminHttpServer(String host, int port, Supplier<State> state, Supplier<Map<String, HealthStatus>> checks,
+            PrometheusMeterRegistry registry) {
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 16);
         } catch (IOException e) {
@@ -48,11 +50,14 @@ final class AdminHttpServer implements AutoCloseable {
             return thread;
         });
         server.setExecutor(executor);
-        server.createContext("/health/live", exchange -> health(exchange, state.get(), Health.live(state.get())));
-        server.createContext("/health/ready", exchange -> health(exchange, state.get(), Health.ready(state.get())));
+        server.createContext("/health/live", exchange -> {
+            State now = state.get();
+            health(exchange, now, Map.of(), Health.live(now));
+        });
+        server.createContext("/health/ready", exchange -> ready(exchange, state.get(), checks.get()));
         server.createContext("/health", exchange -> {
             if (exchange.getRequestURI().getPath().equals("/health")) {
-                health(exchange, state.get(), Health.ready(state.get()));
+                ready(exchange, state.get(), checks.get());
             } else {
                 notFound(exchange);
             }
@@ -76,11 +81,28 @@ final class AdminHttpServer implements AutoCloseable {
         executor.shutdownNow();
     }
 
-    private static void health(HttpExchange exchange, State state, boolean up) throws IOException {
+    /** Ready: the streams client is RUNNING and every registered component is up. */
+    private static void ready(HttpExchange exchange, State state, Map<String, HealthStatus> checks) throws IOException {
+        boolean up = Health.ready(state) && checks.values().stream().allMatch(HealthStatus::up);
+        health(exchange, state, checks, up);
+    }
+
+    private static void health(HttpExchange exchange, State state, Map<String, HealthStatus> checks, boolean up)
+            throws IOException {
         if (allowGet(exchange)) {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("status", up ? "UP" : "DOWN");
             body.put("state", state.name());
+            if (!checks.isEmpty()) {
+                Map<String, Object> components = new LinkedHashMap<>();
+                checks.forEach((name, check) -> {
+                    Map<String, Object> component = new LinkedHashMap<>();
+                    component.put("status", check.up() ? "UP" : "DOWN");
+                    component.putAll(check.details());
+                    components.put(name, component);
+                });
+                body.put("components", components);
+            }
             send(exchange, up ? 200 : 503, "application/json", Json.mapper().writeValueAsString(body));
         }
     }

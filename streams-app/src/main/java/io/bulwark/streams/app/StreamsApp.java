@@ -9,8 +9,12 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KafkaStreams.State;
@@ -39,6 +43,7 @@ public final class StreamsApp implements AutoCloseable {
     private final JvmGcMetrics gcMetrics;
     private final AdminHttpServer http;
     private final CountDownLatch terminated = new CountDownLatch(1);
+    private final Map<String, Supplier<HealthStatus>> healthChecks = new ConcurrentSkipListMap<>();
     private volatile boolean failed;
     private boolean closed;
 
@@ -69,7 +74,7 @@ public final class StreamsApp implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        this.http = new AdminHttpServer(config.httpHost(), config.httpPort(), streams::state, registry);
+        this.http = new AdminHttpServer(config.httpHost(), config.httpPort(), streams::state, this::checkHealth, registry);
     }
 
     /** Creates the client, opens the HTTP endpoints and starts processing. */
@@ -100,8 +105,29 @@ public final class StreamsApp implements AutoCloseable {
         return streams;
     }
 
+    /** The registry {@code /metrics} serves; components running beside the app bind their meters here. */
     public PrometheusMeterRegistry meterRegistry() {
         return registry;
+    }
+
+    /**
+     * Adds a component (an outbox relay running in the same process, say) to {@code /health}:
+     * the app is ready only while every component reports up. Liveness stays the streams client's.
+     */
+    public void addHealthCheck(String name, Supplier<HealthStatus> probe) {
+        healthChecks.put(name, probe);
+    }
+
+    private Map<String, HealthStatus> checkHealth() {
+        Map<String, HealthStatus> results = new LinkedHashMap<>();
+        healthChecks.forEach((name, probe) -> {
+            try {
+                results.put(name, probe.get());
+            } catch (RuntimeException e) {
+                results.put(name, HealthStatus.down(Map.of("error", String.valueOf(e.getMessage()))));
+            }
+        });
+        return results;
     }
 
     /** Blocks until the client stops, by {@link #close()} or by failing. */

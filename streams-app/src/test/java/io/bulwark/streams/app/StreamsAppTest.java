@@ -64,6 +64,14 @@ class StreamsAppTest {
             assertThat(health.body()).contains("\"status\":\"UP\"").contains("\"state\":\"RUNNING\"");
             assertThat(get(base + "/health/live").statusCode()).isEqualTo(200);
 
+            app.addHealthCheck("probe", () -> HealthStatus.down(Map.of("reason", "testing")));
+            HttpResponse<String> down = get(base + "/health");
+            assertThat(down.statusCode()).isEqualTo(503);
+            assertThat(down.body()).contains("\"probe\":{\"status\":\"DOWN\",\"reason\":\"testing\"}");
+            assertThat(get(base + "/health/live").statusCode()).as("a component never fails liveness").isEqualTo(200);
+            app.addHealthCheck("probe", () -> HealthStatus.up(Map.of()));
+            assertThat(get(base + "/health/ready").statusCode()).isEqualTo(200);
+
             HttpResponse<String> metrics = get(base + "/metrics");
             assertThat(metrics.statusCode()).isEqualTo(200);
             assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
