@@ -2,6 +2,8 @@ package io.bulwark.devstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.bulwark.connectors.DatabaseMigrations;
+import io.bulwark.connectors.relay.ConnectorDefinition;
 import io.bulwark.infra.containers.ContainerKafka;
 import io.bulwark.infra.containers.ContainerPostgres;
 import io.bulwark.infra.containers.ContainerRedis;
@@ -14,6 +16,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,7 +46,8 @@ class ComposeConsistencyTest {
 
     @Test
     void shouldNameEveryServiceOfTheSystem() {
-        assertThat(services).containsKeys("kafka", "postgres", "connect", "redis", "streams-app");
+        assertThat(services).containsKeys("kafka", "postgres", "connect", "migrate", "connector-init", "redis",
+                "streams-app");
     }
 
     @Test
@@ -79,8 +86,35 @@ class ComposeConsistencyTest {
     }
 
     @Test
+    void shouldGiveConnectEveryVariableTheConnectorDefinitionReferences() {
+        Map<String, String> env = environment("connect");
+        Set<String> referenced = new TreeSet<>();
+        Matcher m = Pattern.compile("\\$\\{env:([A-Z_]+)}").matcher(ConnectorDefinition.outbox().config().toString());
+        while (m.find()) {
+            referenced.add(m.group(1));
+        }
+        assertThat(referenced).isNotEmpty();
+        assertThat(env).containsKeys(referenced.toArray(String[]::new));
+        assertThat(env).containsEntry("CONNECT_CONFIG_PROVIDERS", "env")
+                .containsEntry("BULWARK_DB_SCHEMA", DevStack.DB_SCHEMA);
+    }
+
+    @Test
+    void shouldMigrateAndDeployConnectorFromTheFilesInThisRepository() {
+        String migrations = list("migrate", "volumes").get(0).split(":")[0];
+        String location = DatabaseMigrations.LOCATION.substring("classpath:".length());
+        assertThat(Path.of("..", migrations)).isDirectory();
+        assertThat(Path.of(migrations).normalize()).isEqualTo(Path.of("connectors/src/main/resources", location));
+        assertThat(list("migrate", "command")).contains("-schemas=" + DevStack.DB_SCHEMA);
+        String connectorFile = list("connector-init", "volumes").get(0).split(":")[0];
+        assertThat(Path.of("..", connectorFile)).isRegularFile();
+        assertThat(connectorFile).endsWith("connectors/outbox-connector.json");
+    }
+
+    @Test
     void shouldKeepCredentialsOutOfTheComposeFile() {
         assertThat(environment("postgres").get("POSTGRES_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
+        assertThat(environment("connect").get("BULWARK_CAPTURE_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
     }
 
     private static String image(String service) {
