@@ -1,6 +1,7 @@
 package io.bulwark.connectors.relay;
 
 import io.bulwark.connectors.outbox.OutboxTable;
+import io.bulwark.connectors.relay.internal.Threads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
@@ -9,7 +10,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -61,11 +61,7 @@ public final class OutboxPruner implements AutoCloseable {
                 + table.qualified() + " WHERE " + published + " < now() - make_interval(secs => ?) LIMIT " + CHUNK + ")";
         this.pruned = Counter.builder("bulwark.outbox.pruned").description("Outbox rows deleted after their retention")
                 .tag("mode", mode.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "bulwark-outbox-pruner");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.scheduler = Threads.daemonPool("bulwark-outbox-pruner", 1);
     }
 
     /** Prunes every {@code interval}, starting after one interval. */

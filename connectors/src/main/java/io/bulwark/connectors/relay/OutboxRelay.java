@@ -1,6 +1,7 @@
 package io.bulwark.connectors.relay;
 
 import io.bulwark.connectors.outbox.OutboxTable;
+import io.bulwark.connectors.relay.internal.Threads;
 import io.bulwark.connectors.relay.internal.EventPublisher;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Topics;
@@ -22,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -97,11 +97,7 @@ public final class OutboxRelay implements AutoCloseable {
         this.valueConverter = converter(config, "value.converter", false);
         this.headerConverter = headerConverter(config);
         this.publisher = new EventPublisher(settings.bootstrapServers(), "bulwark-outbox-relay", schemas, registry, "cdc");
-        this.executor = Executors.newScheduledThreadPool(2, runnable -> {
-            Thread thread = new Thread(runnable, "bulwark-outbox-relay");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.executor = Threads.daemonPool("bulwark-outbox-relay", 2);
         Gauge.builder("bulwark.outbox.relay.slot.lag.bytes", slotLagBytes, AtomicLong::get)
                 .description("WAL bytes between the current position and the replication slot's confirmed flush "
                         + "position; -1 while unknown")
@@ -221,15 +217,7 @@ public final class OutboxRelay implements AutoCloseable {
                 log.warn("Closing the Debezium engine failed", e);
             }
         }
-        executor.shutdown();
-        try {
-            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
-                executor.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            executor.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        Threads.shutdown(executor, Duration.ofSeconds(30));
         publisher.close();
         taskRunning = false;
         log.info("Outbox relay stopped");

@@ -1,6 +1,7 @@
 package io.bulwark.connectors.relay;
 
 import io.bulwark.connectors.outbox.OutboxTable;
+import io.bulwark.connectors.relay.internal.Threads;
 import io.bulwark.connectors.relay.internal.EventPublisher;
 import io.bulwark.connectors.relay.internal.OutboxRow;
 import io.bulwark.schemas.EventSchemas;
@@ -20,8 +21,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -63,11 +62,7 @@ public final class PollingOutboxRelay implements AutoCloseable {
                 + " WHERE published_at IS NULL AND seq <= ? AND (aggregate_type, aggregate_id) IN"
                 + " (SELECT * FROM unnest(?::text[], ?::text[])) ORDER BY seq";
         this.markSql = "UPDATE " + table + " SET published_at = now() WHERE event_id = ANY (?)";
-        this.workers = Executors.newFixedThreadPool(settings.workers(), runnable -> {
-            Thread thread = new Thread(runnable, "bulwark-outbox-poller");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.workers = Threads.daemonPool("bulwark-outbox-poller", settings.workers());
     }
 
     /** Starts {@code settings.workers()} workers. */
@@ -197,15 +192,7 @@ public final class PollingOutboxRelay implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
-        workers.shutdown();
-        try {
-            if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
-                workers.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            workers.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        Threads.shutdown(workers, Duration.ofSeconds(30));
         publisher.close();
     }
 
