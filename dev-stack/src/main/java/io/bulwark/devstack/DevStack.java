@@ -139,7 +139,7 @@ public final class DevStack implements Callable<Integer> {
             flags.put(AppConfig.HTTP_PORT, Integer.toString(httpPort));
             flags.putAll(streamsFlags);
             AppConfig config = ConfigLoader.load(null, System.getenv(), flags);
-            app = register(StreamsApp.start(config, BulwarkTopology.create(EventSchemas.load(), config.streamsProperties())));
+            app = register(StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load())));
             awaitRunning(app);
             startOutbox(app, broker, pg);
             EmbeddedRedisServer cache = redis.join();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -87,6 +88,39 @@ public record EventEnvelope(
         return new EventEnvelope(eventId, type, aggregateType, aggregateId, aggregateVersion,
                 occurredAt, correlationId, causationId, traceparent, payload);
     }
+
+    /**
+     * Equal when every field is equal, payloads compared as JSON values: numbers by value, so a
+     * payload built with {@code long}s equals the same payload read back from bytes (where Jackson
+     * picks the smallest integer type).
+     */
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof EventEnvelope that
+                && eventId.equals(that.eventId)
+                && type.equals(that.type)
+                && aggregateType.equals(that.aggregateType)
+                && aggregateId.equals(that.aggregateId)
+                && Objects.equals(aggregateVersion, that.aggregateVersion)
+                && occurredAt.equals(that.occurredAt)
+                && Objects.equals(correlationId, that.correlationId)
+                && Objects.equals(causationId, that.causationId)
+                && Objects.equals(traceparent, that.traceparent)
+                && payload.equals(NUMBERS_BY_VALUE, that.payload);
+    }
+
+    /** Consistent with {@link #equals}: equal envelopes have the same event id. */
+    @Override
+    public int hashCode() {
+        return eventId.hashCode();
+    }
+
+    private static final Comparator<JsonNode> NUMBERS_BY_VALUE = (a, b) -> {
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue());
+        }
+        return a.equals(b) ? 0 : 1;
+    };
 
     private static void require(boolean ok, String field, Object value, String rule) {
         if (!ok) {

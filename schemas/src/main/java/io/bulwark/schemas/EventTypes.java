@@ -11,7 +11,11 @@ public final class EventTypes {
     public static final EventType ORDER_PLACED =
             new EventType("OrderPlaced", "order", "io/bulwark/schemas/events/OrderPlaced.schema.json");
 
-    private static final List<EventType> ALL = List.of(ORDER_PLACED);
+    /** A key (a customer) went over its quota in one window; emitted once per breached window. */
+    public static final EventType QUOTA_BREACHED =
+            new EventType("QuotaBreached", "customer", "io/bulwark/schemas/events/QuotaBreached.schema.json");
+
+    private static final List<EventType> ALL = List.of(ORDER_PLACED, QUOTA_BREACHED);
 
     private EventTypes() {}
 

@@ -23,6 +23,19 @@ public final class Topics {
     public static final TopicSpec<String, EventEnvelope> INVENTORY_EVENTS = events("inventory");
     public static final TopicSpec<String, EventEnvelope> PAYMENT_EVENTS = events("payment");
 
+    /**
+     * Order events after deduplication: each event id once (within the dedup retention), in the
+     * order first seen. Written by the streams app under exactly-once.
+     */
+    public static final TopicSpec<String, EventEnvelope> ORDER_EVENTS_UNIQUE = new TopicSpec<>(
+            "bulwark.order.events.unique", Serdes.String(), EventEnvelopeSerde.inHeaders(),
+            DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+
+    /** {@code QuotaBreached} events: one per breached quota window, keyed by the limited key (customer id). */
+    public static final TopicSpec<String, EventEnvelope> RATE_ALERTS = new TopicSpec<>(
+            "bulwark.rate.alerts", Serdes.String(), EventEnvelopeSerde.inHeaders(),
+            DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+
     /** Commands from the order saga to the payment worker, keyed by order id. */
     public static final TopicSpec<String, EventEnvelope> PAYMENT_COMMANDS = new TopicSpec<>(
             "bulwark.payment.commands", Serdes.String(), EventEnvelopeSerde.inHeaders(),
@@ -45,7 +58,7 @@ public final class Topics {
             1, CleanupPolicy.COMPACT, Optional.empty());
 
     private static final List<TopicSpec<?, ?>> ALL = List.of(ORDER_EVENTS, INVENTORY_EVENTS, PAYMENT_EVENTS,
-            PAYMENT_COMMANDS, DEAD_LETTERS, OUTBOX_RELAY_OFFSETS);
+            ORDER_EVENTS_UNIQUE, RATE_ALERTS, PAYMENT_COMMANDS, DEAD_LETTERS, OUTBOX_RELAY_OFFSETS);
 
     private Topics() {}
 

@@ -1,7 +1,10 @@
 package io.bulwark.streams.app;
 
 import io.bulwark.schemas.Topics;
+import io.bulwark.streams.dedup.Deduplication;
+import io.bulwark.streams.rates.RateSettings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -50,6 +53,16 @@ public final class AppConfig extends AbstractConfig {
     public static final String ERRORS_PROCESSING = "errors.processing";
     public static final String UNCAUGHT_EXCEPTION_POLICY = "uncaught.exception.policy";
     public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
+    public static final String DEDUP_RETENTION_MS = "dedup.retention.ms";
+    public static final String RATES_TUMBLING_SIZE_MS = "rates.tumbling.size.ms";
+    public static final String RATES_HOPPING_SIZE_MS = "rates.hopping.size.ms";
+    public static final String RATES_HOPPING_ADVANCE_MS = "rates.hopping.advance.ms";
+    public static final String RATES_SLIDING_DIFFERENCE_MS = "rates.sliding.difference.ms";
+    public static final String RATES_GRACE_MS = "rates.grace.ms";
+    public static final String RATES_RETENTION_MS = "rates.retention.ms";
+    public static final String QUOTA_WINDOW_MS = "quota.window.ms";
+    public static final String QUOTA_MAX_ORDERS = "quota.max.orders";
+    public static final String QUOTA_MAX_AMOUNT_CENTS = "quota.max.amount.cents";
     public static final String TOPICS_CREATE = "topics.create";
     public static final String TOPICS_REPLICATION_FACTOR = "topics.replication.factor";
 
@@ -113,6 +126,29 @@ public final class AppConfig extends AbstractConfig {
                             + "exits non-zero so its supervisor restarts it) or shutdown_application (all instances).")
             .define(SHUTDOWN_TIMEOUT_MS, Type.LONG, 10_000L, Range.between(1_000L, 300_000L), Importance.LOW,
                     "How long a graceful shutdown may take before it gives up.")
+            .define(DEDUP_RETENTION_MS, Type.LONG, Deduplication.DEFAULT_RETENTION.toMillis(),
+                    Range.between(1_000L, Duration.ofDays(30).toMillis()), Importance.MEDIUM,
+                    "How long an event id is remembered: a copy arriving within this time of the first (event "
+                            + "time) is dropped; a later copy is forwarded again. Bounds the dedup store's size.")
+            .define(RATES_TUMBLING_SIZE_MS, Type.LONG, 60_000L, Range.atLeast(1L), Importance.LOW,
+                    "Size of the tumbling rate windows.")
+            .define(RATES_HOPPING_SIZE_MS, Type.LONG, 300_000L, Range.atLeast(1L), Importance.LOW,
+                    "Size of the hopping rate windows.")
+            .define(RATES_HOPPING_ADVANCE_MS, Type.LONG, 60_000L, Range.atLeast(1L), Importance.LOW,
+                    "Advance of the hopping rate windows; at most their size.")
+            .define(RATES_SLIDING_DIFFERENCE_MS, Type.LONG, 60_000L, Range.atLeast(1L), Importance.LOW,
+                    "Time difference of the sliding rate windows.")
+            .define(RATES_GRACE_MS, Type.LONG, 30_000L, Range.atLeast(0L), Importance.LOW,
+                    "How long after a window ends late records are still counted in it.")
+            .define(RATES_RETENTION_MS, Type.LONG, 3_600_000L, Range.atLeast(1L), Importance.LOW,
+                    "How long rate windows stay in their stores (queryable); at least every window's size plus grace.")
+            .define(QUOTA_WINDOW_MS, Type.LONG, 600_000L, Range.atLeast(1L), Importance.MEDIUM,
+                    "Window of the quota rule: more than quota.max.orders orders, or more than "
+                            + "quota.max.amount.cents in total, per customer per window raises one QuotaBreached.")
+            .define(QUOTA_MAX_ORDERS, Type.LONG, 20L, Range.atLeast(0L), Importance.MEDIUM,
+                    "Orders per customer per quota window allowed before an alert.")
+            .define(QUOTA_MAX_AMOUNT_CENTS, Type.LONG, 1_000_000L, Range.atLeast(0L), Importance.MEDIUM,
+                    "Order total (cents) per customer per quota window allowed before an alert.")
             .define(TOPICS_CREATE, Type.BOOLEAN, false, Importance.LOW,
                     "Create the topic registry's missing topics at start-up (convenient for docker compose "
                             + "and development; production topics are usually created by their owners).")
@@ -121,6 +157,12 @@ public final class AppConfig extends AbstractConfig {
 
     public AppConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);
+        try {
+            rateSettings();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("Invalid rate settings (" + RATES_TUMBLING_SIZE_MS + " ... " + QUOTA_WINDOW_MS
+                    + "): " + e.getMessage());
+        }
         if (getLong(ROCKSDB_WRITE_BUFFER_BYTES) > getLong(ROCKSDB_BLOCK_CACHE_BYTES)) {
             throw new ConfigException(ROCKSDB_WRITE_BUFFER_BYTES, getLong(ROCKSDB_WRITE_BUFFER_BYTES),
                     "must not exceed " + ROCKSDB_BLOCK_CACHE_BYTES + " = " + getLong(ROCKSDB_BLOCK_CACHE_BYTES));
@@ -137,6 +179,21 @@ public final class AppConfig extends AbstractConfig {
 
     public long shutdownTimeoutMs() {
         return getLong(SHUTDOWN_TIMEOUT_MS);
+    }
+
+    public Duration dedupRetention() {
+        return Duration.ofMillis(getLong(DEDUP_RETENTION_MS));
+    }
+
+    public RateSettings rateSettings() {
+        return new RateSettings(ms(RATES_TUMBLING_SIZE_MS), ms(RATES_HOPPING_SIZE_MS), ms(RATES_HOPPING_ADVANCE_MS),
+                ms(RATES_SLIDING_DIFFERENCE_MS), ms(RATES_GRACE_MS), ms(RATES_RETENTION_MS),
+                new RateSettings.QuotaRule("orders-per-customer", ms(QUOTA_WINDOW_MS), getLong(QUOTA_MAX_ORDERS),
+                        getLong(QUOTA_MAX_AMOUNT_CENTS)));
+    }
+
+    private Duration ms(String key) {
+        return Duration.ofMillis(getLong(key));
     }
 
     public boolean createTopics() {

@@ -54,8 +54,7 @@ public final class StreamsMain implements Callable<Integer> {
                 TopicInstaller.createMissing(admin, Topics.all(), config.topicsReplicationFactor());
             }
         }
-        StreamsApp app = StreamsApp.start(config,
-                BulwarkTopology.create(EventSchemas.load(), config.streamsProperties()));
+        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
         Thread hook = new Thread(app::close, "bulwark-shutdown");
         Runtime.getRuntime().addShutdownHook(hook); // SIGTERM and Ctrl-C: graceful close
         app.awaitTermination();

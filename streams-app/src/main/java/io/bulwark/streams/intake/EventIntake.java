@@ -5,32 +5,24 @@ import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.TopicSpec;
 import io.bulwark.schemas.Topics;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.Grouped;
-import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.KStream;
 
 /**
- * The first topology: reads the order event topic, validating each record against the envelope
- * and payload schemas on the way in (a record that fails goes to the dead-letter topic through
- * the deserialization handler), and counts the events of each order into a queryable store.
- *
- * <p>It is the smallest topology that exercises every piece of the app's plumbing: schema
- * validation at the edge, dead letters, a RocksDB store under bounded memory, exactly-once commits.
+ * The edge of the app: event topics read with schema validation. A record that is not JSON, breaks
+ * its event type's schema, or lacks an envelope header (the event id, say) fails deserialization,
+ * and Kafka Streams' deserialization handler dead-letters it (KIP-1034) — or stops the app, when
+ * {@code errors.deserialization=fail}.
  */
 public final class EventIntake {
 
-    /** Key-value store: aggregate id → number of valid events read for it. */
-    public static final String EVENTS_PER_AGGREGATE_STORE = "intake-events-per-aggregate";
-
     private EventIntake() {}
 
-    public static void build(StreamsBuilder builder, EventSchemas schemas) {
+    /** The validated stream of {@link Topics#ORDER_EVENTS}. */
+    public static KStream<String, EventEnvelope> orderEvents(StreamsBuilder builder, EventSchemas schemas) {
         TopicSpec<String, EventEnvelope> source = Topics.ORDER_EVENTS;
-        builder.stream(source.name(), Consumed.with(source.keySerde(), EventEnvelopeSerde.inHeaders(schemas))
-                        .withName("intake-order-events"))
-                .groupByKey(Grouped.with(Serdes.String(), EventEnvelopeSerde.asJson()))
-                .count(Materialized.as(EVENTS_PER_AGGREGATE_STORE));
+        return builder.stream(source.name(), Consumed.with(source.keySerde(), EventEnvelopeSerde.inHeaders(schemas))
+                .withName("intake-order-events"));
     }
 }

@@ -1,0 +1,242 @@
+package io.bulwark.streams.rates;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.EventTypes;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.JsonSerde;
+import io.bulwark.schemas.TopicSpec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.UUID;
+import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.kstream.SlidingWindows;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.WindowStore;
+
+/**
+ * Windowed rate accounting over order events: per customer and per merchant, order counts and
+ * sums (cents) in tumbling, hopping and sliding windows, each kept in a queryable window store
+ * ({@link #store}); and a quota rule that emits exactly one {@code QuotaBreached} event per
+ * customer and breached window to the alerts topic.
+ *
+ * <p><b>Late records.</b> A record whose window closed (window end plus grace is behind stream
+ * time) is not counted in it. Kafka Streams drops it and counts it in the task metric
+ * {@code dropped-records-total}; this topology also counts records late for its tumbling and quota
+ * windows in {@code late-total} (group {@code stream-bulwark-rates-metrics}, tag
+ * {@code bulwark-rates-id} = dimension and window kind). Nothing is dropped silently.
+ *
+ * <p><b>Exactly one alert.</b> The quota aggregate remembers whether it was over the rule; only the
+ * update that crosses the limit is marked {@code breachedNow}. Its store is not cached, so that
+ * update is forwarded, and under exactly-once the alert and the state that says "already alerted"
+ * commit together. The alert's event id is derived from rule, customer and window, so even a
+ * re-emission is recognisable downstream.
+ */
+public final class RateAccounting {
+
+    /** The keys rates are kept for. */
+    public enum Dimension {
+        CUSTOMER, MERCHANT;
+
+        String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** The windows rates are kept in. */
+    public enum WindowKind {
+        TUMBLING, HOPPING, SLIDING;
+
+        String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    static final String METRIC_SCOPE = "bulwark-rates";
+    private static final JsonSerde<OrderAmount> AMOUNT_SERDE = JsonSerde.of(OrderAmount.class);
+    private static final JsonSerde<RateWindow> RATE_SERDE = JsonSerde.of(RateWindow.class);
+    private static final JsonSerde<QuotaWindow> QUOTA_SERDE = JsonSerde.of(QuotaWindow.class);
+
+    private RateAccounting() {}
+
+    /** Name of the window store of {@code dimension} and {@code kind}, e.g. {@code rates-customer-hopping}. */
+    public static String store(Dimension dimension, WindowKind kind) {
+        return "rates-" + dimension.id() + "-" + kind.id();
+    }
+
+    /** Name of the quota window store (customer, tumbling windows of the rule's size). */
+    public static String quotaStore() {
+        return "rates-customer-quota";
+    }
+
+    public static void build(KStream<String, EventEnvelope> orderEvents, RateSettings settings,
+            TopicSpec<String, EventEnvelope> alerts) {
+        KStream<String, OrderAmount> amounts = orderEvents
+                .flatMapValues(event -> OrderAmount.of(event).stream().toList(), Named.as("rates-order-amounts"));
+
+        KGroupedStream<String, OrderAmount> byCustomer = byKey(amounts, Dimension.CUSTOMER, settings);
+        windows(byCustomer, Dimension.CUSTOMER, settings);
+        quota(byCustomer, settings, alerts);
+
+        KGroupedStream<String, OrderAmount> byMerchant = byKey(
+                amounts.filter((k, amount) -> amount.merchantId() != null, Named.as("rates-with-merchant")),
+                Dimension.MERCHANT, settings);
+        windows(byMerchant, Dimension.MERCHANT, settings);
+    }
+
+    private static KGroupedStream<String, OrderAmount> byKey(KStream<String, OrderAmount> amounts, Dimension dimension,
+            RateSettings settings) {
+        String name = "rates-by-" + dimension.id();
+        return amounts
+                .selectKey((k, amount) -> dimension == Dimension.CUSTOMER ? amount.customerId() : amount.merchantId(),
+                        Named.as(name + "-key"))
+                .repartition(Repartitioned.<String, OrderAmount>as(name).withKeySerde(Serdes.String())
+                        .withValueSerde(AMOUNT_SERDE))
+                // After the repartition: same task, same stream time as the aggregations below.
+                .processValues(() -> new LateRecordCounter(dimension, settings), Named.as(name + "-late"))
+                .groupByKey(Grouped.with(name + "-grouped", Serdes.String(), AMOUNT_SERDE));
+    }
+
+    private static void windows(KGroupedStream<String, OrderAmount> grouped, Dimension dimension, RateSettings s) {
+        grouped.windowedBy(TimeWindows.ofSizeAndGrace(s.tumblingSize(), s.grace()))
+                .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
+                        Named.as(store(dimension, WindowKind.TUMBLING) + "-aggregate"),
+                        materialized(store(dimension, WindowKind.TUMBLING), RATE_SERDE, s.retention()));
+        grouped.windowedBy(TimeWindows.ofSizeAndGrace(s.hoppingSize(), s.grace()).advanceBy(s.hoppingAdvance()))
+                .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
+                        Named.as(store(dimension, WindowKind.HOPPING) + "-aggregate"),
+                        materialized(store(dimension, WindowKind.HOPPING), RATE_SERDE, s.retention()));
+        grouped.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(s.slidingDifference(), s.grace()))
+                .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
+                        Named.as(store(dimension, WindowKind.SLIDING) + "-aggregate"),
+                        materialized(store(dimension, WindowKind.SLIDING), RATE_SERDE, s.retention()));
+    }
+
+    private static void quota(KGroupedStream<String, OrderAmount> byCustomer, RateSettings s,
+            TopicSpec<String, EventEnvelope> alerts) {
+        RateSettings.QuotaRule rule = s.quota();
+        byCustomer.windowedBy(TimeWindows.ofSizeAndGrace(rule.window(), s.grace()))
+                .aggregate(QuotaWindow::empty, (key, amount, window) -> window.add(amount.amountCents(), rule),
+                        Named.as(quotaStore() + "-aggregate"),
+                        materialized(quotaStore(), QUOTA_SERDE, s.retention()).withCachingDisabled())
+                .toStream(Named.as(quotaStore() + "-changes"))
+                .filter((window, quota) -> quota != null && quota.breachedNow(), Named.as(quotaStore() + "-crossings"))
+                .process(() -> new AlertProcessor(rule), Named.as(quotaStore() + "-alerts"))
+                .to(alerts.name(), Produced.with(alerts.keySerde(), EventEnvelopeSerde.inHeaders())
+                        .withName(quotaStore() + "-sink"));
+    }
+
+    private static <V> Materialized<String, V, WindowStore<Bytes, byte[]>> materialized(String store,
+            JsonSerde<V> serde, Duration retention) {
+        return Materialized.<String, V, WindowStore<Bytes, byte[]>>as(store)
+                .withKeySerde(Serdes.String())
+                .withValueSerde(serde)
+                .withRetention(retention);
+    }
+
+    /** The deterministic id of the alert for {@code rule}, {@code key} and the window starting at {@code start}. */
+    public static UUID alertId(RateSettings.QuotaRule rule, String key, long windowStartMs) {
+        return UUID.nameUUIDFromBytes((rule.name() + "|" + key + "|" + windowStartMs).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Turns the crossing update of a quota window into a {@code QuotaBreached} event keyed by customer. */
+    static final class AlertProcessor implements Processor<Windowed<String>, QuotaWindow, String, EventEnvelope> {
+        private final RateSettings.QuotaRule rule;
+        private ProcessorContext<String, EventEnvelope> context;
+
+        AlertProcessor(RateSettings.QuotaRule rule) {
+            this.rule = rule;
+        }
+
+        @Override
+        public void init(ProcessorContext<String, EventEnvelope> context) {
+            this.context = context;
+        }
+
+        @Override
+        public void process(Record<Windowed<String>, QuotaWindow> record) {
+            String customer = record.key().key();
+            long start = record.key().window().start();
+            ObjectNode payload = Json.mapper().createObjectNode()
+                    .put("rule", rule.name())
+                    .put("dimension", Dimension.CUSTOMER.id())
+                    .put("key", customer)
+                    .put("windowStart", Instant.ofEpochMilli(start).toString())
+                    .put("windowEnd", Instant.ofEpochMilli(record.key().window().end()).toString())
+                    .put("count", record.value().count())
+                    .put("sumCents", record.value().sumCents())
+                    .put("maxOrders", rule.maxOrders())
+                    .put("maxAmountCents", rule.maxAmountCents());
+            EventEnvelope alert = new EventEnvelope(alertId(rule, customer, start), EventTypes.QUOTA_BREACHED.name(),
+                    EventTypes.QUOTA_BREACHED.aggregateType(), customer, null,
+                    Instant.ofEpochMilli(record.timestamp()), null, null, null, payload);
+            context.forward(new Record<>(customer, alert, record.timestamp()));
+        }
+    }
+
+    /**
+     * Counts records that arrive after their tumbling or quota window closed. It runs after the
+     * repartition, so its stream time is the aggregations' stream time.
+     */
+    static final class LateRecordCounter implements FixedKeyProcessor<String, OrderAmount, OrderAmount> {
+        private final Dimension dimension;
+        private final RateSettings settings;
+        private FixedKeyProcessorContext<String, OrderAmount> context;
+        private Sensor lateTumbling;
+        private Sensor lateQuota;
+
+        LateRecordCounter(Dimension dimension, RateSettings settings) {
+            this.dimension = dimension;
+            this.settings = settings;
+        }
+
+        @Override
+        public void init(FixedKeyProcessorContext<String, OrderAmount> context) {
+            this.context = context;
+            this.lateTumbling = context.metrics().addRateTotalSensor(METRIC_SCOPE,
+                    dimension.id() + "-" + WindowKind.TUMBLING.id(), "late", Sensor.RecordingLevel.INFO);
+            this.lateQuota = dimension == Dimension.CUSTOMER
+                    ? context.metrics().addRateTotalSensor(METRIC_SCOPE, dimension.id() + "-quota", "late",
+                            Sensor.RecordingLevel.INFO)
+                    : null;
+        }
+
+        @Override
+        public void process(FixedKeyRecord<String, OrderAmount> record) {
+            long streamTime = context.currentStreamTimeMs();
+            long grace = settings.grace().toMillis();
+            if (closed(record.timestamp(), settings.tumblingSize().toMillis(), grace, streamTime)) {
+                lateTumbling.record();
+            }
+            if (lateQuota != null && closed(record.timestamp(), settings.quota().window().toMillis(), grace, streamTime)) {
+                lateQuota.record();
+            }
+            context.forward(record);
+        }
+
+        /** Whether the tumbling window of {@code size} holding {@code timestamp} is closed at {@code streamTime}. */
+        static boolean closed(long timestamp, long size, long grace, long streamTime) {
+            long windowEnd = timestamp - Math.floorMod(timestamp, size) + size;
+            return windowEnd + grace <= streamTime;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.bulwark.streams.rates;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Window sizes, grace and retention of the rate accounting, and its quota rule.
+ *
+ * @param grace how long after a window ends a late record is still counted in it
+ * @param retention how long windows stay queryable; at least every window's size plus grace
+ */
+public record RateSettings(
+        Duration tumblingSize,
+        Duration hoppingSize,
+        Duration hoppingAdvance,
+        Duration slidingDifference,
+        Duration grace,
+        Duration retention,
+        QuotaRule quota) {
+
+    public RateSettings {
+        positive("tumbling size", tumblingSize);
+        positive("hopping size", hoppingSize);
+        positive("hopping advance", hoppingAdvance);
+        positive("sliding difference", slidingDifference);
+        Objects.requireNonNull(grace, "grace");
+        Objects.requireNonNull(quota, "quota");
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("Rate grace = " + grace + " must not be negative");
+        }
+        if (hoppingAdvance.compareTo(hoppingSize) > 0) {
+            throw new IllegalArgumentException("Hopping advance = " + hoppingAdvance + " must not exceed its size "
+                    + hoppingSize);
+        }
+        Duration needed = max(max(tumblingSize, hoppingSize), max(slidingDifference.multipliedBy(2), quota.window()))
+                .plus(grace);
+        if (retention.compareTo(needed) < 0) {
+            throw new IllegalArgumentException("Rate retention = " + retention
+                    + " must be at least the largest window plus grace, " + needed);
+        }
+    }
+
+    /** Defaults: 1 min tumbling, 5 min hopping by 1 min, 1 min sliding, 30 s grace, 1 h retention. */
+    public static RateSettings defaults() {
+        return new RateSettings(Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(1),
+                Duration.ofMinutes(1), Duration.ofSeconds(30), Duration.ofHours(1), QuotaRule.defaults());
+    }
+
+    private static void positive(String name, Duration value) {
+        Objects.requireNonNull(value, name);
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException("Rate " + name + " = " + value + " must be positive");
+        }
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /**
+     * "More than {@code maxOrders} orders, or more than {@code maxAmountCents} in total, per customer
+     * per {@code window}" (tumbling windows).
+     */
+    public record QuotaRule(String name, Duration window, long maxOrders, long maxAmountCents) {
+
+        public QuotaRule {
+            Objects.requireNonNull(name, "name");
+            positive("quota window", window);
+            if (maxOrders < 0 || maxAmountCents < 0) {
+                throw new IllegalArgumentException("Quota limits must not be negative: maxOrders = " + maxOrders
+                        + ", maxAmountCents = " + maxAmountCents);
+            }
+        }
+
+        /** 20 orders or 1,000,000 cents per customer per 10 minutes. */
+        public static QuotaRule defaults() {
+            return new QuotaRule("orders-per-customer", Duration.ofMinutes(10), 20, 1_000_000);
+        }
+
+        boolean breachedBy(long count, long sumCents) {
+            return count > maxOrders || sumCents > maxAmountCents;
+        }
+    }
+}

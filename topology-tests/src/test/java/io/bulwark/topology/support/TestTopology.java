@@ -1,0 +1,79 @@
+package io.bulwark.topology.support;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.EventSchemas;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.Topics;
+import io.bulwark.streams.app.AppConfig;
+import io.bulwark.streams.app.BulwarkTopology;
+import io.bulwark.streams.app.ConfigLoader;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/**
+ * The app's whole topology under TopologyTestDriver, configured through the same {@link AppConfig}
+ * the app uses, plus event builders. Copy this to test your own topology the same way.
+ */
+public final class TestTopology implements AutoCloseable {
+
+    private static final EventSchemas SCHEMAS = EventSchemas.load();
+
+    public final TopologyTestDriver driver;
+    public final TestInputTopic<String, EventEnvelope> orders;
+    public final TestOutputTopic<String, EventEnvelope> unique;
+    public final TestOutputTopic<String, EventEnvelope> alerts;
+
+    public TestTopology(Path stateDir, Map<String, String> settings) {
+        Map<String, String> flags = new HashMap<>(settings);
+        flags.put(AppConfig.BOOTSTRAP_SERVERS, "unused:9092");
+        flags.put(AppConfig.STATE_DIR, stateDir.toString());
+        AppConfig config = ConfigLoader.load(null, Map.of(), flags);
+        driver = new TopologyTestDriver(BulwarkTopology.create(config, SCHEMAS), config.streamsProperties(),
+                Instant.EPOCH);
+        orders = driver.createInputTopic(Topics.ORDER_EVENTS.name(), Topics.ORDER_EVENTS.keySerde().serializer(),
+                EventEnvelopeSerde.inHeaders().serializer());
+        unique = driver.createOutputTopic(Topics.ORDER_EVENTS_UNIQUE.name(), new StringDeserializer(),
+                EventEnvelopeSerde.inHeaders(SCHEMAS).deserializer());
+        alerts = driver.createOutputTopic(Topics.RATE_ALERTS.name(), new StringDeserializer(),
+                EventEnvelopeSerde.inHeaders(SCHEMAS).deserializer());
+    }
+
+    /** Pipes {@code event} with record timestamp {@code timestampMs}. */
+    public void pipe(EventEnvelope event, long timestampMs) {
+        orders.pipeInput(event.aggregateId(), event, timestampMs);
+    }
+
+    /** An OrderPlaced event of {@code customer} (and merchant {@code merchant}, may be null) for {@code cents}. */
+    public static EventEnvelope order(String orderId, String customer, String merchant, long cents) {
+        ObjectNode payload = Json.mapper().createObjectNode();
+        payload.put("orderId", orderId).put("customerId", customer).put("totalCents", cents).put("currency", "EUR");
+        if (merchant != null) {
+            payload.put("merchantId", merchant);
+        }
+        payload.putArray("lines").addObject().put("sku", "sku-1").put("quantity", 1).put("unitPriceCents", cents);
+        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.EPOCH, null, null,
+                null, payload);
+    }
+
+    /** A Kafka Streams custom metric's value, e.g. {@code metric("bulwark-dedup", "dropped-total")}. */
+    public double metric(String scope, String name) {
+        return driver.metrics().entrySet().stream()
+                .filter(e -> e.getKey().group().equals("stream-" + scope + "-metrics") && e.getKey().name().equals(name))
+                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
+                .sum();
+    }
+
+    @Override
+    public void close() {
+        driver.close();
+    }
+}
