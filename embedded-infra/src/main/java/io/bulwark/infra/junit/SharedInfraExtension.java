@@ -57,7 +57,7 @@ public final class SharedInfraExtension implements ParameterResolver {
     private static <T extends AutoCloseable> T shared(
             ExtensionContext context, Class<T> type, Function<Path, T> start) {
         ExtensionContext.Store store = context.getRoot().getStore(NAMESPACE);
-        Started<?> started = store.computeIfAbsent(type, key -> {
+        Started<?> started = store.getOrComputeIfAbsent(type, key -> {
             Path dir = tempDir(type.getSimpleName());
             return new Started<>(start.apply(dir), dir);
         }, Started.class);

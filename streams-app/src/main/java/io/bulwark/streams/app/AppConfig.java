@@ -2,12 +2,15 @@ package io.bulwark.streams.app;
 
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.dedup.Deduplication;
+import io.bulwark.streams.rates.RateAccounting;
 import io.bulwark.streams.rates.RateSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -54,6 +57,7 @@ public final class AppConfig extends AbstractConfig {
     public static final String UNCAUGHT_EXCEPTION_POLICY = "uncaught.exception.policy";
     public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
     public static final String DEDUP_RETENTION_MS = "dedup.retention.ms";
+    public static final String RATES_WINDOWS = "rates.windows";
     public static final String RATES_TUMBLING_SIZE_MS = "rates.tumbling.size.ms";
     public static final String RATES_HOPPING_SIZE_MS = "rates.hopping.size.ms";
     public static final String RATES_HOPPING_ADVANCE_MS = "rates.hopping.advance.ms";
@@ -130,6 +134,9 @@ public final class AppConfig extends AbstractConfig {
                     Range.between(1_000L, Duration.ofDays(30).toMillis()), Importance.MEDIUM,
                     "How long an event id is remembered: a copy arriving within this time of the first (event "
                             + "time) is dropped; a later copy is forwarded again. Bounds the dedup store's size.")
+            .define(RATES_WINDOWS, Type.LIST, "tumbling,hopping", ConfigDef.ValidList.in("tumbling", "hopping", "sliding"),
+                    Importance.MEDIUM, "Which rate windows are kept per customer and merchant. Sliding windows "
+                            + "rewrite every window of a key within their time difference on each record: opt-in.")
             .define(RATES_TUMBLING_SIZE_MS, Type.LONG, 60_000L, Range.atLeast(1L), Importance.LOW,
                     "Size of the tumbling rate windows.")
             .define(RATES_HOPPING_SIZE_MS, Type.LONG, 300_000L, Range.atLeast(1L), Importance.LOW,
@@ -186,7 +193,9 @@ public final class AppConfig extends AbstractConfig {
     }
 
     public RateSettings rateSettings() {
-        return new RateSettings(ms(RATES_TUMBLING_SIZE_MS), ms(RATES_HOPPING_SIZE_MS), ms(RATES_HOPPING_ADVANCE_MS),
+        Set<RateAccounting.WindowKind> kinds = EnumSet.noneOf(RateAccounting.WindowKind.class);
+        getList(RATES_WINDOWS).forEach(kind -> kinds.add(RateAccounting.WindowKind.valueOf(kind.toUpperCase(Locale.ROOT))));
+        return new RateSettings(kinds, ms(RATES_TUMBLING_SIZE_MS), ms(RATES_HOPPING_SIZE_MS), ms(RATES_HOPPING_ADVANCE_MS),
                 ms(RATES_SLIDING_DIFFERENCE_MS), ms(RATES_GRACE_MS), ms(RATES_RETENTION_MS),
                 new RateSettings.QuotaRule("orders-per-customer", ms(QUOTA_WINDOW_MS), getLong(QUOTA_MAX_ORDERS),
                         getLong(QUOTA_MAX_AMOUNT_CENTS)));

@@ -39,6 +39,12 @@ import org.apache.kafka.streams.state.WindowStore;
  * ({@link #store}); and a quota rule that emits exactly one {@code QuotaBreached} event per
  * customer and breached window to the alerts topic.
  *
+ * <p><b>Sliding windows cost.</b> A sliding-window aggregation updates every window a record
+ * falls into, and with dense traffic one key has a window per record: each new record then
+ * rewrites as many windows as there are records of its key within the time difference. They are
+ * therefore opt-in ({@code rates.windows}); tumbling and hopping windows cost a constant number
+ * of updates per record.
+ *
  * <p><b>Late records.</b> A record whose window closed (window end plus grace is behind stream
  * time) is not counted in it. Kafka Streams drops it and counts it in the task metric
  * {@code dropped-records-total}; this topology also counts records late for its tumbling and quota
@@ -117,18 +123,24 @@ public final class RateAccounting {
     }
 
     private static void windows(KGroupedStream<String, OrderAmount> grouped, Dimension dimension, RateSettings s) {
-        grouped.windowedBy(TimeWindows.ofSizeAndGrace(s.tumblingSize(), s.grace()))
-                .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
-                        Named.as(store(dimension, WindowKind.TUMBLING) + "-aggregate"),
-                        materialized(store(dimension, WindowKind.TUMBLING), RATE_SERDE, s.retention()));
-        grouped.windowedBy(TimeWindows.ofSizeAndGrace(s.hoppingSize(), s.grace()).advanceBy(s.hoppingAdvance()))
-                .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
-                        Named.as(store(dimension, WindowKind.HOPPING) + "-aggregate"),
-                        materialized(store(dimension, WindowKind.HOPPING), RATE_SERDE, s.retention()));
-        grouped.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(s.slidingDifference(), s.grace()))
-                .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
-                        Named.as(store(dimension, WindowKind.SLIDING) + "-aggregate"),
-                        materialized(store(dimension, WindowKind.SLIDING), RATE_SERDE, s.retention()));
+        if (s.kinds().contains(WindowKind.TUMBLING)) {
+            grouped.windowedBy(TimeWindows.ofSizeAndGrace(s.tumblingSize(), s.grace()))
+                    .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
+                            Named.as(store(dimension, WindowKind.TUMBLING) + "-aggregate"),
+                            materialized(store(dimension, WindowKind.TUMBLING), RATE_SERDE, s.retention()));
+        }
+        if (s.kinds().contains(WindowKind.HOPPING)) {
+            grouped.windowedBy(TimeWindows.ofSizeAndGrace(s.hoppingSize(), s.grace()).advanceBy(s.hoppingAdvance()))
+                    .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
+                            Named.as(store(dimension, WindowKind.HOPPING) + "-aggregate"),
+                            materialized(store(dimension, WindowKind.HOPPING), RATE_SERDE, s.retention()));
+        }
+        if (s.kinds().contains(WindowKind.SLIDING)) {
+            grouped.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(s.slidingDifference(), s.grace()))
+                    .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
+                            Named.as(store(dimension, WindowKind.SLIDING) + "-aggregate"),
+                            materialized(store(dimension, WindowKind.SLIDING), RATE_SERDE, s.retention()));
+        }
     }
 
     private static void quota(KGroupedStream<String, OrderAmount> byCustomer, RateSettings s,

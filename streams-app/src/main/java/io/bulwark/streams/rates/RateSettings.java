@@ -1,15 +1,19 @@
 package io.bulwark.streams.rates;
 
 import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.Objects;
 
 /**
- * Window sizes, grace and retention of the rate accounting, and its quota rule.
+ * Window kinds, sizes, grace and retention of the rate accounting, and its quota rule.
  *
+ * @param kinds which windows are kept (the quota's windows always are)
  * @param grace how long after a window ends a late record is still counted in it
  * @param retention how long windows stay queryable; at least every window's size plus grace
  */
 public record RateSettings(
+        Set<RateAccounting.WindowKind> kinds,
         Duration tumblingSize,
         Duration hoppingSize,
         Duration hoppingAdvance,
@@ -19,6 +23,7 @@ public record RateSettings(
         QuotaRule quota) {
 
     public RateSettings {
+        kinds = kinds.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(kinds));
         positive("tumbling size", tumblingSize);
         positive("hopping size", hoppingSize);
         positive("hopping advance", hoppingAdvance);
@@ -40,9 +45,13 @@ public record RateSettings(
         }
     }
 
-    /** Defaults: 1 min tumbling, 5 min hopping by 1 min, 1 min sliding, 30 s grace, 1 h retention. */
+    /**
+     * Defaults: tumbling (1 min) and hopping (5 min by 1 min) windows, 30 s grace, 1 h retention;
+     * sliding windows (1 min) are defined but off — see {@link RateAccounting} for their cost.
+     */
     public static RateSettings defaults() {
-        return new RateSettings(Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(1),
+        return new RateSettings(EnumSet.of(RateAccounting.WindowKind.TUMBLING, RateAccounting.WindowKind.HOPPING),
+                Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(1),
                 Duration.ofMinutes(1), Duration.ofSeconds(30), Duration.ofHours(1), QuotaRule.defaults());
     }
 

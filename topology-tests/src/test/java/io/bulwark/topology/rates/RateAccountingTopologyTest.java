@@ -30,6 +30,7 @@ class RateAccountingTopologyTest {
     static final long MINUTE = 60_000;
     /** Small, round windows: tumbling 1 min, hopping 2 min by 1 min, sliding 1 min, grace 10 s, quota 3 orders or 1000 cents per 5 min. */
     static final Map<String, String> SETTINGS = Map.of(
+            AppConfig.RATES_WINDOWS, "tumbling,hopping,sliding",
             AppConfig.RATES_TUMBLING_SIZE_MS, Long.toString(MINUTE),
             AppConfig.RATES_HOPPING_SIZE_MS, Long.toString(2 * MINUTE),
             AppConfig.RATES_HOPPING_ADVANCE_MS, Long.toString(MINUTE),

@@ -1,0 +1,200 @@
+package io.bulwark.streams.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.infra.KafkaService;
+import io.bulwark.infra.junit.SharedInfraExtension;
+import io.bulwark.schemas.DeadLetterHeaders;
+import io.bulwark.schemas.EnvelopeHeaders;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.EventSchemas;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole app on the embedded broker under exactly_once_v2: 100,000 order events of which 30%
+ * are copies reach a read_committed consumer of the unique topic exactly once each; poison records
+ * land on the dead-letter topic with their cause and origin, and the app keeps running.
+ */
+@ExtendWith(SharedInfraExtension.class)
+class DedupExactlyOnceTest {
+
+    private static final int TOTAL = 100_000;
+    private static final int UNIQUE = 70_000;
+
+    @Test
+    void shouldDeliverEveryUniqueEventExactlyOnceAndDeadLetterPoison(KafkaService kafka, @TempDir Path state)
+            throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            TopicInstaller.createMissing(admin, Topics.all(), (short) 1);
+        }
+        String prefix = "eos-" + UUID.randomUUID() + "-";
+        List<EventEnvelope> unique = new ArrayList<>(UNIQUE);
+        for (int i = 0; i < UNIQUE; i++) {
+            unique.add(order(prefix + (i % 1_000), i));
+        }
+        Random random = new Random(42);
+        List<EventEnvelope> deliveries = new ArrayList<>(TOTAL);
+        for (int i = 0; i < UNIQUE; i++) {
+            deliveries.add(unique.get(i));
+            // a copy of a recent event (same key, same id), as a relay re-delivery after a restart
+            if (deliveries.size() < TOTAL && random.nextInt(UNIQUE) < TOTAL - UNIQUE) {
+                deliveries.add(unique.get(Math.max(0, i - random.nextInt(500))));
+            }
+        }
+        while (deliveries.size() < TOTAL) {
+            deliveries.add(unique.get(random.nextInt(UNIQUE)));
+        }
+        produce(kafka, deliveries, prefix);
+
+        AppConfig config = ConfigLoader.load(null, Map.of(), Map.of(
+                AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
+                AppConfig.APPLICATION_ID, "eos-test-" + UUID.randomUUID(),
+                AppConfig.STATE_DIR, state.toString(),
+                AppConfig.HTTP_PORT, "0",
+                "kafka." + ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"));
+        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka, Topics.ORDER_EVENTS_UNIQUE.name());
+                KafkaConsumer<byte[], byte[]> dead = consumer(kafka, Topics.DEAD_LETTERS.name())) {
+            Map<String, Integer> copies = new HashMap<>();
+            await().atMost(Duration.ofMinutes(4)).until(() -> {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (new String(r.key(), StandardCharsets.UTF_8).startsWith(prefix)) {
+                        copies.merge(EnvelopeHeaders.text(r.headers(), EnvelopeHeaders.EVENT_ID), 1, Integer::sum);
+                    }
+                }
+                return copies.size() >= UNIQUE;
+            });
+            drainToEnd(consumer, prefix, copies);
+            assertThat(copies).hasSize(UNIQUE);
+            assertThat(copies.values()).as("copies per event id").allMatch(n -> n == 1);
+            Set<String> expected = new HashSet<>();
+            unique.forEach(e -> expected.add(e.eventId().toString()));
+            assertThat(copies.keySet()).isEqualTo(expected);
+
+            List<ConsumerRecord<byte[], byte[]>> letters = new ArrayList<>();
+            await().atMost(Duration.ofMinutes(1)).until(() -> {
+                for (ConsumerRecord<byte[], byte[]> r : dead.poll(Duration.ofMillis(500))) {
+                    if (r.key() != null && new String(r.key(), StandardCharsets.UTF_8).startsWith(prefix + "poison")) {
+                        letters.add(r);
+                    }
+                }
+                return letters.size() >= 3;
+            });
+            for (ConsumerRecord<byte[], byte[]> letter : letters) {
+                Headers h = letter.headers();
+                assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.EXCEPTION)).isNotBlank();
+                assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.STACKTRACE)).isNotBlank();
+                assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.TOPIC)).isEqualTo(Topics.ORDER_EVENTS.name());
+                assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.PARTITION)).isNotBlank();
+                assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.OFFSET)).isNotBlank();
+            }
+            assertThat(letters).extracting(r -> EnvelopeHeaders.text(r.headers(), DeadLetterHeaders.MESSAGE))
+                    .anySatisfy(m -> assertThat(m).contains("not JSON"))
+                    .anySatisfy(m -> assertThat(m).contains("breaks its schema"))
+                    .anySatisfy(m -> assertThat(m).contains("no 'id' header"));
+            assertThat(app.state().isRunningOrRebalancing()).isTrue();
+        } finally {
+            app.close();
+        }
+    }
+
+    private static void produce(KafkaService kafka, List<EventEnvelope> deliveries, String prefix) throws Exception {
+        EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+            for (EventEnvelope e : deliveries) {
+                RecordHeaders headers = new RecordHeaders();
+                byte[] value = serde.serializer().serialize(Topics.ORDER_EVENTS.name(), headers, e);
+                producer.send(new ProducerRecord<>(Topics.ORDER_EVENTS.name(), null,
+                        e.aggregateId().getBytes(StandardCharsets.UTF_8), value, headers));
+            }
+            // poison: not JSON; schema-invalid; no event id header
+            EventEnvelope valid = order(prefix + "poison", 0);
+            RecordHeaders notJson = new RecordHeaders();
+            serde.serializer().serialize(Topics.ORDER_EVENTS.name(), notJson, valid);
+            send(producer, prefix + "poison-1", "{oops".getBytes(StandardCharsets.UTF_8), notJson);
+            ObjectNode bad = valid.payload().deepCopy();
+            bad.put("currency", "euros");
+            RecordHeaders invalid = new RecordHeaders();
+            serde.serializer().serialize(Topics.ORDER_EVENTS.name(), invalid, valid);
+            send(producer, prefix + "poison-2", Json.mapper().writeValueAsBytes(bad), invalid);
+            RecordHeaders noId = new RecordHeaders();
+            byte[] payload = serde.serializer().serialize(Topics.ORDER_EVENTS.name(), noId, valid);
+            noId.remove(EnvelopeHeaders.EVENT_ID);
+            send(producer, prefix + "poison-3", payload, noId);
+            producer.flush();
+        }
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, String key, byte[] value, Headers headers) {
+        producer.send(new ProducerRecord<>(Topics.ORDER_EVENTS.name(), null, key.getBytes(StandardCharsets.UTF_8), value,
+                headers));
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(KafkaService kafka, String topic) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "eos-reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10_000,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+        consumer.subscribe(List.of(topic));
+        return consumer;
+    }
+
+    private static void drainToEnd(KafkaConsumer<byte[], byte[]> consumer, String prefix, Map<String, Integer> copies) {
+        var end = consumer.endOffsets(consumer.assignment());
+        while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                if (new String(r.key(), StandardCharsets.UTF_8).startsWith(prefix)) {
+                    copies.merge(EnvelopeHeaders.text(r.headers(), EnvelopeHeaders.EVENT_ID), 1, Integer::sum);
+                }
+            }
+        }
+    }
+
+    private static EventEnvelope order(String orderId, int i) {
+        ObjectNode payload = Json.mapper().createObjectNode();
+        payload.put("orderId", orderId).put("customerId", "c-" + (i % 500)).put("totalCents", 100 + i % 900)
+                .put("currency", "EUR");
+        payload.putArray("lines").addObject().put("sku", "s").put("quantity", 1).put("unitPriceCents", 100 + i % 900);
+        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null,
+                null, payload);
+    }
+}
