@@ -51,6 +51,7 @@ public final class AppConfig extends AbstractConfig {
     public static final String ROCKSDB_BLOCK_CACHE_BYTES = "rocksdb.block.cache.bytes";
     public static final String ROCKSDB_WRITE_BUFFER_BYTES = "rocksdb.write.buffer.bytes";
     public static final String ROCKSDB_HIGH_PRIORITY_POOL_RATIO = "rocksdb.high.priority.pool.ratio";
+    public static final String ROCKSDB_MEMTABLE_BYTES = "rocksdb.memtable.bytes";
     public static final String DLQ_TOPIC = "dlq.topic";
     public static final String ERRORS_DESERIALIZATION = "errors.deserialization";
     public static final String ERRORS_PROCESSING = "errors.processing";
@@ -113,6 +114,9 @@ public final class AppConfig extends AbstractConfig {
             .define(ROCKSDB_WRITE_BUFFER_BYTES, Type.LONG, 16 * MIB, Range.atLeast(MIB), Importance.MEDIUM,
                     "Memtable memory of all stores together, counted against the block cache; must not "
                             + "exceed rocksdb.block.cache.bytes.")
+            .define(ROCKSDB_MEMTABLE_BYTES, Type.LONG, 2 * MIB, Range.between(64 * 1024L, 256 * MIB), Importance.LOW,
+                    "Memtable size of each RocksDB store (and window segment); small, because all of them share "
+                            + "rocksdb.write.buffer.bytes.")
             .define(ROCKSDB_HIGH_PRIORITY_POOL_RATIO, Type.DOUBLE, 0.1, Range.between(0.0, 1.0), Importance.LOW,
                     "Share of the block cache reserved for index and filter blocks.")
             .define(DLQ_TOPIC, Type.STRING, Topics.DEAD_LETTERS.name(), new ConfigDef.NonEmptyString(),
@@ -241,6 +245,7 @@ public final class AppConfig extends AbstractConfig {
         props.put(BoundedMemoryRocksDbConfig.BLOCK_CACHE_BYTES, getLong(ROCKSDB_BLOCK_CACHE_BYTES));
         props.put(BoundedMemoryRocksDbConfig.WRITE_BUFFER_BYTES, getLong(ROCKSDB_WRITE_BUFFER_BYTES));
         props.put(BoundedMemoryRocksDbConfig.HIGH_PRIORITY_POOL_RATIO, getDouble(ROCKSDB_HIGH_PRIORITY_POOL_RATIO));
+        props.put(BoundedMemoryRocksDbConfig.MEMTABLE_BYTES, getLong(ROCKSDB_MEMTABLE_BYTES));
         // Pass-through settings win: the operator asked for them explicitly.
         originalsWithPrefix(KAFKA_PREFIX).forEach(props::put);
         Properties properties = new Properties();

@@ -1,0 +1,218 @@
+package io.bulwark.benchmarks;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.infra.Directories;
+import io.bulwark.infra.EmbeddedKafkaBroker;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.EventSchemas;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.Topics;
+import io.bulwark.streams.app.AppConfig;
+import io.bulwark.streams.app.ConfigLoader;
+import io.bulwark.streams.dedup.Deduplication;
+import io.bulwark.streams.rates.RateAccounting;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.function.BiConsumer;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Produced;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Throughput of the streams topologies against a pass-through baseline, in one process and run:
+ * the same pre-loaded input (OrderPlaced events, 30% copies), the same serdes (validating envelope
+ * serde in, envelope serde out) and the app's own configuration (exactly_once_v2, bounded RocksDB
+ * memory). Each topology gets a fresh application id and state directory and is timed from RUNNING
+ * until its committed offsets reach the end of the input. Peak RSS is the whole process's (broker
+ * included): an upper bound for the streams part.
+ */
+public final class StreamsBenchmark {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamsBenchmark.class);
+    private static final String INPUT = "bench.streams.input";
+
+    /** Streams-app settings for every run, from the system property {@code bench.set=k=v,k=v}. */
+    private static final Map<String, String> EXTRA_SETTINGS = java.util.Arrays.stream(
+                    System.getProperty("bench.set", "").split(","))
+            .filter(kv -> kv.contains("="))
+            .collect(Collectors.toMap(kv -> kv.substring(0, kv.indexOf('=')), kv -> kv.substring(kv.indexOf('=') + 1)));
+
+    private StreamsBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int records = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
+        Path dir = Files.createTempDirectory("bulwark-streams-bench");
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.builder(dir).build().start()) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                List<NewTopic> topics = new ArrayList<>(Topics.all().stream().map(t -> t.newTopic((short) 1)).toList());
+                topics.add(new NewTopic(INPUT, Topics.DOMAIN_PARTITIONS, (short) 1));
+                for (String out : List.of("bench.out.passthrough", "bench.out.dedup", "bench.out.rates")) {
+                    topics.add(new NewTopic(out, Topics.DOMAIN_PARTITIONS, (short) 1));
+                }
+                admin.createTopics(topics).all().get();
+            }
+            preload(kafka, records);
+            EventSchemas schemas = EventSchemas.load();
+            Map<String, Double> rps = new LinkedHashMap<>();
+            run(kafka, dir, "warm-up", records, (builder, config) -> // JIT and page cache, not measured
+                    input(builder, schemas).to("bench.out.passthrough", produced()));
+            rps.put("passthrough", run(kafka, dir, "passthrough", records, (builder, config) ->
+                    input(builder, schemas).to("bench.out.passthrough", produced())));
+            rps.put("dedup", run(kafka, dir, "dedup", records, (builder, config) ->
+                    Deduplication.deduplicate(builder, input(builder, schemas), "bench-dedup", config.dedupRetention())
+                            .to("bench.out.dedup", produced())));
+            rps.put("rates", run(kafka, dir, "rates", records, (builder, config) ->
+                    RateAccounting.build(input(builder, schemas), config.rateSettings(), Topics.RATE_ALERTS)));
+            long rssMb = peakRssKb() / 1024;
+            System.out.printf("%n| metric id | value |%n|---|---|%n");
+            System.out.printf("| passthrough-rps | %.0f |%n", rps.get("passthrough"));
+            System.out.printf("| dedup-vs-passthrough | %.2f (%.0f records/s) |%n",
+                    rps.get("dedup") / rps.get("passthrough"), rps.get("dedup"));
+            System.out.printf("| rates-vs-passthrough | %.2f (%.0f records/s) |%n",
+                    rps.get("rates") / rps.get("passthrough"), rps.get("rates"));
+            System.out.printf("| streams-rss-mb | %d (peak, whole process incl. broker) |%n", rssMb);
+        } finally {
+            Directories.deleteRecursively(dir);
+        }
+    }
+
+    private static KStream<String, EventEnvelope> input(StreamsBuilder builder, EventSchemas schemas) {
+        return builder.stream(INPUT, Consumed.with(Serdes.String(), EventEnvelopeSerde.inHeaders(schemas)));
+    }
+
+    private static Produced<String, EventEnvelope> produced() {
+        return Produced.with(Serdes.String(), EventEnvelopeSerde.inHeaders());
+    }
+
+    private static double run(EmbeddedKafkaBroker kafka, Path dir, String name, int records,
+            BiConsumer<StreamsBuilder, AppConfig> topology) throws Exception {
+        String appId = "bench-" + name + "-" + UUID.randomUUID();
+        Map<String, String> flags = new HashMap<>(EXTRA_SETTINGS);
+        flags.put(AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        flags.put(AppConfig.APPLICATION_ID, appId);
+        flags.put(AppConfig.STATE_DIR, dir.resolve("state-" + name).toString());
+        flags.put("kafka.auto.offset.reset", "earliest");
+        AppConfig config = ConfigLoader.load(null, Map.of(), flags);
+        Properties props = config.streamsProperties();
+        StreamsBuilder builder = new StreamsBuilder(new org.apache.kafka.streams.TopologyConfig(new StreamsConfig(props)));
+        topology.accept(builder, config);
+        try (KafkaStreams streams = new KafkaStreams(builder.build(props), props);
+                Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            streams.start();
+            while (streams.state() != KafkaStreams.State.RUNNING) {
+                Thread.onSpinWait();
+            }
+            long start = System.nanoTime();
+            Map<TopicPartition, Long> end = endOffsets(admin);
+            while (true) {
+                Map<TopicPartition, OffsetAndMetadata> committed =
+                        admin.listConsumerGroupOffsets(appId).partitionsToOffsetAndMetadata().get();
+                boolean done = end.entrySet().stream().allMatch(e -> committed.get(e.getKey()) != null
+                        && committed.get(e.getKey()).offset() >= e.getValue());
+                if (done) {
+                    break;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double rps = records / seconds;
+            log.info("{}: {} records in {} s = {} records/s", name, records, String.format("%.1f", seconds),
+                    Math.round(rps));
+            streams.close(Duration.ofSeconds(30));
+            return rps;
+        }
+    }
+
+    private static Map<TopicPartition, Long> endOffsets(Admin admin) throws Exception {
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        for (int p = 0; p < Topics.DOMAIN_PARTITIONS; p++) {
+            request.put(new TopicPartition(INPUT, p), OffsetSpec.latest());
+        }
+        return admin.listOffsets(request).all().get().entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+    }
+
+    /** {@code records} OrderPlaced events: 70% distinct, 30% copies of recent ones; 1,000 orders, 500 customers. */
+    private static void preload(EmbeddedKafkaBroker kafka, int records) throws Exception {
+        EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+        Random random = new Random(7);
+        List<EventEnvelope> recent = new ArrayList<>();
+        long t0 = Instant.parse("2026-11-26T00:00:00Z").toEpochMilli();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+            for (int i = 0; i < records; i++) {
+                EventEnvelope event;
+                if (!recent.isEmpty() && random.nextInt(100) < 30) {
+                    event = recent.get(random.nextInt(recent.size()));
+                } else {
+                    event = order("bo-" + random.nextInt(1_000), random);
+                    recent.add(event);
+                    if (recent.size() > 1_000) {
+                        recent.remove(0);
+                    }
+                }
+                RecordHeaders headers = new RecordHeaders();
+                byte[] value = serde.serializer().serialize(INPUT, headers, event);
+                // event time advances 10 ms per record: ~33 minutes of traffic for 200,000 records
+                producer.send(new ProducerRecord<>(INPUT, null, t0 + i * 10L,
+                        event.aggregateId().getBytes(StandardCharsets.UTF_8), value, headers));
+            }
+        }
+        log.info("preloaded {} records", records);
+    }
+
+    private static EventEnvelope order(String orderId, Random random) {
+        long cents = 100 + random.nextInt(10_000);
+        ObjectNode payload = Json.mapper().createObjectNode();
+        payload.put("orderId", orderId).put("customerId", "bc-" + random.nextInt(500)).put("totalCents", cents)
+                .put("currency", "EUR").put("merchantId", "bm-" + random.nextInt(50));
+        payload.putArray("lines").addObject().put("sku", "s").put("quantity", 1).put("unitPriceCents", cents);
+        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null,
+                null, payload);
+    }
+
+    /** Peak resident set size of this process, from /proc (Linux); 0 elsewhere. */
+    private static long peakRssKb() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                    .filter(line -> line.startsWith("VmHWM:"))
+                    .map(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
+                    .findFirst().orElse(0L);
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+}
