@@ -1,13 +1,19 @@
 package io.bulwark.guard.redis;
 
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.api.sync.RedisScriptingCommands;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A Lua script run by its SHA-1 ({@code EVALSHA}), so each call sends the digest, not the source.
@@ -61,6 +67,38 @@ public final class RedisScript<T> {
                         + "', expected " + sha);
             }
             return redis.evalsha(sha, outputType, keys, args);
+        }
+    }
+
+    /**
+     * Runs the script asynchronously and waits at most {@code timeout} for the reply, loading the
+     * script first if the server lacks it.
+     *
+     * @throws RedisCallFailedException when Redis does not answer in time or fails
+     */
+    public T run(RedisScriptingAsyncCommands<String, String> redis, Duration timeout, String[] keys, String... args) {
+        try {
+            return await(redis.<T>evalsha(sha, outputType, keys, args), timeout);
+        } catch (RedisNoScriptException e) {
+            await(redis.scriptLoad(source), timeout);
+            return await(redis.<T>evalsha(sha, outputType, keys, args), timeout);
+        }
+    }
+
+    private <R> R await(RedisFuture<R> future, Duration timeout) {
+        try {
+            return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RedisNoScriptException noScript) {
+                throw noScript;
+            }
+            throw new RedisCallFailedException("Script '" + name + "' failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw new RedisCallFailedException("Script '" + name + "' got no reply within " + timeout, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RedisCallFailedException("Interrupted while running script '" + name + "'", e);
         }
     }
 
