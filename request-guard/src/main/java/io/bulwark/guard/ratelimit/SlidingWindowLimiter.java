@@ -1,0 +1,108 @@
+package io.bulwark.guard.ratelimit;
+
+import io.bulwark.guard.redis.RedisScript;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * Sliding-window limits in Redis, both timed by the Redis server and decided in one {@code EVALSHA}:
+ *
+ * <ul>
+ *   <li>{@link #log}: exact. A sorted set of admitted requests scored by time (members unique per
+ *       request); each call trims entries older than the window, then admits while the count
+ *       stays within the limit. Memory grows with the limit.</li>
+ *   <li>{@link #counter}: approximate, constant memory. Two fixed windows; the previous window's
+ *       count is weighted by how much of it still overlaps the sliding window. Integer arithmetic:
+ *       {@code previous × (window − elapsed) + current × window ≤ (limit − cost) × window}.</li>
+ * </ul>
+ *
+ * A {@link Limit} here reads as {@code capacity} requests per {@code period}.
+ */
+public final class SlidingWindowLimiter {
+
+    /* KEYS[1] zset. ARGV: limit, window µs, cost, unique request id. Returns {allowed, now, remaining, retry µs}. */
+    private static final RedisScript<List<Object>> LOG = RedisScript.ofMulti("sliding-log", """
+            local time = redis.call('TIME')
+            local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+            local limit, window, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+            redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - window))
+            local count = redis.call('ZCARD', KEYS[1])
+            if count + cost <= limit then
+              for i = 1, cost do
+                redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[4] .. ':' .. i)
+              end
+              redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
+              return {1, now, limit - count - cost, 0}
+            end
+            local oldest = redis.call('ZRANGE', KEYS[1], 0, count + cost - limit - 1, 'WITHSCORES')
+            local freeAt = tonumber(oldest[#oldest]) + window
+            return {0, now, math.max(0, limit - count), math.max(1, freeAt - now + 1)}""");
+
+    /* KEYS[1] prefix of the fixed-window keys. ARGV: limit, window µs, cost. Returns {allowed, now, remaining, retry µs}. */
+    private static final RedisScript<List<Object>> COUNTER = RedisScript.ofMulti("sliding-counter", """
+            local time = redis.call('TIME')
+            local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+            local limit, window, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+            local index = math.floor(now / window)
+            local elapsed = now - index * window
+            local currentKey = KEYS[1] .. ':' .. string.format('%.0f', index)
+            local previous = tonumber(redis.call('GET', KEYS[1] .. ':' .. string.format('%.0f', index - 1)) or '0')
+            local current = tonumber(redis.call('GET', currentKey) or '0')
+            local weighted = previous * (window - elapsed) + current * window
+            if weighted + cost * window <= limit * window then
+              redis.call('INCRBY', currentKey, cost)
+              redis.call('PEXPIRE', currentKey, math.ceil(2 * window / 1000))
+              return {1, now, math.floor((limit * window - weighted - cost * window) / window), 0}
+            end
+            local retry = window - elapsed
+            if previous > 0 and current + cost <= limit then
+              -- the previous window's weight falls as time passes: when does it make room?
+              local needed = weighted + cost * window - limit * window
+              retry = math.min(retry, math.ceil(needed / previous))
+            end
+            return {0, now, math.max(0, math.floor((limit * window - weighted) / window)), math.max(1, retry)}""");
+
+    private final RedisScriptingAsyncCommands<String, String> redis;
+    private final String keyPrefix;
+    private final Duration timeout;
+
+    public SlidingWindowLimiter(StatefulRedisConnection<String, String> connection, String keyPrefix, Duration timeout) {
+        this.redis = connection.async();
+        this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix");
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+    }
+
+    /** Exact sliding window (log). */
+    public RateLimitDecision log(String key, Limit limit, int cost) {
+        check(limit, cost);
+        List<Object> reply = LOG.run(redis, timeout, new String[] {keyPrefix + "swl:{" + key + "}:" + limit.name()},
+                Long.toString(limit.capacity()), Long.toString(limit.periodMicros()), Integer.toString(cost),
+                UUID.randomUUID().toString());
+        return decision(limit, reply);
+    }
+
+    /** Approximate sliding window (two weighted fixed windows). */
+    public RateLimitDecision counter(String key, Limit limit, int cost) {
+        check(limit, cost);
+        List<Object> reply = COUNTER.run(redis, timeout, new String[] {keyPrefix + "swc:{" + key + "}:" + limit.name()},
+                Long.toString(limit.capacity()), Long.toString(limit.periodMicros()), Integer.toString(cost));
+        return decision(limit, reply);
+    }
+
+    private static void check(Limit limit, int cost) {
+        if (cost < 1 || cost > limit.capacity()) {
+            throw new IllegalArgumentException("Cost = " + cost + " must be between 1 and the limit " + limit.capacity());
+        }
+    }
+
+    private static RateLimitDecision decision(Limit limit, List<Object> reply) {
+        boolean allowed = (Long) reply.get(0) == 1L;
+        Duration retry = Duration.ofNanos((Long) reply.get(3) * 1_000);
+        return new RateLimitDecision(allowed, limit, (Long) reply.get(2), retry, allowed ? limit.period() : retry,
+                (Long) reply.get(1), false);
+    }
+}
