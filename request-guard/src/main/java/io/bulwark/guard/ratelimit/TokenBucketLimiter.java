@@ -20,7 +20,7 @@ public final class TokenBucketLimiter {
      * A bucket is a hash {u = level in token·µs units, t = last update µs}. Returns
      * {allowed, now, then per limit: remaining tokens, retry µs, reset µs}.
      */
-    private static final RedisScript<List<Object>> SCRIPT = RedisScript.ofMulti("token-bucket", """
+    private static final String SOURCE = """
             local time = redis.call('TIME')
             local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
             local cost = tonumber(ARGV[1])
@@ -51,7 +51,8 @@ public final class TokenBucketLimiter {
               reply[#reply + 1] = retry
               reply[#reply + 1] = reset
             end
-            return reply""");
+            return reply""";
+    private static final RedisScript<List<Object>> SCRIPT = RedisScript.ofMulti("token-bucket", SOURCE);
 
     private final RedisScriptingAsyncCommands<String, String> redis;
     private final String keyPrefix;
@@ -61,6 +62,19 @@ public final class TokenBucketLimiter {
         this.redis = connection.async();
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
+    }
+
+    /** The Lua source of the decision script (for measuring it with redis-benchmark). */
+    public static String scriptSource() {
+        return SOURCE;
+    }
+
+    /**
+     * Decides for {@code key} under {@code tier}. The buckets are keyed by tier too, so a client that
+     * moves from free to pro starts with full pro buckets.
+     */
+    public RateLimitDecision decide(String key, Tier tier, int cost) {
+        return decide(tier.name() + ":" + key, tier.limits(), cost);
     }
 
     /** Takes {@code cost} tokens from every limit for {@code key}, or from none. */

@@ -72,6 +72,17 @@ class TokenBucketLimiterTest {
     }
 
     @Test
+    void shouldLimitTiersSeparately() {
+        for (int i = 0; i < 10; i++) {
+            assertThat(limiter.decide(key, Tier.free(), 1).allowed()).isTrue();
+        }
+        RateLimitDecision refused = limiter.decide(key, Tier.free(), 1);
+        assertThat(refused.allowed()).isFalse();
+        assertThat(refused.limit().name()).isEqualTo("per-second");
+        assertThat(limiter.decide(key, Tier.pro(), 1).allowed()).as("pro buckets are its own").isTrue();
+    }
+
+    @Test
     void shouldNeverAdmitMoreThanCapacityPlusRefillUnder32ConcurrentCallers() throws Exception {
         Limit limit = new Limit("per-second", 50, 100, Duration.ofSeconds(1));
         AtomicLong admitted = new AtomicLong();
