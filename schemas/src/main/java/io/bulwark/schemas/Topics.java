@@ -36,6 +36,14 @@ public final class Topics {
             "bulwark.rate.alerts", Serdes.String(), EventEnvelopeSerde.inHeaders(),
             DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
 
+    /**
+     * Commands to inventory items (restock, reserve, release), keyed by SKU. The value is the
+     * command as JSON; the streams app answers on {@link #INVENTORY_EVENTS}.
+     */
+    public static final TopicSpec<String, byte[]> INVENTORY_COMMANDS = new TopicSpec<>(
+            "bulwark.inventory.commands", Serdes.String(), Serdes.ByteArray(),
+            DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+
     /** Commands from the order saga to the payment worker, keyed by order id. */
     public static final TopicSpec<String, EventEnvelope> PAYMENT_COMMANDS = new TopicSpec<>(
             "bulwark.payment.commands", Serdes.String(), EventEnvelopeSerde.inHeaders(),
@@ -58,7 +66,7 @@ public final class Topics {
             1, CleanupPolicy.COMPACT, Optional.empty());
 
     private static final List<TopicSpec<?, ?>> ALL = List.of(ORDER_EVENTS, INVENTORY_EVENTS, PAYMENT_EVENTS,
-            ORDER_EVENTS_UNIQUE, RATE_ALERTS, PAYMENT_COMMANDS, DEAD_LETTERS, OUTBOX_RELAY_OFFSETS);
+            ORDER_EVENTS_UNIQUE, RATE_ALERTS, INVENTORY_COMMANDS, PAYMENT_COMMANDS, DEAD_LETTERS, OUTBOX_RELAY_OFFSETS);
 
     private Topics() {}
 

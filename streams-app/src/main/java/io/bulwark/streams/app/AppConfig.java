@@ -68,6 +68,7 @@ public final class AppConfig extends AbstractConfig {
     public static final String QUOTA_WINDOW_MS = "quota.window.ms";
     public static final String QUOTA_MAX_ORDERS = "quota.max.orders";
     public static final String QUOTA_MAX_AMOUNT_CENTS = "quota.max.amount.cents";
+    public static final String INVENTORY_COMMAND_RETENTION_MS = "inventory.command.retention.ms";
     public static final String TOPICS_CREATE = "topics.create";
     public static final String TOPICS_REPLICATION_FACTOR = "topics.replication.factor";
 
@@ -160,6 +161,10 @@ public final class AppConfig extends AbstractConfig {
                     "Orders per customer per quota window allowed before an alert.")
             .define(QUOTA_MAX_AMOUNT_CENTS, Type.LONG, 1_000_000L, Range.atLeast(0L), Importance.MEDIUM,
                     "Order total (cents) per customer per quota window allowed before an alert.")
+            .define(INVENTORY_COMMAND_RETENTION_MS, Type.LONG, Duration.ofHours(24).toMillis(),
+                    Range.between(1_000L, Duration.ofDays(30).toMillis()), Importance.LOW,
+                    "How long an inventory command's answer is remembered: a retry with the same command id "
+                            + "within this time gets the first answer again instead of being applied twice.")
             .define(TOPICS_CREATE, Type.BOOLEAN, false, Importance.LOW,
                     "Create the topic registry's missing topics at start-up (convenient for docker compose "
                             + "and development; production topics are usually created by their owners).")
@@ -194,6 +199,10 @@ public final class AppConfig extends AbstractConfig {
 
     public Duration dedupRetention() {
         return Duration.ofMillis(getLong(DEDUP_RETENTION_MS));
+    }
+
+    public Duration inventoryCommandRetention() {
+        return Duration.ofMillis(getLong(INVENTORY_COMMAND_RETENTION_MS));
     }
 
     public RateSettings rateSettings() {

@@ -3,6 +3,7 @@ package io.bulwark.streams.app;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Topics;
+import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.dedup.Deduplication;
 import io.bulwark.streams.intake.EventIntake;
 import io.bulwark.streams.rates.RateAccounting;
@@ -19,6 +20,7 @@ import org.apache.kafka.streams.kstream.Produced;
  * <pre>
  * bulwark.order.events --validate--> dedup --> bulwark.order.events.unique
  *                                          \--> rate accounting --> bulwark.rate.alerts
+ * bulwark.inventory.commands --> inventory aggregate --> bulwark.inventory.events
  * </pre>
  */
 public final class BulwarkTopology {
@@ -37,6 +39,8 @@ public final class BulwarkTopology {
         unique.to(Topics.ORDER_EVENTS_UNIQUE.name(), Produced.with(Topics.ORDER_EVENTS_UNIQUE.keySerde(),
                 Topics.ORDER_EVENTS_UNIQUE.valueSerde()).withName("order-events-unique-sink"));
         RateAccounting.build(unique, config.rateSettings(), Topics.RATE_ALERTS);
+        InventoryAggregate.build(builder, Topics.INVENTORY_COMMANDS, Topics.INVENTORY_EVENTS,
+                config.inventoryCommandRetention());
         return builder.build(config.streamsProperties());
     }
 }

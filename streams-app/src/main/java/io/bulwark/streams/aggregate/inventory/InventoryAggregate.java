@@ -1,0 +1,169 @@
+package io.bulwark.streams.aggregate.inventory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.JsonSerde;
+import io.bulwark.schemas.TopicSpec;
+import io.bulwark.streams.aggregate.Decision;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+
+/**
+ * The inventory item aggregate as a topology: commands in ({@code bulwark.inventory.commands}, keyed
+ * by SKU), events out ({@code bulwark.inventory.events}), state in a RocksDB store whose changelog is
+ * the snapshot.
+ *
+ * <p>For each command: a command id seen before (within {@code commandRetention}) gets its first
+ * answer again — the same events with the same ids, nothing applied twice; otherwise
+ * {@link InventoryBehavior#decide} runs against the stored item, accepted events are applied,
+ * versioned ({@code aggregateVersion} = the item's version after the event) and published with the
+ * command id as causation id; a refusal is published as {@code InventoryCommandRejected}, which
+ * changes neither state nor version. Under exactly-once the state, the remembered answer and the
+ * events commit together.
+ *
+ * <p><b>Rebuilding.</b> The event topic is the record: {@link #replay} folds it into the items, equal
+ * to the store (tested). To rebuild the store from the topic, stop the app, delete its state
+ * directory and the {@code <application.id>-inventory-items-changelog} topic, and feed
+ * {@link #replay}'s result back — or simply keep the changelog, which is the snapshot.
+ */
+public final class InventoryAggregate {
+
+    public static final String ITEMS_STORE = "inventory-items";
+    public static final String ANSWERS_STORE = "inventory-command-answers";
+    public static final Duration DEFAULT_COMMAND_RETENTION = Duration.ofHours(24);
+
+    static final InventoryBehavior BEHAVIOR = new InventoryBehavior();
+    private static final JsonSerde<InventoryCommand> COMMANDS = JsonSerde.of(InventoryCommand.class);
+    private static final JsonSerde<InventoryItem> ITEMS = JsonSerde.of(InventoryItem.class);
+
+    private InventoryAggregate() {}
+
+    public static void build(StreamsBuilder builder, TopicSpec<String, byte[]> commands,
+            TopicSpec<String, EventEnvelope> events, Duration commandRetention) {
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ITEMS_STORE),
+                Serdes.String(), ITEMS));
+        builder.addStateStore(Stores.windowStoreBuilder(
+                Stores.persistentWindowStore(ANSWERS_STORE, commandRetention, commandRetention, false),
+                Serdes.String(), answerSerde()));
+        builder.stream(commands.name(), Consumed.with(commands.keySerde(), COMMANDS).withName("inventory-commands"))
+                .process(() -> new CommandProcessor(commandRetention.toMillis()), Named.as("inventory-decide"),
+                        ITEMS_STORE, ANSWERS_STORE)
+                .to(events.name(), Produced.with(events.keySerde(), EventEnvelopeSerde.inHeaders())
+                        .withName("inventory-events-sink"));
+    }
+
+    /** Folds inventory event envelopes, in topic order, into items by SKU. */
+    public static Map<String, InventoryItem> replay(List<EventEnvelope> envelopes) {
+        Map<String, InventoryItem> items = new TreeMap<>();
+        for (EventEnvelope envelope : envelopes) {
+            InventoryItem item = items.getOrDefault(envelope.aggregateId(), BEHAVIOR.initial(envelope.aggregateId()));
+            items.put(envelope.aggregateId(), BEHAVIOR.apply(item, toEvent(envelope.payload())));
+        }
+        return items;
+    }
+
+    static InventoryEvent toEvent(JsonNode payload) {
+        try {
+            return Json.mapper().treeToValue(payload, InventoryEvent.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Not an inventory event: " + payload, e);
+        }
+    }
+
+    private static Serde<List<EventEnvelope>> answerSerde() {
+        JsonSerde<EventEnvelope[]> array = JsonSerde.of(EventEnvelope[].class);
+        return Serdes.serdeFrom(
+                (topic, list) -> list == null ? null : array.serializer().serialize(topic, list.toArray(EventEnvelope[]::new)),
+                (topic, bytes) -> bytes == null ? null : List.of(array.deserializer().deserialize(topic, bytes)));
+    }
+
+    static final class CommandProcessor implements Processor<String, InventoryCommand, String, EventEnvelope> {
+        private final long retentionMs;
+        private ProcessorContext<String, EventEnvelope> context;
+        private KeyValueStore<String, InventoryItem> items;
+        private WindowStore<String, List<EventEnvelope>> answers;
+
+        CommandProcessor(long retentionMs) {
+            this.retentionMs = retentionMs;
+        }
+
+        @Override
+        public void init(ProcessorContext<String, EventEnvelope> context) {
+            this.context = context;
+            this.items = context.getStateStore(ITEMS_STORE);
+            this.answers = context.getStateStore(ANSWERS_STORE);
+        }
+
+        @Override
+        public void process(Record<String, InventoryCommand> record) {
+            InventoryCommand command = record.value();
+            if (command == null) {
+                return;
+            }
+            String commandId = command.commandId().toString();
+            long ts = record.timestamp();
+            List<EventEnvelope> previous = previousAnswer(commandId, ts);
+            if (previous != null) {
+                previous.forEach(e -> context.forward(new Record<>(command.sku(), e, ts)));
+                return;
+            }
+            InventoryItem item = items.get(command.sku());
+            if (item == null) {
+                item = BEHAVIOR.initial(command.sku());
+            }
+            Decision<InventoryEvent> decision = BEHAVIOR.decide(item, command);
+            List<EventEnvelope> answer = new ArrayList<>();
+            if (decision instanceof Decision.Accepted<InventoryEvent> accepted) {
+                for (InventoryEvent event : accepted.events()) {
+                    item = BEHAVIOR.apply(item, event);
+                    answer.add(envelope(command, event, item.version(), ts));
+                }
+                items.put(command.sku(), item);
+            } else {
+                Decision.Rejected<InventoryEvent> rejected = (Decision.Rejected<InventoryEvent>) decision;
+                answer.add(envelope(command, InventoryBehavior.rejection(command, rejected.code(), rejected.reason()),
+                        null, ts));
+            }
+            answers.put(commandId, answer, ts);
+            answer.forEach(e -> context.forward(new Record<>(command.sku(), e, ts)));
+        }
+
+        private List<EventEnvelope> previousAnswer(String commandId, long ts) {
+            try (WindowStoreIterator<List<EventEnvelope>> hits =
+                    answers.fetch(commandId, Math.max(0, ts - retentionMs), ts + retentionMs)) {
+                return hits.hasNext() ? hits.next().value : null;
+            }
+        }
+
+        private static EventEnvelope envelope(InventoryCommand command, InventoryEvent event, Long version, long ts) {
+            String correlation = command instanceof InventoryCommand.Reserve r ? r.orderId()
+                    : command instanceof InventoryCommand.Release r ? r.orderId() : null;
+            JsonNode payload = Json.mapper().valueToTree(event);
+            return new EventEnvelope(UUID.randomUUID(), event.getClass().getSimpleName(), "inventory", command.sku(),
+                    version, Instant.ofEpochMilli(ts), correlation, command.commandId().toString(), null, payload);
+        }
+    }
+
+}
