@@ -140,7 +140,9 @@ public final class InventoryAggregate {
                     item = BEHAVIOR.apply(item, event);
                     answer.add(envelope(command, event, item.version(), ts));
                 }
-                items.put(command.sku(), item);
+                if (!accepted.events().isEmpty()) {
+                    items.put(command.sku(), item); // an accepted no-op (releasing nothing) stores nothing
+                }
             } else {
                 Decision.Rejected<InventoryEvent> rejected = (Decision.Rejected<InventoryEvent>) decision;
                 answer.add(envelope(command, InventoryBehavior.rejection(command, rejected.code(), rejected.reason()),
