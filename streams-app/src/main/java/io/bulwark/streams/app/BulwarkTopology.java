@@ -7,6 +7,7 @@ import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.dedup.Deduplication;
 import io.bulwark.streams.intake.EventIntake;
 import io.bulwark.streams.rates.RateAccounting;
+import io.bulwark.streams.readmodel.ReadModels;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -25,6 +26,9 @@ import org.apache.kafka.streams.kstream.Produced;
  */
 public final class BulwarkTopology {
 
+    /** How far back "as of" reads of the versioned read models reach. */
+    public static final java.time.Duration READ_MODEL_HISTORY = java.time.Duration.ofDays(7);
+
     /** The dedup store of order events. */
     public static final String ORDER_DEDUP_STORE = "dedup-order-events";
 
@@ -39,8 +43,9 @@ public final class BulwarkTopology {
         unique.to(Topics.ORDER_EVENTS_UNIQUE.name(), Produced.with(Topics.ORDER_EVENTS_UNIQUE.keySerde(),
                 Topics.ORDER_EVENTS_UNIQUE.valueSerde()).withName("order-events-unique-sink"));
         RateAccounting.build(unique, config.rateSettings(), Topics.RATE_ALERTS);
-        InventoryAggregate.build(builder, Topics.INVENTORY_COMMANDS, Topics.INVENTORY_EVENTS,
-                config.inventoryCommandRetention());
+        KStream<String, EventEnvelope> inventory = InventoryAggregate.build(builder, Topics.INVENTORY_COMMANDS,
+                Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
+        ReadModels.build(builder, unique, inventory, READ_MODEL_HISTORY);
         return builder.build(config.streamsProperties());
     }
 }

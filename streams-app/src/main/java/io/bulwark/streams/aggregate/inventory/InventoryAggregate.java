@@ -20,6 +20,7 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -60,18 +61,21 @@ public final class InventoryAggregate {
 
     private InventoryAggregate() {}
 
-    public static void build(StreamsBuilder builder, TopicSpec<String, byte[]> commands,
+    /** Adds the aggregate; returns its event stream (also written to {@code events}) for projections. */
+    public static KStream<String, EventEnvelope> build(StreamsBuilder builder, TopicSpec<String, byte[]> commands,
             TopicSpec<String, EventEnvelope> events, Duration commandRetention) {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ITEMS_STORE),
                 Serdes.String(), ITEMS));
         builder.addStateStore(Stores.windowStoreBuilder(
                 Stores.persistentWindowStore(ANSWERS_STORE, commandRetention, commandRetention, false),
                 Serdes.String(), answerSerde()));
-        builder.stream(commands.name(), Consumed.with(commands.keySerde(), COMMANDS).withName("inventory-commands"))
+        KStream<String, EventEnvelope> out = builder.stream(commands.name(),
+                        Consumed.with(commands.keySerde(), COMMANDS).withName("inventory-commands"))
                 .process(() -> new CommandProcessor(commandRetention.toMillis()), Named.as("inventory-decide"),
-                        ITEMS_STORE, ANSWERS_STORE)
-                .to(events.name(), Produced.with(events.keySerde(), EventEnvelopeSerde.inHeaders())
-                        .withName("inventory-events-sink"));
+                        ITEMS_STORE, ANSWERS_STORE);
+        out.to(events.name(), Produced.with(events.keySerde(), EventEnvelopeSerde.inHeaders())
+                .withName("inventory-events-sink"));
+        return out;
     }
 
     /** Folds inventory event envelopes, in topic order, into items by SKU. */

@@ -1,0 +1,122 @@
+package io.bulwark.streams.readmodel;
+
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.EventTypes;
+import io.bulwark.schemas.JsonSerde;
+import java.time.Duration;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.VersionedKeyValueStore;
+
+/**
+ * The queryable read models (CQRS), projected from the event streams:
+ *
+ * <ul>
+ *   <li>{@link #STOCK_LEVELS} — per SKU, a <b>versioned</b> store: {@code get(sku, asOf)} answers
+ *       "as of time T" for {@code historyRetention};</li>
+ *   <li>{@link #ORDER_STATUS} — per order, status and history;</li>
+ *   <li>{@link #CUSTOMER_ORDERS} — per customer, the most recent orders.</li>
+ * </ul>
+ *
+ * <p><b>Consistency contract.</b> Read models are eventually consistent with the events: a model
+ * reflects an event once the task that projects it has processed and committed it (about one
+ * {@code commit.interval.ms} after the event is on its topic, plus any repartition hop). Each entry
+ * carries the time of the last event it reflects ({@code asOfMs} / {@code lastEventMs}) and, where
+ * the aggregate has one, its version, so a reader can tell how fresh it is and caches can use it as
+ * an ETag. Within one key, models never go backwards: events of a key are processed in order.
+ */
+public final class ReadModels {
+
+    public static final String STOCK_LEVELS = "read-stock-levels";
+    public static final String ORDER_STATUS = "read-order-status";
+    public static final String CUSTOMER_ORDERS = "read-customer-orders";
+
+    private ReadModels() {}
+
+    /** Adds the read models; {@code builder} gets the versioned stock-level store. */
+    public static void build(org.apache.kafka.streams.StreamsBuilder builder, KStream<String, EventEnvelope> uniqueOrderEvents,
+            KStream<String, EventEnvelope> inventoryEvents, Duration historyRetention) {
+        builder.addStateStore(stockLevelStore(historyRetention));
+        stockLevels(inventoryEvents, historyRetention);
+        orderStatus(uniqueOrderEvents, inventoryEvents);
+        customerOrders(uniqueOrderEvents);
+    }
+
+    private static void stockLevels(KStream<String, EventEnvelope> inventoryEvents, Duration historyRetention) {
+        inventoryEvents.processValues(StockLevelProjector::new, Named.as(STOCK_LEVELS + "-project"), STOCK_LEVELS);
+    }
+
+    /** The versioned store of stock levels, to add to the builder. */
+    public static org.apache.kafka.streams.state.StoreBuilder<VersionedKeyValueStore<String, StockLevel>> stockLevelStore(
+            Duration historyRetention) {
+        return Stores.versionedKeyValueStoreBuilder(
+                Stores.persistentVersionedKeyValueStore(STOCK_LEVELS, historyRetention),
+                Serdes.String(), JsonSerde.of(StockLevel.class));
+    }
+
+    private static void orderStatus(KStream<String, EventEnvelope> orders, KStream<String, EventEnvelope> inventory) {
+        KStream<String, EventEnvelope> byOrder = inventory
+                .filter((sku, e) -> e.correlationId() != null, Named.as(ORDER_STATUS + "-correlated"))
+                .selectKey((sku, e) -> e.correlationId(), Named.as(ORDER_STATUS + "-by-order"))
+                .merge(orders, Named.as(ORDER_STATUS + "-merge"));
+        byOrder.groupByKey(Grouped.with(ORDER_STATUS + "-grouped", Serdes.String(), EventEnvelopeSerde.asJson()))
+                .aggregate(OrderStatus::empty, (orderId, e, status) -> {
+                    String next = switch (e.type()) {
+                        case "OrderPlaced" -> "PLACED";
+                        case "StockReserved" -> "STOCK_RESERVED";
+                        case "StockReleased" -> "STOCK_RELEASED";
+                        case "InventoryCommandRejected" -> "STOCK_REJECTED";
+                        default -> null;
+                    };
+                    return next == null ? status
+                            : status.with(orderId, next, e.occurredAt().toEpochMilli(), e.eventId().toString());
+                }, Named.as(ORDER_STATUS + "-aggregate"),
+                        Materialized.<String, OrderStatus, KeyValueStore<Bytes, byte[]>>as(ORDER_STATUS)
+                                .withKeySerde(Serdes.String()).withValueSerde(JsonSerde.of(OrderStatus.class)));
+    }
+
+    private static void customerOrders(KStream<String, EventEnvelope> orders) {
+        orders.filter((k, e) -> EventTypes.ORDER_PLACED.name().equals(e.type()), Named.as(CUSTOMER_ORDERS + "-placed"))
+                .selectKey((k, e) -> e.payload().path("customerId").asText(), Named.as(CUSTOMER_ORDERS + "-by-customer"))
+                .groupByKey(Grouped.with(CUSTOMER_ORDERS + "-grouped", Serdes.String(), EventEnvelopeSerde.asJson()))
+                .aggregate(CustomerOrders::empty, (customer, e, history) -> history.add(customer,
+                                new CustomerOrders.Entry(e.aggregateId(), e.payload().path("totalCents").asLong(),
+                                        e.payload().path("currency").asText(), e.occurredAt().toEpochMilli())),
+                        Named.as(CUSTOMER_ORDERS + "-aggregate"),
+                        Materialized.<String, CustomerOrders, KeyValueStore<Bytes, byte[]>>as(CUSTOMER_ORDERS)
+                                .withKeySerde(Serdes.String()).withValueSerde(JsonSerde.of(CustomerOrders.class)));
+    }
+
+    /** Keeps the versioned stock-level store: each change is a new version at the event's timestamp. */
+    static final class StockLevelProjector implements FixedKeyProcessor<String, EventEnvelope, EventEnvelope> {
+        private VersionedKeyValueStore<String, StockLevel> levels;
+        private FixedKeyProcessorContext<String, EventEnvelope> context;
+
+        @Override
+        public void init(FixedKeyProcessorContext<String, EventEnvelope> context) {
+            this.context = context;
+            this.levels = context.getStateStore(STOCK_LEVELS);
+        }
+
+        @Override
+        public void process(FixedKeyRecord<String, EventEnvelope> record) {
+            var current = levels.get(record.key());
+            StockLevel before = current == null ? StockLevel.empty() : current.value();
+            StockLevel after = before.apply(record.value(), record.timestamp());
+            if (after != before) {
+                levels.put(record.key(), after, record.timestamp());
+            }
+            context.forward(record);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.bulwark.topology.readmodel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.Topics;
+import io.bulwark.streams.aggregate.inventory.InventoryCommand;
+import io.bulwark.streams.readmodel.CustomerOrders;
+import io.bulwark.streams.readmodel.OrderStatus;
+import io.bulwark.streams.readmodel.ReadModels;
+import io.bulwark.streams.readmodel.StockLevel;
+import io.bulwark.topology.support.TestTopology;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.VersionedKeyValueStore;
+import org.apache.kafka.streams.state.VersionedRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReadModelsTopologyTest {
+
+    @TempDir
+    Path stateDir;
+
+    private TestTopology topology;
+    private TestInputTopic<String, byte[]> commands;
+
+    @BeforeEach
+    void setUp() {
+        topology = new TestTopology(stateDir, Map.of());
+        commands = topology.driver.createInputTopic(Topics.INVENTORY_COMMANDS.name(), new StringSerializer(),
+                new ByteArraySerializer());
+    }
+
+    @AfterEach
+    void tearDown() {
+        topology.close();
+    }
+
+    @Test
+    void shouldAnswerStockLevelsAsOfAPastTime() {
+        command(new InventoryCommand.Restock(UUID.randomUUID(), "sku-1", null, 10), 1_000);
+        command(new InventoryCommand.Reserve(UUID.randomUUID(), "sku-1", null, "o-1", 4), 2_000);
+        command(new InventoryCommand.Reserve(UUID.randomUUID(), "sku-1", null, "o-2", 99), 2_500); // rejected
+        command(new InventoryCommand.Release(UUID.randomUUID(), "sku-1", null, "o-1"), 3_000);
+
+        VersionedKeyValueStore<String, StockLevel> levels =
+                topology.driver.getVersionedKeyValueStore(ReadModels.STOCK_LEVELS);
+        assertThat(levels.get("sku-1").value()).isEqualTo(new StockLevel("sku-1", 10, 0, 3, 3_000));
+        VersionedRecord<StockLevel> asOf = levels.get("sku-1", 2_700);
+        assertThat(asOf.value()).isEqualTo(new StockLevel("sku-1", 6, 4, 2, 2_000));
+        assertThat(asOf.timestamp()).isEqualTo(2_000);
+        assertThat(levels.get("sku-1", 1_500).value().available()).isEqualTo(10);
+        assertThat(levels.get("sku-1", 500)).as("before the first event").isNull();
+    }
+
+    @Test
+    void shouldFollowAnOrderThroughItsEvents() {
+        EventEnvelope placed = TestTopology.order("o-7", "c-1", null, 500);
+        topology.pipe(placed, 1_000);
+        command(new InventoryCommand.Reserve(UUID.randomUUID(), "sku-9", null, "o-7", 1), 2_000); // nothing in stock
+        command(new InventoryCommand.Restock(UUID.randomUUID(), "sku-9", null, 5), 3_000);
+        command(new InventoryCommand.Reserve(UUID.randomUUID(), "sku-9", null, "o-7", 1), 4_000);
+
+        KeyValueStore<String, OrderStatus> statuses = topology.driver.getKeyValueStore(ReadModels.ORDER_STATUS);
+        OrderStatus status = statuses.get("o-7");
+        assertThat(status.status()).isEqualTo("STOCK_RESERVED");
+        assertThat(status.history()).extracting(OrderStatus.Step::status)
+                .containsExactly("PLACED", "STOCK_REJECTED", "STOCK_RESERVED");
+        assertThat(status.history().get(0).eventId()).isEqualTo(placed.eventId().toString());
+    }
+
+    @Test
+    void shouldKeepACustomersOrderHistory() {
+        topology.pipe(TestTopology.order("o-1", "c-2", null, 100), 1_000);
+        topology.pipe(TestTopology.order("o-2", "c-2", null, 250), 2_000);
+        topology.pipe(TestTopology.order("o-3", "c-3", null, 1), 3_000);
+
+        KeyValueStore<String, CustomerOrders> history = topology.driver.getKeyValueStore(ReadModels.CUSTOMER_ORDERS);
+        assertThat(history.get("c-2").orders()).extracting(CustomerOrders.Entry::orderId).containsExactly("o-1", "o-2");
+        assertThat(history.get("c-2").totalOrders()).isEqualTo(2);
+        assertThat(history.get("c-2").orders().get(1).totalCents()).isEqualTo(250);
+        assertThat(history.get("c-3").orders()).hasSize(1);
+        assertThat(Instant.ofEpochMilli(history.get("c-2").orders().get(0).placedAtMs())).isEqualTo(Instant.EPOCH);
+    }
+
+    private void command(InventoryCommand command, long timestamp) {
+        try {
+            commands.pipeInput(command.sku(), Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command),
+                    timestamp);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
