@@ -21,13 +21,30 @@ public final class EventTypes {
     /** An inventory command was refused; changes no state. */
     public static final EventType INVENTORY_COMMAND_REJECTED = inventory("InventoryCommandRejected");
 
+    /** Saga → payment worker commands, and the worker's replies (aggregate type payment, id = order id). */
+    public static final EventType AUTHORIZE_PAYMENT = payment("AuthorizePayment");
+    public static final EventType VOID_PAYMENT = payment("VoidPayment");
+    public static final EventType PAYMENT_AUTHORIZED = payment("PaymentAuthorized");
+    public static final EventType PAYMENT_DECLINED = payment("PaymentDeclined");
+    public static final EventType PAYMENT_FAILED = payment("PaymentFailed");
+    /** The order-fulfilment saga's outcomes. */
+    public static final EventType ORDER_CONFIRMED =
+            new EventType("OrderConfirmed", "order", "io/bulwark/schemas/events/OrderConfirmed.schema.json");
+    public static final EventType ORDER_REJECTED =
+            new EventType("OrderRejected", "order", "io/bulwark/schemas/events/OrderRejected.schema.json");
+
     private static final List<EventType> ALL = List.of(ORDER_PLACED, QUOTA_BREACHED, RESTOCKED, STOCK_RESERVED,
-            STOCK_RELEASED, INVENTORY_COMMAND_REJECTED);
+            STOCK_RELEASED, INVENTORY_COMMAND_REJECTED, AUTHORIZE_PAYMENT, VOID_PAYMENT, PAYMENT_AUTHORIZED,
+            PAYMENT_DECLINED, PAYMENT_FAILED, ORDER_CONFIRMED, ORDER_REJECTED);
 
     private EventTypes() {}
 
     public static List<EventType> all() {
         return ALL;
+    }
+
+    private static EventType payment(String name) {
+        return new EventType(name, "payment", "io/bulwark/schemas/events/" + name + ".schema.json");
     }
 
     private static EventType inventory(String name) {

@@ -44,6 +44,11 @@ public final class Topics {
             "bulwark.inventory.commands", Serdes.String(), Serdes.ByteArray(),
             DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
 
+    /** The order-fulfilment saga's outcomes ({@code OrderConfirmed}, {@code OrderRejected}), keyed by order id. */
+    public static final TopicSpec<String, EventEnvelope> ORDER_OUTCOMES = new TopicSpec<>(
+            "bulwark.order.outcomes", Serdes.String(), EventEnvelopeSerde.inHeaders(),
+            DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+
     /** Commands from the order saga to the payment worker, keyed by order id. */
     public static final TopicSpec<String, EventEnvelope> PAYMENT_COMMANDS = new TopicSpec<>(
             "bulwark.payment.commands", Serdes.String(), EventEnvelopeSerde.inHeaders(),
@@ -66,7 +71,7 @@ public final class Topics {
             1, CleanupPolicy.COMPACT, Optional.empty());
 
     private static final List<TopicSpec<?, ?>> ALL = List.of(ORDER_EVENTS, INVENTORY_EVENTS, PAYMENT_EVENTS,
-            ORDER_EVENTS_UNIQUE, RATE_ALERTS, INVENTORY_COMMANDS, PAYMENT_COMMANDS, DEAD_LETTERS, OUTBOX_RELAY_OFFSETS);
+            ORDER_EVENTS_UNIQUE, RATE_ALERTS, INVENTORY_COMMANDS, ORDER_OUTCOMES, PAYMENT_COMMANDS, DEAD_LETTERS, OUTBOX_RELAY_OFFSETS);
 
     private Topics() {}
 

@@ -3,6 +3,8 @@ package io.bulwark.streams.app;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.dedup.Deduplication;
 import io.bulwark.streams.rates.RateAccounting;
+import io.bulwark.streams.saga.OrderFulfilmentSaga;
+import io.bulwark.streams.saga.SagaDefinition;
 import io.bulwark.streams.rates.RateSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,6 +71,9 @@ public final class AppConfig extends AbstractConfig {
     public static final String QUOTA_MAX_ORDERS = "quota.max.orders";
     public static final String QUOTA_MAX_AMOUNT_CENTS = "quota.max.amount.cents";
     public static final String INVENTORY_COMMAND_RETENTION_MS = "inventory.command.retention.ms";
+    public static final String SAGA_STEP_TIMEOUT_MS = "saga.step.timeout.ms";
+    public static final String SAGA_MAX_ATTEMPTS = "saga.max.attempts";
+    public static final String SAGA_RETRY_BACKOFF_MS = "saga.retry.backoff.ms";
     public static final String TOPICS_CREATE = "topics.create";
     public static final String TOPICS_REPLICATION_FACTOR = "topics.replication.factor";
 
@@ -165,6 +170,13 @@ public final class AppConfig extends AbstractConfig {
                     Range.between(1_000L, Duration.ofDays(30).toMillis()), Importance.LOW,
                     "How long an inventory command's answer is remembered: a retry with the same command id "
                             + "within this time gets the first answer again instead of being applied twice.")
+            .define(SAGA_STEP_TIMEOUT_MS, Type.LONG, 30_000L, Range.between(100L, Duration.ofHours(24).toMillis()),
+                    Importance.MEDIUM, "How long a saga step waits for its participants (wall clock) before it "
+                            + "re-sends, or compensates after saga.max.attempts.")
+            .define(SAGA_MAX_ATTEMPTS, Type.INT, 3, Range.between(1, 100), Importance.MEDIUM,
+                    "Sends of a step's commands (first + retries) before the saga gives up and compensates.")
+            .define(SAGA_RETRY_BACKOFF_MS, Type.LONG, 1_000L, Range.between(1L, 3_600_000L), Importance.LOW,
+                    "First wait before re-sending after a retryable failure; doubles per attempt.")
             .define(TOPICS_CREATE, Type.BOOLEAN, false, Importance.LOW,
                     "Create the topic registry's missing topics at start-up (convenient for docker compose "
                             + "and development; production topics are usually created by their owners).")
@@ -203,6 +215,11 @@ public final class AppConfig extends AbstractConfig {
 
     public Duration inventoryCommandRetention() {
         return Duration.ofMillis(getLong(INVENTORY_COMMAND_RETENTION_MS));
+    }
+
+    public SagaDefinition orderSaga() {
+        return OrderFulfilmentSaga.definition(Duration.ofMillis(getLong(SAGA_STEP_TIMEOUT_MS)), getInt(SAGA_MAX_ATTEMPTS),
+                Duration.ofMillis(getLong(SAGA_RETRY_BACKOFF_MS)));
     }
 
     public RateSettings rateSettings() {

@@ -8,6 +8,11 @@ import io.bulwark.streams.dedup.Deduplication;
 import io.bulwark.streams.intake.EventIntake;
 import io.bulwark.streams.rates.RateAccounting;
 import io.bulwark.streams.readmodel.ReadModels;
+import io.bulwark.streams.saga.SagaDefinition;
+import io.bulwark.streams.saga.SagaTopology;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -22,12 +27,17 @@ import org.apache.kafka.streams.kstream.Produced;
  * bulwark.order.events --validate--> dedup --> bulwark.order.events.unique
  *                                          \--> rate accounting --> bulwark.rate.alerts
  * bulwark.inventory.commands --> inventory aggregate --> bulwark.inventory.events
+ * OrderPlaced + inventory replies + bulwark.payment.events --> order saga
+ *     --> bulwark.inventory.commands, bulwark.payment.commands, bulwark.order.outcomes
  * </pre>
  */
 public final class BulwarkTopology {
 
     /** How far back "as of" reads of the versioned read models reach. */
     public static final java.time.Duration READ_MODEL_HISTORY = java.time.Duration.ofDays(7);
+
+    /** How often the saga engine looks for due deadlines (wall clock). */
+    public static final java.time.Duration SAGA_PUNCTUATION = java.time.Duration.ofMillis(250);
 
     /** The dedup store of order events. */
     public static final String ORDER_DEDUP_STORE = "dedup-order-events";
@@ -46,6 +56,20 @@ public final class BulwarkTopology {
         KStream<String, EventEnvelope> inventory = InventoryAggregate.build(builder, Topics.INVENTORY_COMMANDS,
                 Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
         ReadModels.build(builder, unique, inventory, READ_MODEL_HISTORY);
+
+        SagaDefinition saga = config.orderSaga();
+        KStream<String, EventEnvelope> payments = builder.stream(Topics.PAYMENT_EVENTS.name(),
+                Consumed.with(Topics.PAYMENT_EVENTS.keySerde(), EventEnvelopeSerde.inHeaders(schemas))
+                        .withName("saga-payment-replies"));
+        KStream<String, EventEnvelope> sagaInputs = unique
+                .filter((k, e) -> saga.triggerType().equals(e.type()), Named.as("saga-triggers"))
+                .merge(inventory
+                        .filter((sku, e) -> e.correlationId() != null && e.causationId() != null,
+                                Named.as("saga-inventory-replies"))
+                        .selectKey((sku, e) -> e.correlationId(), Named.as("saga-inventory-by-order")),
+                        Named.as("saga-merge-inventory"))
+                .merge(payments, Named.as("saga-merge-payments"));
+        SagaTopology.build(builder, saga, sagaInputs, Topics.ORDER_OUTCOMES.name(), SAGA_PUNCTUATION);
         return builder.build(config.streamsProperties());
     }
 }

@@ -1,0 +1,49 @@
+package io.bulwark.streams.saga;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bulwark.schemas.EventEnvelope;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.BiFunction;
+
+/**
+ * A saga as data: the event type that starts one (keyed by the saga id, e.g. the order id), its
+ * steps in order, and the events it emits when it ends. The engine ({@link SagaEngine}) knows
+ * nothing of orders or payments: a second saga is a second definition.
+ *
+ * @param onCompleted the event to emit when every step succeeded
+ * @param onFailed the event to emit when the saga ends compensated or failed (given the reason and status)
+ */
+public record SagaDefinition(
+        String name,
+        String triggerType,
+        List<SagaStep> steps,
+        BiFunction<String, JsonNode, EventEnvelope> onCompleted,
+        TerminalEvent onFailed) {
+
+    /** Builds the failure event from saga id, trigger payload, reason and terminal status. */
+    @FunctionalInterface
+    public interface TerminalEvent {
+        EventEnvelope create(String sagaId, JsonNode trigger, String reason, SagaState.Status status);
+    }
+
+    public SagaDefinition {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(triggerType, "triggerType");
+        steps = List.copyOf(steps);
+        if (steps.isEmpty()) {
+            throw new IllegalArgumentException("Saga '" + name + "' needs at least one step");
+        }
+        if (steps.stream().map(SagaStep::name).distinct().count() != steps.size()) {
+            throw new IllegalArgumentException("Saga '" + name + "' has two steps with one name");
+        }
+    }
+
+    /** A command id that is the same every time for this saga, step, purpose and index. */
+    public static String commandId(String sagaId, String step, String purpose, int index) {
+        return UUID.nameUUIDFromBytes((sagaId + "|" + step + "|" + purpose + "|" + index)
+                .getBytes(StandardCharsets.UTF_8)).toString();
+    }
+}

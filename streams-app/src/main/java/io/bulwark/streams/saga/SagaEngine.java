@@ -1,0 +1,247 @@
+package io.bulwark.streams.saga;
+
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.JsonSerde;
+import io.bulwark.streams.saga.SagaState.Status;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Runs sagas of one {@link SagaDefinition}: a state machine per saga id, kept in a RocksDB store
+ * ({@link #statesStore}) and driven by the trigger event, the participants' replies, and a
+ * wall-clock punctuator over a deadline index ({@link #deadlinesStore}, keyed by deadline then saga
+ * id, so each run reads only the due entries — never a scan of all sagas).
+ *
+ * <ul>
+ *   <li>A reply counts only if its causation id is a command the current step still waits for;
+ *       duplicates and late replies (for an earlier step, or after the end) are ignored.</li>
+ *   <li>A reply for a saga that does not exist throws {@link UnknownSagaException}: the configured
+ *       processing handler dead-letters it.</li>
+ *   <li>Deadlines and retryable failures re-send the step's pending commands (same ids, so
+ *       participants answer them once) until {@code maxAttempts}; then the saga compensates.</li>
+ *   <li>Compensation issues the compensations of every step that had a successful reply, in
+ *       reverse order, each once; a step without a compensation leaves the saga
+ *       {@code FAILED_NEEDS_ATTENTION}. Every saga ends in a terminal state and emits its outcome.</li>
+ * </ul>
+ */
+public final class SagaEngine implements Processor<String, EventEnvelope, String, Outgoing> {
+
+    private static final JsonSerde<SagaState> STATE_SERDE = JsonSerde.of(SagaState.class);
+
+    private final SagaDefinition definition;
+    private final String outcomesTopic;
+    private final Duration punctuateEvery;
+    private ProcessorContext<String, Outgoing> context;
+    private KeyValueStore<String, SagaState> states;
+    private KeyValueStore<String, String> deadlines;
+
+    public SagaEngine(SagaDefinition definition, String outcomesTopic, Duration punctuateEvery) {
+        this.definition = definition;
+        this.outcomesTopic = outcomesTopic;
+        this.punctuateEvery = punctuateEvery;
+    }
+
+    public static String statesStore(SagaDefinition definition) {
+        return "saga-" + definition.name() + "-states";
+    }
+
+    public static String deadlinesStore(SagaDefinition definition) {
+        return "saga-" + definition.name() + "-deadlines";
+    }
+
+    public static List<StoreBuilder<?>> stores(SagaDefinition definition) {
+        return List.of(
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(statesStore(definition)), Serdes.String(),
+                        STATE_SERDE),
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(deadlinesStore(definition)), Serdes.String(),
+                        Serdes.String()));
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Outgoing> context) {
+        this.context = context;
+        this.states = context.getStateStore(statesStore(definition));
+        this.deadlines = context.getStateStore(deadlinesStore(definition));
+        context.schedule(punctuateEvery, PunctuationType.WALL_CLOCK_TIME, this::expire);
+    }
+
+    @Override
+    public void process(Record<String, EventEnvelope> record) {
+        EventEnvelope event = record.value();
+        if (event == null) {
+            return;
+        }
+        String sagaId = record.key();
+        SagaState state = states.get(sagaId);
+        if (definition.triggerType().equals(event.type())) {
+            if (state == null) {
+                start(sagaId, event);
+            }
+            return; // a repeated trigger starts nothing
+        }
+        if (state == null) {
+            throw new UnknownSagaException(sagaId, event.type(), event.eventId().toString());
+        }
+        if (state.terminal() || event.causationId() == null || !state.pending().contains(event.causationId())) {
+            return; // duplicate or late reply
+        }
+        SagaStep step = definition.steps().get(state.step());
+        Outcome outcome = step.onReply().apply(state.trigger(), event);
+        long now = context.currentSystemTimeMs();
+        if (outcome instanceof Outcome.Succeeded) {
+            succeeded(state, step, event.causationId(), now);
+        } else if (outcome instanceof Outcome.Failed failed) {
+            compensate(state, step.name() + ": " + failed.reason(), now);
+        } else if (outcome instanceof Outcome.Retry retry) {
+            long backoff = step.retryBackoff().toMillis() << Math.min(20, Math.max(0, state.attempts() - 1));
+            save(with(state, state.step(), state.pending(), state.attempts(), now + backoff)
+                    .log("retry " + step.name() + " after " + backoff + " ms: " + retry.reason()));
+        }
+    }
+
+    private void start(String sagaId, EventEnvelope trigger) {
+        SagaState state = new SagaState(sagaId, definition.name(), Status.RUNNING, 0, Set.of(), 0, -1, List.of(),
+                List.of(), null, trigger.payload(), List.of("started by " + trigger.type() + " " + trigger.eventId()));
+        send(state, context.currentSystemTimeMs(), true);
+    }
+
+    /** Sends the current step's commands (all of them first time; the still pending ones on a re-send). */
+    private void send(SagaState state, long now, boolean first) {
+        SagaStep step = definition.steps().get(state.step());
+        List<Outgoing> commands = step.action().apply(state.sagaId(), state.trigger());
+        Set<String> pending = first ? ids(commands) : state.pending();
+        commands.stream().filter(c -> pending.contains(c.commandId())).forEach(this::forward);
+        int attempts = state.attempts() + 1;
+        save(with(state, state.step(), pending, attempts, now + step.timeout().toMillis())
+                .log((first ? "send " : "re-send ") + step.name() + " (attempt " + attempts + ")"));
+    }
+
+    private void succeeded(SagaState state, SagaStep step, String commandId, long now) {
+        Set<String> pending = new HashSet<>(state.pending());
+        pending.remove(commandId);
+        List<String> touched = new ArrayList<>(state.touched());
+        if (!touched.contains(step.name())) {
+            touched.add(step.name());
+        }
+        SagaState updated = new SagaState(state.sagaId(), state.definition(), state.status(), state.step(), pending,
+                state.attempts(), state.deadlineMs(), touched, state.compensated(), state.reason(), state.trigger(),
+                state.history());
+        if (!pending.isEmpty()) {
+            save(updated);
+            return;
+        }
+        int next = state.step() + 1;
+        if (next < definition.steps().size()) {
+            SagaState advanced = new SagaState(updated.sagaId(), updated.definition(), Status.RUNNING, next, Set.of(), 0,
+                    -1, touched, updated.compensated(), null, updated.trigger(), updated.history())
+                    .log(step.name() + " done");
+            dropDeadline(state);
+            send(advanced, now, true);
+            return;
+        }
+        dropDeadline(state);
+        forward(Outgoing.envelope(outcomesTopic, state.sagaId(),
+                definition.onCompleted().apply(state.sagaId(), state.trigger())));
+        states.put(state.sagaId(), new SagaState(updated.sagaId(), updated.definition(), Status.COMPLETED, state.step(),
+                Set.of(), state.attempts(), -1, touched, updated.compensated(), null, updated.trigger(),
+                updated.history()).log(step.name() + " done; completed"));
+    }
+
+    /** Issues the compensations of the touched steps in reverse order and ends the saga. */
+    private void compensate(SagaState state, String reason, long now) {
+        dropDeadline(state);
+        List<String> compensated = new ArrayList<>(state.compensated());
+        boolean needsAttention = false;
+        SagaState logged = state.log("compensating: " + reason);
+        for (int i = state.touched().size() - 1; i >= 0; i--) {
+            String name = state.touched().get(i);
+            SagaStep step = definition.steps().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+            if (step.compensation() == null) {
+                needsAttention = true;
+                logged = logged.log("no compensation for " + name);
+                continue;
+            }
+            step.compensation().apply(state.sagaId(), state.trigger()).forEach(this::forward);
+            compensated.add(name);
+            logged = logged.log("compensate " + name);
+        }
+        Status status = needsAttention ? Status.FAILED_NEEDS_ATTENTION : Status.COMPENSATED;
+        forward(Outgoing.envelope(outcomesTopic, state.sagaId(),
+                definition.onFailed().create(state.sagaId(), state.trigger(), reason, status)));
+        states.put(state.sagaId(), new SagaState(state.sagaId(), state.definition(), status, state.step(), Set.of(),
+                state.attempts(), -1, state.touched(), compensated, reason, state.trigger(), logged.history())
+                .log("ended " + status));
+    }
+
+    /** Wall-clock punctuation: handles every saga whose deadline has passed, and only those. */
+    private void expire(long now) {
+        List<KeyValue<String, String>> due = new ArrayList<>();
+        try (KeyValueIterator<String, String> it = deadlines.range(deadlineKey(0, ""), deadlineKey(now, "\uffff"))) {
+            it.forEachRemaining(due::add);
+        }
+        for (KeyValue<String, String> entry : due) {
+            deadlines.delete(entry.key);
+            SagaState state = states.get(entry.value);
+            if (state == null || state.terminal() || state.deadlineMs() < 0 || state.deadlineMs() > now) {
+                continue;
+            }
+            SagaStep step = definition.steps().get(state.step());
+            if (state.attempts() < step.maxAttempts()) {
+                send(state, now, false);
+            } else {
+                compensate(state, step.name() + ": no reply after " + state.attempts() + " attempt(s)", now);
+            }
+        }
+    }
+
+    private void save(SagaState state) {
+        SagaState previous = states.get(state.sagaId());
+        if (previous != null && previous.deadlineMs() >= 0 && previous.deadlineMs() != state.deadlineMs()) {
+            deadlines.delete(deadlineKey(previous.deadlineMs(), previous.sagaId()));
+        }
+        if (state.deadlineMs() >= 0) {
+            deadlines.put(deadlineKey(state.deadlineMs(), state.sagaId()), state.sagaId());
+        }
+        states.put(state.sagaId(), state);
+    }
+
+    private void dropDeadline(SagaState state) {
+        SagaState stored = states.get(state.sagaId());
+        if (stored != null && stored.deadlineMs() >= 0) {
+            deadlines.delete(deadlineKey(stored.deadlineMs(), stored.sagaId()));
+        }
+    }
+
+    private void forward(Outgoing outgoing) {
+        context.forward(new Record<>(outgoing.key(), outgoing, context.currentSystemTimeMs()));
+    }
+
+    private static SagaState with(SagaState s, int step, Set<String> pending, int attempts, long deadline) {
+        return new SagaState(s.sagaId(), s.definition(), s.status(), step, pending, attempts, deadline, s.touched(),
+                s.compensated(), s.reason(), s.trigger(), s.history());
+    }
+
+    private static Set<String> ids(List<Outgoing> commands) {
+        Set<String> ids = new HashSet<>();
+        commands.forEach(c -> ids.add(c.commandId()));
+        return ids;
+    }
+
+    /** Zero-padded, so the store's byte order is deadline order. */
+    static String deadlineKey(long deadlineMs, String sagaId) {
+        return String.format("%019d|%s", deadlineMs, sagaId);
+    }
+}

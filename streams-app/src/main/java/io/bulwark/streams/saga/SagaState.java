@@ -1,0 +1,53 @@
+package io.bulwark.streams.saga;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A saga instance: where it is, what it waits for, and what it did. Queryable from the saga store.
+ *
+ * @param step index of the current step (forward phase)
+ * @param pending command ids of the current step still without a successful reply
+ * @param attempts sends of the current step's commands so far
+ * @param deadlineMs when the current wait ends (wall clock), or -1 when nothing is awaited
+ * @param touched steps that had at least one successful reply: what compensation must undo
+ * @param compensated steps whose compensation was issued, in the order issued
+ * @param history one line per transition, for operators
+ */
+public record SagaState(
+        String sagaId,
+        String definition,
+        Status status,
+        int step,
+        Set<String> pending,
+        int attempts,
+        long deadlineMs,
+        List<String> touched,
+        List<String> compensated,
+        String reason,
+        JsonNode trigger,
+        List<String> history) {
+
+    /** Where a saga is; the last three are terminal. */
+    public enum Status { RUNNING, COMPLETED, COMPENSATED, FAILED_NEEDS_ATTENTION }
+
+    public SagaState {
+        pending = Set.copyOf(pending);
+        touched = List.copyOf(touched);
+        compensated = List.copyOf(compensated);
+        history = List.copyOf(history);
+    }
+
+    public boolean terminal() {
+        return status != Status.RUNNING;
+    }
+
+    SagaState log(String line) {
+        List<String> lines = new ArrayList<>(history);
+        lines.add(line);
+        return new SagaState(sagaId, definition, status, step, pending, attempts, deadlineMs, touched, compensated,
+                reason, trigger, lines);
+    }
+}

@@ -1,0 +1,35 @@
+package io.bulwark.streams.saga;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bulwark.schemas.EventEnvelope;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.BiFunction;
+
+/**
+ * One step of a saga, as data: what to send ({@code action}), how to undo it ({@code compensation},
+ * may be null when there is nothing to undo), how to read replies, and its deadline and retry policy.
+ * Both functions receive the saga id and the trigger's payload and must return commands with
+ * deterministic ids ({@link SagaDefinition#commandId}), so a re-send is recognisable by participants.
+ */
+public record SagaStep(
+        String name,
+        BiFunction<String, JsonNode, List<Outgoing>> action,
+        BiFunction<String, JsonNode, List<Outgoing>> compensation,
+        BiFunction<JsonNode, EventEnvelope, Outcome> onReply,
+        Duration timeout,
+        int maxAttempts,
+        Duration retryBackoff) {
+
+    public SagaStep {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(action, "action");
+        Objects.requireNonNull(onReply, "onReply");
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(retryBackoff, "retryBackoff");
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("Step '" + name + "': maxAttempts = " + maxAttempts + " must be >= 1");
+        }
+    }
+}
