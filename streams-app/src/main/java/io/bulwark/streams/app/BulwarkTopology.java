@@ -55,7 +55,6 @@ public final class BulwarkTopology {
         RateAccounting.build(unique, config.rateSettings(), Topics.RATE_ALERTS);
         KStream<String, EventEnvelope> inventory = InventoryAggregate.build(builder, Topics.INVENTORY_COMMANDS,
                 Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
-        ReadModels.build(builder, unique, inventory, READ_MODEL_HISTORY);
 
         SagaDefinition saga = config.orderSaga();
         KStream<String, EventEnvelope> payments = builder.stream(Topics.PAYMENT_EVENTS.name(),
@@ -70,6 +69,11 @@ public final class BulwarkTopology {
                         Named.as("saga-merge-inventory"))
                 .merge(payments, Named.as("saga-merge-payments"));
         SagaTopology.build(builder, saga, sagaInputs, Topics.ORDER_OUTCOMES.name(), SAGA_PUNCTUATION);
+
+        KStream<String, EventEnvelope> outcomes = builder.stream(Topics.ORDER_OUTCOMES.name(),
+                Consumed.with(Topics.ORDER_OUTCOMES.keySerde(), EventEnvelopeSerde.inHeaders(schemas))
+                        .withName("read-models-outcomes"));
+        ReadModels.build(builder, unique, inventory, outcomes, READ_MODEL_HISTORY);
         return builder.build(config.streamsProperties());
     }
 }

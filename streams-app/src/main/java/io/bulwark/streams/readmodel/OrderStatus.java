@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * Read model: an order's current status and how it got there (each step with its event time).
  * Statuses so far: {@code PLACED}, {@code STOCK_RESERVED}, {@code STOCK_REJECTED},
- * {@code STOCK_RELEASED}; the saga adds its outcomes.
+ * {@code STOCK_RELEASED}, and the saga's outcomes {@code CONFIRMED} and {@code REJECTED}.
  */
 public record OrderStatus(String orderId, String status, List<Step> history, long lastEventMs) {
 

@@ -45,10 +45,11 @@ public final class ReadModels {
 
     /** Adds the read models; {@code builder} gets the versioned stock-level store. */
     public static void build(org.apache.kafka.streams.StreamsBuilder builder, KStream<String, EventEnvelope> uniqueOrderEvents,
-            KStream<String, EventEnvelope> inventoryEvents, Duration historyRetention) {
+            KStream<String, EventEnvelope> inventoryEvents, KStream<String, EventEnvelope> sagaOutcomes,
+            Duration historyRetention) {
         builder.addStateStore(stockLevelStore(historyRetention));
         stockLevels(inventoryEvents, historyRetention);
-        orderStatus(uniqueOrderEvents, inventoryEvents);
+        orderStatus(uniqueOrderEvents.merge(sagaOutcomes, Named.as(ORDER_STATUS + "-outcomes")), inventoryEvents);
         customerOrders(uniqueOrderEvents);
     }
 
@@ -76,6 +77,8 @@ public final class ReadModels {
                         case "StockReserved" -> "STOCK_RESERVED";
                         case "StockReleased" -> "STOCK_RELEASED";
                         case "InventoryCommandRejected" -> "STOCK_REJECTED";
+                        case "OrderConfirmed" -> "CONFIRMED";
+                        case "OrderRejected" -> "REJECTED";
                         default -> null;
                     };
                     return next == null ? status
