@@ -1,0 +1,195 @@
+package io.bulwark.topology.saga;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.infra.Directories;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.Json;
+import io.bulwark.streams.saga.Outcome;
+import io.bulwark.streams.saga.Outgoing;
+import io.bulwark.streams.saga.SagaDefinition;
+import io.bulwark.streams.saga.SagaEngine;
+import io.bulwark.streams.saga.SagaState;
+import io.bulwark.streams.saga.SagaStep;
+import io.bulwark.streams.saga.SagaTopology;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * A three-step saga defined in this test — the engine needs no code for it — under any sequence of
+ * replies, retryable failures, timeouts, duplicates and stray replies: it always ends in a terminal
+ * state, and the compensations it issued are exactly the steps that had succeeded, in reverse
+ * order, each once.
+ */
+class SagaPropertiesTest {
+
+    enum Move { SUCCEED, FAIL, RETRY, TIMEOUT, DUPLICATE, STRAY }
+
+    private static final List<String> STEPS = List.of("a", "b", "c");
+
+    @Provide
+    Arbitrary<List<Move>> moves() {
+        return Arbitraries.of(Move.class).list().ofMaxSize(20);
+    }
+
+    @Property(tries = 60)
+    void shouldEndTerminalCompensatingExactlyTheCompletedStepsInReverse(@ForAll("moves") List<Move> moves)
+            throws Exception {
+        SagaDefinition definition = definition();
+        Path dir = Files.createTempDirectory("saga-prop");
+        try (TopologyTestDriver driver = new TopologyTestDriver(topology(definition), props(dir), Instant.EPOCH)) {
+            TestInputTopic<String, EventEnvelope> in = driver.createInputTopic("saga.test.in", new StringSerializer(),
+                    EventEnvelopeSerde.inHeaders().serializer());
+            TestOutputTopic<String, String> commands = driver.createOutputTopic("saga.test.commands",
+                    new StringDeserializer(), new StringDeserializer());
+            in.pipeInput("s-1", event("Started", null, Json.mapper().createObjectNode()));
+
+            List<String> undone = new ArrayList<>();
+            List<String> succeeded = new ArrayList<>();
+            String lastCommand = null;
+            EventEnvelope lastReply = null;
+            for (Move move : moves) {
+                for (String line : commands.readValuesToList()) {
+                    JsonNode command = Json.mapper().readTree(line);
+                    if (command.path("purpose").asText().equals("undo")) {
+                        undone.add(command.path("step").asText());
+                    } else {
+                        lastCommand = command.path("commandId").asText();
+                    }
+                }
+                if (lastCommand == null) {
+                    break;
+                }
+                SagaState state = state(driver, definition);
+                if (state.terminal()) {
+                    break;
+                }
+                String step = STEPS.get(state.step());
+                switch (move) {
+                    case SUCCEED -> {
+                        lastReply = event("Done", lastCommand, reply(step));
+                        in.pipeInput("s-1", lastReply);
+                        if (!succeeded.contains(step)) {
+                            succeeded.add(step);
+                        }
+                    }
+                    case FAIL -> in.pipeInput("s-1", event("Refused", lastCommand, reply(step)));
+                    case RETRY -> {
+                        in.pipeInput("s-1", event("Busy", lastCommand, reply(step)));
+                        driver.advanceWallClockTime(Duration.ofMillis(600));
+                    }
+                    case TIMEOUT -> driver.advanceWallClockTime(Duration.ofMillis(1_100));
+                    case DUPLICATE -> {
+                        if (lastReply != null) {
+                            in.pipeInput("s-1", lastReply);
+                        }
+                    }
+                    case STRAY -> in.pipeInput("s-1", event("Done", UUID.randomUUID().toString(), reply(step)));
+                }
+            }
+            for (int i = 0; i < 10 && !state(driver, definition).terminal(); i++) {
+                driver.advanceWallClockTime(Duration.ofMillis(1_100)); // deadlines end every open saga
+            }
+            for (String line : commands.readValuesToList()) {
+                JsonNode command = Json.mapper().readTree(line);
+                if (command.path("purpose").asText().equals("undo")) {
+                    undone.add(command.path("step").asText());
+                }
+            }
+            SagaState end = state(driver, definition);
+            assertThat(end.terminal()).as("ends in a terminal state: %s", end.history()).isTrue();
+            if (end.status() == SagaState.Status.COMPLETED) {
+                assertThat(undone).isEmpty();
+                assertThat(end.touched()).containsExactlyElementsOf(STEPS);
+            } else {
+                List<String> expected = new ArrayList<>(end.touched());
+                Collections.reverse(expected);
+                assertThat(undone).as("compensations = completed steps, reversed, once each").isEqualTo(expected);
+                assertThat(end.compensated()).isEqualTo(expected);
+                assertThat(succeeded).containsAll(end.touched());
+            }
+        } finally {
+            Directories.deleteRecursively(dir);
+        }
+    }
+
+    private static SagaDefinition definition() {
+        List<SagaStep> steps = new ArrayList<>();
+        for (String name : STEPS) {
+            steps.add(new SagaStep(name,
+                    (id, trigger) -> List.of(command(id, name, "do")),
+                    (id, trigger) -> List.of(command(id, name, "undo")),
+                    (trigger, reply) -> switch (reply.type()) {
+                        case "Done" -> new Outcome.Succeeded();
+                        case "Refused" -> new Outcome.Failed("refused");
+                        case "Busy" -> new Outcome.Retry("busy");
+                        default -> new Outcome.NotMine();
+                    },
+                    Duration.ofSeconds(1), 2, Duration.ofMillis(500)));
+        }
+        return new SagaDefinition("test", "Started", steps,
+                (id, trigger) -> event("Completed", null, Json.mapper().createObjectNode()),
+                (id, trigger, reason, status) -> event("Failed", null, Json.mapper().createObjectNode()));
+    }
+
+    private static Outgoing command(String sagaId, String step, String purpose) {
+        String id = SagaDefinition.commandId(sagaId, step, purpose, 0);
+        ObjectNode json = Json.mapper().createObjectNode().put("step", step).put("purpose", purpose).put("commandId", id);
+        return Outgoing.json(id, "saga.test.commands", sagaId, json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static ObjectNode reply(String step) {
+        return Json.mapper().createObjectNode().put("step", step);
+    }
+
+    private static EventEnvelope event(String type, String causation, JsonNode payload) {
+        return new EventEnvelope(UUID.randomUUID(), type, "test", "s-1", null, Instant.EPOCH, null, causation, null,
+                payload);
+    }
+
+    private static SagaState state(TopologyTestDriver driver, SagaDefinition definition) {
+        KeyValueStore<String, SagaState> states = driver.getKeyValueStore(SagaEngine.statesStore(definition));
+        return states.get("s-1");
+    }
+
+    private static org.apache.kafka.streams.Topology topology(SagaDefinition definition) {
+        StreamsBuilder builder = new StreamsBuilder();
+        SagaTopology.build(builder, definition,
+                builder.stream("saga.test.in", Consumed.with(Serdes.String(), EventEnvelopeSerde.inHeaders())),
+                "saga.test.outcomes", Duration.ofMillis(100));
+        return builder.build();
+    }
+
+    private static Properties props(Path dir) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "saga-properties");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
+        return props;
+    }
+}
