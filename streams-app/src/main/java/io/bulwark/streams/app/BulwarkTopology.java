@@ -13,6 +13,8 @@ import io.bulwark.streams.saga.SagaTopology;
 import io.bulwark.schemas.EventEnvelopeSerde;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -65,7 +67,11 @@ public final class BulwarkTopology {
                 .merge(inventory
                         .filter((sku, e) -> e.correlationId() != null && e.causationId() != null,
                                 Named.as("saga-inventory-replies"))
-                        .selectKey((sku, e) -> e.correlationId(), Named.as("saga-inventory-by-order")),
+                        .selectKey((sku, e) -> e.correlationId(), Named.as("saga-inventory-by-order"))
+                        // process() does not repartition by itself: without this, a reply would reach the
+                        // saga task of its SKU's partition, not of its order's (found by OrderSagaBrokerTest).
+                        .repartition(Repartitioned.<String, EventEnvelope>as("saga-inventory-replies")
+                                .withKeySerde(Serdes.String()).withValueSerde(EventEnvelopeSerde.asJson())),
                         Named.as("saga-merge-inventory"))
                 .merge(payments, Named.as("saga-merge-payments"));
         SagaTopology.build(builder, saga, sagaInputs, Topics.ORDER_OUTCOMES.name(), SAGA_PUNCTUATION);

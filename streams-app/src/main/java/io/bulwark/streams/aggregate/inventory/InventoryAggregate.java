@@ -78,10 +78,17 @@ public final class InventoryAggregate {
         return out;
     }
 
-    /** Folds inventory event envelopes, in topic order, into items by SKU. */
+    /**
+     * Folds inventory event envelopes, in topic order, into items by SKU. A repeated event id (a
+     * command retried and answered again) is applied once, as every consumer of the topic must.
+     */
     public static Map<String, InventoryItem> replay(List<EventEnvelope> envelopes) {
         Map<String, InventoryItem> items = new TreeMap<>();
+        java.util.Set<java.util.UUID> seen = new java.util.HashSet<>();
         for (EventEnvelope envelope : envelopes) {
+            if (!seen.add(envelope.eventId())) {
+                continue;
+            }
             InventoryItem item = items.getOrDefault(envelope.aggregateId(), BEHAVIOR.initial(envelope.aggregateId()));
             items.put(envelope.aggregateId(), BEHAVIOR.apply(item, toEvent(envelope.payload())));
         }
