@@ -10,6 +10,10 @@ import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.app.AppConfig;
 import io.bulwark.streams.app.ConfigLoader;
+import io.bulwark.schemas.CleanupPolicy;
+import io.bulwark.schemas.TopicSpec;
+import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
+import io.bulwark.streams.aggregate.inventory.InventoryCommand;
 import io.bulwark.streams.dedup.Deduplication;
 import io.bulwark.streams.rates.RateAccounting;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +26,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
@@ -59,6 +64,11 @@ public final class StreamsBenchmark {
 
     private static final Logger log = LoggerFactory.getLogger(StreamsBenchmark.class);
     private static final String INPUT = "bench.streams.input";
+    private static final TopicSpec<String, byte[]> BENCH_COMMANDS = new TopicSpec<>("bench.inventory.commands",
+            Serdes.String(), Serdes.ByteArray(), Topics.DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.empty());
+    private static final TopicSpec<String, EventEnvelope> BENCH_EVENTS = new TopicSpec<>("bench.inventory.events",
+            Serdes.String(), EventEnvelopeSerde.inHeaders(), Topics.DOMAIN_PARTITIONS, CleanupPolicy.DELETE,
+            Optional.empty());
 
     /** Streams-app settings for every run, from the system property {@code bench.set=k=v,k=v}. */
     private static final Map<String, String> EXTRA_SETTINGS = java.util.Arrays.stream(
@@ -75,7 +85,8 @@ public final class StreamsBenchmark {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
                 List<NewTopic> topics = new ArrayList<>(Topics.all().stream().map(t -> t.newTopic((short) 1)).toList());
                 topics.add(new NewTopic(INPUT, Topics.DOMAIN_PARTITIONS, (short) 1));
-                for (String out : List.of("bench.out.passthrough", "bench.out.dedup", "bench.out.rates")) {
+                for (String out : List.of("bench.out.passthrough", "bench.out.dedup", "bench.out.rates",
+                        BENCH_COMMANDS.name(), BENCH_EVENTS.name())) {
                     topics.add(new NewTopic(out, Topics.DOMAIN_PARTITIONS, (short) 1));
                 }
                 admin.createTopics(topics).all().get();
@@ -92,6 +103,10 @@ public final class StreamsBenchmark {
                             .to("bench.out.dedup", produced())));
             rps.put("rates", run(kafka, dir, "rates", records, (builder, config) ->
                     RateAccounting.build(input(builder, schemas), config.rateSettings(), Topics.RATE_ALERTS)));
+            preloadInventory(kafka, records);
+            rps.put("inventory", run(kafka, dir, "inventory", records, (builder, config) ->
+                    InventoryAggregate.build(builder, BENCH_COMMANDS, BENCH_EVENTS, config.inventoryCommandRetention()),
+                    BENCH_COMMANDS.name()));
             long rssMb = peakRssKb() / 1024;
             System.out.printf("%n| metric id | value |%n|---|---|%n");
             System.out.printf("| passthrough-rps | %.0f |%n", rps.get("passthrough"));
@@ -99,6 +114,8 @@ public final class StreamsBenchmark {
                     rps.get("dedup") / rps.get("passthrough"), rps.get("dedup"));
             System.out.printf("| rates-vs-passthrough | %.2f (%.0f records/s) |%n",
                     rps.get("rates") / rps.get("passthrough"), rps.get("rates"));
+            System.out.printf("| aggregate-vs-passthrough | %.2f (%.0f commands/s) |%n",
+                    rps.get("inventory") / rps.get("passthrough"), rps.get("inventory"));
             System.out.printf("| streams-rss-mb | %d (peak, whole process incl. broker) |%n", rssMb);
         } finally {
             Directories.deleteRecursively(dir);
@@ -115,6 +132,11 @@ public final class StreamsBenchmark {
 
     private static double run(EmbeddedKafkaBroker kafka, Path dir, String name, int records,
             BiConsumer<StreamsBuilder, AppConfig> topology) throws Exception {
+        return run(kafka, dir, name, records, topology, INPUT);
+    }
+
+    private static double run(EmbeddedKafkaBroker kafka, Path dir, String name, int records,
+            BiConsumer<StreamsBuilder, AppConfig> topology, String input) throws Exception {
         String appId = "bench-" + name + "-" + UUID.randomUUID();
         Map<String, String> flags = new HashMap<>(EXTRA_SETTINGS);
         flags.put(AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
@@ -132,7 +154,7 @@ public final class StreamsBenchmark {
                 Thread.onSpinWait();
             }
             long start = System.nanoTime();
-            Map<TopicPartition, Long> end = endOffsets(admin);
+            Map<TopicPartition, Long> end = endOffsets(admin, input);
             while (true) {
                 Map<TopicPartition, OffsetAndMetadata> committed =
                         admin.listConsumerGroupOffsets(appId).partitionsToOffsetAndMetadata().get();
@@ -152,10 +174,10 @@ public final class StreamsBenchmark {
         }
     }
 
-    private static Map<TopicPartition, Long> endOffsets(Admin admin) throws Exception {
+    private static Map<TopicPartition, Long> endOffsets(Admin admin, String input) throws Exception {
         Map<TopicPartition, OffsetSpec> request = new HashMap<>();
         for (int p = 0; p < Topics.DOMAIN_PARTITIONS; p++) {
-            request.put(new TopicPartition(INPUT, p), OffsetSpec.latest());
+            request.put(new TopicPartition(input, p), OffsetSpec.latest());
         }
         return admin.listOffsets(request).all().get().entrySet().stream()
                 .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
@@ -192,6 +214,30 @@ public final class StreamsBenchmark {
             }
         }
         log.info("preloaded {} records", records);
+    }
+
+    /** {@code records} inventory commands over 1,000 SKUs: a restock for each, then reserves and releases. */
+    private static void preloadInventory(EmbeddedKafkaBroker kafka, int records) throws Exception {
+        Random random = new Random(11);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+            for (int i = 0; i < records; i++) {
+                String sku = "bs-" + (i % 1_000);
+                InventoryCommand command = i < 1_000
+                        ? new InventoryCommand.Restock(UUID.randomUUID(), sku, null, 1_000_000)
+                        : random.nextInt(4) == 0
+                                ? new InventoryCommand.Release(UUID.randomUUID(), sku, null, "bo-" + random.nextInt(5_000))
+                                : new InventoryCommand.Reserve(UUID.randomUUID(), sku, null, "bo-" + random.nextInt(5_000),
+                                        1 + random.nextInt(3));
+                producer.send(new ProducerRecord<>(BENCH_COMMANDS.name(), sku.getBytes(StandardCharsets.UTF_8),
+                        Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command)));
+            }
+        }
+        log.info("preloaded {} inventory commands", records);
     }
 
     private static EventEnvelope order(String orderId, Random random) {

@@ -15,6 +15,7 @@ import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
 import io.bulwark.streams.aggregate.inventory.InventoryItem;
+import io.bulwark.streams.aggregate.inventory.InventoryRebuild;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -165,6 +166,12 @@ class OrderSagaBrokerTest {
                     assertThat(item.reserved()).isEqualTo((long) confirmedUnits.getOrDefault(sku(run, s), 0));
                 }
             });
+            // The rebuild command reads the whole event topic and yields the same items.
+            Map<String, InventoryItem> rebuilt = InventoryRebuild.rebuild(kafka.bootstrapServers());
+            Map<String, InventoryItem> replayed = InventoryAggregate.replay(events);
+            for (int s = 0; s < SKUS; s++) {
+                assertThat(rebuilt.get(sku(run, s))).isEqualTo(replayed.get(sku(run, s)));
+            }
             assertThat(app.state()).isEqualTo(KafkaStreams.State.RUNNING);
         } finally {
             stop.set(true);

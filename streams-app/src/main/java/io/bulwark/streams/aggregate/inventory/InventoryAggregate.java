@@ -45,9 +45,12 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  * events commit together.
  *
  * <p><b>Rebuilding.</b> The event topic is the record: {@link #replay} folds it into the items, equal
- * to the store (tested). To rebuild the store from the topic, stop the app, delete its state
- * directory and the {@code <application.id>-inventory-items-changelog} topic, and feed
- * {@link #replay}'s result back — or simply keep the changelog, which is the snapshot.
+ * to the store (tested), and {@link InventoryRebuild} is the command that does it against a broker
+ * ({@code java -cp … io.bulwark.streams.aggregate.inventory.InventoryRebuild host:port} prints the
+ * rebuilt items). The store itself is restored from its changelog (the snapshot); to rebuild it from
+ * the events instead, stop the app, delete its state directory and the
+ * {@code <application.id>-inventory-items-changelog} topic, and restock each item to the rebuilt
+ * level under a new application id.
  */
 public final class InventoryAggregate {
 

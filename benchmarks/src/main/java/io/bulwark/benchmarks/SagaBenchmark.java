@@ -1,0 +1,165 @@
+package io.bulwark.benchmarks;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.infra.Directories;
+import io.bulwark.infra.EmbeddedKafkaBroker;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.EventSchemas;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.Topics;
+import io.bulwark.streams.aggregate.inventory.InventoryCommand;
+import io.bulwark.streams.app.AppConfig;
+import io.bulwark.streams.app.BulwarkTopology;
+import io.bulwark.streams.app.ConfigLoader;
+import io.bulwark.streams.app.StreamsApp;
+import io.bulwark.streams.app.TopicInstaller;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * {@code saga-completions-per-s}: the whole streams app (default settings, one stream thread,
+ * exactly_once_v2) on the embedded broker, an instant simulated payment worker, plenty of stock;
+ * N orders are produced at once and the harness counts {@code OrderConfirmed} outcomes per second,
+ * from the first order produced to the last confirmation.
+ */
+public final class SagaBenchmark {
+
+    private SagaBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int orders = args.length > 0 ? Integer.parseInt(args[0]) : 2_000;
+        Path dir = Files.createTempDirectory("bulwark-saga-bench");
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.builder(dir).build().start()) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                TopicInstaller.createMissing(admin, Topics.all(), (short) 1);
+            }
+            AppConfig config = ConfigLoader.load(null, Map.of(), Map.of(
+                    AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
+                    AppConfig.APPLICATION_ID, "bench-saga",
+                    AppConfig.STATE_DIR, dir.resolve("state").toString(),
+                    AppConfig.HTTP_PORT, "0",
+                    AppConfig.SAGA_STEP_TIMEOUT_MS, "600000"));
+            AtomicBoolean stop = new AtomicBoolean();
+            try (StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
+                    KafkaProducer<byte[], byte[]> producer = producer(kafka);
+                    KafkaConsumer<byte[], byte[]> outcomes = consumer(kafka, Topics.ORDER_OUTCOMES.name())) {
+                while (app.state() != KafkaStreams.State.RUNNING) {
+                    Thread.onSpinWait();
+                }
+                Thread payments = new Thread(() -> payments(kafka, stop), "bench-payments");
+                payments.start();
+                for (int s = 0; s < 100; s++) {
+                    producer.send(new ProducerRecord<>(Topics.INVENTORY_COMMANDS.name(), key("bench-sku-" + s),
+                            Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(
+                                    new InventoryCommand.Restock(UUID.randomUUID(), "bench-sku-" + s, null, 1_000_000))));
+                }
+                producer.flush();
+                EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+                long start = System.nanoTime();
+                for (int i = 0; i < orders; i++) {
+                    EventEnvelope order = order("bench-o-" + i, "bench-sku-" + (i % 100));
+                    RecordHeaders headers = new RecordHeaders();
+                    byte[] value = serde.serializer().serialize(Topics.ORDER_EVENTS.name(), headers, order);
+                    producer.send(new ProducerRecord<>(Topics.ORDER_EVENTS.name(), null, key(order.aggregateId()), value,
+                            headers));
+                }
+                producer.flush();
+                Set<String> confirmed = new HashSet<>();
+                long last = start;
+                long deadline = start + Duration.ofMinutes(10).toNanos();
+                while (confirmed.size() < orders && System.nanoTime() < deadline) {
+                    for (ConsumerRecord<byte[], byte[]> r : outcomes.poll(Duration.ofMillis(200))) {
+                        EventEnvelope outcome = serde.deserializer().deserialize(r.topic(), r.headers(), r.value());
+                        if (outcome.type().equals("OrderConfirmed") && confirmed.add(outcome.aggregateId())) {
+                            last = System.nanoTime();
+                        }
+                    }
+                }
+                stop.set(true);
+                payments.join(10_000);
+                double seconds = (last - start) / 1e9;
+                System.out.printf("%n| metric id | value |%n|---|---|%n");
+                System.out.printf("| saga-completions-per-s | %.0f (%d of %d orders confirmed in %.1f s) |%n",
+                        confirmed.size() / seconds, confirmed.size(), orders, seconds);
+            }
+        } finally {
+            Directories.deleteRecursively(dir);
+        }
+    }
+
+    private static void payments(EmbeddedKafkaBroker kafka, AtomicBoolean stop) {
+        EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+        try (KafkaConsumer<byte[], byte[]> commands = consumer(kafka, Topics.PAYMENT_COMMANDS.name());
+                KafkaProducer<byte[], byte[]> replies = producer(kafka)) {
+            while (!stop.get()) {
+                for (ConsumerRecord<byte[], byte[]> r : commands.poll(Duration.ofMillis(50))) {
+                    EventEnvelope command = serde.deserializer().deserialize(r.topic(), r.headers(), r.value());
+                    if (!command.type().equals("AuthorizePayment")) {
+                        continue;
+                    }
+                    ObjectNode payload = Json.mapper().createObjectNode().put("orderId", command.aggregateId());
+                    EventEnvelope reply = new EventEnvelope(UUID.randomUUID(), "PaymentAuthorized", "payment",
+                            command.aggregateId(), null, Instant.now(), command.aggregateId(),
+                            command.eventId().toString(), null, payload);
+                    RecordHeaders headers = new RecordHeaders();
+                    byte[] value = serde.serializer().serialize(Topics.PAYMENT_EVENTS.name(), headers, reply);
+                    replies.send(new ProducerRecord<>(Topics.PAYMENT_EVENTS.name(), null, key(command.aggregateId()), value,
+                            headers));
+                }
+            }
+        }
+    }
+
+    private static EventEnvelope order(String orderId, String sku) {
+        ObjectNode payload = Json.mapper().createObjectNode();
+        payload.put("orderId", orderId).put("customerId", "bench-c-" + orderId.hashCode() % 500).put("totalCents", 1000)
+                .put("currency", "EUR");
+        payload.putArray("lines").addObject().put("sku", sku).put("quantity", 1).put("unitPriceCents", 1000);
+        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null,
+                payload);
+    }
+
+    private static byte[] key(String key) {
+        return key.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafkaBroker kafka) {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafkaBroker kafka, String topic) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+        consumer.subscribe(List.of(topic));
+        return consumer;
+    }
+}
