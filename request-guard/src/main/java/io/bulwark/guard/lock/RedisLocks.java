@@ -6,7 +6,6 @@ import io.bulwark.guard.redis.RedisScript;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -14,10 +13,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,23 +122,7 @@ public final class RedisLocks implements AutoCloseable {
      * @throws LockNotAcquiredException when the lock stayed taken for the whole wait
      */
     public Lease acquire(String resource) throws LockNotAcquiredException, InterruptedException {
-        long start = System.nanoTime();
-        long deadline = start + config.waitTimeout().toNanos();
-        for (int attempt = 0; ; attempt++) {
-            Optional<Lease> lease = tryAcquire(resource);
-            if (lease.isPresent()) {
-                return lease.get();
-            }
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
-                throw new LockNotAcquiredException(resource, Duration.ofNanos(System.nanoTime() - start));
-            }
-            long cap = Math.min(config.backoffMax().toNanos(), config.backoffBase().toNanos() << Math.min(attempt, 20));
-            LockSupport.parkNanos(Math.min(remaining, ThreadLocalRandom.current().nextLong(cap + 1)));
-            if (Thread.interrupted()) {
-                throw new InterruptedException("Interrupted while waiting for the lock on '" + resource + "'");
-            }
-        }
+        return Backoff.retry(config, resource, () -> tryAcquire(resource));
     }
 
     private boolean renew(String resource, String owner) {

@@ -4,15 +4,12 @@ import io.bulwark.guard.redis.RedisScript;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Redlock: a lock across N independent Redis masters (no replication between them). Opt-in.
@@ -118,23 +115,7 @@ public final class Redlock {
 
     /** Retries with exponential backoff and full jitter until {@code waitTimeout}. */
     public RedlockLease acquire(String resource) throws LockNotAcquiredException, InterruptedException {
-        long start = System.nanoTime();
-        long deadline = start + config.waitTimeout().toNanos();
-        for (int attempt = 0; ; attempt++) {
-            Optional<RedlockLease> lease = tryAcquire(resource);
-            if (lease.isPresent()) {
-                return lease.get();
-            }
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
-                throw new LockNotAcquiredException(resource, Duration.ofNanos(System.nanoTime() - start));
-            }
-            long cap = Math.min(config.backoffMax().toNanos(), config.backoffBase().toNanos() << Math.min(attempt, 20));
-            LockSupport.parkNanos(Math.min(remaining, ThreadLocalRandom.current().nextLong(cap + 1)));
-            if (Thread.interrupted()) {
-                throw new InterruptedException("Interrupted while waiting for the Redlock on '" + resource + "'");
-            }
-        }
+        return Backoff.retry(config, resource, () -> tryAcquire(resource));
     }
 
     private void releaseAll(String resource, String owner) {
