@@ -32,7 +32,7 @@ public final class BoundedMemoryRocksDbConfig implements RocksDBConfigSetter {
 
     private static Shared shared;
 
-    private record Shared(Cache cache, WriteBufferManager writeBufferManager, long cacheBytes) {}
+    private record Shared(Cache cache, WriteBufferManager writeBufferManager) {}
 
     @Override
     public void setConfig(String storeName, Options options, Map<String, Object> configs) {
@@ -54,18 +54,13 @@ public final class BoundedMemoryRocksDbConfig implements RocksDBConfigSetter {
         // The cache and write buffer manager are shared by every store: never closed per store.
     }
 
-    /** The block cache size in force, or 0 before the first store opened. */
-    public static synchronized long cacheBytes() {
-        return shared == null ? 0 : shared.cacheBytes();
-    }
-
     private static synchronized Shared shared(Map<String, Object> configs) {
         if (shared == null) {
             long cacheBytes = number(configs, BLOCK_CACHE_BYTES).longValue();
             long writeBufferBytes = number(configs, WRITE_BUFFER_BYTES).longValue();
             double highPriorityRatio = number(configs, HIGH_PRIORITY_POOL_RATIO).doubleValue();
             Cache cache = new LRUCache(cacheBytes, -1, false, highPriorityRatio);
-            shared = new Shared(cache, new WriteBufferManager(writeBufferBytes, cache), cacheBytes);
+            shared = new Shared(cache, new WriteBufferManager(writeBufferBytes, cache));
         }
         return shared;
     }

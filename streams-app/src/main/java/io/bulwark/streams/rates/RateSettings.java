@@ -1,12 +1,13 @@
 package io.bulwark.streams.rates;
 
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.Set;
 import java.util.Objects;
 
 /**
- * Window kinds, sizes, grace and retention of the rate accounting, and its quota rule.
+ * Window kinds, sizes, grace and retention of the rate accounting, and its quota rule. The
+ * defaults live in one place: {@code AppConfig}'s definitions of the {@code rates.*} and
+ * {@code quota.*} keys.
  *
  * @param kinds which windows are kept (the quota's windows always are)
  * @param grace how long after a window ends a late record is still counted in it
@@ -23,7 +24,7 @@ public record RateSettings(
         QuotaRule quota) {
 
     public RateSettings {
-        kinds = kinds.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(kinds));
+        kinds = Set.copyOf(kinds);
         positive("tumbling size", tumblingSize);
         positive("hopping size", hoppingSize);
         positive("hopping advance", hoppingAdvance);
@@ -43,16 +44,6 @@ public record RateSettings(
             throw new IllegalArgumentException("Rate retention = " + retention
                     + " must be at least the largest window plus grace, " + needed);
         }
-    }
-
-    /**
-     * Defaults: tumbling (1 min) and hopping (5 min by 1 min) windows, 30 s grace, 1 h retention;
-     * sliding windows (1 min) are defined but off — see {@link RateAccounting} for their cost.
-     */
-    public static RateSettings defaults() {
-        return new RateSettings(EnumSet.of(RateAccounting.WindowKind.TUMBLING, RateAccounting.WindowKind.HOPPING),
-                Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(1),
-                Duration.ofMinutes(1), Duration.ofSeconds(30), Duration.ofHours(1), QuotaRule.defaults());
     }
 
     private static void positive(String name, Duration value) {
@@ -79,11 +70,6 @@ public record RateSettings(
                 throw new IllegalArgumentException("Quota limits must not be negative: maxOrders = " + maxOrders
                         + ", maxAmountCents = " + maxAmountCents);
             }
-        }
-
-        /** 20 orders or 1,000,000 cents per customer per 10 minutes. */
-        public static QuotaRule defaults() {
-            return new QuotaRule("orders-per-customer", Duration.ofMinutes(10), 20, 1_000_000);
         }
 
         boolean breachedBy(long count, long sumCents) {

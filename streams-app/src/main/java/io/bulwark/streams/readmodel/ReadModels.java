@@ -48,12 +48,12 @@ public final class ReadModels {
             KStream<String, EventEnvelope> inventoryEvents, KStream<String, EventEnvelope> sagaOutcomes,
             Duration historyRetention) {
         builder.addStateStore(stockLevelStore(historyRetention));
-        stockLevels(inventoryEvents, historyRetention);
+        stockLevels(inventoryEvents);
         orderStatus(uniqueOrderEvents.merge(sagaOutcomes, Named.as(ORDER_STATUS + "-outcomes")), inventoryEvents);
         customerOrders(uniqueOrderEvents);
     }
 
-    private static void stockLevels(KStream<String, EventEnvelope> inventoryEvents, Duration historyRetention) {
+    private static void stockLevels(KStream<String, EventEnvelope> inventoryEvents) {
         inventoryEvents.processValues(StockLevelProjector::new, Named.as(STOCK_LEVELS + "-project"), STOCK_LEVELS);
     }
 
