@@ -2,14 +2,11 @@ package io.bulwark.connectors.relay;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import io.bulwark.infra.KafkaClients;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** Reads a topic from the beginning (read_committed), keeping the records a test cares about. */
 final class TopicReader implements AutoCloseable {
@@ -20,15 +17,7 @@ final class TopicReader implements AutoCloseable {
 
     TopicReader(String bootstrapServers, String topic, Predicate<ConsumerRecord<byte[], byte[]>> keep) {
         this.keep = keep;
-        this.consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000,
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
-        consumer.subscribe(List.of(topic));
+        this.consumer = KafkaClients.bytesConsumer(bootstrapServers, topic, "earliest");
     }
 
     /** Polls once and returns everything kept so far. */
