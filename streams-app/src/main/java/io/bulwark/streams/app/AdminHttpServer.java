@@ -1,14 +1,14 @@
 package io.bulwark.streams.app;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.bulwark.schemas.Json;
+import io.bulwark.streams.http.HttpIo;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +26,10 @@ import org.apache.kafka.streams.KafkaStreams.State;
  *   <li>{@code GET /metrics} — Prometheus text format.</li>
  * </ul>
  *
+ * <p>The server is bound first ({@link #bind}) so its port is known before the streams client is
+ * created (the client advertises it as {@code application.server}), and started with its handlers
+ * afterwards; the query API ({@code io.bulwark.streams.query}) mounts its own contexts.
+ *
  * <p>Health bodies are JSON ({@code {"status":"UP","state":"RUNNING"}}); errors are RFC 9457
  * problem+json with a stable {@code code}.
  */
@@ -36,20 +40,29 @@ final class AdminHttpServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
 
-    AdminHttpServer(String host, int port, Supplier<State> state, Supplier<Map<String, HealthStatus>> checks,
-            PrometheusMeterRegistry registry) {
-        try {
-            server = HttpServer.create(new InetSocketAddress(host, port), 16);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot bind the HTTP server to " + host + ":" + port
-                    + " (config " + AppConfig.HTTP_HOST + "/" + AppConfig.HTTP_PORT + ")", e);
-        }
-        executor = Executors.newFixedThreadPool(2, runnable -> {
+    private AdminHttpServer(HttpServer server, int threads) {
+        this.server = server;
+        this.executor = Executors.newFixedThreadPool(threads, runnable -> {
             Thread thread = new Thread(runnable, "bulwark-http");
             thread.setDaemon(true);
             return thread;
         });
         server.setExecutor(executor);
+    }
+
+    /** Binds the port (so {@link #port()} is known) without serving yet. */
+    static AdminHttpServer bind(String host, int port, int threads) {
+        try {
+            return new AdminHttpServer(HttpServer.create(new InetSocketAddress(host, port), 128), threads);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot bind the HTTP server to " + host + ":" + port
+                    + " (config " + AppConfig.HTTP_HOST + "/" + AppConfig.HTTP_PORT + ")", e);
+        }
+    }
+
+    /** Serves health, metrics and {@code extra} (path prefix to handler). */
+    void start(Supplier<State> state, Supplier<Map<String, HealthStatus>> checks, PrometheusMeterRegistry registry,
+            Map<String, HttpHandler> extra) {
         server.createContext("/health/live", exchange -> {
             State now = state.get();
             health(exchange, now, Map.of(), Health.live(now));
@@ -63,10 +76,12 @@ final class AdminHttpServer implements AutoCloseable {
             }
         });
         server.createContext("/metrics", exchange -> {
-            if (allowGet(exchange)) {
-                send(exchange, 200, PROMETHEUS_TEXT, registry.scrape());
+            if (HttpIo.allowGet(exchange)) {
+                exchange.getResponseHeaders().set("Cache-Control", "no-store");
+                HttpIo.send(exchange, 200, PROMETHEUS_TEXT, registry.scrape());
             }
         });
+        extra.forEach(server::createContext);
         server.createContext("/", AdminHttpServer::notFound);
         server.start();
     }
@@ -89,7 +104,7 @@ final class AdminHttpServer implements AutoCloseable {
 
     private static void health(HttpExchange exchange, State state, Map<String, HealthStatus> checks, boolean up)
             throws IOException {
-        if (allowGet(exchange)) {
+        if (HttpIo.allowGet(exchange)) {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("status", up ? "UP" : "DOWN");
             body.put("state", state.name());
@@ -103,49 +118,14 @@ final class AdminHttpServer implements AutoCloseable {
                 });
                 body.put("components", components);
             }
-            send(exchange, up ? 200 : 503, "application/json", Json.mapper().writeValueAsString(body));
+            exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            HttpIo.send(exchange, up ? 200 : 503, HttpIo.JSON, Json.mapper().writeValueAsBytes(body));
         }
-    }
-
-    private static boolean allowGet(HttpExchange exchange) throws IOException {
-        if (exchange.getRequestMethod().equals("GET") || exchange.getRequestMethod().equals("HEAD")) {
-            return true;
-        }
-        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-        problem(exchange, 405, "method-not-allowed", "Method Not Allowed",
-                exchange.getRequestMethod() + " is not supported here; use GET");
-        return false;
     }
 
     private static void notFound(HttpExchange exchange) throws IOException {
-        problem(exchange, 404, "not-found", "Not Found",
+        HttpIo.problem(exchange, 404, "not-found", "Not Found",
                 "No endpoint at " + exchange.getRequestURI().getPath()
-                        + "; try /health, /health/live, /health/ready or /metrics");
-    }
-
-    private static void problem(HttpExchange exchange, int status, String code, String title, String detail)
-            throws IOException {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("type", "https://bulwark.io/problems/" + code);
-        body.put("title", title);
-        body.put("status", status);
-        body.put("code", code);
-        body.put("detail", detail);
-        body.put("instance", exchange.getRequestURI().getPath());
-        String json = Json.mapper().writeValueAsString(body);
-        send(exchange, status, "application/problem+json", json);
-    }
-
-    private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        boolean head = exchange.getRequestMethod().equals("HEAD");
-        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            if (!head) {
-                out.write(bytes);
-            }
-        }
+                        + "; try /health, /metrics, /openapi.json or the /query/ paths it lists");
     }
 }

@@ -2,6 +2,9 @@ package io.bulwark.streams.app;
 
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.dedup.Deduplication;
+import io.bulwark.streams.query.CachePolicies;
+import io.bulwark.streams.query.QueryApi;
+import io.bulwark.streams.query.QueryAuth;
 import io.bulwark.streams.rates.RateAccounting;
 import io.bulwark.streams.saga.OrderFulfilmentSaga;
 import io.bulwark.streams.saga.SagaDefinition;
@@ -50,6 +53,12 @@ public final class AppConfig extends AbstractConfig {
     public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
     public static final String HTTP_HOST = "http.host";
     public static final String HTTP_PORT = "http.port";
+    public static final String HTTP_ADVERTISED_HOST = "http.advertised.host";
+    public static final String HTTP_THREADS = "http.threads";
+    public static final String QUERY_FORWARD_TIMEOUT_MS = "query.forward.timeout.ms";
+    public static final String QUERY_RETRY_TIMEOUT_MS = "query.retry.timeout.ms";
+    public static final String QUERY_AUTH_KEYS = "query.auth.keys";
+    public static final String QUERY_CACHE_CONTROL = "query.cache.control";
     public static final String ROCKSDB_BLOCK_CACHE_BYTES = "rocksdb.block.cache.bytes";
     public static final String ROCKSDB_WRITE_BUFFER_BYTES = "rocksdb.write.buffer.bytes";
     public static final String ROCKSDB_HIGH_PRIORITY_POOL_RATIO = "rocksdb.high.priority.pool.ratio";
@@ -113,7 +122,26 @@ public final class AppConfig extends AbstractConfig {
             .define(HTTP_HOST, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                     "Address the health and metrics HTTP server binds to; 0.0.0.0 in containers.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65_535), Importance.MEDIUM,
-                    "Port of the health and metrics HTTP server; 0 picks a free port.")
+                    "Port of the HTTP server (health, metrics, query API); 0 picks a free port.")
+            .define(HTTP_ADVERTISED_HOST, Type.STRING, "", Importance.MEDIUM,
+                    "Host other instances use to reach this one's query API (advertised as Kafka Streams' "
+                            + "application.server with the HTTP port). Empty: http.host, or this machine's "
+                            + "host name when http.host is a wildcard address.")
+            .define(HTTP_THREADS, Type.INT, 16, Range.between(2, 512), Importance.LOW,
+                    "Threads serving HTTP requests; a forwarded query holds one for up to query.forward.timeout.ms.")
+            .define(QUERY_FORWARD_TIMEOUT_MS, Type.LONG, 1_000L, Range.between(10L, 60_000L), Importance.MEDIUM,
+                    "Timeout of one forwarding hop to the instance that owns a key.")
+            .define(QUERY_RETRY_TIMEOUT_MS, Type.LONG, 3_000L, Range.between(0L, 120_000L), Importance.MEDIUM,
+                    "How long a query keeps retrying while no instance can answer (rebalance, restoring store, "
+                            + "dead owner) before it answers 503 with Retry-After.")
+            .define(QUERY_AUTH_KEYS, Type.PASSWORD, "", Importance.MEDIUM,
+                    "API keys of the query API as name:secret[:scope] entries separated by commas; scope is * "
+                            + "(default) or endpoint names joined by |. Callers send 'Authorization: Bearer <secret>' "
+                            + "or 'X-API-Key: <secret>'. Empty: the API is open (the embedded default). Health, "
+                            + "metrics and /openapi.json stay open. Set it from BULWARK_QUERY_AUTH_KEYS or a file.")
+            .define(QUERY_CACHE_CONTROL, Type.LIST, "default=1/5,stock-level-as-of=60/600", Importance.LOW,
+                    "Cache-Control of query answers as endpoint=max-age/stale-while-revalidate (seconds) "
+                            + "entries; 'default' covers unnamed endpoints, '<endpoint>-as-of' the ?asOf= reads.")
             .define(ROCKSDB_BLOCK_CACHE_BYTES, Type.LONG, 64 * MIB, Range.atLeast(MIB), Importance.MEDIUM,
                     "Size of the one block cache all RocksDB stores of this instance share; it also "
                             + "holds index and filter blocks and the memtables, so it bounds RocksDB memory.")
@@ -191,6 +219,12 @@ public final class AppConfig extends AbstractConfig {
             throw new ConfigException("Invalid rate settings (" + RATES_TUMBLING_SIZE_MS + " ... " + QUOTA_WINDOW_MS
                     + "): " + e.getMessage());
         }
+        try {
+            queryAuth();
+            cachePolicies();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
         if (getLong(ROCKSDB_WRITE_BUFFER_BYTES) > getLong(ROCKSDB_BLOCK_CACHE_BYTES)) {
             throw new ConfigException(ROCKSDB_WRITE_BUFFER_BYTES, getLong(ROCKSDB_WRITE_BUFFER_BYTES),
                     "must not exceed " + ROCKSDB_BLOCK_CACHE_BYTES + " = " + getLong(ROCKSDB_BLOCK_CACHE_BYTES));
@@ -203,6 +237,41 @@ public final class AppConfig extends AbstractConfig {
 
     public String httpHost() {
         return getString(HTTP_HOST);
+    }
+
+    /** The host other instances reach this one at (see {@link #HTTP_ADVERTISED_HOST}). */
+    public String advertisedHost() {
+        String advertised = getString(HTTP_ADVERTISED_HOST);
+        if (!advertised.isBlank()) {
+            return advertised;
+        }
+        String host = httpHost();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                throw new ConfigException(HTTP_ADVERTISED_HOST, advertised,
+                        "cannot find this machine's host name; set it explicitly: " + e.getMessage());
+            }
+        }
+        return host;
+    }
+
+    public QueryAuth queryAuth() {
+        return QueryAuth.parse(getPassword(QUERY_AUTH_KEYS).value(), QUERY_AUTH_KEYS);
+    }
+
+    public CachePolicies cachePolicies() {
+        return CachePolicies.parse(getList(QUERY_CACHE_CONTROL), QUERY_CACHE_CONTROL);
+    }
+
+    public QueryApi.Settings querySettings() {
+        return new QueryApi.Settings(Duration.ofMillis(getLong(QUERY_FORWARD_TIMEOUT_MS)),
+                Duration.ofMillis(getLong(QUERY_RETRY_TIMEOUT_MS)), queryAuth(), cachePolicies());
+    }
+
+    public int httpThreads() {
+        return getInt(HTTP_THREADS);
     }
 
     public long shutdownTimeoutMs() {

@@ -8,7 +8,10 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.bulwark.streams.query.QueryApi;
+import io.bulwark.streams.query.QueryRegistry;
 import java.time.Duration;
+import java.util.Properties;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -18,6 +21,8 @@ import java.util.function.Supplier;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KafkaStreams.State;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
@@ -42,14 +47,25 @@ public final class StreamsApp implements AutoCloseable {
     private final KafkaStreamsMetrics streamsMetrics;
     private final JvmGcMetrics gcMetrics;
     private final AdminHttpServer http;
+    private final HostInfo self;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Map<String, Supplier<HealthStatus>> healthChecks = new ConcurrentSkipListMap<>();
     private volatile boolean failed;
     private boolean closed;
 
-    private StreamsApp(AppConfig config, Topology topology) {
+    private StreamsApp(AppConfig config, Topology topology, QueryRegistry queries) {
         this.config = config;
-        this.streams = new KafkaStreams(topology, config.streamsProperties());
+        // Bind first: the port is part of the endpoint the client advertises to the other instances.
+        this.http = AdminHttpServer.bind(config.httpHost(), config.httpPort(), config.httpThreads());
+        Properties properties = config.streamsProperties();
+        properties.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, config.advertisedHost() + ":" + http.port());
+        this.self = HostInfo.buildFromEndpoint(properties.getProperty(StreamsConfig.APPLICATION_SERVER_CONFIG));
+        try {
+            this.streams = new KafkaStreams(topology, properties);
+        } catch (RuntimeException e) {
+            http.close();
+            throw e;
+        }
         StreamThreadExceptionResponse response = config.uncaughtExceptionResponse();
         streams.setUncaughtExceptionHandler(exception -> {
             log.error("Stream thread died; policy {} = {}", AppConfig.UNCAUGHT_EXCEPTION_POLICY, response, exception);
@@ -74,20 +90,27 @@ public final class StreamsApp implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        this.http = new AdminHttpServer(config.httpHost(), config.httpPort(), streams::state, this::checkHealth, registry);
+        QueryApi queryApi = new QueryApi(streams, self, queries, config.querySettings(), registry);
+        http.start(streams::state, this::checkHealth, registry, queryApi.handlers());
     }
 
-    /** Creates the client, opens the HTTP endpoints and starts processing. */
+    /** Creates the client, opens the HTTP endpoints (queries: {@link BulwarkQueries}) and starts processing. */
     public static StreamsApp start(AppConfig config, Topology topology) {
-        StreamsApp app = new StreamsApp(config, topology);
+        return start(config, topology, BulwarkQueries.registry(config));
+    }
+
+    /** As {@link #start(AppConfig, Topology)}, serving the query endpoints of {@code queries}. */
+    public static StreamsApp start(AppConfig config, Topology topology, QueryRegistry queries) {
+        StreamsApp app = new StreamsApp(config, topology, queries);
         try {
             app.streams.start();
         } catch (RuntimeException e) {
             app.close();
             throw e;
         }
-        log.info("Bulwark streams app '{}' started; health and metrics on http://{}:{}/",
-                config.getString(AppConfig.APPLICATION_ID), config.httpHost(), app.httpPort());
+        log.info("Bulwark streams app '{}' started; health, metrics and queries on http://{}:{}/ (advertised as {}:{})",
+                config.getString(AppConfig.APPLICATION_ID), config.httpHost(), app.httpPort(), app.self.host(),
+                app.self.port());
         return app;
     }
 
@@ -98,6 +121,11 @@ public final class StreamsApp implements AutoCloseable {
     /** The port the HTTP endpoints listen on (the configured one, or the one picked for port 0). */
     public int httpPort() {
         return http.port();
+    }
+
+    /** The endpoint this instance advertises to the others ({@code application.server}). */
+    public HostInfo endpoint() {
+        return self;
     }
 
     /** The Kafka Streams client, for interactive queries. */

@@ -1,0 +1,73 @@
+package io.bulwark.streams.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import io.bulwark.schemas.Json;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writing responses on the JDK HTTP server: bodies, HEAD handling and RFC 9457 problem+json with
+ * a stable {@code code} (the type URI ends with it), shared by the admin and query endpoints.
+ */
+public final class HttpIo {
+
+    public static final String JSON = "application/json";
+    public static final String PROBLEM_JSON = "application/problem+json";
+    public static final String PROBLEM_TYPE_BASE = "https://bulwark.io/problems/";
+
+    private HttpIo() {}
+
+    /** Sends {@code body} (omitted for HEAD) with the content type; other headers are the caller's. */
+    public static void send(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
+        if (contentType != null) {
+            exchange.getResponseHeaders().set("Content-Type", contentType);
+        }
+        boolean empty = exchange.getRequestMethod().equals("HEAD") || status == 304 || body.length == 0;
+        exchange.sendResponseHeaders(status, empty ? -1 : body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            if (!empty) {
+                out.write(body);
+            }
+        }
+    }
+
+    public static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        send(exchange, status, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** An RFC 9457 problem document, with {@code no-store}: errors are never cached. */
+    public static void problem(HttpExchange exchange, int status, String code, String title, String detail)
+            throws IOException {
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        send(exchange, status, PROBLEM_JSON, problemBody(status, code, title, detail, exchange.getRequestURI().getPath()));
+    }
+
+    public static byte[] problemBody(int status, String code, String title, String detail, String instance) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", PROBLEM_TYPE_BASE + code);
+        body.put("title", title);
+        body.put("status", status);
+        body.put("code", code);
+        body.put("detail", detail);
+        body.put("instance", instance);
+        try {
+            return Json.mapper().writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot write a problem document", e);
+        }
+    }
+
+    /** True for GET and HEAD; otherwise answers 405 with {@code Allow} and returns false. */
+    public static boolean allowGet(HttpExchange exchange) throws IOException {
+        String method = exchange.getRequestMethod();
+        if (method.equals("GET") || method.equals("HEAD")) {
+            return true;
+        }
+        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+        problem(exchange, 405, "method-not-allowed", "Method Not Allowed", method + " is not supported here; use GET");
+        return false;
+    }
+}

@@ -1,0 +1,183 @@
+package io.bulwark.streams.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.schemas.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.query.FailureReason;
+import org.apache.kafka.streams.query.KeyQuery;
+import org.apache.kafka.streams.query.Query;
+import org.apache.kafka.streams.query.QueryResult;
+import org.apache.kafka.streams.query.RangeQuery;
+import org.apache.kafka.streams.query.StateQueryRequest;
+import org.apache.kafka.streams.query.StateQueryResult;
+import org.apache.kafka.streams.query.VersionedKeyQuery;
+import org.apache.kafka.streams.query.WindowKeyQuery;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+import org.apache.kafka.streams.state.VersionedRecord;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+
+/**
+ * Reads this instance's partitions of a store with IQv2: active partitions first; standby copies
+ * only when the caller accepts a stale answer (the answer then says so).
+ */
+final class LocalStores {
+
+    /** The partitions are not (or not yet, or no longer) hosted here: ask elsewhere or retry. */
+    static final class NotHere extends Exception {
+        NotHere(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** An answer read here: 200 with a body, or 404 when the key has no value. */
+    record Read(int status, byte[] body, String etag, boolean stale) {}
+
+    private final KafkaStreams streams;
+
+    LocalStores(KafkaStreams streams) {
+        this.streams = streams;
+    }
+
+    Read read(QueryEndpoint endpoint, String key, QueryParams params, Set<Integer> partitions, boolean allowStandby)
+            throws NotHere {
+        try {
+            return read(endpoint, key, params, partitions, true, false);
+        } catch (NotHere notActive) {
+            if (!allowStandby) {
+                throw notActive;
+            }
+            return read(endpoint, key, params, partitions, false, true);
+        }
+    }
+
+    private Read read(QueryEndpoint endpoint, String key, QueryParams params, Set<Integer> partitions,
+            boolean requireActive, boolean stale) throws NotHere {
+        return switch (endpoint.shape()) {
+            case KEY -> {
+                Object value = unwrap(single(query(endpoint, KeyQuery.withKey(key), partitions, requireActive)));
+                yield value == null ? absent(stale) : found(endpoint, Json.mapper().valueToTree(value), value, stale);
+            }
+            case VERSIONED_KEY -> {
+                VersionedKeyQuery<String, Object> query = VersionedKeyQuery.withKey(key);
+                if (params.asOf() != null) {
+                    query = query.asOf(params.asOf());
+                }
+                VersionedRecord<Object> record = single(query(endpoint, query, partitions, requireActive));
+                yield record == null ? absent(stale) : found(endpoint, Json.mapper().valueToTree(record.value()),
+                        record.value(), stale);
+            }
+            case WINDOWS -> {
+                WindowKeyQuery<String, Object> query = WindowKeyQuery.withKeyAndWindowStartRange(key, params.from(),
+                        params.to());
+                ObjectNode body = Json.mapper().createObjectNode().put("key", key)
+                        .put("from", params.from().toString()).put("to", params.to().toString());
+                ArrayNode windows = body.putArray("windows");
+                try (WindowStoreIterator<Object> iterator = single(query(endpoint, query, partitions, requireActive))) {
+                    while (iterator.hasNext()) {
+                        KeyValue<Long, Object> window = iterator.next();
+                        windows.addObject()
+                                .put("start", java.time.Instant.ofEpochMilli(window.key).toString())
+                                .put("end", java.time.Instant.ofEpochMilli(window.key)
+                                        .plus(endpoint.windowSize()).toString())
+                                .set("value", Json.mapper().valueToTree(unwrap(window.value)));
+                    }
+                }
+                yield found(endpoint, body, null, stale);
+            }
+            case ALL -> {
+                StateQueryResult<KeyValueIterator<String, Object>> result =
+                        query(endpoint, RangeQuery.withNoBounds(), partitions, requireActive);
+                Map<String, JsonNode> items = new TreeMap<>();
+                for (QueryResult<KeyValueIterator<String, Object>> partition : result.getPartitionResults().values()) {
+                    try (KeyValueIterator<String, Object> iterator = partition.getResult()) {
+                        iterator.forEachRemaining(kv -> items.put(kv.key, Json.mapper().valueToTree(unwrap(kv.value))));
+                    }
+                }
+                yield found(endpoint, listBody(items), null, stale);
+            }
+        };
+    }
+
+    /** The body of a list answer: {@code {"count": n, "items": [{"key": k, "value": v}, ...]}}, by key. */
+    static ObjectNode listBody(Map<String, JsonNode> items) {
+        ObjectNode body = Json.mapper().createObjectNode().put("count", items.size());
+        ArrayNode array = body.putArray("items");
+        items.forEach((k, v) -> array.addObject().put("key", k).set("value", v));
+        return body;
+    }
+
+    private <R> StateQueryResult<R> query(QueryEndpoint endpoint, Query<R> query, Set<Integer> partitions,
+            boolean requireActive) throws NotHere {
+        StateQueryRequest<R> request = StateQueryRequest.inStore(endpoint.store()).withQuery(query)
+                .withPartitions(partitions);
+        if (requireActive) {
+            request = request.requireActive();
+        }
+        StateQueryResult<R> result;
+        try {
+            result = streams.query(request);
+        } catch (InvalidStateStoreException | IllegalStateException e) {
+            throw new NotHere("the streams client cannot answer now: " + e.getMessage());
+        }
+        for (int partition : partitions) {
+            QueryResult<R> one = result.getPartitionResults().get(partition);
+            if (one == null) {
+                throw new NotHere("partition " + partition + " of " + endpoint.store() + " is not hosted here");
+            }
+            if (one.isFailure()) {
+                FailureReason reason = one.getFailureReason();
+                if (reason == FailureReason.UNKNOWN_QUERY_TYPE || reason == FailureReason.DOES_NOT_EXIST) {
+                    throw new IllegalStateException("Endpoint " + endpoint.name() + " does not fit store "
+                            + endpoint.store() + ": " + reason + " " + one.getFailureMessage());
+                }
+                throw new NotHere("partition " + partition + " of " + endpoint.store() + ": " + reason);
+            }
+        }
+        return result;
+    }
+
+    /** DSL stores are timestamped; some IQv2 queries hand out the value with its timestamp. */
+    private static Object unwrap(Object value) {
+        return value instanceof ValueAndTimestamp<?> timestamped ? timestamped.value() : value;
+    }
+
+    private static <R> R single(StateQueryResult<R> result) {
+        return result.getPartitionResults().values().iterator().next().getResult();
+    }
+
+    private static Read absent(boolean stale) {
+        return new Read(404, new byte[0], null, stale);
+    }
+
+    static Read found(QueryEndpoint endpoint, JsonNode body, Object value, boolean stale) {
+        try {
+            byte[] bytes = Json.mapper().writeValueAsBytes(body);
+            String etag = value != null && endpoint.version() != null ? endpoint.version().apply(value) : hash(bytes);
+            return new Read(200, bytes, etag, stale);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String hash(byte[] bytes) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes);
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 12));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
