@@ -52,6 +52,12 @@ final class AdminHttpServer implements AutoCloseable {
 
     /** Binds the port (so {@link #port()} is known) without serving yet. */
     static AdminHttpServer bind(String host, int port, int threads) {
+        // The JDK server writes headers and body separately; with Nagle's algorithm on, the body waits
+        // for the client's delayed ACK (~40 ms per request, measured: 720 req/s at most from 32 callers).
+        // Read once, when the server implementation first loads, so it must be set before then.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
         try {
             return new AdminHttpServer(HttpServer.create(new InetSocketAddress(host, port), 128), threads);
         } catch (IOException e) {
