@@ -20,6 +20,10 @@ public final class GuardMigrations {
                 .schemas(schema)
                 .createSchemas(true)
                 .table(HISTORY_TABLE)
+                // The schema may already hold other components' tables (and their own history tables):
+                // start this history at version 0 instead of refusing a non-empty schema.
+                .baselineOnMigrate(true)
+                .baselineVersion("0")
                 .locations(LOCATION)
                 .failOnMissingLocations(true)
                 .load()

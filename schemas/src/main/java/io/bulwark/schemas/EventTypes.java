@@ -11,6 +11,10 @@ public final class EventTypes {
     public static final EventType ORDER_PLACED =
             new EventType("OrderPlaced", "order", "io/bulwark/schemas/events/OrderPlaced.schema.json");
 
+    /** The client cancelled a placed order through order-api. */
+    public static final EventType ORDER_CANCELLED =
+            new EventType("OrderCancelled", "order", "io/bulwark/schemas/events/OrderCancelled.schema.json");
+
     /** A key (a customer) went over its quota in one window; emitted once per breached window. */
     public static final EventType QUOTA_BREACHED =
             new EventType("QuotaBreached", "customer", "io/bulwark/schemas/events/QuotaBreached.schema.json");
@@ -35,7 +39,7 @@ public final class EventTypes {
 
     private static final List<EventType> ALL = List.of(ORDER_PLACED, QUOTA_BREACHED, RESTOCKED, STOCK_RESERVED,
             STOCK_RELEASED, INVENTORY_COMMAND_REJECTED, AUTHORIZE_PAYMENT, VOID_PAYMENT, PAYMENT_AUTHORIZED,
-            PAYMENT_DECLINED, PAYMENT_FAILED, ORDER_CONFIRMED, ORDER_REJECTED);
+            PAYMENT_DECLINED, PAYMENT_FAILED, ORDER_CONFIRMED, ORDER_REJECTED, ORDER_CANCELLED);
 
     private EventTypes() {}
 

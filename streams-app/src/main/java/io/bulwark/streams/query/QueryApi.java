@@ -3,7 +3,7 @@ package io.bulwark.streams.query;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.bulwark.schemas.Json;
-import io.bulwark.streams.http.HttpIo;
+import io.bulwark.http.HttpIo;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;

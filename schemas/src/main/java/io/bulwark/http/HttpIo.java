@@ -1,4 +1,4 @@
-package io.bulwark.streams.http;
+package io.bulwark.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import io.bulwark.schemas.Json;

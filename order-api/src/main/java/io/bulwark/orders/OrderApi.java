@@ -1,0 +1,318 @@
+package io.bulwark.orders;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.bulwark.guard.idempotency.IdempotencyScope;
+import io.bulwark.guard.idempotency.IdempotencyStore;
+import io.bulwark.guard.idempotency.IdempotencyStore.Outcome;
+import io.bulwark.guard.idempotency.IdempotencyStore.StoredResponse;
+import io.bulwark.guard.idempotency.RequestFingerprint;
+import io.bulwark.guard.ratelimit.RateLimitDecision;
+import io.bulwark.guard.ratelimit.RateLimitHeaders;
+import io.bulwark.guard.ratelimit.ResilientRateLimiter;
+import io.bulwark.http.HttpIo;
+import io.bulwark.schemas.Json;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadFullException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The order API on the JDK HTTP server:
+ *
+ * <ul>
+ *   <li>{@code POST /orders} — place an order (201); needs {@code Idempotency-Key};</li>
+ *   <li>{@code POST /orders/{id}/cancel} — cancel a placed order (200); needs {@code Idempotency-Key};</li>
+ *   <li>{@code GET /orders/{id}} — the order (200).</li>
+ * </ul>
+ *
+ * <p>Every request is authenticated (API key → client), rate-limited by the client's tier (429 with
+ * {@code RateLimit-Policy}, {@code RateLimit} and {@code Retry-After}), and admitted by the semaphore
+ * bulkhead of its tier (critical: place; standard: cancel; optional: reads) — a full bulkhead is 503
+ * with {@code Retry-After}. POST bodies are JSON of at most {@code maxBodyBytes} (413, 415). Errors
+ * are RFC 9457 problem+json with a stable {@code code}; a request refused before its transaction
+ * writes nothing.
+ */
+public final class OrderApi implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(OrderApi.class);
+    private static final Pattern ORDER = Pattern.compile("/orders/([A-Za-z0-9._:-]{1,80})");
+    private static final Pattern CANCEL = Pattern.compile("/orders/([A-Za-z0-9._:-]{1,80})/cancel");
+
+    /** The request-path tiers of the bulkheads. */
+    public enum Tier { CRITICAL, STANDARD, OPTIONAL }
+
+    private final DataSource dataSource;
+    private final ApiClients clients;
+    private final ResilientRateLimiter limiter;
+    private final IdempotencyStore idempotency;
+    private final OrderService orders;
+    private final Map<Tier, Bulkhead> bulkheads;
+    private final int maxBodyBytes;
+    private final MeterRegistry meters;
+    private final HttpServer server;
+    private final ExecutorService executor;
+
+    public OrderApi(String host, int port, int threads, DataSource dataSource, ApiClients clients,
+            ResilientRateLimiter limiter, IdempotencyStore idempotency, OrderService orders,
+            Map<Tier, Bulkhead> bulkheads, int maxBodyBytes, MeterRegistry meters) {
+        this.dataSource = dataSource;
+        this.clients = clients;
+        this.limiter = limiter;
+        this.idempotency = idempotency;
+        this.orders = orders;
+        this.bulkheads = Map.copyOf(bulkheads);
+        this.maxBodyBytes = maxBodyBytes;
+        this.meters = meters;
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true"); // see AdminHttpServer: no 40 ms delayed-ACK stalls
+        }
+        try {
+            this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot bind order-api to " + host + ":" + port, e);
+        }
+        this.executor = Executors.newFixedThreadPool(threads, r -> {
+            Thread thread = new Thread(r, "order-api-http");
+            thread.setDaemon(true);
+            return thread;
+        });
+        server.setExecutor(executor);
+        server.createContext("/orders", this::handle);
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                problem(exchange, new ApiProblem(404, "not-found", "No endpoint at " + exchange.getRequestURI().getPath()
+                        + "; the API is POST /orders, POST /orders/{id}/cancel and GET /orders/{id}"));
+            }
+        });
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void handle(HttpExchange exchange) {
+        long began = System.nanoTime();
+        String route = "unknown";
+        try {
+            String path = exchange.getRequestURI().getPath();
+            String method = exchange.getRequestMethod();
+            Matcher cancel = CANCEL.matcher(path);
+            Matcher order = ORDER.matcher(path);
+            if (path.equals("/orders")) {
+                route = "place";
+                requireMethod(exchange, "POST");
+                serve(exchange, Tier.CRITICAL, client -> place(exchange, client));
+            } else if (cancel.matches()) {
+                route = "cancel";
+                requireMethod(exchange, "POST");
+                String id = cancel.group(1);
+                serve(exchange, Tier.STANDARD, client -> cancel(exchange, client, id));
+            } else if (order.matches()) {
+                route = "get";
+                if (!method.equals("GET") && !method.equals("HEAD")) {
+                    exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                    throw new ApiProblem(405, "method-not-allowed", method + " is not supported here; use GET");
+                }
+                String id = order.group(1);
+                serve(exchange, Tier.OPTIONAL, client -> get(exchange, client, id));
+            } else {
+                throw new ApiProblem(404, "not-found", "No endpoint at " + path);
+            }
+        } catch (ApiProblem p) {
+            problem(exchange, p);
+        } catch (Exception | Error e) {
+            log.error("Request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+            problem(exchange, new ApiProblem(500, "internal", "The request failed; the server log has the cause"));
+        } finally {
+            exchange.close();
+            Timer.builder("bulwark.orders.requests").tag("route", route)
+                    .tag("status", String.valueOf(exchange.getResponseCode())).publishPercentiles(0.5, 0.99)
+                    .register(meters).record(Duration.ofNanos(System.nanoTime() - began));
+        }
+    }
+
+    @FunctionalInterface
+    private interface Handler {
+        void handle(ApiClients.Client client) throws Exception;
+    }
+
+    /** Authentication, rate limit and bulkhead, in that order: the cheapest refusals first. */
+    private void serve(HttpExchange exchange, Tier tier, Handler handler) throws Exception {
+        ApiClients.Client client = clients.authenticate(credentials(exchange)).orElseThrow(() -> new ApiProblem(401,
+                "unauthenticated", "Send a valid API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                Map.of("WWW-Authenticate", "Bearer realm=\"bulwark-orders\"")));
+        RateLimitDecision decision = limiter.decide("orders:" + client.id(), client.tier().limits(), 1);
+        Map<String, String> rateHeaders = decision.limit() == null ? Map.of() : RateLimitHeaders.of(decision);
+        if (!decision.allowed()) {
+            throw new ApiProblem(429, "rate-limited", "Client " + client.id() + " is over its " + client.tier().name()
+                    + " limit '" + decision.limit().name() + "'", rateHeaders);
+        }
+        rateHeaders.forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
+        Bulkhead bulkhead = bulkheads.get(tier);
+        if (!bulkhead.tryAcquirePermission()) {
+            throw new ApiProblem(503, "overloaded", "The " + tier.name().toLowerCase(java.util.Locale.ROOT)
+                    + " tier is at its concurrency limit; retry", Map.of("Retry-After", "1"));
+        }
+        long start = System.nanoTime();
+        try {
+            handler.handle(client);
+        } finally {
+            bulkhead.onComplete();
+            log.trace("served in {} µs", (System.nanoTime() - start) / 1000);
+        }
+    }
+
+    private void place(HttpExchange exchange, ApiClients.Client client) throws Exception {
+        IdempotencyScope scope = scope(exchange, client);
+        byte[] body = body(exchange);
+        PlaceOrder request = PlaceOrder.parse(body);
+        idempotent(exchange, scope, body, tx -> orders.place(tx, client, request));
+    }
+
+    private void cancel(HttpExchange exchange, ApiClients.Client client, String orderId) throws Exception {
+        IdempotencyScope scope = scope(exchange, client);
+        byte[] body = body(exchange);
+        idempotent(exchange, scope, body, tx -> orders.cancel(tx, client, orderId));
+    }
+
+    private void get(HttpExchange exchange, ApiClients.Client client, String orderId) throws Exception {
+        Optional<com.fasterxml.jackson.databind.node.ObjectNode> order;
+        try {
+            order = orders.get(dataSource, client, orderId);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+        if (order.isEmpty()) {
+            throw new ApiProblem(404, "unknown-order", "No order " + orderId + " of this client");
+        }
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        HttpIo.send(exchange, 200, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
+    }
+
+    private void idempotent(HttpExchange exchange, IdempotencyScope scope, byte[] body,
+            IdempotencyStore.Work work) throws Exception {
+        Outcome outcome;
+        try {
+            outcome = idempotency.execute(scope, RequestFingerprint.of(body), work);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+        switch (outcome.kind()) {
+            case IN_FLIGHT -> throw new ApiProblem(409, "idempotency-key-in-use", "A request with this Idempotency-Key"
+                    + " is being processed; retry after it completes", Map.of("Retry-After", "1"));
+            case MISMATCH -> throw new ApiProblem(422, "idempotency-key-reused",
+                    "This Idempotency-Key was used with a different request body");
+            case REPLAYED -> {
+                exchange.getResponseHeaders().set("Idempotent-Replayed", "true");
+                send(exchange, outcome.response());
+            }
+            default -> send(exchange, outcome.response());
+        }
+    }
+
+    private static ApiProblem unavailable(SQLException e) {
+        log.warn("Database call failed: {}", e.toString());
+        return new ApiProblem(503, "database-unavailable", "The database is unavailable; retry",
+                Map.of("Retry-After", "1"));
+    }
+
+    private static void send(HttpExchange exchange, StoredResponse response) throws IOException {
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        HttpIo.send(exchange, response.status(), response.contentType(), response.body());
+    }
+
+    private static IdempotencyScope scope(HttpExchange exchange, ApiClients.Client client) {
+        String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
+        if (key == null) {
+            throw new ApiProblem(400, "idempotency-key-missing", "POST requests need an Idempotency-Key header"
+                    + " (derive it from the operation, e.g. RequestFingerprint.deriveKey; reuse it on retries)");
+        }
+        if (!IdempotencyScope.isValidKey(key)) {
+            throw new ApiProblem(400, "idempotency-key-invalid", "An Idempotency-Key is 1 to "
+                    + IdempotencyScope.MAX_KEY_LENGTH + " printable ASCII characters");
+        }
+        return new IdempotencyScope(client.id(), exchange.getRequestMethod(), exchange.getRequestURI().getPath(), key);
+    }
+
+    private byte[] body(HttpExchange exchange) throws IOException {
+        String type = exchange.getRequestHeaders().getFirst("Content-Type");
+        String length = exchange.getRequestHeaders().getFirst("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.trim()) > maxBodyBytes) {
+                    throw tooLarge();
+                }
+            } catch (NumberFormatException e) {
+                throw new ApiProblem(400, "bad-request", "Content-Length is not a number");
+            }
+        }
+        byte[] body;
+        try (InputStream in = exchange.getRequestBody()) {
+            body = in.readNBytes(maxBodyBytes + 1);
+        }
+        if (body.length > maxBodyBytes) {
+            throw tooLarge();
+        }
+        if (body.length > 0 && (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json"))) {
+            throw new ApiProblem(415, "unsupported-media-type", "Send the body as application/json");
+        }
+        return body;
+    }
+
+    private ApiProblem tooLarge() {
+        return new ApiProblem(413, "payload-too-large", "The body is larger than " + maxBodyBytes + " bytes");
+    }
+
+    private static void requireMethod(HttpExchange exchange, String method) {
+        if (!exchange.getRequestMethod().equals(method)) {
+            exchange.getResponseHeaders().set("Allow", method);
+            throw new ApiProblem(405, "method-not-allowed", exchange.getRequestMethod() + " is not supported here; use "
+                    + method);
+        }
+    }
+
+    private static Map<String, String> credentials(HttpExchange exchange) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String name : new String[] {"Authorization", "X-API-Key"}) {
+            String value = exchange.getRequestHeaders().getFirst(name);
+            if (value != null) {
+                headers.put(name, value);
+            }
+        }
+        return headers;
+    }
+
+    private static void problem(HttpExchange exchange, ApiProblem problem) {
+        try {
+            problem.headers().forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
+            HttpIo.problem(exchange, problem.status(), problem.code(), ApiProblem.title(problem.status()),
+                    problem.getMessage());
+        } catch (IOException e) {
+            log.debug("Could not send the problem answer: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package io.bulwark.orders;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.bulwark.connectors.outbox.OutboxTable;
+import io.bulwark.connectors.outbox.OutboxWriter;
+import io.bulwark.guard.idempotency.IdempotencyStore;
+import io.bulwark.guard.lock.RedisLockConfig;
+import io.bulwark.guard.lock.RedisLocks;
+import io.bulwark.guard.ratelimit.ResilientRateLimiter;
+import io.bulwark.guard.ratelimit.TokenBucketLimiter;
+import io.bulwark.schemas.EventSchemas;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** order-api assembled from its config: migrations, pool, Redis, guards, the HTTP server and the reaper. */
+public final class OrderApiApp implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(OrderApiApp.class);
+
+    private final HikariDataSource dataSource;
+    private final RedisClient redisClient;
+    private final StatefulRedisConnection<String, String> redis;
+    private final RedisLocks locks;
+    private final OrderApi api;
+    private final ScheduledExecutorService reaper;
+
+    private OrderApiApp(OrderApiConfig config, MeterRegistry meters, OrderService.Checkpoint checkpoint) {
+        String schema = config.getString(OrderApiConfig.DB_SCHEMA);
+        String url = config.getString(OrderApiConfig.DB_URL);
+        String user = config.getString(OrderApiConfig.DB_USER);
+        String password = config.getPassword(OrderApiConfig.DB_PASSWORD).value();
+        OrderMigrations.migrateAll(url, user, password, schema);
+        HikariConfig pool = new HikariConfig();
+        pool.setJdbcUrl(url);
+        pool.setUsername(user);
+        pool.setPassword(password);
+        pool.setMaximumPoolSize(config.getInt(OrderApiConfig.DB_POOL_SIZE));
+        pool.setPoolName("order-api");
+        pool.setConnectionTimeout(5_000);
+        this.dataSource = new HikariDataSource(pool);
+        this.redisClient = RedisClient.create(config.getString(OrderApiConfig.REDIS_URI));
+        this.redis = redisClient.connect();
+        this.locks = new RedisLocks(redis, RedisLockConfig.withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_TTL_MS)))
+                .waitTimeout(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_WAIT_MS))));
+        ResilientRateLimiter limiter = new ResilientRateLimiter(
+                new TokenBucketLimiter(redis, "bulwark:rl:", Duration.ofMillis(200)),
+                config.getString(OrderApiConfig.RATE_LIMIT_FAILURE_POLICY).equals("fail_open")
+                        ? ResilientRateLimiter.FailurePolicy.FAIL_OPEN : ResilientRateLimiter.FailurePolicy.FAIL_CLOSED,
+                ResilientRateLimiter.defaultBreaker("order-api-rate-limiter"), meters);
+        IdempotencyStore.Settings settings = IdempotencyStore.Settings.defaults()
+                .withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_TTL_MS)));
+        if (config.getBoolean(OrderApiConfig.IDEMPOTENCY_STORE_SERVER_ERRORS)) {
+            settings = settings.withStorable(status -> status >= 200);
+        }
+        IdempotencyStore idempotency = new IdempotencyStore(dataSource, schema, redis, settings, meters);
+        OrderService orders = new OrderService(schema, new OutboxWriter(EventSchemas.load(), new OutboxTable(schema)),
+                locks, config.getLong(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS), checkpoint);
+        Map<OrderApi.Tier, Bulkhead> bulkheads = new EnumMap<>(OrderApi.Tier.class);
+        for (OrderApi.Tier tier : OrderApi.Tier.values()) {
+            int[] setting = config.bulkhead("bulkhead." + tier.name().toLowerCase(Locale.ROOT));
+            bulkheads.put(tier, Bulkhead.of("order-api-" + tier.name().toLowerCase(Locale.ROOT), BulkheadConfig.custom()
+                    .maxConcurrentCalls(setting[0]).maxWaitDuration(Duration.ofMillis(setting[1])).build()));
+        }
+        this.api = new OrderApi(config.getString(OrderApiConfig.HTTP_HOST), config.getInt(OrderApiConfig.HTTP_PORT),
+                config.getInt(OrderApiConfig.HTTP_THREADS), dataSource, config.clients(), limiter, idempotency, orders,
+                bulkheads, config.getInt(OrderApiConfig.REQUEST_MAX_BYTES), meters);
+        this.reaper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "idempotency-reaper");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long every = config.getLong(OrderApiConfig.IDEMPOTENCY_REAPER_INTERVAL_MS);
+        reaper.scheduleWithFixedDelay(() -> {
+            try {
+                int deleted;
+                do {
+                    deleted = idempotency.deleteExpired(1_000);
+                } while (deleted == 1_000);
+            } catch (Exception e) {
+                log.warn("Idempotency reaper failed; next try in {} ms: {}", every, e.toString());
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    public static OrderApiApp start(OrderApiConfig config, MeterRegistry meters) {
+        return start(config, meters, name -> { });
+    }
+
+    /** With a checkpoint between the writes of an order (tests inject crashes there). */
+    public static OrderApiApp start(OrderApiConfig config, MeterRegistry meters, OrderService.Checkpoint checkpoint) {
+        OrderApiApp app = new OrderApiApp(config, meters, checkpoint);
+        log.info("order-api listening on port {}", app.port());
+        return app;
+    }
+
+    public int port() {
+        return api.port();
+    }
+
+    public javax.sql.DataSource dataSource() {
+        return dataSource;
+    }
+
+    @Override
+    public void close() {
+        api.close();
+        reaper.shutdownNow();
+        locks.close();
+        redis.close();
+        redisClient.shutdown();
+        dataSource.close();
+    }
+}

@@ -1,0 +1,127 @@
+package io.bulwark.orders;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * order-api's settings (Kafka's {@code ConfigDef}, like the streams app): from {@code BULWARK_ORDERS_*}
+ * environment variables ({@code db.url} → {@code BULWARK_ORDERS_DB_URL}) and {@code --set key=value}
+ * flags, flags winning. Unknown keys and bad values fail at start-up naming the key; secrets
+ * ({@code db.password}, {@code api.clients}) are never printed.
+ */
+public final class OrderApiConfig extends AbstractConfig {
+
+    public static final String ENV_PREFIX = "BULWARK_ORDERS_";
+    public static final String HTTP_HOST = "http.host";
+    public static final String HTTP_PORT = "http.port";
+    public static final String HTTP_THREADS = "http.threads";
+    public static final String DB_URL = "db.url";
+    public static final String DB_USER = "db.user";
+    public static final String DB_PASSWORD = "db.password";
+    public static final String DB_SCHEMA = "db.schema";
+    public static final String DB_POOL_SIZE = "db.pool.size";
+    public static final String REDIS_URI = "redis.uri";
+    public static final String API_CLIENTS = "api.clients";
+    public static final String REQUEST_MAX_BYTES = "request.max.bytes";
+    public static final String IDEMPOTENCY_TTL_MS = "idempotency.ttl.ms";
+    public static final String IDEMPOTENCY_STORE_SERVER_ERRORS = "idempotency.store.server.errors";
+    public static final String IDEMPOTENCY_REAPER_INTERVAL_MS = "idempotency.reaper.interval.ms";
+    public static final String CREDIT_DEFAULT_LIMIT_CENTS = "credit.default.limit.cents";
+    public static final String LOCK_TTL_MS = "lock.ttl.ms";
+    public static final String LOCK_WAIT_MS = "lock.wait.ms";
+    public static final String RATE_LIMIT_FAILURE_POLICY = "ratelimit.failure.policy";
+    public static final String BULKHEAD_CRITICAL = "bulkhead.critical";
+    public static final String BULKHEAD_STANDARD = "bulkhead.standard";
+    public static final String BULKHEAD_OPTIONAL = "bulkhead.optional";
+
+    public static final ConfigDef DEFINITION = new ConfigDef()
+            .define(HTTP_HOST, Type.STRING, "127.0.0.1", Importance.MEDIUM, "Address the API binds to.")
+            .define(HTTP_PORT, Type.INT, 8081, Range.between(0, 65_535), Importance.MEDIUM, "Port; 0 picks a free one.")
+            .define(HTTP_THREADS, Type.INT, 32, Range.between(2, 1024), Importance.LOW, "Threads serving requests.")
+            .define(DB_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH, "JDBC URL of PostgreSQL.")
+            .define(DB_USER, Type.STRING, "postgres", Importance.HIGH, "Database user.")
+            .define(DB_PASSWORD, Type.PASSWORD, "", Importance.HIGH, "Database password.")
+            .define(DB_SCHEMA, Type.STRING, "bulwark", Importance.MEDIUM,
+                    "Schema of the orders, the outbox and the idempotency records (one transaction spans them).")
+            .define(DB_POOL_SIZE, Type.INT, 16, Range.between(1, 512), Importance.LOW, "HikariCP pool size.")
+            .define(REDIS_URI, Type.STRING, "redis://127.0.0.1:6379", Importance.HIGH,
+                    "Redis for rate limits, locks and the idempotency fast path.")
+            .define(API_CLIENTS, Type.PASSWORD, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+                    "The API's clients as clientId:secret:tier entries separated by commas (tiers: free, pro, internal).")
+            .define(REQUEST_MAX_BYTES, Type.INT, 16 * 1024, Range.between(256, 16 * 1024 * 1024), Importance.LOW,
+                    "Largest request body accepted (413 above).")
+            .define(IDEMPOTENCY_TTL_MS, Type.LONG, 24L * 3600 * 1000, Range.atLeast(1_000L), Importance.MEDIUM,
+                    "How long an idempotency key's stored response is replayed.")
+            .define(IDEMPOTENCY_STORE_SERVER_ERRORS, Type.BOOLEAN, false, Importance.LOW,
+                    "Also store 5xx responses (default: only 2xx and 4xx, so a retry after a server error executes again).")
+            .define(IDEMPOTENCY_REAPER_INTERVAL_MS, Type.LONG, 60_000L, Range.atLeast(100L), Importance.LOW,
+                    "How often expired idempotency records are deleted.")
+            .define(CREDIT_DEFAULT_LIMIT_CENTS, Type.LONG, 100_000_000L, Range.atLeast(0L), Importance.MEDIUM,
+                    "Credit limit of a customer seen for the first time.")
+            .define(LOCK_TTL_MS, Type.LONG, 5_000L, Range.between(100L, 600_000L), Importance.LOW,
+                    "Lease of the per-customer lock (renewed by a watchdog while held).")
+            .define(LOCK_WAIT_MS, Type.LONG, 2_000L, Range.between(0L, 60_000L), Importance.LOW,
+                    "How long a request waits for a customer's lock before answering 503.")
+            .define(RATE_LIMIT_FAILURE_POLICY, Type.STRING, "fail_open",
+                    ConfigDef.ValidString.in("fail_open", "fail_closed"), Importance.MEDIUM,
+                    "What the rate limiter answers while Redis is unreachable.")
+            .define(BULKHEAD_CRITICAL, Type.STRING, "64/500", Importance.LOW,
+                    "Bulkhead of placing orders: max concurrent calls / max wait ms for a permit.")
+            .define(BULKHEAD_STANDARD, Type.STRING, "16/100", Importance.LOW, "Bulkhead of cancellations.")
+            .define(BULKHEAD_OPTIONAL, Type.STRING, "8/0", Importance.LOW, "Bulkhead of reads (0 ms: refuse at once).");
+
+    public OrderApiConfig(Map<String, ?> values) {
+        super(DEFINITION, values, false);
+        for (String key : values.keySet()) {
+            if (!DEFINITION.names().contains(key)) {
+                throw new ConfigException(key, "(hidden)", "unknown order-api setting; known: " + DEFINITION.names());
+            }
+        }
+        try {
+            clients();
+            for (String key : new String[] {BULKHEAD_CRITICAL, BULKHEAD_STANDARD, BULKHEAD_OPTIONAL}) {
+                bulkhead(key);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    /** Environment ({@code BULWARK_ORDERS_*}) under flags. */
+    public static OrderApiConfig load(Map<String, String> environment, Map<String, String> flags) {
+        Map<String, String> values = new HashMap<>();
+        environment.forEach((name, value) -> {
+            if (name.startsWith(ENV_PREFIX)) {
+                values.put(name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
+            }
+        });
+        values.putAll(flags);
+        return new OrderApiConfig(values);
+    }
+
+    public ApiClients clients() {
+        return ApiClients.parse(getPassword(API_CLIENTS).value(), API_CLIENTS);
+    }
+
+    /** {@code max concurrent / max wait ms} of a bulkhead key. */
+    public int[] bulkhead(String key) {
+        String[] parts = getString(key).split("/");
+        try {
+            int concurrent = Integer.parseInt(parts[0].trim());
+            int waitMs = Integer.parseInt(parts[1].trim());
+            if (parts.length != 2 || concurrent < 1 || waitMs < 0) {
+                throw new NumberFormatException();
+            }
+            return new int[] {concurrent, waitMs};
+        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+            throw new IllegalArgumentException(key + " must be <max concurrent calls>/<max wait ms>, e.g. 16/100");
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package io.bulwark.orders;
+
+import static io.bulwark.orders.OrderApiFixture.SHOP;
+import static io.bulwark.orders.OrderApiFixture.order;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bulwark.infra.PostgresService;
+import io.bulwark.infra.RedisService;
+import io.bulwark.infra.junit.SharedInfraExtension;
+import io.bulwark.schemas.Json;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Idempotency keys on the real PostgreSQL and Redis: concurrency, replay, mismatch, crash, limits. */
+@ExtendWith(SharedInfraExtension.class)
+class IdempotentOrdersTest {
+
+    @Test
+    void shouldPlaceOneOrderFor50ConcurrentIdenticalRequests(PostgresService postgres, RedisService redis)
+            throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of())) {
+            String body = order("c-50", 2);
+            CountDownLatch go = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(50);
+            List<Future<HttpResponse<String>>> futures = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    return api.post("/orders", body, "Authorization", SHOP, "Content-Type", "application/json",
+                            "Idempotency-Key", "key-50");
+                }));
+            }
+            go.countDown();
+            String orderId = null;
+            int created = 0;
+            int replayed = 0;
+            int conflicts = 0;
+            for (Future<HttpResponse<String>> future : futures) {
+                HttpResponse<String> response = future.get();
+                if (response.statusCode() == 409) {
+                    assertThat(Json.mapper().readTree(response.body()).path("code").asText())
+                            .isEqualTo("idempotency-key-in-use");
+                    assertThat(response.headers().firstValue("Retry-After")).isPresent();
+                    conflicts++;
+                    continue;
+                }
+                assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+                String id = Json.mapper().readTree(response.body()).path("orderId").asText();
+                if (orderId == null) {
+                    orderId = id;
+                }
+                assertThat(id).as("every success is the same order").isEqualTo(orderId);
+                if (response.headers().firstValue("Idempotent-Replayed").isPresent()) {
+                    replayed++;
+                } else {
+                    created++;
+                }
+            }
+            pool.shutdown();
+            assertThat(created).as("exactly one original (replays %d, 409s %d)", replayed, conflicts).isEqualTo(1);
+            assertThat(api.count("orders")).isEqualTo(1);
+            assertThat(api.count("bulwark_outbox")).isEqualTo(1);
+            assertThat(api.count("bulwark_idempotency")).isEqualTo(1);
+
+            HttpResponse<String> retry = api.post("/orders", body, "Authorization", SHOP,
+                    "Content-Type", "application/json", "Idempotency-Key", "key-50");
+            assertThat(retry.statusCode()).isEqualTo(201);
+            assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+            assertThat(Json.mapper().readTree(retry.body()).path("orderId").asText()).isEqualTo(orderId);
+
+            HttpResponse<String> different = api.post("/orders", order("c-50", 3), "Authorization", SHOP,
+                    "Content-Type", "application/json", "Idempotency-Key", "key-50");
+            assertThat(different.statusCode()).isEqualTo(422);
+            assertThat(Json.mapper().readTree(different.body()).path("code").asText()).isEqualTo("idempotency-key-reused");
+
+            // The same body with keys reordered and spaced is the same request.
+            String reordered = "{ \"lines\": [{\"unitPriceCents\": 250, \"quantity\": 2, \"sku\": \"sku-1\"}],"
+                    + " \"currency\": \"EUR\", \"customerId\": \"c-50\" }";
+            assertThat(api.post("/orders", reordered, "Authorization", SHOP, "Content-Type", "application/json",
+                    "Idempotency-Key", "key-50").headers().firstValue("Idempotent-Replayed")).hasValue("true");
+            assertThat(api.count("orders")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldLeaveNothingWhenItCrashesBetweenTheWritesAndSucceedOnceOnRetry(PostgresService postgres,
+            RedisService redis) throws Exception {
+        AtomicBoolean crash = new AtomicBoolean(true);
+        OrderService.Checkpoint checkpoint = name -> {
+            if (name.equals("order-written") && crash.get()) {
+                throw new IllegalStateException("simulated crash after the order row");
+            }
+        };
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, checkpoint, Map.of())) {
+            String body = order("c-crash", 1);
+            HttpResponse<String> failed = api.post("/orders", body, "Authorization", SHOP,
+                    "Content-Type", "application/json", "Idempotency-Key", "crash-1");
+            assertThat(failed.statusCode()).isEqualTo(500);
+            assertThat(failed.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            assertThat(api.count("orders")).isZero();
+            assertThat(api.count("bulwark_outbox")).isZero();
+            assertThat(api.count("bulwark_idempotency")).isZero();
+            assertThat(api.count("customer_credit", "used_cents > 0")).isZero();
+
+            crash.set(false);
+            HttpResponse<String> retry = api.post("/orders", body, "Authorization", SHOP,
+                    "Content-Type", "application/json", "Idempotency-Key", "crash-1");
+            assertThat(retry.statusCode()).as(retry.body()).isEqualTo(201);
+            assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
+            HttpResponse<String> again = api.post("/orders", body, "Authorization", SHOP,
+                    "Content-Type", "application/json", "Idempotency-Key", "crash-1");
+            assertThat(again.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+            assertThat(api.count("orders")).isEqualTo(1);
+            assertThat(api.count("bulwark_outbox")).isEqualTo(1);
+            assertThat(api.count("bulwark_idempotency")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldStoreDeterministicRefusalsAndScopeKeysByClientAndPath(PostgresService postgres, RedisService redis)
+            throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { },
+                Map.of(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS, "1000"))) {
+            HttpResponse<String> over = api.post("/orders", order("c-credit", 5), "Authorization", SHOP,
+                    "Content-Type", "application/json", "Idempotency-Key", "credit-1");
+            assertThat(over.statusCode()).isEqualTo(422);
+            assertThat(Json.mapper().readTree(over.body()).path("code").asText()).isEqualTo("credit-limit-exceeded");
+            HttpResponse<String> replay = api.post("/orders", order("c-credit", 5), "Authorization", SHOP,
+                    "Content-Type", "application/json", "Idempotency-Key", "credit-1");
+            assertThat(replay.statusCode()).isEqualTo(422);
+            assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+            assertThat(api.count("orders")).isZero();
+
+            HttpResponse<String> placed = api.post("/orders", order("c-credit", 4), "Authorization", SHOP,
+                    "Content-Type", "application/json", "Idempotency-Key", "credit-2");
+            assertThat(placed.statusCode()).isEqualTo(201);
+            JsonNode order = Json.mapper().readTree(placed.body());
+            assertThat(api.count("customer_credit", "used_cents = 1000 AND fence_token > 0"))
+                    .as("the lock's fencing token is stored on the credit row").isEqualTo(1);
+
+            // Another client may use the same key: scopes differ.
+            HttpResponse<String> other = api.post("/orders", order("c-other", 1), "Authorization",
+                    OrderApiFixture.FREE, "Content-Type", "application/json", "Idempotency-Key", "credit-2");
+            assertThat(other.statusCode()).isEqualTo(201);
+
+            String cancelPath = "/orders/" + order.path("orderId").asText() + "/cancel";
+            HttpResponse<String> cancelled = api.post(cancelPath, "", "Authorization", SHOP, "Idempotency-Key", "cancel-1");
+            assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
+            assertThat(Json.mapper().readTree(cancelled.body()).path("status").asText()).isEqualTo("CANCELLED");
+            assertThat(api.count("customer_credit", "customer_id = 'c-credit' AND used_cents = 0")).isEqualTo(1);
+            HttpResponse<String> twice = api.post(cancelPath, "", "Authorization", SHOP, "Idempotency-Key", "cancel-2");
+            assertThat(twice.statusCode()).isEqualTo(409);
+            assertThat(api.count("bulwark_outbox", "event_type = 'OrderCancelled'")).isEqualTo(1);
+            assertThat(api.get("/orders/" + order.path("orderId").asText(), "Authorization", SHOP).statusCode())
+                    .isEqualTo(200);
+            assertThat(api.get("/orders/" + order.path("orderId").asText(), "Authorization", OrderApiFixture.FREE)
+                    .statusCode()).as("orders are scoped to their client").isEqualTo(404);
+        }
+    }
+
+    @Test
+    void shouldRefuseBadRequestsWithProblemsAndRateLimitPerClient(PostgresService postgres, RedisService redis)
+            throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { },
+                Map.of(OrderApiConfig.REQUEST_MAX_BYTES, "1024"))) {
+            assertCode(api.post("/orders", order("c", 1), "Content-Type", "application/json"), 401, "unauthenticated");
+            assertCode(api.post("/orders", order("c", 1), "Authorization", SHOP, "Content-Type", "application/json"),
+                    400, "idempotency-key-missing");
+            assertCode(api.post("/orders", order("c", 1), "Authorization", SHOP, "Content-Type", "text/plain",
+                    "Idempotency-Key", "k1"), 415, "unsupported-media-type");
+            assertCode(api.post("/orders", "x".repeat(2000), "Authorization", SHOP, "Content-Type", "application/json",
+                    "Idempotency-Key", "k2"), 413, "payload-too-large");
+            assertCode(api.post("/orders", "{\"customerId\":1}", "Authorization", SHOP,
+                    "Content-Type", "application/json", "Idempotency-Key", "k3"), 400, "invalid-order");
+            assertCode(api.get("/orders/none", "Authorization", SHOP), 404, "unknown-order");
+            assertThat(api.count("orders") + api.count("bulwark_idempotency") + api.count("bulwark_outbox")).isZero();
+
+            // The free tier allows 10 requests per second: the 11th within the second is refused.
+            int limited = 0;
+            for (int i = 0; i < 15; i++) {
+                HttpResponse<String> response = api.get("/orders/none", "Authorization", OrderApiFixture.FREE);
+                if (response.statusCode() == 429) {
+                    limited++;
+                    assertCode(response, 429, "rate-limited");
+                    assertThat(response.headers().firstValue("Retry-After")).isPresent();
+                    assertThat(response.headers().firstValue("RateLimit-Policy")).isPresent();
+                    assertThat(response.headers().firstValue("RateLimit")).isPresent();
+                } else {
+                    assertThat(response.headers().firstValue("RateLimit")).isPresent();
+                }
+            }
+            assertThat(limited).isGreaterThanOrEqualTo(4);
+        }
+    }
+
+    static void assertCode(HttpResponse<String> response, int status, String code) throws Exception {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(Json.mapper().readTree(response.body()).path("code").asText()).isEqualTo(code);
+    }
+}

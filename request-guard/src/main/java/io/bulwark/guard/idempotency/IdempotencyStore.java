@@ -1,0 +1,346 @@
+package io.bulwark.guard.idempotency;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.guard.pg.AdvisoryLocks;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Idempotency keys with the semantics of the IETF "Idempotency-Key" draft and Stripe's behaviour:
+ * the first request with a key executes; a retry with the same body gets the stored response again
+ * (replayed); a request arriving while the first still runs gets {@link Kind#IN_FLIGHT} (409); the
+ * same key with a different body gets {@link Kind#MISMATCH} (422).
+ *
+ * <p><b>Durable record, same transaction.</b> {@link #execute} runs the caller's work in a
+ * PostgreSQL transaction and inserts the record in that transaction, so the record exists exactly
+ * when the work's rows (order, outbox event) do: a crash anywhere before commit leaves neither, and
+ * the client's retry executes once. A transaction-scoped advisory lock on the scope serialises
+ * concurrent requests with one key even when Redis is unavailable.
+ *
+ * <p><b>Redis in front.</b> Before touching PostgreSQL, Redis answers replays from a cached copy
+ * and marks the key in flight ({@code SET NX PX}) so concurrent duplicates are refused without a
+ * database round trip. Redis is an accelerator only: when it fails, requests take the PostgreSQL
+ * path (counted in {@code bulwark.idempotency.redis.errors}). A process that dies mid-request leaves
+ * its in-flight mark until {@code inFlightTtl}; retries meanwhile get 409.
+ *
+ * <p><b>What is stored.</b> Responses whose status passes {@code storable} (default: 2xx and 4xx —
+ * deterministic outcomes). Anything else (5xx, and exceptions, which include timeouts) rolls the
+ * transaction back and stores nothing, so a retry executes again. Records live for {@code ttl}
+ * (default 24 h); expired ones are ignored and {@link #deleteExpired} removes them.
+ */
+public final class IdempotencyStore {
+
+    private static final Logger log = LoggerFactory.getLogger(IdempotencyStore.class);
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String REDIS_PREFIX = "bulwark:idem:";
+
+    /** Defaults: records kept 24 h, in-flight marks 30 s, 2xx and 4xx stored. */
+    public record Settings(Duration ttl, Duration inFlightTtl, IntPredicate storable, Duration redisTimeout) {
+        public Settings {
+            Objects.requireNonNull(ttl, "ttl");
+            Objects.requireNonNull(inFlightTtl, "inFlightTtl");
+            Objects.requireNonNull(storable, "storable");
+            Objects.requireNonNull(redisTimeout, "redisTimeout");
+        }
+
+        public static Settings defaults() {
+            return new Settings(Duration.ofHours(24), Duration.ofSeconds(30), status -> status >= 200 && status < 500,
+                    Duration.ofMillis(200));
+        }
+
+        public Settings withTtl(Duration newTtl) {
+            return new Settings(newTtl, inFlightTtl, storable, redisTimeout);
+        }
+
+        public Settings withStorable(IntPredicate newStorable) {
+            return new Settings(ttl, inFlightTtl, newStorable, redisTimeout);
+        }
+    }
+
+    /** A response as stored and replayed. */
+    public record StoredResponse(int status, String contentType, byte[] body) {
+        public StoredResponse {
+            body = body == null ? new byte[0] : body;
+        }
+    }
+
+    public enum Kind {
+        /** The work ran now; its response was stored if storable. */
+        EXECUTED,
+        /** A stored response of an earlier request with this key and body. */
+        REPLAYED,
+        /** Another request with this key is running. */
+        IN_FLIGHT,
+        /** This key was used with a different body. */
+        MISMATCH
+    }
+
+    /** What {@link #execute} did; {@code response} is null for IN_FLIGHT and MISMATCH. */
+    public record Outcome(Kind kind, StoredResponse response) {}
+
+    /** The caller's work, inside the transaction. */
+    @FunctionalInterface
+    public interface Work {
+        StoredResponse run(Connection transaction) throws Exception;
+    }
+
+    private final DataSource dataSource;
+    private final String table;
+    private final StatefulRedisConnection<String, String> redis;
+    private final Settings settings;
+    private final Counter replayed;
+    private final Counter redisErrors;
+    private final Counter conflicts;
+
+    /** {@code redis} may be null: PostgreSQL alone then (every duplicate costs a database round trip). */
+    public IdempotencyStore(DataSource dataSource, String schema, StatefulRedisConnection<String, String> redis,
+            Settings settings, MeterRegistry registry) {
+        if (!IDENTIFIER.matcher(schema).matches()) {
+            throw new IllegalArgumentException("Schema name '" + schema + "' must be a lower-case SQL identifier");
+        }
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.table = schema + ".bulwark_idempotency";
+        this.redis = redis;
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.replayed = Counter.builder("bulwark.idempotency.replayed").register(registry);
+        this.redisErrors = Counter.builder("bulwark.idempotency.redis.errors").register(registry);
+        this.conflicts = Counter.builder("bulwark.idempotency.conflicts")
+                .description("Requests refused because their key was in flight or reused with another body")
+                .register(registry);
+    }
+
+    /**
+     * Runs {@code work} at most once per scope (within the TTL), in a transaction that also stores
+     * its response. Exceptions from {@code work} roll back and propagate; nothing is stored.
+     */
+    public Outcome execute(IdempotencyScope scope, String fingerprint, Work work) throws Exception {
+        String id = scope.id();
+        Outcome cached = fromRedis(id, fingerprint);
+        if (cached != null) {
+            return count(cached);
+        }
+        boolean marked = markInFlight(id, fingerprint);
+        if (!marked) {
+            // Lost the race to the mark (or Redis is down): look again, then let PostgreSQL decide.
+            Outcome again = fromRedis(id, fingerprint);
+            if (again != null) {
+                return count(again);
+            }
+        }
+        StoredResponse stored = null;
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                Outcome outcome = claim(connection, scope, id, fingerprint);
+                if (outcome != null) {
+                    connection.rollback();
+                    if (outcome.kind() == Kind.REPLAYED) {
+                        cache(id, fingerprint, outcome.response());
+                    }
+                    return count(outcome);
+                }
+                StoredResponse response = work.run(connection);
+                if (settings.storable().test(response.status())) {
+                    insert(connection, scope, id, fingerprint, response);
+                    connection.commit();
+                    stored = response;
+                } else {
+                    connection.rollback();
+                }
+                return new Outcome(Kind.EXECUTED, response);
+            } catch (Exception | Error e) {
+                rollbackQuietly(connection, e);
+                throw e;
+            }
+        } finally {
+            if (stored != null) {
+                cache(id, fingerprint, stored);
+            } else if (marked) {
+                clearMark(id);
+            }
+        }
+    }
+
+    /** Deletes up to {@code batch} expired records; returns how many. Run it periodically. */
+    public int deleteExpired(int batch) throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table
+                        + " WHERE scope_id IN (SELECT scope_id FROM " + table
+                        + " WHERE expires_at < now() ORDER BY expires_at LIMIT ?)")) {
+            delete.setInt(1, batch);
+            return delete.executeUpdate();
+        }
+    }
+
+    private Outcome count(Outcome outcome) {
+        if (outcome.kind() == Kind.REPLAYED) {
+            replayed.increment();
+        } else {
+            conflicts.increment();
+        }
+        return outcome;
+    }
+
+    /** Inside the transaction: serialise on the scope, then consult the durable record. */
+    private Outcome claim(Connection connection, IdempotencyScope scope, String id, String fingerprint)
+            throws SQLException {
+        if (!AdvisoryLocks.tryTransactionLock(connection, "idempotency:" + id)) {
+            return new Outcome(Kind.IN_FLIGHT, null);
+        }
+        try (PreparedStatement select = connection.prepareStatement("SELECT fingerprint, status_code, content_type,"
+                + " response_body, expires_at < now() AS expired FROM " + table + " WHERE scope_id = ?")) {
+            select.setString(1, id);
+            try (ResultSet row = select.executeQuery()) {
+                if (!row.next()) {
+                    return null;
+                }
+                if (row.getBoolean("expired")) {
+                    try (PreparedStatement delete = connection.prepareStatement(
+                            "DELETE FROM " + table + " WHERE scope_id = ?")) {
+                        delete.setString(1, id);
+                        delete.executeUpdate();
+                    }
+                    return null;
+                }
+                if (!row.getString("fingerprint").equals(fingerprint)) {
+                    return new Outcome(Kind.MISMATCH, null);
+                }
+                return new Outcome(Kind.REPLAYED, new StoredResponse(row.getInt("status_code"),
+                        row.getString("content_type"), row.getBytes("response_body")));
+            }
+        }
+    }
+
+    private void insert(Connection connection, IdempotencyScope scope, String id, String fingerprint,
+            StoredResponse response) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + table
+                + " (scope_id, client_id, method, path, idem_key, fingerprint, status_code, content_type,"
+                + " response_body, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            insert.setString(1, id);
+            insert.setString(2, scope.clientId());
+            insert.setString(3, scope.method());
+            insert.setString(4, scope.path());
+            insert.setString(5, scope.key());
+            insert.setString(6, fingerprint);
+            insert.setInt(7, response.status());
+            insert.setString(8, response.contentType());
+            insert.setBytes(9, response.body());
+            insert.setTimestamp(10, Timestamp.from(Instant.now().plus(settings.ttl())));
+            insert.executeUpdate();
+        }
+    }
+
+    private Outcome fromRedis(String id, String fingerprint) {
+        if (redis == null) {
+            return null;
+        }
+        try {
+            String value = redis.async().get(REDIS_PREFIX + id).get(settings.redisTimeout().toMillis(),
+                    TimeUnit.MILLISECONDS);
+            if (value == null) {
+                return null;
+            }
+            JsonNode entry = JSON.readTree(value);
+            if (!entry.path("fingerprint").asText().equals(fingerprint)) {
+                return new Outcome(Kind.MISMATCH, null);
+            }
+            if (entry.path("state").asText().equals("in-flight")) {
+                return new Outcome(Kind.IN_FLIGHT, null);
+            }
+            return new Outcome(Kind.REPLAYED, new StoredResponse(entry.path("status").asInt(),
+                    entry.path("contentType").isNull() ? null : entry.path("contentType").asText(),
+                    Base64.getDecoder().decode(entry.path("body").asText())));
+        } catch (Exception e) {
+            redisFailed("read", e);
+            return null;
+        }
+    }
+
+    private boolean markInFlight(String id, String fingerprint) {
+        if (redis == null) {
+            return false;
+        }
+        try {
+            ObjectNode mark = JSON.createObjectNode().put("state", "in-flight").put("fingerprint", fingerprint);
+            String result = redis.async().set(REDIS_PREFIX + id, JSON.writeValueAsString(mark),
+                            SetArgs.Builder.nx().px(settings.inFlightTtl().toMillis()))
+                    .get(settings.redisTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            return "OK".equals(result);
+        } catch (Exception e) {
+            redisFailed("mark", e);
+            return false;
+        }
+    }
+
+    private void cache(String id, String fingerprint, StoredResponse response) {
+        if (redis == null) {
+            return;
+        }
+        try {
+            ObjectNode entry = JSON.createObjectNode().put("state", "done").put("fingerprint", fingerprint)
+                    .put("status", response.status()).put("contentType", response.contentType())
+                    .put("body", Base64.getEncoder().encodeToString(response.body()));
+            redis.async().set(REDIS_PREFIX + id, JSON.writeValueAsString(entry),
+                            SetArgs.Builder.px(settings.ttl().toMillis()))
+                    .get(settings.redisTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            redisFailed("cache", e); // the durable record answers replays instead
+            clearMark(id);
+        }
+    }
+
+    private void clearMark(String id) {
+        try {
+            redis.async().del(REDIS_PREFIX + id).get(settings.redisTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            redisFailed("clear", e); // the mark expires after inFlightTtl
+        }
+    }
+
+    private void redisFailed(String what, Exception e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        redisErrors.increment();
+        log.debug("Idempotency {} in Redis failed; PostgreSQL decides: {}", what, e.toString());
+    }
+
+    private static void rollbackQuietly(Connection connection, Throwable cause) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    /** For tests and tools: whether a durable record exists for the scope. */
+    public boolean exists(IdempotencyScope scope) throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement("SELECT 1 FROM " + table + " WHERE scope_id = ?")) {
+            select.setString(1, scope.id());
+            try (ResultSet row = select.executeQuery()) {
+                return row.next();
+            }
+        }
+    }
+}
