@@ -1,0 +1,253 @@
+package io.bulwark.orders.payment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.bulwark.http.HttpIo;
+import io.bulwark.schemas.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A payment gateway to test against, in the spirit of a card processor's HTTP API, with fault
+ * injection. Not a fake of our own code: it is the external system, on a real socket.
+ *
+ * <ul>
+ *   <li>{@code POST /v1/charges} {@code {"orderId","amountCents","currency"}} with an
+ *       {@code Idempotency-Key} header (400 without): 201 {@code {"chargeId","status":"authorized"}}
+ *       or 402 {@code {"status":"declined","reason"}} — the same key always gets the same answer and
+ *       charges once;</li>
+ *   <li>{@code POST /v1/voids} {@code {"orderId"}} with an {@code Idempotency-Key}: 200;</li>
+ *   <li>{@code PUT /faults} {@link Faults} as JSON; {@code GET /stats}.</li>
+ * </ul>
+ *
+ * <p>Faults, drawn per request: added latency; 503; 429 with {@code Retry-After}; 400; a connection
+ * reset (no response); a reset <i>after</i> the charge was made (the response is lost, the charge is
+ * not). Declines: orders whose id hashes into {@code declinePercent}, or amounts ending in 13 cents.
+ */
+public final class GatewaySimulator implements AutoCloseable {
+
+    /** Fault settings; rates are probabilities from 0 to 1. */
+    public record Faults(long latencyMs, double errorRate, double throttleRate, int retryAfterSeconds,
+            double badRequestRate, double resetRate, double resetAfterChargeRate, int declinePercent) {
+
+        public static Faults none() {
+            return new Faults(0, 0, 0, 1, 0, 0, 0, 0);
+        }
+
+        public Faults withLatency(long ms) {
+            return new Faults(ms, errorRate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
+                    resetAfterChargeRate, declinePercent);
+        }
+
+        public Faults withErrorRate(double rate) {
+            return new Faults(latencyMs, rate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
+                    resetAfterChargeRate, declinePercent);
+        }
+
+        public Faults withThrottle(double rate, int retryAfter) {
+            return new Faults(latencyMs, errorRate, rate, retryAfter, badRequestRate, resetRate,
+                    resetAfterChargeRate, declinePercent);
+        }
+
+        public Faults withBadRequestRate(double rate) {
+            return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, rate, resetRate,
+                    resetAfterChargeRate, declinePercent);
+        }
+
+        public Faults withResets(double before, double afterCharge) {
+            return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, badRequestRate, before,
+                    afterCharge, declinePercent);
+        }
+
+        public Faults withDeclinePercent(int percent) {
+            return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
+                    resetAfterChargeRate, percent);
+        }
+    }
+
+    private record Charge(int status, byte[] body) {}
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final Map<String, Charge> charges = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> voids = new ConcurrentHashMap<>();
+    private final AtomicLong attempts = new AtomicLong();
+    private final AtomicLong authorized = new AtomicLong();
+    private volatile Faults faults = Faults.none();
+
+    public GatewaySimulator(String host, int port) {
+        try {
+            server = HttpServer.create(new InetSocketAddress(host, port), 256);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot bind the gateway simulator to " + host + ":" + port, e);
+        }
+        executor = Executors.newCachedThreadPool(r -> {
+            Thread thread = new Thread(r, "gateway-sim");
+            thread.setDaemon(true);
+            return thread;
+        });
+        server.setExecutor(executor);
+        server.createContext("/v1/charges", this::charge);
+        server.createContext("/v1/voids", this::voidCharge);
+        server.createContext("/faults", this::faults);
+        server.createContext("/stats", this::stats);
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port();
+    }
+
+    public void faults(Faults newFaults) {
+        this.faults = newFaults;
+    }
+
+    /** Requests received on the payment endpoints (every attempt, faulted or not). */
+    public long attempts() {
+        return attempts.get();
+    }
+
+    /** Distinct authorized charges — the number of times money moved. */
+    public long authorizedCharges() {
+        return authorized.get();
+    }
+
+    public long voids() {
+        return voids.size();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void charge(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            attempts.incrementAndGet();
+            Faults now = faults;
+            if (injectFault(exchange, now)) {
+                return;
+            }
+            String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
+            JsonNode body = readJson(exchange);
+            if (key == null || body == null || !body.path("orderId").isTextual() || !body.path("amountCents").canConvertToLong()) {
+                HttpIo.send(exchange, 400, HttpIo.JSON, "{\"error\":\"invalid_request\"}");
+                return;
+            }
+            Charge charge = charges.computeIfAbsent(key, k -> decide(body, now));
+            if (ThreadLocalRandom.current().nextDouble() < now.resetAfterChargeRate()) {
+                exchange.close(); // no response: the charge stands, the answer is lost
+                return;
+            }
+            HttpIo.send(exchange, charge.status(), HttpIo.JSON, charge.body());
+        }
+    }
+
+    private Charge decide(JsonNode body, Faults now) {
+        String orderId = body.path("orderId").asText();
+        long amount = body.path("amountCents").asLong();
+        boolean decline = Math.floorMod(orderId.hashCode(), 100) < now.declinePercent() || amount % 100 == 13;
+        ObjectNode answer = Json.mapper().createObjectNode();
+        if (decline) {
+            answer.put("status", "declined").put("reason", "insufficient_funds");
+            return new Charge(402, answer.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        authorized.incrementAndGet();
+        answer.put("chargeId", "ch_" + UUID.randomUUID()).put("status", "authorized").put("orderId", orderId);
+        return new Charge(201, answer.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void voidCharge(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            attempts.incrementAndGet();
+            if (injectFault(exchange, faults)) {
+                return;
+            }
+            String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
+            JsonNode body = readJson(exchange);
+            if (key == null || body == null || !body.path("orderId").isTextual()) {
+                HttpIo.send(exchange, 400, HttpIo.JSON, "{\"error\":\"invalid_request\"}");
+                return;
+            }
+            voids.putIfAbsent(key, Boolean.TRUE);
+            HttpIo.send(exchange, 200, HttpIo.JSON, "{\"status\":\"voided\"}");
+        }
+    }
+
+    /** Applies latency and draws one fault; true when the request was answered (or dropped) by it. */
+    private static boolean injectFault(HttpExchange exchange, Faults now) throws IOException {
+        if (now.latencyMs() > 0) {
+            try {
+                Thread.sleep(now.latencyMs());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        double draw = ThreadLocalRandom.current().nextDouble();
+        if ((draw -= now.resetRate()) < 0) {
+            exchange.close(); // closes the connection without a response
+            return true;
+        }
+        if ((draw -= now.errorRate()) < 0) {
+            HttpIo.send(exchange, 503, HttpIo.JSON, "{\"error\":\"unavailable\"}");
+            return true;
+        }
+        if ((draw -= now.throttleRate()) < 0) {
+            exchange.getResponseHeaders().set("Retry-After", String.valueOf(now.retryAfterSeconds()));
+            HttpIo.send(exchange, 429, HttpIo.JSON, "{\"error\":\"rate_limited\"}");
+            return true;
+        }
+        if ((draw - now.badRequestRate()) < 0) {
+            HttpIo.send(exchange, 400, HttpIo.JSON, "{\"error\":\"invalid_request\"}");
+            return true;
+        }
+        return false;
+    }
+
+    private void faults(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (!exchange.getRequestMethod().equals("PUT")) {
+                HttpIo.send(exchange, 200, HttpIo.JSON, Json.mapper().writeValueAsBytes(faults));
+                return;
+            }
+            try {
+                faults = Json.mapper().readValue(exchange.getRequestBody(), Faults.class);
+                HttpIo.send(exchange, 200, HttpIo.JSON, Json.mapper().writeValueAsBytes(faults));
+            } catch (IOException e) {
+                HttpIo.send(exchange, 400, HttpIo.JSON, "{\"error\":\"invalid faults\"}");
+            }
+        }
+    }
+
+    private void stats(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            ObjectNode stats = Json.mapper().createObjectNode().put("attempts", attempts.get())
+                    .put("authorizedCharges", authorized.get()).put("keys", charges.size()).put("voids", voids.size());
+            HttpIo.send(exchange, 200, HttpIo.JSON, stats.toString());
+        }
+    }
+
+    private static JsonNode readJson(HttpExchange exchange) {
+        try {
+            return Json.mapper().readTree(exchange.getRequestBody());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,264 @@
+package io.bulwark.orders.payment;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.guard.idempotency.RequestFingerprint;
+import io.bulwark.schemas.DeadLetterHeaders;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.EventSchemas;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.Topics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The saga's payment participant: consumes {@code AuthorizePayment} / {@code VoidPayment} from
+ * {@code bulwark.payment.commands}, calls the gateway through {@link ResilientPayments}, and replies
+ * on {@code bulwark.payment.events} keyed by order id with the command's event id as causation id:
+ * {@code PaymentAuthorized}, {@code PaymentDeclined}, or {@code PaymentFailed} ({@code retryable}
+ * true for "retry later" — breaker open, bulkhead full, retries exhausted — so the saga re-sends
+ * the command later with the same id).
+ *
+ * <p><b>Delivery.</b> A poll's commands are handled concurrently, then their replies and the input
+ * offsets commit in one Kafka transaction. After a crash the uncommitted commands run again; the
+ * gateway idempotency key is derived from the command id, so the gateway answers a repeat with the
+ * first result and never charges twice. Voids are acknowledged by silence (the saga does not wait);
+ * a void that fails goes to the dead-letter topic, like records that cannot be read, with the cause
+ * in {@code __streams.errors.*} headers.
+ */
+public final class PaymentWorker implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PaymentWorker.class);
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final PaymentGateway gateway;
+    private final ResilientPayments payments;
+    private final EventEnvelopeSerde serde;
+    private final ExecutorService calls;
+    private final Thread thread;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Map<String, Counter> replies = new HashMap<>();
+    private final Counter deadLettered;
+    private final MeterRegistry meters;
+    private volatile boolean running = true;
+
+    public PaymentWorker(String bootstrapServers, String groupId, PaymentGateway gateway, ResilientPayments payments,
+            int concurrency, MeterRegistry meters) {
+        this.gateway = gateway;
+        this.payments = payments;
+        this.meters = meters;
+        this.serde = EventEnvelopeSerde.inHeaders(EventSchemas.load());
+        Properties consumerProps = new Properties();
+        consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
+        consumerProps.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 120_000);
+        this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        Properties producerProps = new Properties();
+        producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, groupId + "-" + UUID.randomUUID());
+        producerProps.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        this.producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer());
+        producer.initTransactions();
+        this.calls = Executors.newFixedThreadPool(concurrency, r -> {
+            Thread t = new Thread(r, "payment-call");
+            t.setDaemon(true);
+            return t;
+        });
+        this.deadLettered = Counter.builder("bulwark.payments.dead.lettered").register(meters);
+        consumer.subscribe(List.of(Topics.PAYMENT_COMMANDS.name()));
+        this.thread = new Thread(this::run, "payment-worker");
+        thread.start();
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                List<CompletableFuture<List<ProducerRecord<byte[], byte[]>>>> work = new ArrayList<>();
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    work.add(CompletableFuture.supplyAsync(() -> handle(record), calls));
+                }
+                List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+                work.forEach(f -> out.addAll(f.join()));
+                commit(records, out);
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                throw e;
+            }
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+            log.error("Payment worker stops: its producer cannot continue", e);
+        } finally {
+            consumer.close();
+            producer.close(Duration.ofSeconds(5));
+            calls.shutdownNow();
+            stopped.countDown();
+        }
+    }
+
+    private void commit(ConsumerRecords<byte[], byte[]> records, List<ProducerRecord<byte[], byte[]>> out) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition partition : records.partitions()) {
+            List<ConsumerRecord<byte[], byte[]>> list = records.records(partition);
+            offsets.put(partition, new OffsetAndMetadata(list.get(list.size() - 1).offset() + 1));
+        }
+        try {
+            producer.beginTransaction();
+            out.forEach(producer::send);
+            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+            producer.commitTransaction();
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
+            throw fatal;
+        } catch (KafkaException e) {
+            log.warn("Reply transaction failed; the commands run again (the gateway answers repeats once): {}",
+                    e.toString());
+            producer.abortTransaction();
+            for (TopicPartition partition : records.partitions()) {
+                consumer.seek(partition, records.records(partition).get(0).offset());
+            }
+        }
+    }
+
+    /** One command → its reply (or dead letter); never throws. */
+    private List<ProducerRecord<byte[], byte[]>> handle(ConsumerRecord<byte[], byte[]> record) {
+        EventEnvelope command;
+        try {
+            command = serde.deserializer().deserialize(record.topic(), record.headers(), record.value());
+        } catch (RuntimeException e) {
+            return List.of(deadLetter(record, e.getClass().getName(), String.valueOf(e.getMessage())));
+        }
+        String key = RequestFingerprint.deriveKey("payment", command.type(), Map.of("commandId",
+                command.eventId().toString()));
+        String orderId = command.payload().path("orderId").asText(command.aggregateId());
+        switch (command.type()) {
+            case "AuthorizePayment" -> {
+                ResilientPayments.Outcome outcome = payments.call(ResilientPayments.Tier.CRITICAL,
+                        () -> gateway.authorize(orderId, command.payload().path("amountCents").asLong(),
+                                command.payload().path("currency").asText(), key));
+                return List.of(reply(command, orderId, outcome));
+            }
+            case "VoidPayment" -> {
+                ResilientPayments.Outcome outcome = payments.call(ResilientPayments.Tier.STANDARD,
+                        () -> gateway.voidPayment(orderId, key));
+                if (outcome instanceof ResilientPayments.Outcome.Done) {
+                    count("PaymentVoided");
+                    return List.of();
+                }
+                return List.of(deadLetter(record, "VoidFailed", "void of " + orderId + " not done: " + outcome));
+            }
+            default -> {
+                return List.of(deadLetter(record, "UnknownCommand", "unknown payment command " + command.type()));
+            }
+        }
+    }
+
+    private ProducerRecord<byte[], byte[]> reply(EventEnvelope command, String orderId,
+            ResilientPayments.Outcome outcome) {
+        ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId);
+        String type;
+        if (outcome instanceof ResilientPayments.Outcome.Done done
+                && done.result() instanceof PaymentGateway.Authorized authorized) {
+            type = "PaymentAuthorized";
+            payload.put("authorizationId", authorized.chargeId());
+        } else if (outcome instanceof ResilientPayments.Outcome.Done done
+                && done.result() instanceof PaymentGateway.Declined declined) {
+            type = "PaymentDeclined";
+            payload.put("reason", declined.reason());
+        } else if (outcome instanceof ResilientPayments.Outcome.RetryLater later) {
+            type = "PaymentFailed";
+            payload.put("reason", "retry later: " + later.reason()).put("retryable", true);
+        } else {
+            type = "PaymentFailed";
+            String reason = outcome instanceof ResilientPayments.Outcome.Failed failed ? failed.reason()
+                    : "unexpected gateway answer";
+            payload.put("reason", reason).put("retryable", false);
+        }
+        count(type);
+        EventEnvelope reply = new EventEnvelope(UUID.randomUUID(), type, "payment", orderId, null, Instant.now(),
+                orderId, command.eventId().toString(), command.traceparent(), payload);
+        Headers headers = new RecordHeaders();
+        byte[] value = serde.serializer().serialize(Topics.PAYMENT_EVENTS.name(), headers, reply);
+        return new ProducerRecord<>(Topics.PAYMENT_EVENTS.name(), null, orderId.getBytes(StandardCharsets.UTF_8), value,
+                headers);
+    }
+
+    private ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, String exception,
+            String message) {
+        deadLettered.increment();
+        log.warn("Dead-lettering payment command at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
+                message);
+        Headers headers = new RecordHeaders(record.headers().toArray());
+        headers.add(DeadLetterHeaders.EXCEPTION, exception.getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.MESSAGE, message.getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.STACKTRACE, ("payment worker: " + message).getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.TOPIC, record.topic().getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.PARTITION, Integer.toString(record.partition()).getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.OFFSET, Long.toString(record.offset()).getBytes(StandardCharsets.UTF_8));
+        return new ProducerRecord<>(Topics.DEAD_LETTERS.name(), null, record.key(), record.value(), headers);
+    }
+
+    private void count(String type) {
+        synchronized (replies) {
+            replies.computeIfAbsent(type, t -> Counter.builder("bulwark.payments.replies")
+                    .tag("type", t.toLowerCase(Locale.ROOT)).register(meters)).increment();
+        }
+    }
+
+    public boolean isRunning() {
+        return stopped.getCount() > 0;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            stopped.await();
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
