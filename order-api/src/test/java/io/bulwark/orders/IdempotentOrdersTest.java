@@ -203,6 +203,35 @@ class IdempotentOrdersTest {
         }
     }
 
+    @Test
+    void shouldAnswer503WithRetryAfterWhenTheTierIsSaturated(PostgresService postgres, RedisService redis)
+            throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        OrderService.Checkpoint slow = name -> {
+            if (name.equals("order-written")) {
+                inside.countDown();
+                release.await();
+            }
+        };
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, slow,
+                Map.of(OrderApiConfig.BULKHEAD_CRITICAL, "1/0"))) {
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            Future<HttpResponse<String>> first = pool.submit(() -> api.post("/orders", order("c-busy", 1),
+                    "Authorization", SHOP, "Content-Type", "application/json", "Idempotency-Key", "busy-1"));
+            inside.await();
+            HttpResponse<String> second = api.post("/orders", order("c-busy-2", 1), "Authorization", SHOP,
+                    "Content-Type", "application/json", "Idempotency-Key", "busy-2");
+            assertCode(second, 503, "overloaded");
+            assertThat(second.headers().firstValue("Retry-After")).hasValue("1");
+            release.countDown();
+            assertThat(first.get().statusCode()).isEqualTo(201);
+            pool.shutdown();
+            assertThat(api.count("orders")).isEqualTo(1);
+            assertThat(api.count("bulwark_idempotency", "idem_key = 'busy-2'")).isZero();
+        }
+    }
+
     static void assertCode(HttpResponse<String> response, int status, String code) throws Exception {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");

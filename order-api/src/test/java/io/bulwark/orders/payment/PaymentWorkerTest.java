@@ -1,0 +1,144 @@
+package io.bulwark.orders.payment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.infra.KafkaClients;
+import io.bulwark.infra.KafkaService;
+import io.bulwark.infra.junit.SharedInfraExtension;
+import io.bulwark.schemas.DeadLetterHeaders;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The worker on the embedded broker against the simulator: authorizations, declines, "retry later"
+ * during an outage, a duplicated command charged once, and a record it cannot read dead-lettered.
+ */
+@ExtendWith(SharedInfraExtension.class)
+class PaymentWorkerTest {
+
+    @Test
+    void shouldReplyToEveryCommandAndChargeEachOnce(KafkaService kafka) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            for (var spec : List.of(Topics.PAYMENT_COMMANDS, Topics.PAYMENT_EVENTS, Topics.DEAD_LETTERS)) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1))).all().get();
+                } catch (java.util.concurrent.ExecutionException exists) {
+                    // created by another test in this JVM
+                }
+            }
+        }
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+        try (GatewaySimulator simulator = new GatewaySimulator("127.0.0.1", 0);
+                KafkaConsumer<byte[], byte[]> replies = KafkaClients.bytesConsumer(kafka.bootstrapServers(),
+                        Topics.PAYMENT_EVENTS.name(), "earliest");
+                KafkaConsumer<byte[], byte[]> deadLetters = KafkaClients.bytesConsumer(kafka.bootstrapServers(),
+                        Topics.DEAD_LETTERS.name(), "earliest");
+                KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
+                PaymentWorker worker = new PaymentWorker(kafka.bootstrapServers(), "payment-worker-" + run,
+                        new PaymentGateway(simulator.baseUrl(), Duration.ofMillis(500), Duration.ofSeconds(2)),
+                        new ResilientPayments("worker-test", ResilientPayments.Settings.defaults()
+                                .withRetry(3, Duration.ofMillis(5), Duration.ofMillis(50)), new SimpleMeterRegistry()),
+                        8, new SimpleMeterRegistry())) {
+            Map<String, EventEnvelope> commands = new HashMap<>();
+            for (int i = 0; i < 40; i++) {
+                String orderId = "o-" + run + "-" + i;
+                long amount = i % 10 == 0 ? 1_013 : 1_000; // ...13 cents: the simulator declines
+                EventEnvelope command = command(orderId, amount);
+                commands.put(command.eventId().toString(), command);
+                send(producer, serde, command);
+                if (i % 8 == 0) {
+                    send(producer, serde, command); // a duplicated delivery
+                }
+            }
+            producer.send(new ProducerRecord<>(Topics.PAYMENT_COMMANDS.name(), ("bad-" + run).getBytes(StandardCharsets.UTF_8),
+                    "not an envelope".getBytes(StandardCharsets.UTF_8)));
+            producer.flush();
+
+            Map<String, EventEnvelope> answers = new HashMap<>();
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<byte[], byte[]> r : replies.poll(Duration.ofMillis(200))) {
+                    EventEnvelope reply = serde.deserializer().deserialize(r.topic(), r.headers(), r.value());
+                    if (commands.containsKey(reply.causationId())) {
+                        assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(reply.aggregateId());
+                        answers.putIfAbsent(reply.causationId(), reply);
+                    }
+                }
+                return answers.size() == commands.size();
+            });
+            for (EventEnvelope command : commands.values()) {
+                EventEnvelope reply = answers.get(command.eventId().toString());
+                assertThat(reply.correlationId()).isEqualTo(command.aggregateId());
+                boolean declined = command.payload().path("amountCents").asLong() % 100 == 13;
+                assertThat(reply.type()).isEqualTo(declined ? "PaymentDeclined" : "PaymentAuthorized");
+            }
+            assertThat(simulator.authorizedCharges()).as("one charge per authorized command, duplicates included")
+                    .isEqualTo(36);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                for (ConsumerRecord<byte[], byte[]> r : deadLetters.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null && new String(r.key(), StandardCharsets.UTF_8).equals("bad-" + run)) {
+                        assertThat(r.headers().lastHeader(DeadLetterHeaders.MESSAGE)).isNotNull();
+                        assertThat(new String(r.headers().lastHeader(DeadLetterHeaders.TOPIC).value(),
+                                StandardCharsets.UTF_8)).isEqualTo(Topics.PAYMENT_COMMANDS.name());
+                        return true;
+                    }
+                }
+                return false;
+            });
+
+            // An outage: the worker answers "retry later" (retryable) instead of failing the order.
+            simulator.faults(GatewaySimulator.Faults.none().withErrorRate(1.0));
+            EventEnvelope during = command("o-" + run + "-outage", 1_000);
+            send(producer, serde, during);
+            producer.flush();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                for (ConsumerRecord<byte[], byte[]> r : replies.poll(Duration.ofMillis(200))) {
+                    EventEnvelope reply = serde.deserializer().deserialize(r.topic(), r.headers(), r.value());
+                    if (reply.causationId() != null && reply.causationId().equals(during.eventId().toString())) {
+                        assertThat(reply.type()).isEqualTo("PaymentFailed");
+                        assertThat(reply.payload().path("retryable").asBoolean()).isTrue();
+                        return true;
+                    }
+                }
+                return false;
+            });
+            assertThat(worker.isRunning()).isTrue();
+        }
+    }
+
+    private static EventEnvelope command(String orderId, long amount) {
+        ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId).put("amountCents", amount)
+                .put("currency", "EUR");
+        return new EventEnvelope(UUID.randomUUID(), "AuthorizePayment", "payment", orderId, null, Instant.now(),
+                orderId, UUID.randomUUID().toString(), null, payload);
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, EventEnvelopeSerde serde, EventEnvelope command) {
+        RecordHeaders headers = new RecordHeaders();
+        byte[] value = serde.serializer().serialize(Topics.PAYMENT_COMMANDS.name(), headers, command);
+        producer.send(new ProducerRecord<>(Topics.PAYMENT_COMMANDS.name(), null,
+                command.aggregateId().getBytes(StandardCharsets.UTF_8), value, headers));
+    }
+}
