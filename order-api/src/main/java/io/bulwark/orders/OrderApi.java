@@ -13,7 +13,6 @@ import io.bulwark.guard.ratelimit.ResilientRateLimiter;
 import io.bulwark.http.HttpIo;
 import io.bulwark.schemas.Json;
 import io.github.resilience4j.bulkhead.Bulkhead;
-import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
@@ -71,7 +70,8 @@ public final class OrderApi implements AutoCloseable {
 
     public OrderApi(String host, int port, int threads, DataSource dataSource, ApiClients clients,
             ResilientRateLimiter limiter, IdempotencyStore idempotency, OrderService orders,
-            Map<Tier, Bulkhead> bulkheads, int maxBodyBytes, MeterRegistry meters) {
+            Map<Tier, Bulkhead> bulkheads, int maxBodyBytes, MeterRegistry meters,
+            java.util.function.Supplier<Map<String, Boolean>> health) {
         this.dataSource = dataSource;
         this.clients = clients;
         this.limiter = limiter;
@@ -95,10 +95,28 @@ public final class OrderApi implements AutoCloseable {
         });
         server.setExecutor(executor);
         server.createContext("/orders", this::handle);
+        server.createContext("/health", exchange -> {
+            try (exchange) {
+                Map<String, Boolean> components = health.get();
+                boolean up = components.values().stream().allMatch(Boolean::booleanValue);
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("status", up ? "UP" : "DOWN");
+                body.put("components", components);
+                exchange.getResponseHeaders().set("Cache-Control", "no-store");
+                HttpIo.send(exchange, up ? 200 : 503, HttpIo.JSON, Json.mapper().writeValueAsBytes(body));
+            }
+        });
+        if (meters instanceof io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus) {
+            server.createContext("/metrics", exchange -> {
+                try (exchange) {
+                    HttpIo.send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", prometheus.scrape());
+                }
+            });
+        }
         server.createContext("/", exchange -> {
             try (exchange) {
                 problem(exchange, new ApiProblem(404, "not-found", "No endpoint at " + exchange.getRequestURI().getPath()
-                        + "; the API is POST /orders, POST /orders/{id}/cancel and GET /orders/{id}"));
+                        + "; the API is POST /orders, POST /orders/{id}/cancel, GET /orders/{id}, GET /health, GET /metrics"));
             }
         });
         server.start();

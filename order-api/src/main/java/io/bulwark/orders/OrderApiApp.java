@@ -9,6 +9,9 @@ import io.bulwark.guard.lock.RedisLockConfig;
 import io.bulwark.guard.lock.RedisLocks;
 import io.bulwark.guard.ratelimit.ResilientRateLimiter;
 import io.bulwark.guard.ratelimit.TokenBucketLimiter;
+import io.bulwark.orders.payment.PaymentGateway;
+import io.bulwark.orders.payment.PaymentWorker;
+import io.bulwark.orders.payment.ResilientPayments;
 import io.bulwark.schemas.EventSchemas;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
@@ -36,6 +39,7 @@ public final class OrderApiApp implements AutoCloseable {
     private final RedisLocks locks;
     private final OrderApi api;
     private final ScheduledExecutorService reaper;
+    private final PaymentWorker worker;
 
     private OrderApiApp(OrderApiConfig config, MeterRegistry meters, OrderService.Checkpoint checkpoint) {
         String schema = config.getString(OrderApiConfig.DB_SCHEMA);
@@ -76,7 +80,17 @@ public final class OrderApiApp implements AutoCloseable {
         }
         this.api = new OrderApi(config.getString(OrderApiConfig.HTTP_HOST), config.getInt(OrderApiConfig.HTTP_PORT),
                 config.getInt(OrderApiConfig.HTTP_THREADS), dataSource, config.clients(), limiter, idempotency, orders,
-                bulkheads, config.getInt(OrderApiConfig.REQUEST_MAX_BYTES), meters);
+                bulkheads, config.getInt(OrderApiConfig.REQUEST_MAX_BYTES), meters, this::health);
+        if (config.getBoolean(OrderApiConfig.PAYMENT_WORKER_ENABLED)) {
+            this.worker = new PaymentWorker(config.getString(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS),
+                    config.getString(OrderApiConfig.PAYMENT_GROUP_ID),
+                    new PaymentGateway(config.getString(OrderApiConfig.GATEWAY_URL), Duration.ofSeconds(1),
+                            Duration.ofSeconds(3)),
+                    new ResilientPayments("payment-gateway", ResilientPayments.Settings.defaults(), meters),
+                    config.getInt(OrderApiConfig.PAYMENT_CONCURRENCY), meters);
+        } else {
+            this.worker = null;
+        }
         this.reaper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "idempotency-reaper");
             thread.setDaemon(true);
@@ -114,8 +128,30 @@ public final class OrderApiApp implements AutoCloseable {
         return dataSource;
     }
 
+    /** Whether the database, Redis and (when it runs here) the payment worker are up. */
+    public java.util.Map<String, Boolean> health() {
+        java.util.Map<String, Boolean> components = new java.util.LinkedHashMap<>();
+        try (java.sql.Connection connection = dataSource.getConnection()) {
+            components.put("database", connection.isValid(1));
+        } catch (java.sql.SQLException e) {
+            components.put("database", false);
+        }
+        try {
+            components.put("redis", "PONG".equals(redis.async().ping().get(1, TimeUnit.SECONDS)));
+        } catch (Exception e) {
+            components.put("redis", false);
+        }
+        if (worker != null) {
+            components.put("paymentWorker", worker.isRunning());
+        }
+        return components;
+    }
+
     @Override
     public void close() {
+        if (worker != null) {
+            worker.close();
+        }
         api.close();
         reaper.shutdownNow();
         locks.close();

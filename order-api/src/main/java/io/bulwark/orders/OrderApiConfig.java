@@ -40,6 +40,11 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String BULKHEAD_CRITICAL = "bulkhead.critical";
     public static final String BULKHEAD_STANDARD = "bulkhead.standard";
     public static final String BULKHEAD_OPTIONAL = "bulkhead.optional";
+    public static final String KAFKA_BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
+    public static final String GATEWAY_URL = "gateway.url";
+    public static final String PAYMENT_WORKER_ENABLED = "payment.worker.enabled";
+    public static final String PAYMENT_CONCURRENCY = "payment.concurrency";
+    public static final String PAYMENT_GROUP_ID = "payment.group.id";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(HTTP_HOST, Type.STRING, "127.0.0.1", Importance.MEDIUM, "Address the API binds to.")
@@ -75,7 +80,16 @@ public final class OrderApiConfig extends AbstractConfig {
             .define(BULKHEAD_CRITICAL, Type.STRING, "64/500", Importance.LOW,
                     "Bulkhead of placing orders: max concurrent calls / max wait ms for a permit.")
             .define(BULKHEAD_STANDARD, Type.STRING, "16/100", Importance.LOW, "Bulkhead of cancellations.")
-            .define(BULKHEAD_OPTIONAL, Type.STRING, "8/0", Importance.LOW, "Bulkhead of reads (0 ms: refuse at once).");
+            .define(BULKHEAD_OPTIONAL, Type.STRING, "8/0", Importance.LOW, "Bulkhead of reads (0 ms: refuse at once).")
+            .define(PAYMENT_WORKER_ENABLED, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Run the payment worker in this process (needs kafka.bootstrap.servers and gateway.url).")
+            .define(KAFKA_BOOTSTRAP_SERVERS, Type.STRING, "", Importance.MEDIUM,
+                    "Kafka brokers of the payment worker.")
+            .define(GATEWAY_URL, Type.STRING, "", Importance.MEDIUM, "Base URL of the payment gateway.")
+            .define(PAYMENT_CONCURRENCY, Type.INT, 32, Range.between(1, 1024), Importance.LOW,
+                    "Gateway calls the worker makes at once (the critical bulkhead bounds them too).")
+            .define(PAYMENT_GROUP_ID, Type.STRING, "bulwark-payment-worker", Importance.LOW,
+                    "Consumer group of the payment worker.");
 
     public OrderApiConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);
@@ -83,6 +97,11 @@ public final class OrderApiConfig extends AbstractConfig {
             if (!DEFINITION.names().contains(key)) {
                 throw new ConfigException(key, "(hidden)", "unknown order-api setting; known: " + DEFINITION.names());
             }
+        }
+        if (getBoolean(PAYMENT_WORKER_ENABLED)
+                && (getString(KAFKA_BOOTSTRAP_SERVERS).isBlank() || getString(GATEWAY_URL).isBlank())) {
+            throw new ConfigException(PAYMENT_WORKER_ENABLED, true, "the payment worker needs "
+                    + KAFKA_BOOTSTRAP_SERVERS + " and " + GATEWAY_URL);
         }
         try {
             clients();
