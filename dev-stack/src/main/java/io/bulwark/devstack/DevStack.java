@@ -11,6 +11,9 @@ import io.bulwark.infra.EmbeddedKafkaBroker;
 import io.bulwark.infra.EmbeddedPostgresServer;
 import io.bulwark.infra.EmbeddedRedisServer;
 import io.bulwark.infra.Ports;
+import io.bulwark.orders.OrderApiApp;
+import io.bulwark.orders.OrderApiConfig;
+import io.bulwark.orders.payment.GatewaySimulator;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.app.AppConfig;
@@ -43,12 +46,13 @@ import picocli.CommandLine.Option;
 
 /**
  * The embedded default: Kafka (KRaft), PostgreSQL (logical WAL) and Redis as real servers on this
- * machine, the topics of the registry, the database migrations, and the streams app — one command,
- * no Docker. Data stays in {@code --data-dir} across restarts; {@code --fresh} wipes it first.
+ * machine, the topics of the registry, the database migrations, the streams app, the outbox relay,
+ * order-api with its payment worker and the simulated payment gateway — one command, no Docker. Data stays in {@code --data-dir} across restarts; {@code --fresh} wipes it first.
  * Ctrl-C or SIGTERM stops everything in reverse order, leaving no process or port behind.
  */
 @Command(name = "bulwark-dev-stack", mixinStandardHelpOptions = true, version = "Bulwark dev-stack 0.1.0",
-        description = "Runs Kafka, PostgreSQL, Redis and the Bulwark streams app on this machine.")
+        description = "Runs Kafka, PostgreSQL, Redis, the Bulwark streams app, the outbox relay, order-api, the payment "
+                + "worker and a simulated payment gateway on this machine.")
 public final class DevStack implements Callable<Integer> {
 
     /** Printed once everything is up; tools and tests wait for this line. */
@@ -74,8 +78,14 @@ public final class DevStack implements Callable<Integer> {
     @Option(names = "--redis-port", description = "Redis port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int redisPort = 6379;
 
-    @Option(names = "--http-port", description = "Streams app health/metrics port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--http-port", description = "Streams app health/metrics/query port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int httpPort = 8080;
+
+    @Option(names = "--orders-port", description = "order-api port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int ordersPort = 8081;
+
+    @Option(names = "--gateway-port", description = "Payment gateway simulator port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int gatewayPort = 8090;
 
     /** How the outbox reaches Kafka. */
     enum OutboxMode { cdc, polling }
@@ -143,18 +153,24 @@ public final class DevStack implements Callable<Integer> {
             awaitRunning(app);
             startOutbox(app, broker, pg);
             EmbeddedRedisServer cache = redis.join();
+            GatewaySimulator gateway = register(new GatewaySimulator("127.0.0.1", gatewayPort));
+            String apiKey = apiKey(dir);
+            OrderApiApp orders = register(startOrders(broker, pg, cache, gateway, apiKey, app));
 
             where.put("Kafka", broker.bootstrapServers());
             where.put("PostgreSQL", pg.jdbcUrl() + "  (user " + pg.username() + ", schema " + DB_SCHEMA + ")");
             where.put("Redis", cache.uri());
             where.put("Outbox", DB_SCHEMA + "." + OutboxTable.TABLE + " -> Kafka (" + outboxMode + " relay)");
-            where.put("Streams app", "http://127.0.0.1:" + app.httpPort() + "/health  and  /metrics");
+            where.put("Streams app", "http://127.0.0.1:" + app.httpPort() + "/health, /metrics, /query/..., /openapi.json");
+            where.put("Order API", "http://127.0.0.1:" + orders.port() + "/orders  (X-API-Key: " + apiKey
+                    + "; /health, /metrics)");
+            where.put("Gateway", gateway.baseUrl() + "  (simulated payments; PUT /faults, GET /stats)");
             where.put("Data", dir.toString());
         } catch (ConfigException e) {
             System.err.println("Invalid configuration: " + e.getMessage());
             stop();
             return 2;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | java.io.IOException e) {
             log.error("dev-stack failed to start", e);
             stop();
             return 1;
@@ -206,6 +222,57 @@ public final class DevStack implements Callable<Integer> {
         }
     }
 
+    /**
+     * order-api with the payment worker, on the dev-stack's PostgreSQL schema (so the relay publishes its
+     * outbox), Redis and Kafka; its health joins the streams app's /health.
+     */
+    private OrderApiApp startOrders(EmbeddedKafkaBroker broker, EmbeddedPostgresServer pg, EmbeddedRedisServer redis,
+            GatewaySimulator gateway, String apiKey, StreamsApp app) {
+        Map<String, String> flags = new LinkedHashMap<>();
+        flags.put(OrderApiConfig.DB_URL, pg.jdbcUrl());
+        flags.put(OrderApiConfig.DB_USER, pg.username());
+        flags.put(OrderApiConfig.DB_PASSWORD, pg.password());
+        flags.put(OrderApiConfig.DB_SCHEMA, DB_SCHEMA);
+        flags.put(OrderApiConfig.REDIS_URI, redis.uri());
+        flags.put(OrderApiConfig.HTTP_PORT, Integer.toString(ordersPort));
+        flags.put(OrderApiConfig.API_CLIENTS, "dev:" + apiKey + ":internal");
+        flags.put(OrderApiConfig.PAYMENT_WORKER_ENABLED, "true");
+        flags.put(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
+        flags.put(OrderApiConfig.GATEWAY_URL, gateway.baseUrl());
+        OrderApiApp orders = OrderApiApp.start(OrderApiConfig.load(System.getenv(), flags), app.meterRegistry());
+        app.addHealthCheck("order-api", () -> {
+            Map<String, Boolean> components = orders.health();
+            return new HealthStatus(components.values().stream().allMatch(Boolean::booleanValue),
+                    new LinkedHashMap<String, Object>(components));
+        });
+        return orders;
+    }
+
+    /**
+     * The dev client's API key: {@code BULWARK_DEV_API_KEY} if set, else one generated on first start and
+     * kept in the data directory (owner-only), so it survives restarts and never lives in code.
+     */
+    private static String apiKey(Path dir) throws java.io.IOException {
+        String fromEnv = System.getenv("BULWARK_DEV_API_KEY");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return fromEnv.trim();
+        }
+        Path file = dir.resolve("dev-api-key");
+        if (Files.exists(file)) {
+            return Files.readString(file).trim();
+        }
+        byte[] random = new byte[18];
+        new java.security.SecureRandom().nextBytes(random);
+        String key = "dev-" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        Files.writeString(file, key);
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException notPosix) {
+            // best effort on non-POSIX file systems
+        }
+        return key;
+    }
+
     private <T extends AutoCloseable> T register(T service) {
         synchronized (running) {
             running.push(service);
@@ -251,6 +318,8 @@ public final class DevStack implements Callable<Integer> {
         ports.put("--postgres-port", postgresPort);
         ports.put("--redis-port", redisPort);
         ports.put("--http-port", httpPort);
+        ports.put("--orders-port", ordersPort);
+        ports.put("--gateway-port", gatewayPort);
         ports.forEach((flag, port) -> {
             if (port != 0 && Ports.isListening(port)) {
                 throw new IllegalStateException("Port " + port + " is already in use (another dev-stack, or a local "

@@ -49,7 +49,8 @@ class DevStackProcessTest {
         String java = ProcessHandle.current().info().command().orElse("java");
         process = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
                 DevStack.class.getName(), "--data-dir", dataDir.toString(),
-                "--kafka-port", "0", "--postgres-port", "0", "--redis-port", "0", "--http-port", "0")
+                "--kafka-port", "0", "--postgres-port", "0", "--redis-port", "0", "--http-port", "0",
+                "--orders-port", "0", "--gateway-port", "0")
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
@@ -72,6 +73,7 @@ class DevStackProcessTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(health.body()).contains("\"outbox-relay\":{\"status\":\"UP\"");
+        assertThat(health.body()).contains("\"order-api\":{\"status\":\"UP\"");
         assertThat(ports).allSatisfy(port -> assertThat(Ports.isListening(port)).as("port %d", port).isTrue());
 
         Set<ProcessHandle> children = new HashSet<>(process.descendants().toList());
