@@ -1,0 +1,292 @@
+package io.bulwark.devstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bulwark.infra.KafkaClients;
+import io.bulwark.infra.Ports;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.Topics;
+import io.bulwark.streams.aggregate.inventory.InventoryCommand;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The whole system as a user runs it — {@code DevStack} in its own process — driven over its public
+ * surfaces: {@code POST /orders} on order-api → outbox → Debezium relay → dedup → saga → inventory →
+ * payment worker (→ simulated gateway) → outcome, read back through the query API. Then a declined
+ * payment is compensated with its stock released; a duplicated request and a duplicated outbox
+ * delivery have exactly one effect; and SIGTERM stops everything, leaving no process or port behind.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DevStackEndToEndTest {
+
+    private static final Pattern PORT = Pattern.compile("(?:127\\.0\\.0\\.1|localhost):(\\d+)");
+    private static final Pattern KEY = Pattern.compile("X-API-Key: ([^;\\s]+)");
+    private static final Duration END_TO_END_BOUND = Duration.ofSeconds(30);
+
+    private final Path log = Path.of("target", "dev-stack-process-test.log");
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private Path dataDir;
+    private Process process;
+    private String kafka;
+    private String jdbcUrl;
+    private int streamsPort;
+    private int ordersPort;
+    private String apiKey;
+    private final List<Integer> ports = new ArrayList<>();
+
+    @BeforeAll
+    void start() throws Exception {
+        dataDir = Files.createTempDirectory("dev-stack-e2e");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        process = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                DevStack.class.getName(), "--data-dir", dataDir.toString(),
+                "--kafka-port", "0", "--postgres-port", "0", "--redis-port", "0", "--http-port", "0",
+                "--orders-port", "0", "--gateway-port", "0")
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        await().atMost(Duration.ofSeconds(120))
+                .failFast("dev-stack exited early", () -> !process.isAlive())
+                .until(() -> output().stream().anyMatch(line -> line.startsWith(DevStack.READY_LINE)));
+        List<String> output = output();
+        for (String service : List.of("Kafka", "PostgreSQL", "Redis", "Streams app", "Order API", "Gateway")) {
+            String line = output.stream().filter(l -> l.stripLeading().startsWith(service + " ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no address printed for " + service + ": " + output));
+            Matcher port = PORT.matcher(line);
+            assertThat(port.find()).as(line).isTrue();
+            ports.add(Integer.parseInt(port.group(1)));
+            switch (service) {
+                case "Kafka" -> kafka = "127.0.0.1:" + port.group(1);
+                case "PostgreSQL" -> jdbcUrl = line.substring(line.indexOf("jdbc:"), line.indexOf("  (")).trim();
+                case "Streams app" -> streamsPort = Integer.parseInt(port.group(1));
+                case "Order API" -> {
+                    ordersPort = Integer.parseInt(port.group(1));
+                    Matcher key = KEY.matcher(line);
+                    assertThat(key.find()).as(line).isTrue();
+                    apiKey = key.group(1);
+                }
+                default -> { }
+            }
+        }
+    }
+
+    @AfterAll
+    void killLeftovers() {
+        if (process != null && process.isAlive()) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void shouldReportEveryComponentHealthy() throws Exception {
+        HttpResponse<String> health = get(streamsPort, "/health");
+        assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+        assertThat(health.body()).contains("\"outbox-relay\":{\"status\":\"UP\"")
+                .contains("\"order-api\":{\"status\":\"UP\"").contains("\"paymentWorker\":true");
+        assertThat(get(ordersPort, "/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(2)
+    void shouldConfirmAnOrderPlacedOverHttpAndShowItInTheQueryApi() throws Exception {
+        String sku = "sku-e2e-" + run + "-ok";
+        restock(sku, 100);
+        long began = System.nanoTime();
+        HttpResponse<String> placed = place("c-" + run + "-ok", sku, 2, 1_000, "ok-" + run);
+        assertThat(placed.statusCode()).as(placed.body()).isEqualTo(201);
+        String orderId = Json.mapper().readTree(placed.body()).path("orderId").asText();
+
+        await().atMost(END_TO_END_BOUND).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
+                assertThat(status(orderId)).as("order %s, saga %s", orderId,
+                        get(streamsPort, "/query/sagas/" + orderId).body()).isEqualTo("CONFIRMED"));
+        System.out.printf("e2e: POST /orders -> CONFIRMED in the query API in %d ms%n",
+                (System.nanoTime() - began) / 1_000_000);
+        JsonNode saga = Json.mapper().readTree(get(streamsPort, "/query/sagas/" + orderId).body());
+        assertThat(saga.path("status").asText()).isEqualTo("COMPLETED");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            JsonNode stock = Json.mapper().readTree(get(streamsPort, "/query/stock/" + sku).body());
+            assertThat(stock.path("available").asLong()).isEqualTo(98);
+            assertThat(stock.path("reserved").asLong()).isEqualTo(2);
+        });
+    }
+
+    @Test
+    @Order(3)
+    void shouldCompensateADeclinedPaymentAndReleaseTheStock() throws Exception {
+        String sku = "sku-e2e-" + run + "-declined";
+        restock(sku, 10);
+        // The simulated gateway declines amounts ending in 13 cents.
+        HttpResponse<String> placed = place("c-" + run + "-declined", sku, 1, 1_013, "declined-" + run);
+        assertThat(placed.statusCode()).as(placed.body()).isEqualTo(201);
+        String orderId = Json.mapper().readTree(placed.body()).path("orderId").asText();
+
+        await().atMost(END_TO_END_BOUND).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
+                assertThat(status(orderId)).as("order %s, saga %s", orderId,
+                        get(streamsPort, "/query/sagas/" + orderId).body()).isEqualTo("REJECTED"));
+        JsonNode saga = Json.mapper().readTree(get(streamsPort, "/query/sagas/" + orderId).body());
+        assertThat(saga.path("status").asText()).isEqualTo("COMPENSATED");
+        assertThat(saga.path("reason").asText()).contains("declined");
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            JsonNode stock = Json.mapper().readTree(get(streamsPort, "/query/stock/" + sku).body());
+            assertThat(stock.path("available").asLong()).as("released").isEqualTo(10);
+            assertThat(stock.path("reserved").asLong()).isZero();
+        });
+    }
+
+    @Test
+    @Order(4)
+    void shouldHaveOneEffectForADuplicatedRequestAndADuplicatedDelivery() throws Exception {
+        String sku = "sku-e2e-" + run + "-dup";
+        String customer = "c-" + run + "-dup";
+        restock(sku, 50);
+        HttpResponse<String> first = place(customer, sku, 3, 500, "dup-" + run);
+        HttpResponse<String> again = place(customer, sku, 3, 500, "dup-" + run);
+        assertThat(first.statusCode()).isEqualTo(201);
+        assertThat(again.statusCode()).isEqualTo(201);
+        assertThat(again.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+        String orderId = Json.mapper().readTree(first.body()).path("orderId").asText();
+        assertThat(Json.mapper().readTree(again.body()).path("orderId").asText()).isEqualTo(orderId);
+        await().atMost(END_TO_END_BOUND).until(() -> status(orderId).equals("CONFIRMED"));
+
+        // A duplicated delivery: the relay re-publishes the same OrderPlaced record (as after a crash
+        // between publishing and recording its offset).
+        org.apache.kafka.clients.producer.RecordMetadata duplicate;
+        try (KafkaConsumer<byte[], byte[]> orders = KafkaClients.bytesConsumer(kafka, Topics.ORDER_EVENTS.name(),
+                "earliest"); KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka)) {
+            ConsumerRecord<byte[], byte[]> original = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (original == null && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : orders.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null && new String(r.key(), StandardCharsets.UTF_8).equals(orderId)) {
+                        original = r;
+                    }
+                }
+            }
+            assertThat(original).as("the relay published %s", orderId).isNotNull();
+            duplicate = producer.send(new ProducerRecord<>(original.topic(), null, original.key(), original.value(),
+                    original.headers())).get();
+        }
+        // Wait until the streams app has committed past the duplicate: it was processed (and dropped).
+        org.apache.kafka.common.TopicPartition partition =
+                new org.apache.kafka.common.TopicPartition(duplicate.topic(), duplicate.partition());
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                java.util.Map.of("bootstrap.servers", kafka))) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                var committed = admin.listConsumerGroupOffsets("bulwark-streams").partitionsToOffsetAndMetadata()
+                        .get().get(partition);
+                return committed != null && committed.offset() > duplicate.offset();
+            });
+        }
+
+        assertThat(countRows("SELECT count(*) FROM bulwark.orders WHERE customer_id = ?", customer)).isEqualTo(1);
+        assertThat(countRows("SELECT count(*) FROM bulwark.bulwark_outbox WHERE aggregate_id = ?", orderId)).isEqualTo(1);
+        JsonNode history = Json.mapper().readTree(get(streamsPort, "/query/customers/" + customer + "/orders").body());
+        assertThat(history.path("totalOrders").asLong()).isEqualTo(1);
+        JsonNode stock = Json.mapper().readTree(get(streamsPort, "/query/stock/" + sku).body());
+        assertThat(stock.path("reserved").asLong()).as("reserved once").isEqualTo(3);
+        assertThat(status(orderId)).isEqualTo("CONFIRMED");
+    }
+
+    @Test
+    @Order(5)
+    void shouldStopOnSigtermLeavingNothingBehind() throws Exception {
+        assertThat(ports).allSatisfy(port -> assertThat(Ports.isListening(port)).as("port %d", port).isTrue());
+        Set<ProcessHandle> children = new HashSet<>(process.descendants().toList());
+        ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains(dataDir.toString())).orElse(false))
+                .forEach(children::add); // postgres detaches from its parent; find it by its data directory
+        assertThat(children).as("redis and postgres processes").hasSizeGreaterThanOrEqualTo(2);
+
+        process.destroy(); // SIGTERM
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("dev-stack exits after SIGTERM").isTrue();
+        assertThat(process.exitValue()).isIn(0, 143);
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(children).noneMatch(ProcessHandle::isAlive);
+            assertThat(ports).noneMatch(Ports::isListening);
+        });
+        assertThat(output()).anyMatch(line -> line.contains("PostgreSQL on port " + ports.get(1) + " stopped"));
+    }
+
+    private String status(String orderId) throws Exception {
+        HttpResponse<String> response = get(streamsPort, "/query/orders/" + orderId);
+        return response.statusCode() == 200 ? Json.mapper().readTree(response.body()).path("status").asText() : "";
+    }
+
+    private long countRows(String sql, String value) throws Exception {
+        try (Connection connection = DriverManager.getConnection(jdbcUrl, "postgres", "");
+                PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setString(1, value);
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return row.getLong(1);
+            }
+        }
+    }
+
+    private void restock(String sku, int quantity) throws Exception {
+        try (KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka)) {
+            producer.send(new ProducerRecord<>(Topics.INVENTORY_COMMANDS.name(), sku.getBytes(StandardCharsets.UTF_8),
+                    Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(
+                            new InventoryCommand.Restock(UUID.randomUUID(), sku, null, quantity)))).get();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(streamsPort, "/query/inventory/items/" + sku)
+                .statusCode() == 200);
+    }
+
+    private HttpResponse<String> place(String customer, String sku, int quantity, long unitPriceCents, String key)
+            throws Exception {
+        String body = "{\"customerId\":\"" + customer + "\",\"currency\":\"EUR\",\"lines\":[{\"sku\":\"" + sku
+                + "\",\"quantity\":" + quantity + ",\"unitPriceCents\":" + unitPriceCents + "}]}";
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort + "/orders"))
+                        .header("X-API-Key", apiKey).header("Content-Type", "application/json")
+                        .header("Idempotency-Key", key).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private List<String> output() throws IOException {
+        return Files.readAllLines(log, StandardCharsets.UTF_8);
+    }
+}
