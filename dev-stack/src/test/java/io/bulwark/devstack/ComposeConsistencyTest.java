@@ -2,6 +2,15 @@ package io.bulwark.devstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bulwark.orders.OrderApiConfig;
+import io.bulwark.schemas.EventType;
+import io.bulwark.schemas.EventTypes;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.TopicSpec;
+import io.bulwark.schemas.Topics;
+import java.net.URI;
+
 import io.bulwark.connectors.DatabaseMigrations;
 import io.bulwark.connectors.relay.ConnectorDefinition;
 import io.bulwark.infra.containers.ContainerKafka;
@@ -46,6 +55,7 @@ class ComposeConsistencyTest {
 
     @Test
     void shouldNameEveryServiceOfTheSystem() {
+        assertThat(services).containsKeys("order-api", "gateway");
         assertThat(services).containsKeys("kafka", "postgres", "connect", "migrate", "connector-init", "redis",
                 "streams-app");
     }
@@ -83,6 +93,8 @@ class ComposeConsistencyTest {
         assertThat(list("postgres", "ports")).contains(defaults.postgresPort + ":" + defaults.postgresPort);
         assertThat(list("redis", "ports")).contains(defaults.redisPort + ":" + defaults.redisPort);
         assertThat(list("streams-app", "ports")).contains(defaults.httpPort + ":" + defaults.httpPort);
+        assertThat(list("order-api", "ports")).contains(defaults.ordersPort + ":" + defaults.ordersPort);
+        assertThat(list("gateway", "ports")).contains(defaults.gatewayPort + ":" + defaults.gatewayPort);
     }
 
     @Test
@@ -115,6 +127,58 @@ class ComposeConsistencyTest {
     void shouldKeepCredentialsOutOfTheComposeFile() {
         assertThat(environment("postgres").get("POSTGRES_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
         assertThat(environment("connect").get("BULWARK_CAPTURE_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
+        assertThat(environment("order-api").get("BULWARK_ORDERS_DB_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
+        assertThat(environment("order-api").get("BULWARK_ORDERS_API_CLIENTS")).startsWith("${BULWARK_ORDERS_API_CLIENTS");
+    }
+
+    @Test
+    void shouldConfigureOrderApiOnlyWithKnownValidKeysPointingAtTheOtherServices() throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(environment("order-api"));
+        // Secrets come from .env; the example file must define every one the service needs.
+        Properties example = new Properties();
+        try (Reader reader = Files.newBufferedReader(Path.of("..", ".env.example"))) {
+            example.load(reader);
+        }
+        env.replaceAll((name, value) -> {
+            Matcher placeholder = Pattern.compile("\\$\\{([A-Z_]+):\\?.*}").matcher(value);
+            if (placeholder.matches()) {
+                assertThat(example).as(".env.example defines " + placeholder.group(1)).containsKey(placeholder.group(1));
+                return example.getProperty(placeholder.group(1));
+            }
+            return value;
+        });
+        assertThat(env.keySet()).allMatch(name -> name.startsWith(OrderApiConfig.ENV_PREFIX));
+        OrderApiConfig config = OrderApiConfig.load(env, Map.of()); // unknown keys and bad values fail here
+
+        assertThat(list("order-api", "ports")).contains(config.getInt(OrderApiConfig.HTTP_PORT) + ":"
+                + config.getInt(OrderApiConfig.HTTP_PORT));
+        assertThat(config.getString(OrderApiConfig.DB_SCHEMA)).isEqualTo(DevStack.DB_SCHEMA);
+        assertThat(environment("kafka").get("KAFKA_ADVERTISED_LISTENERS"))
+                .contains("//" + config.getString(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS));
+        URI gateway = URI.create(config.getString(OrderApiConfig.GATEWAY_URL));
+        assertThat(services).containsKey(gateway.getHost());
+        assertThat(list(gateway.getHost(), "command")).containsExactly(String.valueOf(gateway.getPort()), "0.0.0.0");
+        assertThat(URI.create(config.getString(OrderApiConfig.REDIS_URI)).getHost()).isEqualTo("redis");
+        assertThat(config.getString(OrderApiConfig.DB_URL)).contains("//postgres:5432/");
+        assertThat(config.getBoolean(OrderApiConfig.PAYMENT_WORKER_ENABLED)).isTrue();
+    }
+
+    @Test
+    void shouldRouteEveryEventTypeOfTheOutboxToARegisteredTopic() throws Exception {
+        JsonNode connector = Json.mapper().readTree(Path.of("..", "connectors", "outbox-connector.json").toFile());
+        String replacement = connector.path("config").path("transforms.outbox.route.topic.replacement").asText();
+        assertThat(replacement).contains("${routedByValue}");
+        Set<String> registered = Topics.all().stream().map(TopicSpec::name).collect(Collectors.toSet());
+        // What order-api writes to the outbox must land on a registered topic the streams app reads.
+        for (EventType type : List.of(EventTypes.ORDER_PLACED, EventTypes.ORDER_CANCELLED)) {
+            assertThat(registered).as("the relay routes %s to a registered topic", type.name())
+                    .contains(replacement.replace("${routedByValue}", type.aggregateType()));
+        }
+        assertThat(replacement.replace("${routedByValue}", "order")).isEqualTo(Topics.ORDER_EVENTS.name());
+        // Every domain topic of the registry follows the relay's naming, so any aggregate can use the outbox.
+        for (TopicSpec<?, ?> domain : List.of(Topics.ORDER_EVENTS, Topics.INVENTORY_EVENTS, Topics.PAYMENT_EVENTS)) {
+            assertThat(domain.name()).matches(replacement.replace(".", "\\.").replace("${routedByValue}", "[a-z]+"));
+        }
     }
 
     private static String image(String service) {

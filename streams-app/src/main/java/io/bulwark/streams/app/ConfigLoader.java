@@ -45,11 +45,19 @@ public final class ConfigLoader {
         return new AppConfig(values);
     }
 
+    /**
+     * {@code BULWARK_*} variables of the other components (order-api, the dev-stack, the outbox
+     * connector): not the streams app's, so neither read nor refused here.
+     */
+    static final List<String> OTHER_COMPONENTS = List.of("BULWARK_ORDERS_", "BULWARK_DEV_", "BULWARK_DB_",
+            "BULWARK_CAPTURE_");
+
     /** The keys {@code BULWARK_*} variables set, as config keys. */
     static Map<String, String> fromEnvironment(Map<String, String> environment) {
         Map<String, String> values = new LinkedHashMap<>();
         environment.forEach((name, value) -> {
-            if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length()) {
+            if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length()
+                    && OTHER_COMPONENTS.stream().noneMatch(name::startsWith)) {
                 String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
                 values.put(key, value);
             }

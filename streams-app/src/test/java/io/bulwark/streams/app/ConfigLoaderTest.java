@@ -132,4 +132,15 @@ class ConfigLoaderTest {
     private static Map<String, String> with(String key, String value) {
         return Map.of("bootstrap.servers", "127.0.0.1:9092", key, value);
     }
+
+    @Test
+    void shouldLeaveOtherComponentsVariablesAlone() {
+        Map<String, String> env = Map.of("BULWARK_BOOTSTRAP_SERVERS", "localhost:9092",
+                "BULWARK_ORDERS_DB_URL", "jdbc:postgresql://x/y", "BULWARK_DEV_API_KEY", "dev-key-1",
+                "BULWARK_DB_HOST", "postgres", "BULWARK_CAPTURE_USER", "capture");
+        assertThat(ConfigLoader.load(null, env, Map.of()).getList(AppConfig.BOOTSTRAP_SERVERS))
+                .containsExactly("localhost:9092");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("BULWARK_BOOTSTRAP_SERVERS", "localhost:9092",
+                "BULWARK_ORDERZ", "x"), Map.of())).hasMessageContaining("orderz");
+    }
 }
