@@ -96,6 +96,17 @@ public final class DevStack implements Callable<Integer> {
     @Option(names = "--outbox-retention", description = "How long published outbox rows are kept, ISO-8601 (default: ${DEFAULT-VALUE}).")
     Duration outboxRetention = Duration.ofDays(1);
 
+    @Option(names = "--load", paramLabel = "ORDERS_PER_S",
+            description = "After start-up, place this many orders per second over HTTP (with duplicates, declines "
+                    + "and gateway faults), show progress, and check the outcome.")
+    int load;
+
+    @Option(names = "--load-duration", paramLabel = "SECONDS", description = "How long --load runs (default: ${DEFAULT-VALUE}).")
+    int loadSeconds = 60;
+
+    @Option(names = "--exit-after-load", description = "Stop the dev-stack when the --load run is checked; exit 0 if consistent.")
+    boolean exitAfterLoad;
+
     @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
             description = "A streams-app configuration key (see the README's reference); repeatable.")
     Map<String, String> streamsFlags = new LinkedHashMap<>();
@@ -124,6 +135,7 @@ public final class DevStack implements Callable<Integer> {
         Thread hook = new Thread(this::stop, "bulwark-dev-stack-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         StreamsApp app;
+        LoadGenerator loadGenerator = null;
         Map<String, String> where = new LinkedHashMap<>();
         try {
             CompletableFuture<EmbeddedKafkaBroker> kafka = CompletableFuture.supplyAsync(
@@ -166,6 +178,11 @@ public final class DevStack implements Callable<Integer> {
                     + "; /health, /metrics)");
             where.put("Gateway", gateway.baseUrl() + "  (simulated payments; PUT /faults, GET /stats)");
             where.put("Data", dir.toString());
+            if (load > 0) {
+                loadGenerator = new LoadGenerator(LoadGenerator.Settings.of(load, Duration.ofSeconds(loadSeconds)),
+                        broker.bootstrapServers(), pg.jdbcUrl(), orders.port(), app.httpPort(), apiKey, gateway,
+                        System.out);
+            }
         } catch (ConfigException e) {
             System.err.println("Invalid configuration: " + e.getMessage());
             stop();
@@ -181,6 +198,20 @@ public final class DevStack implements Callable<Integer> {
                 (System.nanoTime() - began) / 1e9));
         System.out.print(banner);
         System.out.flush();
+
+        if (loadGenerator != null) {
+            LoadGenerator.Summary summary;
+            try {
+                summary = loadGenerator.run();
+            } catch (Exception e) {
+                log.error("The load run failed", e);
+                summary = null;
+            }
+            if (exitAfterLoad) {
+                stop();
+                return summary != null && summary.consistent() ? 0 : 1;
+            }
+        }
 
         app.awaitTermination();
         if (app.failed()) {
