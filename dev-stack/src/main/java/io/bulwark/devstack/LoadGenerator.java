@@ -144,8 +144,9 @@ final class LoadGenerator {
     private void place(long n) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         boolean decline = random.nextDouble() < settings.declineShare();
-        int quantity = 1 + (int) (n % 3);
-        long price = decline ? 1_013 : 1_000; // the simulated gateway declines amounts ending in 13 cents
+        // The simulated gateway declines amounts ending in 13 cents: one unit at 10.13.
+        int quantity = decline ? 1 : 1 + (int) (n % 3);
+        long price = decline ? 1_013 : 1_000;
         String key = "load-" + run + "-" + n;
         String body = "{\"customerId\":\"load-" + run + "-c" + (n % 2_000) + "\",\"currency\":\"EUR\",\"lines\":[{\"sku\":\""
                 + sku((int) (n % SKUS)) + "\",\"quantity\":" + quantity + ",\"unitPriceCents\":" + price + "}]}";

@@ -7,6 +7,12 @@ import java.util.List;
  * Read model: an order's current status and how it got there (each step with its event time).
  * Statuses so far: {@code PLACED}, {@code STOCK_RESERVED}, {@code STOCK_REJECTED},
  * {@code STOCK_RELEASED}, and the saga's outcomes {@code CONFIRMED} and {@code REJECTED}.
+ *
+ * <p>The status never goes back: events of one order arrive from several topics (order events,
+ * inventory events, saga outcomes), so a compensation's {@code StockReleased} can arrive after the
+ * saga's {@code REJECTED}. Every event is kept in the history; the status only moves forward
+ * (placed → stock steps → terminal), and a terminal status is final. (Found by the dev-stack's
+ * load run: declined orders showed {@code STOCK_RELEASED} instead of {@code REJECTED}.)
  */
 public record OrderStatus(String orderId, String status, List<Step> history, long lastEventMs) {
 
@@ -23,6 +29,19 @@ public record OrderStatus(String orderId, String status, List<Step> history, lon
     OrderStatus with(String orderId, String newStatus, long atMs, String eventId) {
         List<Step> steps = new ArrayList<>(history);
         steps.add(new Step(newStatus, atMs, eventId));
-        return new OrderStatus(orderId, newStatus, steps, Math.max(lastEventMs, atMs));
+        String next = status == null || rank(newStatus) >= rank(status) && !terminal(status) ? newStatus : status;
+        return new OrderStatus(orderId, next, steps, Math.max(lastEventMs, atMs));
+    }
+
+    /** Whether the order reached its end: confirmed or rejected. */
+    public static boolean terminal(String status) {
+        return "CONFIRMED".equals(status) || "REJECTED".equals(status);
+    }
+
+    private static int rank(String status) {
+        if (terminal(status)) {
+            return 2;
+        }
+        return "PLACED".equals(status) ? 0 : 1;
     }
 }
