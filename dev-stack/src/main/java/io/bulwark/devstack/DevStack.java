@@ -104,6 +104,10 @@ public final class DevStack implements Callable<Integer> {
     @Option(names = "--load-duration", paramLabel = "SECONDS", description = "How long --load runs (default: ${DEFAULT-VALUE}).")
     int loadSeconds = 60;
 
+    @Option(names = "--load-gateway-faults", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Inject gateway faults during --load: 2%% 503, 1%% 429 with Retry-After: 1 (default: on).")
+    boolean loadGatewayFaults = true;
+
     @Option(names = "--exit-after-load", description = "Stop the dev-stack when the --load run is checked; exit 0 if consistent.")
     boolean exitAfterLoad;
 
@@ -179,7 +183,7 @@ public final class DevStack implements Callable<Integer> {
             where.put("Gateway", gateway.baseUrl() + "  (simulated payments; PUT /faults, GET /stats)");
             where.put("Data", dir.toString());
             if (load > 0) {
-                loadGenerator = new LoadGenerator(LoadGenerator.Settings.of(load, Duration.ofSeconds(loadSeconds)),
+                loadGenerator = new LoadGenerator(LoadGenerator.Settings.of(load, Duration.ofSeconds(loadSeconds), loadGatewayFaults),
                         broker.bootstrapServers(), pg.jdbcUrl(), orders.port(), app.httpPort(), apiKey, gateway,
                         System.out);
             }
