@@ -41,8 +41,9 @@ import org.apache.kafka.common.header.Header;
  * live progress; then waits for every order to reach a terminal state and checks the run against
  * PostgreSQL, the outcome topic and the query API: nothing lost, nothing doubled.
  *
- * <p>End-to-end latency (of orders accepted after a warm-up of 20 s, or a third of the run: the first seconds after start-up are slow while every client joins its group and opens its transactions) is from
- * the {@code 201} of {@code POST /orders} to the order being
+ * <p>End-to-end latency (of orders accepted after a warm-up of 20 s, or a third of the run: the first
+ * seconds after start-up are slow while every client joins its group and opens its transactions) is
+ * from the {@code 201} of {@code POST /orders} to the order being
  * {@code CONFIRMED} or {@code REJECTED} in the query API, found by polling every 100 ms the orders
  * whose outcome has appeared on {@code bulwark.order.outcomes} (so the figure is at most 100 ms high).
  */
@@ -215,7 +216,8 @@ final class LoadGenerator {
             for (String orderId : due) {
                 try {
                     HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                                    URI.create("http://127.0.0.1:" + queryPort + "/query/orders/" + orderId)).build(),
+                                    URI.create("http://127.0.0.1:" + queryPort + "/query/orders/" + orderId))
+                                    .timeout(Duration.ofSeconds(10)).build(),
                             HttpResponse.BodyHandlers.ofString());
                     if (response.statusCode() == 200) {
                         String status = Json.mapper().readTree(response.body()).path("status").asText();
@@ -305,7 +307,8 @@ final class LoadGenerator {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         for (int s = 0; s < SKUS; s++) {
             while (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + queryPort
-                    + "/query/inventory/items/" + sku(s))).build(), HttpResponse.BodyHandlers.discarding())
+                    + "/query/inventory/items/" + sku(s))).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.discarding())
                     .statusCode() != 200) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("Restocking " + sku(s) + " did not show in the query API");
