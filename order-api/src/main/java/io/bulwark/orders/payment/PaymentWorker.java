@@ -13,7 +13,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +30,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -53,10 +59,12 @@ import org.slf4j.LoggerFactory;
  * true for "retry later" — breaker open, bulkhead full, retries exhausted — so the saga re-sends
  * the command later with the same id).
  *
- * <p><b>Delivery.</b> A poll's commands are handled concurrently, then their replies and the input
- * offsets commit in one Kafka transaction. After a crash the uncommitted commands run again; the
- * gateway idempotency key is derived from the command id, so the gateway answers a repeat with the
- * first result and never charges twice. Voids are acknowledged by silence (the saga does not wait);
+ * <p><b>Delivery.</b> Commands are handled concurrently (at most {@code 4 × concurrency} in flight;
+ * beyond that the consumer pauses). As each finishes, its reply is sent, and the offsets of every
+ * partition's finished prefix commit, in one Kafka transaction per poll — a slow call (a gateway
+ * asking to retry after a second) holds back only its partition's offset, not the other replies.
+ * After a crash the uncommitted commands run again; the gateway idempotency key is derived from the
+ * command id, so the gateway answers a repeat with the first result and never charges twice. Voids are acknowledged by silence (the saga does not wait);
  * a void that fails goes to the dead-letter topic, like records that cannot be read, with the cause
  * in {@code __streams.errors.*} headers.
  */
@@ -75,6 +83,7 @@ public final class PaymentWorker implements AutoCloseable {
     private final Map<String, Counter> replies = new HashMap<>();
     private final Counter deadLettered;
     private final MeterRegistry meters;
+    private final int maxInFlight;
     private volatile boolean running = true;
 
     public PaymentWorker(String bootstrapServers, String groupId, PaymentGateway gateway, ResilientPayments payments,
@@ -104,25 +113,44 @@ public final class PaymentWorker implements AutoCloseable {
             return t;
         });
         this.deadLettered = Counter.builder("bulwark.payments.dead.lettered").register(meters);
-        consumer.subscribe(List.of(Topics.PAYMENT_COMMANDS.name()));
+        this.maxInFlight = concurrency * 4;
+        consumer.subscribe(List.of(Topics.PAYMENT_COMMANDS.name()), new DrainOnRevoke());
         this.thread = new Thread(this::run, "payment-worker");
         thread.start();
     }
 
+    /** A command being handled; its replies are sent once done, its offset committed once all before it are. */
+    private static final class InFlight {
+        final ConsumerRecord<byte[], byte[]> record;
+        final CompletableFuture<List<ProducerRecord<byte[], byte[]>>> replies;
+        boolean sent;
+
+        InFlight(ConsumerRecord<byte[], byte[]> record, CompletableFuture<List<ProducerRecord<byte[], byte[]>>> replies) {
+            this.record = record;
+            this.replies = replies;
+        }
+    }
+
+    private final Map<TopicPartition, ArrayDeque<InFlight>> inFlight = new HashMap<>();
+
     private void run() {
         try {
             while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
-                if (records.isEmpty()) {
-                    continue;
-                }
-                List<CompletableFuture<List<ProducerRecord<byte[], byte[]>>>> work = new ArrayList<>();
+                int pending = inFlight.values().stream().mapToInt(ArrayDeque::size).sum();
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(pending == 0 ? 200 : 10));
                 for (ConsumerRecord<byte[], byte[]> record : records) {
-                    work.add(CompletableFuture.supplyAsync(() -> handle(record), calls));
+                    inFlight.computeIfAbsent(new TopicPartition(record.topic(), record.partition()),
+                            tp -> new ArrayDeque<>()).add(new InFlight(record,
+                            CompletableFuture.supplyAsync(() -> handle(record), calls)));
                 }
-                List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
-                work.forEach(f -> out.addAll(f.join()));
-                commit(records, out);
+                flushCompleted();
+                // Back-pressure: stop fetching while the calls in flight are many.
+                pending = inFlight.values().stream().mapToInt(ArrayDeque::size).sum();
+                if (pending >= maxInFlight) {
+                    consumer.pause(consumer.assignment());
+                } else if (!consumer.paused().isEmpty()) {
+                    consumer.resume(consumer.paused());
+                }
             }
         } catch (WakeupException e) {
             if (running) {
@@ -131,6 +159,11 @@ public final class PaymentWorker implements AutoCloseable {
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
             log.error("Payment worker stops: its producer cannot continue", e);
         } finally {
+            try {
+                drain(new HashSet<>(inFlight.keySet()));
+            } catch (RuntimeException e) {
+                log.warn("Payment worker could not commit its last replies; they run again: {}", e.toString());
+            }
             consumer.close();
             producer.close(Duration.ofSeconds(5));
             calls.shutdownNow();
@@ -138,26 +171,90 @@ public final class PaymentWorker implements AutoCloseable {
         }
     }
 
-    private void commit(ConsumerRecords<byte[], byte[]> records, List<ProducerRecord<byte[], byte[]>> out) {
+    /**
+     * Sends the replies of every command that is done — without waiting for slower ones polled with it,
+     * so one call honouring a long Retry-After does not hold back the others — and commits, per
+     * partition, the offsets of the done prefix, all in one transaction. After a crash the commands
+     * past the committed offsets run again: their replies may repeat (the saga ignores a reply to a
+     * step it is not waiting for) and the gateway answers a repeated key once.
+     */
+    private void flushCompleted() {
+        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition partition : records.partitions()) {
-            List<ConsumerRecord<byte[], byte[]>> list = records.records(partition);
-            offsets.put(partition, new OffsetAndMetadata(list.get(list.size() - 1).offset() + 1));
+        inFlight.forEach((partition, queue) -> {
+            for (InFlight entry : queue) {
+                if (!entry.sent && entry.replies.isDone()) {
+                    out.addAll(entry.replies.join());
+                    entry.sent = true;
+                }
+            }
+            long next = -1;
+            while (!queue.isEmpty() && queue.peekFirst().sent) {
+                next = queue.pollFirst().record.offset() + 1;
+            }
+            if (next >= 0) {
+                offsets.put(partition, new OffsetAndMetadata(next));
+            }
+        });
+        if (out.isEmpty() && offsets.isEmpty()) {
+            return;
         }
         try {
             producer.beginTransaction();
             out.forEach(producer::send);
-            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+            if (!offsets.isEmpty()) {
+                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+            }
             producer.commitTransaction();
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
             throw fatal;
         } catch (KafkaException e) {
-            log.warn("Reply transaction failed; the commands run again (the gateway answers repeats once): {}",
-                    e.toString());
+            log.warn("Reply transaction failed; the uncommitted commands run again (the gateway answers repeats "
+                    + "once): {}", e.toString());
             producer.abortTransaction();
-            for (TopicPartition partition : records.partitions()) {
-                consumer.seek(partition, records.records(partition).get(0).offset());
+            rewind();
+        }
+    }
+
+    /** Forgets what is in flight and goes back to the committed offsets. */
+    private void rewind() {
+        Set<TopicPartition> partitions = new HashSet<>(inFlight.keySet());
+        inFlight.clear();
+        consumer.committed(partitions).forEach((partition, committed) ->
+                consumer.seek(partition, committed == null ? 0 : committed.offset()));
+    }
+
+    /** Waits (bounded) for the commands of {@code partitions} and commits what is done. */
+    private void drain(Set<TopicPartition> partitions) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (TopicPartition partition : partitions) {
+            for (InFlight entry : inFlight.getOrDefault(partition, new ArrayDeque<>())) {
+                try {
+                    entry.replies.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (Exception e) {
+                    break; // not done in time: runs again after the rebalance or restart
+                }
             }
+        }
+        flushCompleted();
+        inFlight.keySet().removeAll(partitions);
+    }
+
+    /** On a rebalance: finish and commit the revoked partitions' commands before they move. */
+    private final class DrainOnRevoke implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            drain(new HashSet<>(partitions));
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            // nothing is in flight for newly assigned partitions
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            inFlight.keySet().removeAll(partitions); // another member owns them already: commit nothing for them
         }
     }
 
