@@ -1,6 +1,5 @@
 package io.bulwark.guard;
 
-import org.flywaydb.core.Flyway;
 
 /**
  * Applies request-guard's tables ({@code classpath:db/migration/bulwark-guard}) to a schema, with
@@ -15,19 +14,6 @@ public final class GuardMigrations {
 
     /** Migrates {@code schema} (created if missing); returns how many migrations ran. */
     public static int migrate(String jdbcUrl, String user, String password, String schema) {
-        return Flyway.configure()
-                .dataSource(jdbcUrl, user, password)
-                .schemas(schema)
-                .createSchemas(true)
-                .table(HISTORY_TABLE)
-                // The schema may already hold other components' tables (and their own history tables):
-                // start this history at version 0 instead of refusing a non-empty schema.
-                .baselineOnMigrate(true)
-                .baselineVersion("0")
-                .locations(LOCATION)
-                .failOnMissingLocations(true)
-                .load()
-                .migrate()
-                .migrationsExecuted;
+        return SharedSchemaMigrations.migrate(jdbcUrl, user, password, schema, LOCATION, HISTORY_TABLE);
     }
 }
