@@ -29,7 +29,6 @@ final class Forwarder {
     static final String SERVED_BY = "Bulwark-Served-By";
     static final String STALE = "Bulwark-Stale";
     static final String FORWARDED = "Bulwark-Forwarded";
-    static final List<String> CREDENTIAL_HEADERS = List.of("Authorization", "X-API-Key");
 
     private final HttpClient client;
     private final Duration timeout;

@@ -3,6 +3,7 @@ package io.bulwark.streams.query;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.bulwark.schemas.Json;
+import io.bulwark.http.ApiKeyRing;
 import io.bulwark.http.HttpIo;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -114,7 +115,7 @@ public final class QueryApi {
             }
             QueryEndpoint endpoint = match.get().endpoint();
             endpointName = endpoint.name();
-            Map<String, String> credentials = credentials(exchange);
+            Map<String, String> credentials = ApiKeyRing.credentialHeaders(exchange);
             QueryAuth.Verdict verdict = settings.auth().check(credentials, endpoint.name());
             if (!verdict.allowed()) {
                 if (verdict.status() == 401) {
@@ -237,16 +238,5 @@ public final class QueryApi {
             }
         }
         return false;
-    }
-
-    private static Map<String, String> credentials(HttpExchange exchange) {
-        Map<String, String> credentials = new LinkedHashMap<>();
-        for (String name : Forwarder.CREDENTIAL_HEADERS) {
-            String value = exchange.getRequestHeaders().getFirst(name);
-            if (value != null) {
-                credentials.put(name, value);
-            }
-        }
-        return credentials;
     }
 }
