@@ -3,13 +3,13 @@ package io.bulwark.benchmarks;
 import com.sun.net.httpserver.HttpServer;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.bulwark.http.HttpIo;
 import io.bulwark.infra.EmbeddedPostgresServer;
 import io.bulwark.infra.EmbeddedRedisServer;
 import io.bulwark.orders.OrderApiApp;
 import io.bulwark.orders.OrderApiConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -151,8 +151,7 @@ public final class OrderBenchmark {
 
     /** The baseline: one JSON body in, one auto-committed row out, same server kind and pool size. */
     private static HttpServer bareEndpoint(HikariDataSource dataSource) throws Exception {
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 256);
-        server.setExecutor(Executors.newFixedThreadPool(32));
+        HttpServer server = HttpIo.createServer("127.0.0.1", 0, 256, Executors.newFixedThreadPool(32));
         server.createContext("/bare", exchange -> {
             try (exchange; InputStream in = exchange.getRequestBody();
                     Connection c = dataSource.getConnection();

@@ -10,6 +10,7 @@ import io.bulwark.guard.idempotency.RequestFingerprint;
 import io.bulwark.guard.ratelimit.RateLimitDecision;
 import io.bulwark.guard.ratelimit.RateLimitHeaders;
 import io.bulwark.guard.ratelimit.ResilientRateLimiter;
+import io.bulwark.http.ApiKeyRing;
 import io.bulwark.http.HttpIo;
 import io.bulwark.schemas.Json;
 import io.github.resilience4j.bulkhead.Bulkhead;
@@ -18,7 +19,6 @@ import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -80,20 +80,17 @@ public final class OrderApi implements AutoCloseable {
         this.bulkheads = Map.copyOf(bulkheads);
         this.maxBodyBytes = maxBodyBytes;
         this.meters = meters;
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true"); // see AdminHttpServer: no 40 ms delayed-ACK stalls
-        }
-        try {
-            this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot bind order-api to " + host + ":" + port, e);
-        }
         this.executor = Executors.newFixedThreadPool(threads, r -> {
             Thread thread = new Thread(r, "order-api-http");
             thread.setDaemon(true);
             return thread;
         });
-        server.setExecutor(executor);
+        try {
+            this.server = HttpIo.createServer(host, port, 256, executor);
+        } catch (IOException e) {
+            executor.shutdownNow();
+            throw new UncheckedIOException("Cannot bind order-api to " + host + ":" + port, e);
+        }
         server.createContext("/orders", this::handle);
         server.createContext("/health", exchange -> {
             try (exchange) {
@@ -180,7 +177,7 @@ public final class OrderApi implements AutoCloseable {
 
     /** Authentication, rate limit and bulkhead, in that order: the cheapest refusals first. */
     private void serve(HttpExchange exchange, Tier tier, Handler handler) throws Exception {
-        ApiClients.Client client = clients.authenticate(credentials(exchange)).orElseThrow(() -> new ApiProblem(401,
+        ApiClients.Client client = clients.authenticate(ApiKeyRing.credentialHeaders(exchange)).orElseThrow(() -> new ApiProblem(401,
                 "unauthenticated", "Send a valid API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
                 Map.of("WWW-Authenticate", "Bearer realm=\"bulwark-orders\"")));
         RateLimitDecision decision = limiter.decide("orders:" + client.id(), client.tier().limits(), 1);
@@ -195,12 +192,10 @@ public final class OrderApi implements AutoCloseable {
             throw new ApiProblem(503, "overloaded", "The " + tier.name().toLowerCase(java.util.Locale.ROOT)
                     + " tier is at its concurrency limit; retry", Map.of("Retry-After", "1"));
         }
-        long start = System.nanoTime();
         try {
             handler.handle(client);
         } finally {
             bulkhead.onComplete();
-            log.trace("served in {} µs", (System.nanoTime() - start) / 1000);
         }
     }
 
@@ -311,17 +306,6 @@ public final class OrderApi implements AutoCloseable {
             throw new ApiProblem(405, "method-not-allowed", exchange.getRequestMethod() + " is not supported here; use "
                     + method);
         }
-    }
-
-    private static Map<String, String> credentials(HttpExchange exchange) {
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (String name : new String[] {"Authorization", "X-API-Key"}) {
-            String value = exchange.getRequestHeaders().getFirst(name);
-            if (value != null) {
-                headers.put(name, value);
-            }
-        }
-        return headers;
     }
 
     private static void problem(HttpExchange exchange, ApiProblem problem) {

@@ -1,12 +1,15 @@
 package io.bulwark.http;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import io.bulwark.schemas.Json;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Executor;
 
 /**
  * Writing responses on the JDK HTTP server: bodies, HEAD handling and RFC 9457 problem+json with
@@ -19,6 +22,22 @@ public final class HttpIo {
     public static final String PROBLEM_TYPE_BASE = "https://bulwark.io/problems/";
 
     private HttpIo() {}
+
+    /**
+     * A JDK HTTP server bound to {@code host:port} (0 picks a port), not yet started. The JDK server
+     * writes headers and body in separate writes; with Nagle's algorithm on, the body then waits for
+     * the client's delayed ACK (~40 ms a request; measured 720 req/s at most from 32 callers), so
+     * {@code sun.net.httpserver.nodelay} is set unless the operator chose. It is read once, when the
+     * server implementation loads, hence here, before the first server.
+     */
+    public static HttpServer createServer(String host, int port, int backlog, Executor executor) throws IOException {
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), backlog);
+        server.setExecutor(executor);
+        return server;
+    }
 
     /** Sends {@code body} (omitted for HEAD) with the content type; other headers are the caller's. */
     public static void send(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {

@@ -8,7 +8,6 @@ import io.bulwark.http.HttpIo;
 import io.bulwark.schemas.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.UUID;
@@ -87,17 +86,17 @@ public final class GatewaySimulator implements AutoCloseable {
     private volatile Faults faults = Faults.none();
 
     public GatewaySimulator(String host, int port) {
-        try {
-            server = HttpServer.create(new InetSocketAddress(host, port), 256);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot bind the gateway simulator to " + host + ":" + port, e);
-        }
         executor = Executors.newCachedThreadPool(r -> {
             Thread thread = new Thread(r, "gateway-sim");
             thread.setDaemon(true);
             return thread;
         });
-        server.setExecutor(executor);
+        try {
+            server = HttpIo.createServer(host, port, 256, executor);
+        } catch (IOException e) {
+            executor.shutdownNow();
+            throw new UncheckedIOException("Cannot bind the gateway simulator to " + host + ":" + port, e);
+        }
         server.createContext("/v1/charges", this::charge);
         server.createContext("/v1/voids", this::voidCharge);
         server.createContext("/faults", this::faults);
