@@ -8,6 +8,7 @@ import io.bulwark.guard.idempotency.IdempotencyStore.StoredResponse;
 import io.bulwark.guard.lock.Lease;
 import io.bulwark.guard.lock.LockNotAcquiredException;
 import io.bulwark.guard.lock.RedisLocks;
+import io.bulwark.http.HttpIo;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.Json;
 import java.io.IOException;
@@ -37,8 +38,6 @@ public final class OrderService {
     public interface Checkpoint {
         void reached(String name) throws Exception;
     }
-
-    public static final String JSON = "application/json";
 
     private final String schema;
     private final OutboxWriter outbox;
@@ -92,7 +91,7 @@ public final class OrderService {
             checkpoint.reached("event-written");
             ObjectNode body = Json.mapper().createObjectNode().put("orderId", orderId).put("status", "PLACED");
             body.setAll(payload);
-            return new StoredResponse(201, JSON, Json.mapper().writeValueAsBytes(body));
+            return new StoredResponse(201, HttpIo.JSON, Json.mapper().writeValueAsBytes(body));
         }
     }
 
@@ -133,7 +132,7 @@ public final class OrderService {
         outbox.append(tx, new EventEnvelope(UUID.randomUUID(), "OrderCancelled", "order", orderId, 2L, Instant.now(),
                 orderId, null, null, payload));
         order.get().put("status", "CANCELLED");
-        return new StoredResponse(200, JSON, Json.mapper().writeValueAsBytes(order.get()));
+        return new StoredResponse(200, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
     }
 
     public Optional<ObjectNode> get(DataSource dataSource, ApiClients.Client client, String orderId) throws SQLException {
@@ -210,8 +209,8 @@ public final class OrderService {
     }
 
     static StoredResponse problemResponse(int status, String code, String detail) {
-        return new StoredResponse(status, "application/problem+json",
-                io.bulwark.http.HttpIo.problemBody(status, code, ApiProblem.title(status), detail, null));
+        return new StoredResponse(status, HttpIo.PROBLEM_JSON,
+                HttpIo.problemBody(status, code, ApiProblem.title(status), detail, null));
     }
 
     private static JsonNode readTree(String json) {

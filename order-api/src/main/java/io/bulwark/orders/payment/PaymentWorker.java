@@ -80,7 +80,6 @@ public final class PaymentWorker implements AutoCloseable {
     private final ExecutorService calls;
     private final Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final Map<String, Counter> replies = new HashMap<>();
     private final Counter deadLettered;
     private final MeterRegistry meters;
     private final int maxInFlight;
@@ -337,10 +336,9 @@ public final class PaymentWorker implements AutoCloseable {
     }
 
     private void count(String type) {
-        synchronized (replies) {
-            replies.computeIfAbsent(type, t -> Counter.builder("bulwark.payments.replies")
-                    .tag("type", t.toLowerCase(Locale.ROOT)).register(meters)).increment();
-        }
+        // register() returns the existing counter for the same name and tags
+        Counter.builder("bulwark.payments.replies").tag("type", type.toLowerCase(Locale.ROOT)).register(meters)
+                .increment();
     }
 
     public boolean isRunning() {

@@ -332,15 +332,4 @@ public final class IdempotencyStore {
             cause.addSuppressed(e);
         }
     }
-
-    /** For tests and tools: whether a durable record exists for the scope. */
-    public boolean exists(IdempotencyScope scope) throws SQLException {
-        try (Connection connection = dataSource.getConnection();
-                PreparedStatement select = connection.prepareStatement("SELECT 1 FROM " + table + " WHERE scope_id = ?")) {
-            select.setString(1, scope.id());
-            try (ResultSet row = select.executeQuery()) {
-                return row.next();
-            }
-        }
-    }
 }
