@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -52,9 +51,6 @@ class DedupExactlyOnceTest {
     @Test
     void shouldDeliverEveryUniqueEventExactlyOnceAndDeadLetterPoison(KafkaService kafka, @TempDir Path state)
             throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            TopicInstaller.createMissing(admin, Topics.all(), (short) 1);
-        }
         String prefix = "eos-" + UUID.randomUUID() + "-";
         List<EventEnvelope> unique = new ArrayList<>(UNIQUE);
         for (int i = 0; i < UNIQUE; i++) {
@@ -72,14 +68,10 @@ class DedupExactlyOnceTest {
         while (deliveries.size() < TOTAL) {
             deliveries.add(unique.get(random.nextInt(UNIQUE)));
         }
+        AppConfig config = BrokerApps.config(kafka, "eos-test-" + UUID.randomUUID(), state,
+                Map.of("kafka." + ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")); // creates the topics
         produce(kafka, deliveries, prefix);
 
-        AppConfig config = ConfigLoader.load(null, Map.of(), Map.of(
-                AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
-                AppConfig.APPLICATION_ID, "eos-test-" + UUID.randomUUID(),
-                AppConfig.STATE_DIR, state.toString(),
-                AppConfig.HTTP_PORT, "0",
-                "kafka." + ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"));
         StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka, Topics.ORDER_EVENTS_UNIQUE.name());
                 KafkaConsumer<byte[], byte[]> dead = consumer(kafka, Topics.DEAD_LETTERS.name())) {

@@ -27,8 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -54,18 +52,10 @@ class OrderSagaBrokerTest {
     @Test
     void shouldBringEveryOrderToItsTerminalStateWithStockBalanced(KafkaService kafka, @TempDir Path state)
             throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            TopicInstaller.createMissing(admin, Topics.all(), (short) 1);
-        }
         String run = UUID.randomUUID().toString().substring(0, 8);
-        AppConfig config = ConfigLoader.load(null, Map.of(), Map.of(
-                AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
-                AppConfig.APPLICATION_ID, "saga-test-" + run,
-                AppConfig.STATE_DIR, state.toString(),
-                AppConfig.HTTP_PORT, "0",
+        AppConfig config = BrokerApps.config(kafka, "saga-test-" + run, state, Map.of(
                 AppConfig.SAGA_STEP_TIMEOUT_MS, "10000",
-                AppConfig.SAGA_MAX_ATTEMPTS, "2",
-                "kafka." + ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest")); // only this test's records
+                AppConfig.SAGA_MAX_ATTEMPTS, "2"));
         StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
         AtomicBoolean stop = new AtomicBoolean();
         KafkaConsumer<byte[], byte[]> paymentCommands = ready(consumer(kafka, Topics.PAYMENT_COMMANDS.name()));
@@ -73,13 +63,7 @@ class OrderSagaBrokerTest {
         try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
                 KafkaConsumer<byte[], byte[]> outcomes = ready(consumer(kafka, Topics.ORDER_OUTCOMES.name()));
                 KafkaConsumer<byte[], byte[]> inventoryEvents = ready(consumer(kafka, Topics.INVENTORY_EVENTS.name()))) {
-            await().atMost(Duration.ofSeconds(60)).until(() -> app.state() == KafkaStreams.State.RUNNING);
-            // "latest": the app must have positioned every input partition before we produce.
-            List<String> inputs = List.of(Topics.ORDER_EVENTS.name(), Topics.INVENTORY_COMMANDS.name(),
-                    Topics.PAYMENT_EVENTS.name());
-            await().atMost(Duration.ofSeconds(60)).until(() -> app.streams().metrics().keySet().stream()
-                    .filter(m -> m.name().equals("records-lag") && inputs.contains(m.tags().get("topic")))
-                    .count() >= (long) inputs.size() * Topics.DOMAIN_PARTITIONS);
+            BrokerApps.awaitPositioned(app); // "latest": every input partition positioned before we produce
             paymentWorker.start();
 
             for (int s = 0; s < SKUS; s++) {

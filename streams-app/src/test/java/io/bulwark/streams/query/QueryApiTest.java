@@ -11,6 +11,7 @@ import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.junit.SharedInfraExtension;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.streams.app.AppConfig;
+import io.bulwark.streams.app.BrokerApps;
 import io.bulwark.streams.app.BulwarkQueries;
 import io.bulwark.streams.app.BulwarkTopology;
 import io.bulwark.streams.app.StreamsApp;
@@ -53,11 +54,11 @@ class QueryApiTest {
 
     @BeforeAll
     static void start(KafkaService kafka) throws Exception {
-        config = QueryFixture.config(kafka, "query-api-" + RUN, Files.createTempDirectory("query-api"), Map.of(
+        config = BrokerApps.config(kafka, "query-api-" + RUN, Files.createTempDirectory("query-api"), Map.of(
                 AppConfig.QUERY_AUTH_KEYS, "ops:ops-secret-1,dashboard:" + STOCK_ONLY + ":stock-level",
                 AppConfig.QUERY_CACHE_CONTROL, "default=2/10,stock-level-as-of=600/3600"));
         app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
-        QueryFixture.awaitPositioned(app);
+        BrokerApps.awaitPositioned(app);
         try (KafkaProducer<byte[], byte[]> producer = QueryFixture.producer(kafka)) {
             QueryFixture.restock(producer, SKU, 50, RESTOCKED_AT);
             QueryFixture.reserve(producer, SKU, "o-earlier-" + RUN, 8, RESERVED_AT);
@@ -211,7 +212,7 @@ class QueryApiTest {
     @Test
     void shouldAnswer503WithRetryAfterWhenNoInstanceCanAnswer(KafkaService kafka) throws Exception {
         // A client that never starts: metadata is never available, so the bounded retry must end in 503.
-        AppConfig config = QueryFixture.config(kafka, "query-never-" + RUN, Files.createTempDirectory("never"), Map.of());
+        AppConfig config = BrokerApps.config(kafka, "query-never-" + RUN, Files.createTempDirectory("never"), Map.of());
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         try (KafkaStreams never = new KafkaStreams(BulwarkTopology.create(config, EventSchemas.load()),
                 config.streamsProperties())) {

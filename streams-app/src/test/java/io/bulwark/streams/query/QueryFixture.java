@@ -1,7 +1,5 @@
 package io.bulwark.streams.query;
 
-import static org.awaitility.Awaitility.await;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.infra.KafkaClients;
@@ -11,10 +9,6 @@ import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
-import io.bulwark.streams.app.AppConfig;
-import io.bulwark.streams.app.ConfigLoader;
-import io.bulwark.streams.app.StreamsApp;
-import io.bulwark.streams.app.TopicInstaller;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -22,52 +16,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
-/** Shared set-up of the query tests: app config on the shared broker, input records, HTTP calls. */
+/** Shared set-up of the query tests: input records and HTTP calls (apps: {@link io.bulwark.streams.app.BrokerApps}). */
 final class QueryFixture {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private QueryFixture() {}
-
-    static AppConfig config(KafkaService kafka, String applicationId, Path state, Map<String, String> extra)
-            throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            TopicInstaller.createMissing(admin, Topics.all(), (short) 1);
-        }
-        Map<String, String> values = new HashMap<>(Map.of(
-                AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
-                AppConfig.APPLICATION_ID, applicationId,
-                AppConfig.STATE_DIR, state.toString(),
-                AppConfig.HTTP_PORT, "0",
-                "kafka." + ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest")); // only this test's records
-        values.putAll(extra);
-        return ConfigLoader.load(null, Map.of(), values);
-    }
-
-    /** Waits until the apps, together, have positioned every partition of their input topics. */
-    static void awaitPositioned(StreamsApp... apps) {
-        List<String> inputs = List.of(Topics.ORDER_EVENTS.name(), Topics.INVENTORY_COMMANDS.name(),
-                Topics.PAYMENT_EVENTS.name(), Topics.ORDER_OUTCOMES.name());
-        await().atMost(Duration.ofSeconds(90)).until(() -> Arrays.stream(apps)
-                .allMatch(app -> app.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING)
-                && Arrays.stream(apps).mapToLong(app -> app.streams().metrics().keySet().stream()
-                        .filter(m -> m.name().equals("records-lag") && inputs.contains(m.tags().get("topic")))
-                        .count()).sum() >= (long) inputs.size() * Topics.DOMAIN_PARTITIONS);
-    }
 
     static KafkaProducer<byte[], byte[]> producer(KafkaService kafka) {
         return KafkaClients.bytesProducer(kafka.bootstrapServers());

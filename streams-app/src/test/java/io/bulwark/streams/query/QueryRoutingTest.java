@@ -11,6 +11,7 @@ import io.bulwark.infra.junit.SharedInfraExtension;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.app.AppConfig;
+import io.bulwark.streams.app.BrokerApps;
 import io.bulwark.streams.app.BulwarkTopology;
 import io.bulwark.streams.app.StreamsApp;
 import java.net.http.HttpResponse;
@@ -50,12 +51,12 @@ class QueryRoutingTest {
                 AppConfig.QUERY_RETRY_TIMEOUT_MS, "2000",
                 "kafka.session.timeout.ms", "6000",
                 "kafka.heartbeat.interval.ms", "1000");
-        AppConfig configA = QueryFixture.config(kafka, "query-routing-" + run, stateA, settings);
-        AppConfig configB = QueryFixture.config(kafka, "query-routing-" + run, stateB, settings);
+        AppConfig configA = BrokerApps.config(kafka, "query-routing-" + run, stateA, settings);
+        AppConfig configB = BrokerApps.config(kafka, "query-routing-" + run, stateB, settings);
         StreamsApp a = StreamsApp.start(configA, BulwarkTopology.create(configA, EventSchemas.load()));
         StreamsApp b = StreamsApp.start(configB, BulwarkTopology.create(configB, EventSchemas.load()));
         try {
-            QueryFixture.awaitPositioned(a, b);
+            BrokerApps.awaitPositioned(a, b);
             try (KafkaProducer<byte[], byte[]> producer = QueryFixture.producer(kafka)) {
                 for (int i = 0; i < SKUS; i++) {
                     QueryFixture.restock(producer, sku(run, i), 10 + i, System.currentTimeMillis());
