@@ -19,7 +19,8 @@ import org.apache.kafka.streams.KafkaStreams.State;
  * The operations endpoints, on the JDK's built-in HTTP server (no framework for four GETs):
  *
  * <ul>
- *   <li>{@code GET /health/live} — 200 while the app is alive, else 503;</li>
+ *   <li>{@code GET /health/live} — 200 while the app is alive (not failed, and no stream thread stalled
+ *       for longer than {@code progress.stall.live.timeout.ms}), else 503;</li>
  *   <li>{@code GET /health/ready} and {@code GET /health} — 200 when the streams client is RUNNING
  *       and every registered component ({@link StreamsApp#addHealthCheck}) is up, else 503;</li>
  *   <li>{@code GET /metrics} — Prometheus text format.</li>
@@ -61,11 +62,11 @@ final class AdminHttpServer implements AutoCloseable {
     }
 
     /** Serves health, metrics and {@code extra} (path prefix to handler). */
-    void start(Supplier<State> state, Supplier<Map<String, HealthStatus>> checks, PrometheusMeterRegistry registry,
-            Map<String, HttpHandler> extra) {
+    void start(Supplier<State> state, java.util.function.BooleanSupplier progressLive,
+            Supplier<Map<String, HealthStatus>> checks, PrometheusMeterRegistry registry, Map<String, HttpHandler> extra) {
         server.createContext("/health/live", exchange -> {
             State now = state.get();
-            health(exchange, now, Map.of(), Health.live(now));
+            health(exchange, now, Map.of(), Health.live(now) && progressLive.getAsBoolean());
         });
         server.createContext("/health/ready", exchange -> ready(exchange, state.get(), checks.get()));
         server.createContext("/health", exchange -> {

@@ -83,6 +83,8 @@ public final class AppConfig extends AbstractConfig {
     public static final String SAGA_STEP_TIMEOUT_MS = "saga.step.timeout.ms";
     public static final String SAGA_MAX_ATTEMPTS = "saga.max.attempts";
     public static final String SAGA_RETRY_BACKOFF_MS = "saga.retry.backoff.ms";
+    public static final String PROGRESS_STALL_TIMEOUT_MS = "progress.stall.timeout.ms";
+    public static final String PROGRESS_STALL_LIVE_TIMEOUT_MS = "progress.stall.live.timeout.ms";
     public static final String TOPICS_CREATE = "topics.create";
     public static final String TOPICS_REPLICATION_FACTOR = "topics.replication.factor";
 
@@ -205,6 +207,14 @@ public final class AppConfig extends AbstractConfig {
                     "Sends of a step's commands (first + retries) before the saga gives up and compensates.")
             .define(SAGA_RETRY_BACKOFF_MS, Type.LONG, 1_000L, Range.between(1L, 3_600_000L), Importance.LOW,
                     "First wait before re-sending after a retryable failure; doubles per attempt.")
+            .define(PROGRESS_STALL_TIMEOUT_MS, Type.LONG, 30_000L, Range.between(1_000L, Duration.ofHours(1).toMillis()),
+                    Importance.MEDIUM, "A stream thread with records waiting that commits nothing for this long is "
+                            + "stalled: /health/ready goes down, bulwark_streams_stalled_threads counts it and the log "
+                            + "names its tasks with its stack. Above the longest commit this machine takes under load.")
+            .define(PROGRESS_STALL_LIVE_TIMEOUT_MS, Type.LONG, 300_000L, Range.between(0L, Duration.ofDays(1).toMillis()),
+                    Importance.MEDIUM, "A stall lasting this long also takes /health/live down, so the supervisor "
+                            + "restarts the instance (a blocked thread cannot be replaced from inside the JVM). "
+                            + "0: never. At least progress.stall.timeout.ms.")
             .define(TOPICS_CREATE, Type.BOOLEAN, false, Importance.LOW,
                     "Create the topic registry's missing topics at start-up (convenient for docker compose "
                             + "and development; production topics are usually created by their owners).")
@@ -224,6 +234,11 @@ public final class AppConfig extends AbstractConfig {
             cachePolicies();
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
+        }
+        long live = getLong(PROGRESS_STALL_LIVE_TIMEOUT_MS);
+        if (live != 0 && live < getLong(PROGRESS_STALL_TIMEOUT_MS)) {
+            throw new ConfigException(PROGRESS_STALL_LIVE_TIMEOUT_MS, live,
+                    "must be 0 or at least " + PROGRESS_STALL_TIMEOUT_MS + " = " + getLong(PROGRESS_STALL_TIMEOUT_MS));
         }
         if (getLong(ROCKSDB_WRITE_BUFFER_BYTES) > getLong(ROCKSDB_BLOCK_CACHE_BYTES)) {
             throw new ConfigException(ROCKSDB_WRITE_BUFFER_BYTES, getLong(ROCKSDB_WRITE_BUFFER_BYTES),
@@ -272,6 +287,14 @@ public final class AppConfig extends AbstractConfig {
 
     public int httpThreads() {
         return getInt(HTTP_THREADS);
+    }
+
+    public Duration stallTimeout() {
+        return ms(PROGRESS_STALL_TIMEOUT_MS);
+    }
+
+    public Duration stallLiveTimeout() {
+        return ms(PROGRESS_STALL_LIVE_TIMEOUT_MS);
     }
 
     public long shutdownTimeoutMs() {

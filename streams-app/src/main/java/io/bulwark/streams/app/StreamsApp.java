@@ -46,6 +46,7 @@ public final class StreamsApp implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final KafkaStreamsMetrics streamsMetrics;
     private final JvmGcMetrics gcMetrics;
+    private final ProgressWatchdog watchdog;
     private final AdminHttpServer http;
     private final HostInfo self;
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -90,8 +91,21 @@ public final class StreamsApp implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        this.watchdog = new ProgressWatchdog(streams, config.stallTimeout(), config.stallLiveTimeout(), System::nanoTime)
+                .start(checkInterval(config.stallTimeout()), registry);
+        healthChecks.put("progress", watchdog::health);
         QueryApi queryApi = new QueryApi(streams, self, queries, config.querySettings(), registry);
-        http.start(streams::state, this::checkHealth, registry, queryApi.handlers());
+        http.start(streams::state, watchdog::live, this::checkHealth, registry, queryApi.handlers());
+    }
+
+    /** Checks often enough to see a stall within a quarter of its bound, at most once a second. */
+    private static Duration checkInterval(Duration stallTimeout) {
+        return Duration.ofMillis(Math.max(50, Math.min(1_000, stallTimeout.toMillis() / 4)));
+    }
+
+    /** What the progress watchdog found at its last check, one report per stream thread. */
+    public java.util.List<ProgressWatchdog.ThreadReport> progress() {
+        return watchdog.reports();
     }
 
     /** Creates the client, opens the HTTP endpoints (queries: {@link BulwarkQueries}) and starts processing. */
@@ -184,6 +198,7 @@ public final class StreamsApp implements AutoCloseable {
         }
         closed = true;
         long began = System.nanoTime();
+        watchdog.close();
         boolean clean = streams.close(CloseOptions.timeout(timeout));
         http.close();
         streamsMetrics.close();
