@@ -132,6 +132,7 @@ public final class DevStack implements Callable<Integer> {
                 Directories.deleteRecursively(dir);
             }
             Files.createDirectories(dir);
+            System.out.println("Full log (every library at INFO): " + DevStackLogging.configure(dir));
         } catch (IllegalStateException e) {
             System.err.println(e.getMessage());
             return 2;
