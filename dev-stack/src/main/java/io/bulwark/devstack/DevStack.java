@@ -236,8 +236,9 @@ public final class DevStack implements Callable<Integer> {
         if (outboxMode == OutboxMode.cdc) {
             OutboxRelay relay = register(OutboxRelay.start(
                     OutboxRelay.Settings.of(broker.bootstrapServers(), database, table), schemas, app.meterRegistry()));
-            app.addHealthCheck("outbox-relay", () -> new HealthStatus(relay.running(),
-                    Map.of("mode", "cdc", "slot", relay.slotName(), "slotLagBytes", relay.slotLagBytes())));
+            app.addHealthCheck("outbox-relay", () -> new HealthStatus(relay.running() && !relay.stalled(),
+                    Map.of("mode", "cdc", "slot", relay.slotName(), "slotLagBytes", relay.slotLagBytes(),
+                            "stalled", relay.stalled())));
             register(new OutboxPruner(database, table, OutboxPruner.Mode.CDC, outboxRetention, relay.slotName(),
                     app.meterRegistry()).schedule(Duration.ofMinutes(1)));
             long deadline = System.nanoTime() + STREAMS_READY_TIMEOUT.toNanos();

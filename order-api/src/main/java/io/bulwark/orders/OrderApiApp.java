@@ -143,6 +143,7 @@ public final class OrderApiApp implements AutoCloseable {
         }
         if (worker != null) {
             components.put("paymentWorker", worker.isRunning());
+            components.put("paymentWorkerProgress", !worker.stalled());
         }
         return components;
     }

@@ -1,6 +1,7 @@
 package io.bulwark.connectors.relay;
 
 import io.bulwark.connectors.outbox.OutboxTable;
+import io.bulwark.health.ProgressWatch;
 import io.bulwark.connectors.relay.internal.Threads;
 import io.bulwark.connectors.relay.internal.EventPublisher;
 import io.bulwark.schemas.EventSchemas;
@@ -54,6 +55,8 @@ public final class OutboxRelay implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** WAL waiting behind the slot this long with no confirmed progress counts as a stall ({@link #stalled()}). */
+    public static final Duration STALL_TIMEOUT = Duration.ofSeconds(30);
 
     private final Properties engineProperties;
     private final Database database;
@@ -61,6 +64,8 @@ public final class OutboxRelay implements AutoCloseable {
     private final EventPublisher publisher;
     private final ScheduledExecutorService executor;
     private final AtomicLong slotLagBytes = new AtomicLong(-1);
+    /** Progress = the slot's confirmed flush position moving; three heartbeat intervals without it is a stall. */
+    private final ProgressWatch progress = new ProgressWatch(STALL_TIMEOUT, System::nanoTime);
     private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private volatile boolean taskRunning;
     private volatile boolean stopping;
@@ -103,6 +108,9 @@ public final class OutboxRelay implements AutoCloseable {
                         + "position; -1 while unknown")
                 .tag("slot", slotName)
                 .register(registry);
+        Gauge.builder("bulwark.outbox.relay.stalled", this, relay -> relay.stalled() ? 1 : 0)
+                .description("1 while WAL waits behind the slot and its confirmed position has not moved for the "
+                        + "stall timeout").register(registry);
         Gauge.builder("bulwark.outbox.relay.running", this, relay -> relay.running() ? 1 : 0)
                 .description("1 while the capture task runs").register(registry);
     }
@@ -130,14 +138,35 @@ public final class OutboxRelay implements AutoCloseable {
         return slotLagBytes.get();
     }
 
-    /** Measures the slot lag now. */
+    /**
+     * Whether WAL has waited behind the slot with its confirmed position unmoved for longer than the
+     * stall timeout (as of the last measurement, every 5 s): the capture is stuck although work waits.
+     * The heartbeat action query moves the confirmed position every {@code heartbeat.interval.ms} while
+     * the relay works, so a busy database with no outbox rows is not a stall.
+     */
+    public boolean stalled() {
+        return progress.stalled();
+    }
+
+    /** Measures the slot lag now (and samples progress: the slot's confirmed flush position). */
     public long refreshSlotLag() {
         try (Connection c = database.connect();
                 PreparedStatement s = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), "
-                        + "confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?")) {
+                        + "confirmed_flush_lsn)::bigint, pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint "
+                        + "FROM pg_replication_slots WHERE slot_name = ?")) {
             s.setString(1, slotName);
             try (ResultSet rs = s.executeQuery()) {
-                slotLagBytes.set(rs.next() ? rs.getLong(1) : -1);
+                if (rs.next()) {
+                    slotLagBytes.set(rs.getLong(1));
+                    long stallsBefore = progress.stalls();
+                    progress.observe(rs.getLong(2), taskRunning && rs.getLong(1) > 0);
+                    if (progress.stalls() > stallsBefore) {
+                        log.warn("STALL: outbox relay on slot {} has confirmed nothing for {} s while {} WAL bytes wait",
+                                slotName, progress.sinceProgress().toSeconds(), rs.getLong(1));
+                    }
+                } else {
+                    slotLagBytes.set(-1);
+                }
             }
         } catch (SQLException e) {
             log.debug("Cannot measure the lag of slot {}: {}", slotName, e.getMessage());

@@ -2,6 +2,7 @@ package io.bulwark.orders.payment;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.guard.idempotency.RequestFingerprint;
+import io.bulwark.health.ProgressWatch;
 import io.bulwark.schemas.DeadLetterHeaders;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
@@ -84,9 +85,27 @@ public final class PaymentWorker implements AutoCloseable {
     private final MeterRegistry meters;
     private final int maxInFlight;
     private volatile boolean running = true;
+    /** Liveness: transactions committed, and what the loop saw at its last turn (read by health checks). */
+    private volatile long committedTransactions;
+    private volatile long lastLoopNanos = System.nanoTime();
+    private volatile long workWaiting;
+    private final ProgressWatch progress;
 
     public PaymentWorker(String bootstrapServers, String groupId, PaymentGateway gateway, ResilientPayments payments,
             int concurrency, MeterRegistry meters) {
+        this(bootstrapServers, groupId, gateway, payments, concurrency, meters, DEFAULT_STALL_TIMEOUT);
+    }
+
+    /** How long commands may wait with no reply transaction committed before the worker counts as stalled. */
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * @param stallTimeout how long commands may wait (fetched or not) with no reply transaction committed
+     *                     before {@link #stalled()} is true
+     */
+    public PaymentWorker(String bootstrapServers, String groupId, PaymentGateway gateway, ResilientPayments payments,
+            int concurrency, MeterRegistry meters, Duration stallTimeout) {
+        this.progress = new ProgressWatch(stallTimeout, System::nanoTime);
         this.gateway = gateway;
         this.payments = payments;
         this.meters = meters;
@@ -136,6 +155,8 @@ public final class PaymentWorker implements AutoCloseable {
         try {
             while (running) {
                 int pending = inFlight.values().stream().mapToInt(ArrayDeque::size).sum();
+                lastLoopNanos = System.nanoTime();
+                workWaiting = pending + lag();
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(pending == 0 ? 200 : 10));
                 for (ConsumerRecord<byte[], byte[]> record : records) {
                     inFlight.computeIfAbsent(new TopicPartition(record.topic(), record.partition()),
@@ -205,6 +226,7 @@ public final class PaymentWorker implements AutoCloseable {
                 producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
             }
             producer.commitTransaction();
+            committedTransactions++;
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
             throw fatal;
         } catch (KafkaException e) {
@@ -343,6 +365,25 @@ public final class PaymentWorker implements AutoCloseable {
 
     public boolean isRunning() {
         return stopped.getCount() > 0;
+    }
+
+    /** Commands not yet fetched on the assigned partitions (read_committed lag, as of the last fetch). */
+    private long lag() {
+        long lag = 0;
+        for (TopicPartition partition : consumer.assignment()) {
+            lag += consumer.currentLag(partition).orElse(0);
+        }
+        return lag;
+    }
+
+    /**
+     * Whether commands have waited (fetched or not) with no reply transaction committed for longer than the
+     * stall timeout, or the poll loop itself has not turned for that long. Meant for health checks: each
+     * call is a sample.
+     */
+    public boolean stalled() {
+        boolean loopStuck = System.nanoTime() - lastLoopNanos > progress.bound().toNanos();
+        return progress.observe(committedTransactions, workWaiting > 0 || loopStuck);
     }
 
     @Override

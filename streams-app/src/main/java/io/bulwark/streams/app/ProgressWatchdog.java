@@ -180,6 +180,11 @@ public final class ProgressWatchdog implements AutoCloseable {
                 || reports.stream().noneMatch(r -> r.stalled() && r.sinceProgress().compareTo(liveTimeout) > 0);
     }
 
+    /** How many times a stream thread has entered a stall since start. */
+    public long stalls() {
+        return stallsTotal;
+    }
+
     public List<ThreadReport> reports() {
         return reports;
     }

@@ -108,6 +108,11 @@ public final class StreamsApp implements AutoCloseable {
         return watchdog.reports();
     }
 
+    /** How many times a stream thread of this instance has stalled (see {@link ProgressWatchdog}). */
+    public long stalls() {
+        return watchdog.stalls();
+    }
+
     /** Creates the client, opens the HTTP endpoints (queries: {@link BulwarkQueries}) and starts processing. */
     public static StreamsApp start(AppConfig config, Topology topology) {
         return start(config, topology, BulwarkQueries.registry(config));
