@@ -1,5 +1,6 @@
 package io.bulwark.benchmarks;
 
+import io.bulwark.schemas.TopicLeaders;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.connectors.DatabaseMigrations;
 import io.bulwark.connectors.outbox.OutboxTable;
@@ -71,6 +72,7 @@ public final class OutboxBenchmark {
                 EmbeddedPostgresServer pg = EmbeddedPostgresServer.builder(dir).build().start()) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
                 admin.createTopics(Topics.all().stream().map(t -> t.newTopic((short) 1)).toList()).all().get();
+                TopicLeaders.await(admin, Topics.all().stream().map(t -> t.name()).toList(), java.time.Duration.ofSeconds(60));
             }
             Database db = new Database(pg.host(), pg.port(), pg.database(), pg.username(), pg.password());
             EventSchemas schemas = EventSchemas.load();

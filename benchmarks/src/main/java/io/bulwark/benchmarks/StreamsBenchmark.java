@@ -1,5 +1,6 @@
 package io.bulwark.benchmarks;
 
+import io.bulwark.schemas.TopicLeaders;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.infra.Directories;
 import io.bulwark.infra.EmbeddedKafkaBroker;
@@ -89,6 +90,7 @@ public final class StreamsBenchmark {
                     topics.add(new NewTopic(out, Topics.DOMAIN_PARTITIONS, (short) 1));
                 }
                 admin.createTopics(topics).all().get();
+                TopicLeaders.await(admin, topics.stream().map(NewTopic::name).toList(), java.time.Duration.ofSeconds(60));
             }
             preload(kafka, records);
             EventSchemas schemas = EventSchemas.load();

@@ -1,5 +1,6 @@
 package io.bulwark.connectors.relay;
 
+import io.bulwark.schemas.TopicLeaders;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.connectors.DatabaseMigrations;
 import io.bulwark.connectors.outbox.OutboxTable;
@@ -45,6 +46,7 @@ final class OutboxFixture {
             } catch (Exception e) {
                 // created concurrently by another test class: fine
             }
+            TopicLeaders.await(admin, Topics.all().stream().map(t -> t.name()).toList(), java.time.Duration.ofSeconds(60));
         }
     }
 

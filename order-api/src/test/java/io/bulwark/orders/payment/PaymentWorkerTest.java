@@ -1,5 +1,6 @@
 package io.bulwark.orders.payment;
 
+import io.bulwark.schemas.TopicLeaders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -46,6 +47,7 @@ class PaymentWorkerTest {
                 } catch (java.util.concurrent.ExecutionException exists) {
                     // created by another test in this JVM
                 }
+                TopicLeaders.await(admin, List.of(spec.name()), java.time.Duration.ofSeconds(60));
             }
         }
         String run = UUID.randomUUID().toString().substring(0, 8);

@@ -1,21 +1,14 @@
 package io.bulwark.streams.app;
 
+import io.bulwark.schemas.TopicLeaders;
 import io.bulwark.schemas.TopicSpec;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
@@ -26,8 +19,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
  * An idempotent producer that sends at once gets NOT_LEADER_OR_FOLLOWER on its first request while a
  * later one is appended, and the first is then rejected OUT_OF_ORDER_SEQUENCE_NUMBER on every retry
  * (KAFKA-15591 / KAFKA-14359, fixed in Kafka 4.5; we run 4.3): the producer spins until
- * {@code delivery.timeout.ms} and loses that batch, or hangs in close. A ListOffsets answer comes from
- * the partition leader's log, so once it succeeds for every partition, producing is safe.
+ * {@code delivery.timeout.ms} and loses that batch, or hangs in close. {@link TopicLeaders#await} waits
+ * until the leaders serve every partition.
  */
 public final class TopicInstaller {
 
@@ -56,39 +49,10 @@ public final class TopicInstaller {
                 }
             }
             List<String> created = missing.stream().map(NewTopic::name).toList();
-            awaitLeaders(admin, created, LEADER_TIMEOUT);
+            TopicLeaders.await(admin, created, LEADER_TIMEOUT);
             return created;
         } catch (ExecutionException e) {
             throw new IllegalStateException("Creating topics failed: " + e.getCause().getMessage(), e.getCause());
-        }
-    }
-
-    /**
-     * Waits until every partition of {@code topics} answers ListOffsets from its leader.
-     *
-     * @throws IllegalStateException naming the topics when they are not served within {@code timeout}
-     */
-    public static void awaitLeaders(Admin admin, Collection<String> topics, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Exception last = null;
-        long backoffMs = 10;
-        while (true) {
-            try {
-                Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
-                for (TopicDescription d : admin.describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS).values()) {
-                    d.partitions().forEach(p -> partitions.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest()));
-                }
-                admin.listOffsets(partitions).all().get(5, TimeUnit.SECONDS);
-                return;
-            } catch (ExecutionException | TimeoutException e) {
-                last = e;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("Topics " + topics + " have no online leader for every partition after "
-                        + timeout + ": " + (last == null ? "" : last.getMessage()), last);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(backoffMs));
-            backoffMs = Math.min(500, backoffMs * 2);
         }
     }
 }

@@ -9,6 +9,7 @@ import ch.qos.logback.core.read.ListAppender;
 import io.bulwark.infra.KafkaClients;
 import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.junit.SharedInfraExtension;
+import io.bulwark.schemas.TopicLeaders;
 import io.bulwark.streams.query.QueryRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,7 +52,7 @@ class ProgressWatchdogTest {
         String output = "watchdog-out-" + run;
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(input, 1, (short) 1), new NewTopic(output, 1, (short) 1))).all().get();
-            TopicInstaller.awaitLeaders(admin, List.of(input, output), Duration.ofSeconds(30));
+            TopicLeaders.await(admin, List.of(input, output), Duration.ofSeconds(30));
         }
         CountDownLatch release = new CountDownLatch(1);
         StreamsBuilder builder = new StreamsBuilder();
