@@ -159,6 +159,7 @@ public final class DevStack implements Callable<Integer> {
                 if (!created.isEmpty()) {
                     log.info("Created topics {}", created);
                 }
+                TopicInstaller.checkPartitions(admin, Topics.all());
             }
             Map<String, String> flags = new LinkedHashMap<>();
             flags.put(AppConfig.BOOTSTRAP_SERVERS, broker.bootstrapServers());

@@ -150,6 +150,27 @@ public final class PaymentWorker implements AutoCloseable {
     }
 
     private final Map<TopicPartition, ArrayDeque<InFlight>> inFlight = new HashMap<>();
+    /** The last call of each order still running: calls of one order run one after the other. */
+    private final Map<String, CompletableFuture<?>> lastCallOfOrder = new HashMap<>();
+
+    /**
+     * Starts the call for {@code record} — after the previous call of the same order, if one is still
+     * running. Commands of different orders run concurrently; those of one order keep their topic order,
+     * so a VoidPayment that follows an AuthorizePayment (the saga compensating a timed-out step) reaches
+     * the gateway after it, and voids it, instead of finding nothing to void and letting it stand.
+     */
+    private CompletableFuture<List<ProducerRecord<byte[], byte[]>>> call(ConsumerRecord<byte[], byte[]> record) {
+        lastCallOfOrder.values().removeIf(CompletableFuture::isDone);
+        String order = record.key() == null ? null : new String(record.key(), java.nio.charset.StandardCharsets.UTF_8);
+        CompletableFuture<?> previous = order == null ? null : lastCallOfOrder.get(order);
+        CompletableFuture<List<ProducerRecord<byte[], byte[]>>> next = previous == null
+                ? CompletableFuture.supplyAsync(() -> handle(record), calls)
+                : previous.handle((result, error) -> null).thenApplyAsync(ignored -> handle(record), calls);
+        if (order != null) {
+            lastCallOfOrder.put(order, next);
+        }
+        return next;
+    }
 
     private void run() {
         try {
@@ -160,8 +181,7 @@ public final class PaymentWorker implements AutoCloseable {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(pending == 0 ? 200 : 10));
                 for (ConsumerRecord<byte[], byte[]> record : records) {
                     inFlight.computeIfAbsent(new TopicPartition(record.topic(), record.partition()),
-                            tp -> new ArrayDeque<>()).add(new InFlight(record,
-                            CompletableFuture.supplyAsync(() -> handle(record), calls)));
+                            tp -> new ArrayDeque<>()).add(new InFlight(record, call(record)));
                 }
                 flushCompleted();
                 // Back-pressure: stop fetching while the calls in flight are many.
@@ -241,6 +261,7 @@ public final class PaymentWorker implements AutoCloseable {
     private void rewind() {
         Set<TopicPartition> partitions = new HashSet<>(inFlight.keySet());
         inFlight.clear();
+        lastCallOfOrder.clear();
         consumer.committed(partitions).forEach((partition, committed) ->
                 consumer.seek(partition, committed == null ? 0 : committed.offset()));
     }

@@ -59,9 +59,8 @@ public final class BulwarkTopology {
                 Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
 
         SagaDefinition saga = config.orderSaga();
-        KStream<String, EventEnvelope> payments = builder.stream(Topics.PAYMENT_EVENTS.name(),
-                Consumed.with(Topics.PAYMENT_EVENTS.keySerde(), EventEnvelopeSerde.inHeaders(schemas))
-                        .withName("saga-payment-replies"));
+        KStream<String, EventEnvelope> payments =
+                EventIntake.events(builder, schemas, Topics.PAYMENT_EVENTS, "saga-payment-replies");
         KStream<String, EventEnvelope> sagaInputs = unique
                 .filter((k, e) -> saga.triggerType().equals(e.type()), Named.as("saga-triggers"))
                 .merge(inventory

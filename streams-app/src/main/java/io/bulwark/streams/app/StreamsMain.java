@@ -48,11 +48,15 @@ public final class StreamsMain implements Callable<Integer> {
             System.err.println("Invalid configuration: " + e.getMessage());
             return EXIT_BAD_CONFIG;
         }
-        if (config.createTopics()) {
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    String.join(",", config.getList(AppConfig.BOOTSTRAP_SERVERS))))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                String.join(",", config.getList(AppConfig.BOOTSTRAP_SERVERS))))) {
+            if (config.createTopics()) {
                 TopicInstaller.createMissing(admin, Topics.all(), config.topicsReplicationFactor());
             }
+            TopicInstaller.checkPartitions(admin, Topics.all());
+        } catch (IllegalStateException e) {
+            System.err.println(e.getMessage());
+            return EXIT_BAD_CONFIG;
         }
         StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
         Thread hook = new Thread(app::close, "bulwark-shutdown");

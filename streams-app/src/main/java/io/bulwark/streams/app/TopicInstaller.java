@@ -5,10 +5,12 @@ import io.bulwark.schemas.TopicSpec;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
@@ -53,6 +55,33 @@ public final class TopicInstaller {
             return created;
         } catch (ExecutionException e) {
             throw new IllegalStateException("Creating topics failed: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /**
+     * Checks that every existing topic of {@code specs} has the partition count the registry declares.
+     * Keyed inputs are routed by the murmur2 partition of the declared count ({@code KeyedInput}); a topic
+     * with another count would leave records on the wrong task.
+     *
+     * @throws IllegalStateException naming each topic, its count and the declared one
+     */
+    public static void checkPartitions(Admin admin, Collection<TopicSpec<?, ?>> specs) throws InterruptedException {
+        try {
+            Set<String> existing = admin.listTopics().names().get();
+            List<String> names = specs.stream().map(TopicSpec::name).filter(existing::contains).toList();
+            Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get();
+            List<String> wrong = specs.stream().filter(spec -> described.containsKey(spec.name()))
+                    .filter(spec -> described.get(spec.name()).partitions().size() != spec.partitions())
+                    .map(spec -> spec.name() + " has " + described.get(spec.name()).partitions().size()
+                            + " partitions, the registry declares " + spec.partitions())
+                    .toList();
+            if (!wrong.isEmpty()) {
+                throw new IllegalStateException("Topic partition counts differ from the registry (io.bulwark.schemas."
+                        + "Topics): " + String.join("; ", wrong) + ". Records are routed to their key's task by the "
+                        + "declared count: recreate the topics, or change the registry and redeploy every instance.");
+            }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Cannot describe topics: " + e.getCause().getMessage(), e.getCause());
         }
     }
 }

@@ -19,10 +19,16 @@ public final class EventIntake {
 
     private EventIntake() {}
 
-    /** The validated stream of {@link Topics#ORDER_EVENTS}. */
+    /** The validated stream of {@link Topics#ORDER_EVENTS}, each record on its key's task ({@link KeyedInput}). */
     public static KStream<String, EventEnvelope> orderEvents(StreamsBuilder builder, EventSchemas schemas) {
-        TopicSpec<String, EventEnvelope> source = Topics.ORDER_EVENTS;
-        return builder.stream(source.name(), Consumed.with(source.keySerde(), EventEnvelopeSerde.inHeaders(schemas))
-                .withName("intake-order-events"));
+        return events(builder, schemas, Topics.ORDER_EVENTS, "intake-order-events");
+    }
+
+    /** The validated stream of an event topic, each record on its key's task ({@link KeyedInput}). */
+    public static KStream<String, EventEnvelope> events(StreamsBuilder builder, EventSchemas schemas,
+            TopicSpec<String, EventEnvelope> source, String name) {
+        KStream<String, EventEnvelope> in = builder.stream(source.name(),
+                Consumed.with(source.keySerde(), EventEnvelopeSerde.inHeaders(schemas)).withName(name));
+        return KeyedInput.routed(in, source, EventEnvelopeSerde.asJson(), name + "-routed");
     }
 }

@@ -18,7 +18,11 @@ public record CustomerOrders(String customerId, List<Entry> orders, long totalOr
         return new CustomerOrders(null, List.of(), 0);
     }
 
+    /** Adds an order; an order already listed (the same OrderPlaced seen again) leaves the model as it is. */
     CustomerOrders add(String customerId, Entry entry) {
+        if (orders.stream().anyMatch(o -> o.orderId().equals(entry.orderId()))) {
+            return this;
+        }
         List<Entry> list = new ArrayList<>(orders);
         list.add(entry);
         if (list.size() > MAX) {

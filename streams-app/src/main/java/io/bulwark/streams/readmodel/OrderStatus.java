@@ -26,7 +26,11 @@ public record OrderStatus(String orderId, String status, List<Step> history, lon
         return new OrderStatus(null, null, List.of(), 0);
     }
 
+    /** Folds one event; an event id already in the history (a replayed answer) changes nothing. */
     OrderStatus with(String orderId, String newStatus, long atMs, String eventId) {
+        if (eventId != null && history.stream().anyMatch(step -> eventId.equals(step.eventId()))) {
+            return this;
+        }
         List<Step> steps = new ArrayList<>(history);
         steps.add(new Step(newStatus, atMs, eventId));
         String next = status == null || rank(newStatus) >= rank(status) && !terminal(status) ? newStatus : status;

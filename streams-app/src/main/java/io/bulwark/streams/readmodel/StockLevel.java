@@ -12,8 +12,15 @@ public record StockLevel(String sku, long available, long reserved, long version
         return new StockLevel(null, 0, 0, 0, 0);
     }
 
-    /** Folds one inventory event; events that change no state leave the level as it is. */
+    /**
+     * Folds one inventory event; events that change no state leave the level as it is, and so does an
+     * event whose item version is not newer than the level's (a replayed answer: the aggregate re-emits a
+     * retried command's events with their ids and versions).
+     */
     StockLevel apply(EventEnvelope event, long timestamp) {
+        if (event.aggregateVersion() != null && event.aggregateVersion() <= version) {
+            return this;
+        }
         long quantity = event.payload().path("quantity").asLong();
         String sku = event.aggregateId();
         long version = event.aggregateVersion() == null ? version() : event.aggregateVersion();

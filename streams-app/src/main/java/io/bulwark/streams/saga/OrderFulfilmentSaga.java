@@ -12,7 +12,9 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -65,16 +67,23 @@ public final class OrderFulfilmentSaga {
                                 .put("sagaStatus", status.name())));
     }
 
-    /** One Reserve (or Release) command per order line, with deterministic ids. */
+    /**
+     * One Reserve (or Release) command per SKU of the order, with deterministic ids. Lines of the same SKU
+     * are merged into one reservation of their summed quantity: an item holds one reservation per order,
+     * so a second Reserve for the same order would be refused ALREADY_RESERVED.
+     */
     private static List<Outgoing> lines(String orderId, JsonNode order, String purpose) {
         List<Outgoing> commands = new ArrayList<>();
-        JsonNode lines = order.path("lines");
-        for (int i = 0; i < lines.size(); i++) {
-            JsonNode line = lines.get(i);
-            String sku = line.path("sku").asText();
-            UUID id = UUID.fromString(SagaDefinition.commandId(orderId, RESERVE_STOCK, purpose, i));
+        Map<String, Integer> quantities = new LinkedHashMap<>();
+        for (JsonNode line : order.path("lines")) {
+            quantities.merge(line.path("sku").asText(), line.path("quantity").asInt(), Integer::sum);
+        }
+        int i = 0;
+        for (Map.Entry<String, Integer> line : quantities.entrySet()) {
+            String sku = line.getKey();
+            UUID id = UUID.fromString(SagaDefinition.commandId(orderId, RESERVE_STOCK, purpose, i++));
             InventoryCommand command = purpose.equals("reserve")
-                    ? new InventoryCommand.Reserve(id, sku, null, orderId, line.path("quantity").asInt())
+                    ? new InventoryCommand.Reserve(id, sku, null, orderId, line.getValue())
                     : new InventoryCommand.Release(id, sku, null, orderId);
             try {
                 commands.add(Outgoing.json(id.toString(), Topics.INVENTORY_COMMANDS.name(), sku,

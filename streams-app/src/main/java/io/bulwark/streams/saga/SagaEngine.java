@@ -32,9 +32,10 @@ import org.apache.kafka.streams.state.Stores;
  *       processing handler dead-letters it.</li>
  *   <li>Deadlines and retryable failures re-send the step's pending commands (same ids, so
  *       participants answer them once) until {@code maxAttempts}; then the saga compensates.</li>
- *   <li>Compensation issues the compensations of every step that had a successful reply, in
- *       reverse order, each once; a step without a compensation leaves the saga
- *       {@code FAILED_NEEDS_ATTENTION}. Every saga ends in a terminal state and emits its outcome.</li>
+ *   <li>Compensation issues the compensations of every step whose commands were sent (the failing
+ *       one included: its late successes must be undone too), in reverse order, each once; a step
+ *       without a compensation leaves the saga {@code FAILED_NEEDS_ATTENTION}. Every saga ends in a
+ *       terminal state and emits its outcome.</li>
  * </ul>
  */
 public final class SagaEngine implements Processor<String, EventEnvelope, String, Outgoing> {
@@ -160,15 +161,22 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                 updated.history()).log(step.name() + " done; completed"));
     }
 
-    /** Issues the compensations of the touched steps in reverse order and ends the saga. */
+    /**
+     * Issues, in reverse order, the compensations of every step whose commands were sent — the current
+     * one included, whether or not its replies came: a reply still on its way (a reservation made after
+     * another line was refused, an authorization that outlived the step's timeout) is undone by the
+     * compensation that follows its command on the same key. Compensations are idempotent at the
+     * participants (releasing what is not held, voiding what is not authorized, changes nothing), so
+     * compensating a step that never took effect is harmless. Then ends the saga.
+     */
     private void compensate(SagaState state, String reason, long now) {
         dropDeadline(state);
         List<String> compensated = new ArrayList<>(state.compensated());
         boolean needsAttention = false;
         SagaState logged = state.log("compensating: " + reason);
-        for (int i = state.touched().size() - 1; i >= 0; i--) {
-            String name = state.touched().get(i);
-            SagaStep step = definition.steps().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+        for (int i = Math.min(state.step(), definition.steps().size() - 1); i >= 0; i--) {
+            SagaStep step = definition.steps().get(i);
+            String name = step.name();
             if (step.compensation() == null) {
                 needsAttention = true;
                 logged = logged.log("no compensation for " + name);

@@ -12,7 +12,8 @@ import java.util.Set;
  * @param pending command ids of the current step still without a successful reply
  * @param attempts sends of the current step's commands so far
  * @param deadlineMs when the current wait ends (wall clock), or -1 when nothing is awaited
- * @param touched steps that had at least one successful reply: what compensation must undo
+ * @param touched steps that had at least one successful reply (for operators; compensation undoes every
+ *     step whose commands were sent, see {@link SagaEngine})
  * @param compensated steps whose compensation was issued, in the order issued
  * @param history one line per transition, for operators
  */

@@ -27,4 +27,10 @@ class OrderStatusTest {
         OrderStatus confirmed = status.with("o-2", "CONFIRMED", 3, "e3").with("o-2", "REJECTED", 4, "e4");
         assertThat(confirmed.status()).as("terminal is final").isEqualTo("CONFIRMED");
     }
+
+    @Test
+    void shouldIgnoreAnEventIdItHasAlreadySeen() {
+        OrderStatus once = OrderStatus.empty().with("o-3", "PLACED", 1, "e1").with("o-3", "STOCK_RESERVED", 2, "e2");
+        assertThat(once.with("o-3", "STOCK_RESERVED", 2, "e2")).isSameAs(once);
+    }
 }

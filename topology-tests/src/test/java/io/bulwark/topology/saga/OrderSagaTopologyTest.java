@@ -96,7 +96,10 @@ class OrderSagaTopologyTest {
         assertThat(item("sku-1").available()).as("stock released").isEqualTo(10);
         SagaState state = saga("o-2");
         assertThat(state.status()).isEqualTo(SagaState.Status.COMPENSATED);
-        assertThat(state.compensated()).containsExactly(OrderFulfilmentSaga.RESERVE_STOCK);
+        assertThat(state.compensated()).as("every step whose command was sent, last first")
+                .containsExactly(OrderFulfilmentSaga.AUTHORIZE_PAYMENT, OrderFulfilmentSaga.RESERVE_STOCK);
+        assertThat(paymentCommands.readValue().type()).as("voiding a declined payment is a harmless no-op")
+                .isEqualTo("VoidPayment");
     }
 
     @Test
@@ -112,7 +115,43 @@ class OrderSagaTopologyTest {
         EventEnvelope rejected = outcomes.readValue();
         assertThat(rejected.payload().path("reason").asText()).contains("no reply after 2 attempt(s)");
         assertThat(item("sku-1").available()).isEqualTo(10);
+        EventEnvelope voided = paymentCommands.readValue();
+        assertThat(voided.type()).as("the unanswered authorization may still have happened: void it")
+                .isEqualTo("VoidPayment");
         assertThat(paymentCommands.isEmpty()).isTrue();
+
+        reply(first, "PaymentAuthorized", Map.of()); // the late answer, after the saga ended
+        assertThat(outcomes.isEmpty()).as("one outcome").isTrue();
+        assertThat(paymentCommands.isEmpty()).as("already compensated: nothing more is sent").isTrue();
+    }
+
+    @Test
+    void shouldReleaseAReservationThatArrivesAfterAnotherLineWasRefused() {
+        restock("sku-2", 1);
+        EventEnvelope base = order("o-8", "sku-1", 2);
+        ObjectNode payload = base.payload().deepCopy();
+        payload.withArray("lines").addObject().put("sku", "sku-2").put("quantity", 5).put("unitPriceCents", 2);
+        topology.pipe(new EventEnvelope(base.eventId(), base.type(), base.aggregateType(), "o-8", null,
+                base.occurredAt(), null, null, null, payload), 1_000);
+
+        assertThat(outcomes.readValue().payload().path("reason").asText()).startsWith("reserve-stock");
+        assertThat(item("sku-1").available()).as("sku-1's reservation released, whenever it arrived").isEqualTo(10);
+        assertThat(item("sku-1").reservations()).isEmpty();
+        assertThat(item("sku-2").available()).isEqualTo(1);
+        assertThat(paymentCommands.isEmpty()).as("payment never started").isTrue();
+    }
+
+    @Test
+    void shouldReserveTwoLinesOfTheSameSkuAsOneReservation() {
+        EventEnvelope base = order("o-7", "sku-1", 2);
+        ObjectNode payload = base.payload().deepCopy();
+        payload.withArray("lines").addObject().put("sku", "sku-1").put("quantity", 3).put("unitPriceCents", 2);
+        topology.pipe(new EventEnvelope(base.eventId(), base.type(), base.aggregateType(), "o-7", null,
+                base.occurredAt(), null, null, null, payload), 1_000);
+        reply(paymentCommands.readValue(), "PaymentAuthorized", Map.of());
+
+        assertThat(outcomes.readValuesToList()).extracting(EventEnvelope::type).containsExactly("OrderConfirmed");
+        assertThat(item("sku-1").available()).as("both lines, one reservation").isEqualTo(5);
     }
 
     @Test
@@ -134,7 +173,8 @@ class OrderSagaTopologyTest {
         assertThat(paymentCommands.isEmpty()).isTrue();
         EventEnvelope rejected = outcomes.readValue();
         assertThat(rejected.payload().path("reason").asText()).contains("available");
-        assertThat(saga("o-5").compensated()).isEmpty();
+        assertThat(saga("o-5").compensated()).as("the refused reservation is released: a no-op")
+                .containsExactly(OrderFulfilmentSaga.RESERVE_STOCK);
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.bulwark.schemas.Json;
 import io.bulwark.schemas.JsonSerde;
 import io.bulwark.schemas.TopicSpec;
 import io.bulwark.streams.aggregate.Decision;
+import io.bulwark.streams.intake.KeyedInput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -72,8 +73,9 @@ public final class InventoryAggregate {
         builder.addStateStore(Stores.windowStoreBuilder(
                 Stores.persistentWindowStore(ANSWERS_STORE, commandRetention, commandRetention, false),
                 Serdes.String(), answerSerde()));
-        KStream<String, EventEnvelope> out = builder.stream(commands.name(),
-                        Consumed.with(commands.keySerde(), COMMANDS).withName("inventory-commands"))
+        KStream<String, InventoryCommand> in = builder.stream(commands.name(),
+                Consumed.with(commands.keySerde(), COMMANDS).withName("inventory-commands"));
+        KStream<String, EventEnvelope> out = KeyedInput.routed(in, commands, COMMANDS, "inventory-commands-routed")
                 .process(() -> new CommandProcessor(commandRetention.toMillis()), Named.as("inventory-decide"),
                         ITEMS_STORE, ANSWERS_STORE);
         out.to(events.name(), Produced.with(events.keySerde(), EventEnvelopeSerde.inHeaders())
