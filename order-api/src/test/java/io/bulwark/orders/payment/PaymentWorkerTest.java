@@ -130,6 +130,54 @@ class PaymentWorkerTest {
         }
     }
 
+    @Test
+    void shouldReportAStallWhileCommandsWaitLongerThanTheBoundAndClearOnceAnswered(KafkaService kafka)
+            throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            for (var spec : List.of(Topics.PAYMENT_COMMANDS, Topics.PAYMENT_EVENTS, Topics.DEAD_LETTERS)) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1))).all().get();
+                } catch (java.util.concurrent.ExecutionException exists) {
+                    // created by another test in this JVM
+                }
+                TopicLeaders.await(admin, List.of(spec.name()), java.time.Duration.ofSeconds(60));
+            }
+        }
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        try (GatewaySimulator simulator = new GatewaySimulator("127.0.0.1", 0);
+                KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
+                PaymentWorker worker = new PaymentWorker(kafka.bootstrapServers(), "payment-stall-" + run,
+                        new PaymentGateway(simulator.baseUrl(), Duration.ofMillis(500), Duration.ofSeconds(10)),
+                        new ResilientPayments("stall-test", ResilientPayments.Settings.defaults(), new SimpleMeterRegistry()),
+                        4, new SimpleMeterRegistry(), Duration.ofMillis(300))) {
+            // The group starts at the earliest offset: let it answer what earlier tests left before the gateway hangs.
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> caughtUp(admin, "payment-stall-" + run));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> !worker.stalled()); // idle is never a stall
+            simulator.faults(GatewaySimulator.Faults.none().withLatency(4_000)); // a gateway that hangs
+            // ...13 cents: declined, so no other test of this class counts it as a charge when it reads it again
+            send(producer, EventEnvelopeSerde.inHeaders(), command("o-" + run + "-slow", 1_013));
+            producer.flush();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(worker::stalled);
+            await().atMost(Duration.ofSeconds(30)).until(() -> !worker.stalled()); // answered and committed
+        }
+    }
+
+    /** Whether the group has committed every command on the topic. */
+    private static boolean caughtUp(Admin admin, String group) throws Exception {
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed =
+                admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+        for (int p = 0; p < Topics.PAYMENT_COMMANDS.partitions(); p++) {
+            latest.put(new org.apache.kafka.common.TopicPartition(Topics.PAYMENT_COMMANDS.name(), p),
+                    org.apache.kafka.clients.admin.OffsetSpec.latest());
+        }
+        var ends = admin.listOffsets(latest).all().get();
+        return ends.entrySet().stream().allMatch(e -> e.getValue().offset() == 0
+                || committed.containsKey(e.getKey()) && committed.get(e.getKey()).offset() >= e.getValue().offset());
+    }
+
     private static EventEnvelope command(String orderId, long amount) {
         ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId).put("amountCents", amount)
                 .put("currency", "EUR");
