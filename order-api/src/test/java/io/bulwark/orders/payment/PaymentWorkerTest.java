@@ -40,16 +40,7 @@ class PaymentWorkerTest {
 
     @Test
     void shouldReplyToEveryCommandAndChargeEachOnce(KafkaService kafka) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            for (var spec : List.of(Topics.PAYMENT_COMMANDS, Topics.PAYMENT_EVENTS, Topics.DEAD_LETTERS)) {
-                try {
-                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1))).all().get();
-                } catch (java.util.concurrent.ExecutionException exists) {
-                    // created by another test in this JVM
-                }
-                TopicLeaders.await(admin, List.of(spec.name()), java.time.Duration.ofSeconds(60));
-            }
-        }
+        createTopics(kafka);
         String run = UUID.randomUUID().toString().substring(0, 8);
         EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
         try (GatewaySimulator simulator = new GatewaySimulator("127.0.0.1", 0);
@@ -133,16 +124,7 @@ class PaymentWorkerTest {
     @Test
     void shouldReportAStallWhileCommandsWaitLongerThanTheBoundAndClearOnceAnswered(KafkaService kafka)
             throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            for (var spec : List.of(Topics.PAYMENT_COMMANDS, Topics.PAYMENT_EVENTS, Topics.DEAD_LETTERS)) {
-                try {
-                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1))).all().get();
-                } catch (java.util.concurrent.ExecutionException exists) {
-                    // created by another test in this JVM
-                }
-                TopicLeaders.await(admin, List.of(spec.name()), java.time.Duration.ofSeconds(60));
-            }
-        }
+        createTopics(kafka);
         String run = UUID.randomUUID().toString().substring(0, 8);
         try (GatewaySimulator simulator = new GatewaySimulator("127.0.0.1", 0);
                 KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
@@ -161,6 +143,20 @@ class PaymentWorkerTest {
             producer.flush();
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(worker::stalled);
             await().atMost(Duration.ofSeconds(30)).until(() -> !worker.stalled()); // answered and committed
+        }
+    }
+
+    /** The worker's topics, created once per JVM and served by their leaders. */
+    private static void createTopics(KafkaService kafka) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            for (var spec : List.of(Topics.PAYMENT_COMMANDS, Topics.PAYMENT_EVENTS, Topics.DEAD_LETTERS)) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1))).all().get();
+                } catch (java.util.concurrent.ExecutionException exists) {
+                    // created by another test in this JVM
+                }
+                TopicLeaders.await(admin, List.of(spec.name()), java.time.Duration.ofSeconds(60));
+            }
         }
     }
 
