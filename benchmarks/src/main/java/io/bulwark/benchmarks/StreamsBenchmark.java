@@ -17,6 +17,7 @@ import io.bulwark.schemas.TopicSpec;
 import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
 import io.bulwark.streams.dedup.Deduplication;
+import io.bulwark.streams.intake.KeyedInput;
 import io.bulwark.streams.rates.RateAccounting;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,6 +65,8 @@ public final class StreamsBenchmark {
 
     private static final Logger log = LoggerFactory.getLogger(StreamsBenchmark.class);
     private static final String INPUT = "bench.streams.input";
+    private static final TopicSpec<String, EventEnvelope> INPUT_SPEC = new TopicSpec<>(INPUT, Serdes.String(),
+            EventEnvelopeSerde.inHeaders(), Topics.DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.empty());
     private static final TopicSpec<String, byte[]> BENCH_COMMANDS = new TopicSpec<>("bench.inventory.commands",
             Serdes.String(), Serdes.ByteArray(), Topics.DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.empty());
     private static final TopicSpec<String, EventEnvelope> BENCH_EVENTS = new TopicSpec<>("bench.inventory.events",
@@ -99,6 +102,10 @@ public final class StreamsBenchmark {
                     input(builder, schemas).to("bench.out.passthrough", produced()));
             rps.put("passthrough", run(kafka, dir, "passthrough", records, (builder, config) ->
                     input(builder, schemas).to("bench.out.passthrough", produced())));
+            // Every input record is on its key's murmur2 partition (Java producer): the cost of the check alone.
+            rps.put("routing", run(kafka, dir, "routing", records, (builder, config) ->
+                    KeyedInput.routed(input(builder, schemas), INPUT_SPEC, EventEnvelopeSerde.asJson(), "bench-routed")
+                            .to("bench.out.passthrough", produced())));
             rps.put("dedup", run(kafka, dir, "dedup", records, (builder, config) ->
                     Deduplication.deduplicate(builder, input(builder, schemas), "bench-dedup", config.dedupRetention())
                             .to("bench.out.dedup", produced())));
@@ -111,6 +118,8 @@ public final class StreamsBenchmark {
             long rssMb = peakRssKb() / 1024;
             System.out.printf("%n| metric id | value |%n|---|---|%n");
             System.out.printf("| passthrough-rps | %.0f |%n", rps.get("passthrough"));
+            System.out.printf("| keyed-routing-vs-passthrough | %.2f (%.0f records/s) |%n",
+                    rps.get("routing") / rps.get("passthrough"), rps.get("routing"));
             System.out.printf("| dedup-vs-passthrough | %.2f (%.0f records/s) |%n",
                     rps.get("dedup") / rps.get("passthrough"), rps.get("dedup"));
             System.out.printf("| rates-vs-passthrough | %.2f (%.0f records/s) |%n",
