@@ -127,14 +127,14 @@ public final class ProgressWatchdog implements AutoCloseable {
             List<String> tasks = thread.activeTasks().stream().map(t -> t.taskId().toString()).sorted().toList();
             ThreadReport report = new ThreadReport(name, stalled, watch.sinceProgress(), lag, sincePoll, tasks);
             now.add(report);
-            logTransition(report, watch, stallsBefore);
+            logTransition(report, watch, stallsBefore, threads);
         }
         watches.keySet().retainAll(threads.stream().map(ThreadMetadata::threadName).toList());
         reports = List.copyOf(now);
         return reports;
     }
 
-    private void logTransition(ThreadReport report, ProgressWatch watch, long stallsBefore) {
+    private void logTransition(ThreadReport report, ProgressWatch watch, long stallsBefore, Set<ThreadMetadata> threads) {
         long now = nanoTime.getAsLong();
         if (report.stalled()) {
             Long last = lastLogged.get(report.thread());
@@ -142,11 +142,14 @@ public final class ProgressWatchdog implements AutoCloseable {
             if (first || last == null || now - last >= stallTimeout.toNanos()) {
                 lastLogged.put(report.thread(), now);
                 log.warn("STALL: stream thread {} with tasks {} has committed nothing for {} s (last poll {} s ago, "
-                                + "{} records not yet fetched); health/ready is down{}. Its stack:\n{}",
+                                + "{} records not yet fetched); health/ready is down{}. Stream threads (the stalled one "
+                                + "first):\n{}",
                         report.thread(), report.tasks(), report.sinceProgress().toSeconds(),
                         (long) report.secondsSincePoll(), report.lag(), liveTimeout.isZero() ? ""
                                 : " and health/live goes down after " + liveTimeout.toSeconds() + " s",
-                        stackOf(report.thread()));
+                        stackOf(report.thread()) + threads.stream().map(ThreadMetadata::threadName)
+                                .filter(name -> !name.equals(report.thread())).sorted()
+                                .map(ProgressWatchdog::stackOf).collect(Collectors.joining()));
             }
         } else if (lastLogged.remove(report.thread()) != null) {
             log.info("Stream thread {} makes progress again", report.thread());
