@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Collection;
@@ -73,18 +74,52 @@ public final class AdvisoryLocks {
             throws SQLException, LockNotAcquiredException {
         requireTransaction(transaction);
         List<String> ordered = resources.stream().distinct().sorted(Comparator.comparingLong(AdvisoryLocks::key)).toList();
-        try (Statement s = transaction.createStatement()) {
-            s.execute("SET LOCAL lock_timeout = '" + Math.max(1, wait.toMillis()) + "ms'");
-        }
-        for (String resource : ordered) {
-            try {
+        String[] waitingFor = {null};
+        withLockTimeout(transaction, wait, () -> waitingFor[0], () -> {
+            for (String resource : ordered) {
+                waitingFor[0] = resource;
                 call(transaction, "SELECT pg_advisory_xact_lock(?) IS NULL", key(resource));
-            } catch (SQLException e) {
-                if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
-                    throw new LockNotAcquiredException(resource, wait);
-                }
-                throw e;
             }
+        });
+    }
+
+    /** SQL that may wait for a lock. */
+    @FunctionalInterface
+    private interface LockWait {
+        void run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code waits} in the caller's transaction with {@code lock_timeout} = {@code wait}, inside a
+     * savepoint, and leaves the transaction as it found it: the caller's {@code lock_timeout} is restored
+     * for its later statements, and when a lock is not available the savepoint is rolled back (with the
+     * locks taken so far in it), so the caller's transaction stays usable — nothing is committed or rolled
+     * back on the caller's behalf.
+     */
+    private static void withLockTimeout(Connection transaction, Duration wait, java.util.function.Supplier<String> resource,
+            LockWait waits) throws SQLException, LockNotAcquiredException {
+        String previous;
+        try (Statement s = transaction.createStatement(); ResultSet rs = s.executeQuery("SHOW lock_timeout")) {
+            rs.next();
+            previous = rs.getString(1);
+        }
+        Savepoint savepoint = transaction.setSavepoint();
+        try {
+            try (Statement s = transaction.createStatement()) {
+                s.execute("SET LOCAL lock_timeout = '" + Math.max(1, wait.toMillis()) + "ms'");
+            }
+            waits.run();
+            try (PreparedStatement restore = transaction.prepareStatement("SELECT set_config('lock_timeout', ?, true)")) {
+                restore.setString(1, previous);
+                restore.execute();
+            }
+            transaction.releaseSavepoint(savepoint);
+        } catch (SQLException e) {
+            transaction.rollback(savepoint); // undoes the SET LOCAL and the error state
+            if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+                throw new LockNotAcquiredException(resource.get(), wait);
+            }
+            throw e;
         }
     }
 
@@ -96,26 +131,28 @@ public final class AdvisoryLocks {
                 : java.util.Optional.empty();
     }
 
-    /** Waits up to {@code wait} for the session-scoped lock. */
+    /**
+     * Waits up to {@code wait} for the session-scoped lock. On a connection in auto-commit mode it uses a
+     * short transaction of its own; inside the caller's open transaction it neither commits nor rolls it
+     * back, and restores its {@code lock_timeout} (a session lock outlives the transaction either way).
+     */
     public static SessionLock sessionLock(Connection connection, String resource, Duration wait)
             throws SQLException, LockNotAcquiredException {
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false); // SET LOCAL scopes the timeout to this short transaction
-        try {
-            try (Statement s = connection.createStatement()) {
-                s.execute("SET LOCAL lock_timeout = '" + Math.max(1, wait.toMillis()) + "ms'");
-            }
-            call(connection, "SELECT pg_advisory_lock(?) IS NULL", key(resource));
-            connection.commit(); // a session lock outlives the transaction
+        LockWait take = () -> call(connection, "SELECT pg_advisory_lock(?) IS NULL", key(resource));
+        if (!connection.getAutoCommit()) {
+            withLockTimeout(connection, wait, () -> resource, take);
             return new SessionLock(connection, resource);
-        } catch (SQLException e) {
+        }
+        connection.setAutoCommit(false); // our own short transaction, so SET LOCAL ends with it
+        try {
+            withLockTimeout(connection, wait, () -> resource, take);
+            connection.commit();
+            return new SessionLock(connection, resource);
+        } catch (SQLException | LockNotAcquiredException | RuntimeException e) {
             connection.rollback();
-            if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
-                throw new LockNotAcquiredException(resource, wait);
-            }
             throw e;
         } finally {
-            connection.setAutoCommit(autoCommit);
+            connection.setAutoCommit(true);
         }
     }
 
