@@ -66,8 +66,10 @@ public final class OrderApiApp implements AutoCloseable {
                 ResilientRateLimiter.defaultBreaker("order-api-rate-limiter"), meters);
         IdempotencyStore.Settings settings = IdempotencyStore.Settings.defaults()
                 .withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_TTL_MS)));
-        if (config.getBoolean(OrderApiConfig.IDEMPOTENCY_STORE_SERVER_ERRORS)) {
-            settings = settings.withStorable(status -> status >= 200);
+        java.util.Set<Integer> storedErrors = config.getList(OrderApiConfig.IDEMPOTENCY_STORED_ERROR_STATUSES).stream()
+                .map(status -> Integer.parseInt(status.trim())).collect(java.util.stream.Collectors.toUnmodifiableSet());
+        if (!storedErrors.isEmpty()) {
+            settings = settings.withStorable(status -> (status >= 200 && status < 300) || storedErrors.contains(status));
         }
         IdempotencyStore idempotency = new IdempotencyStore(dataSource, schema, redis, settings, meters);
         OrderService orders = new OrderService(schema, new OutboxWriter(EventSchemas.load(), new OutboxTable(schema)),

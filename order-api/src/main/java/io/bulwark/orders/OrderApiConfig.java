@@ -31,7 +31,7 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String API_CLIENTS = "api.clients";
     public static final String REQUEST_MAX_BYTES = "request.max.bytes";
     public static final String IDEMPOTENCY_TTL_MS = "idempotency.ttl.ms";
-    public static final String IDEMPOTENCY_STORE_SERVER_ERRORS = "idempotency.store.server.errors";
+    public static final String IDEMPOTENCY_STORED_ERROR_STATUSES = "idempotency.stored.error.statuses";
     public static final String IDEMPOTENCY_REAPER_INTERVAL_MS = "idempotency.reaper.interval.ms";
     public static final String CREDIT_DEFAULT_LIMIT_CENTS = "credit.default.limit.cents";
     public static final String LOCK_TTL_MS = "lock.ttl.ms";
@@ -64,8 +64,29 @@ public final class OrderApiConfig extends AbstractConfig {
                     "Largest request body accepted (413 above).")
             .define(IDEMPOTENCY_TTL_MS, Type.LONG, 24L * 3600 * 1000, Range.atLeast(1_000L), Importance.MEDIUM,
                     "How long an idempotency key's stored response is replayed.")
-            .define(IDEMPOTENCY_STORE_SERVER_ERRORS, Type.BOOLEAN, false, Importance.LOW,
-                    "Also store 5xx responses (default: only 2xx and 4xx, so a retry after a server error executes again).")
+            .define(IDEMPOTENCY_STORED_ERROR_STATUSES, Type.LIST, "", new ConfigDef.Validator() {
+                        @Override
+                        public void ensureValid(String name, Object value) {
+                            for (Object status : (java.util.List<?>) value) {
+                                try {
+                                    int code = Integer.parseInt(status.toString().trim());
+                                    if (code < 400 || code > 599) {
+                                        throw new ConfigException(name, value, "'" + status + "' is not a 4xx or 5xx status");
+                                    }
+                                } catch (NumberFormatException e) {
+                                    throw new ConfigException(name, value, "'" + status + "' is not an HTTP status");
+                                }
+                            }
+                        }
+
+                        @Override
+                        public String toString() {
+                            return "4xx/5xx statuses separated by commas";
+                        }
+                    }, Importance.LOW,
+                    "Error statuses whose answers are stored and replayed for an idempotency key, for final business "
+                            + "answers (e.g. 422). Default: none — only 2xx is stored, so a client that fixes the cause "
+                            + "and retries with the same key is executed again.")
             .define(IDEMPOTENCY_REAPER_INTERVAL_MS, Type.LONG, 60_000L, Range.atLeast(100L), Importance.LOW,
                     "How often expired idempotency records are deleted.")
             .define(CREDIT_DEFAULT_LIMIT_CENTS, Type.LONG, 100_000_000L, Range.atLeast(0L), Importance.MEDIUM,

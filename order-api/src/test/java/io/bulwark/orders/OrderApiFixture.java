@@ -87,6 +87,15 @@ final class OrderApiFixture implements AutoCloseable {
         }
     }
 
+    /** Runs one SQL statement on the API's database; {@code {schema}} names its schema. */
+    void execute(String sql) {
+        try (Connection connection = app.dataSource().getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute(sql.replace("{schema}", schema));
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static String order(String customer, int quantity) {
         return "{\"customerId\":\"" + customer + "\",\"currency\":\"EUR\",\"lines\":[{\"sku\":\"sku-1\",\"quantity\":"
                 + quantity + ",\"unitPriceCents\":250}]}";

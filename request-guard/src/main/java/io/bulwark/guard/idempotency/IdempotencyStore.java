@@ -42,9 +42,11 @@ import org.slf4j.LoggerFactory;
  * path (counted in {@code bulwark.idempotency.redis.errors}). A process that dies mid-request leaves
  * its in-flight mark until {@code inFlightTtl}; retries meanwhile get 409.
  *
- * <p><b>What is stored.</b> Responses whose status passes {@code storable} (default: 2xx and 4xx —
- * deterministic outcomes). Anything else (5xx, and exceptions, which include timeouts) rolls the
- * transaction back and stores nothing, so a retry executes again. Records live for {@code ttl}
+ * <p><b>What is stored.</b> Responses whose status passes {@code storable} (default: 2xx only — an
+ * error answer is never cached, so a client that fixes the cause and retries with the same key is
+ * executed again; an operator may opt in per status for final business answers). Anything else
+ * (4xx and 5xx by default, and exceptions, which include timeouts) rolls the transaction back and
+ * stores nothing, so a retry executes again. Records live for {@code ttl}
  * (default 24 h); expired ones are ignored and {@link #deleteExpired} removes them.
  */
 public final class IdempotencyStore {
@@ -54,7 +56,7 @@ public final class IdempotencyStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String REDIS_PREFIX = "bulwark:idem:";
 
-    /** Defaults: records kept 24 h, in-flight marks 30 s, 2xx and 4xx stored. */
+    /** Defaults: records kept 24 h, in-flight marks 30 s, only 2xx stored. */
     public record Settings(Duration ttl, Duration inFlightTtl, IntPredicate storable, Duration redisTimeout) {
         public Settings {
             Objects.requireNonNull(ttl, "ttl");
@@ -64,7 +66,7 @@ public final class IdempotencyStore {
         }
 
         public static Settings defaults() {
-            return new Settings(Duration.ofHours(24), Duration.ofSeconds(30), status -> status >= 200 && status < 500,
+            return new Settings(Duration.ofHours(24), Duration.ofSeconds(30), status -> status >= 200 && status < 300,
                     Duration.ofMillis(200));
         }
 
