@@ -1,5 +1,7 @@
 package io.bulwark.orders.payment;
 
+import io.bulwark.guard.resilience.BreakerTransitions;
+
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
@@ -22,8 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Calls to the payment gateway through Resilience4j, from the outside in:
@@ -49,7 +49,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ResilientPayments {
 
-    private static final Logger log = LoggerFactory.getLogger(ResilientPayments.class);
 
     public enum Tier { CRITICAL, STANDARD, OPTIONAL }
 
@@ -117,14 +116,7 @@ public final class ResilientPayments {
                 .ignoreException(e -> e instanceof GatewayException g && !g.retryable())
                 .build());
         this.breaker = breakers.circuitBreaker(name);
-        breaker.getEventPublisher().onStateTransition(event -> {
-            log.warn("Payment gateway circuit breaker '{}': {}", name, event.getStateTransition());
-            Counter.builder("bulwark.payments.breaker.transitions")
-                    .tag("name", name)
-                    .tag("from", event.getStateTransition().getFromState().name().toLowerCase(Locale.ROOT))
-                    .tag("to", event.getStateTransition().getToState().name().toLowerCase(Locale.ROOT))
-                    .register(meters).increment();
-        });
+        BreakerTransitions.publish(breaker, "payment gateway", "bulwark.payments.breaker.transitions", meters);
         Duration maxDelay = settings.maxDelay();
         RetryRegistry retries = RetryRegistry.of(RetryConfig.<Object>custom()
                 .maxAttempts(settings.maxAttempts())

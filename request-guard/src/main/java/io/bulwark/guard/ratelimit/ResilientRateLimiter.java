@@ -1,6 +1,7 @@
 package io.bulwark.guard.ratelimit;
 
 import io.bulwark.guard.redis.RedisCallFailedException;
+import io.bulwark.guard.resilience.BreakerTransitions;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -17,6 +18,7 @@ import java.util.Objects;
  * {@link FailurePolicy#FAIL_CLOSED} refuses (protection first). Either way the decision is marked
  * {@code degraded} and counted in {@code bulwark.ratelimit.degraded{policy}}. While the breaker is
  * open no request waits for Redis at all; a dead Redis costs a request at most one command timeout.
+ * The breaker's transitions are logged and counted in {@code bulwark.ratelimit.breaker.transitions}.
  */
 public final class ResilientRateLimiter {
 
@@ -32,7 +34,8 @@ public final class ResilientRateLimiter {
             MeterRegistry registry) {
         this.limiter = Objects.requireNonNull(limiter, "limiter");
         this.policy = Objects.requireNonNull(policy, "policy");
-        this.breaker = Objects.requireNonNull(breaker, "breaker");
+        this.breaker = BreakerTransitions.publish(Objects.requireNonNull(breaker, "breaker"), "rate limiter's Redis",
+                "bulwark.ratelimit.breaker.transitions", registry);
         this.degraded = Counter.builder("bulwark.ratelimit.degraded")
                 .description("Decisions made by the failure policy because Redis could not be asked")
                 .tag("policy", policy.name().toLowerCase(Locale.ROOT)).register(registry);

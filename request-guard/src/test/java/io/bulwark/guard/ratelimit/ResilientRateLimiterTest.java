@@ -45,6 +45,9 @@ class ResilientRateLimiterTest {
                 open.decide("k", LIMITS, 1);
             }
             assertThat(open.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
+            assertThat(registry.get("bulwark.ratelimit.breaker.transitions").tag("name", "redis-open")
+                    .tag("from", "closed").tag("to", "open").counter().count()).as("the opening is counted")
+                    .isEqualTo(1.0);
             assertThat(open.decide("k", LIMITS, 1).allowed()).as("answered without asking Redis").isTrue();
             assertThat(registry.get("bulwark.ratelimit.degraded").tag("policy", "fail_open").counter().count())
                     .isGreaterThanOrEqualTo(5);
