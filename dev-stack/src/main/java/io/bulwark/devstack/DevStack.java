@@ -173,7 +173,8 @@ public final class DevStack implements Callable<Integer> {
             EmbeddedRedisServer cache = redis.join();
             GatewaySimulator gateway = register(new GatewaySimulator("127.0.0.1", gatewayPort));
             String apiKey = apiKey(dir);
-            OrderApiApp orders = register(startOrders(broker, pg, cache, gateway, apiKey, app));
+            String freeKey = freeApiKey(dir);
+            OrderApiApp orders = register(startOrders(broker, pg, cache, gateway, apiKey, freeKey, app));
 
             where.put("Kafka", broker.bootstrapServers());
             where.put("PostgreSQL", pg.jdbcUrl() + "  (user " + pg.username() + ", schema " + DB_SCHEMA + ")");
@@ -181,7 +182,7 @@ public final class DevStack implements Callable<Integer> {
             where.put("Outbox", DB_SCHEMA + "." + OutboxTable.TABLE + " -> Kafka (" + outboxMode + " relay)");
             where.put("Streams app", "http://127.0.0.1:" + app.httpPort() + "/health, /metrics, /query/..., /openapi.json");
             where.put("Order API", "http://127.0.0.1:" + orders.port() + "/orders  (X-API-Key: " + apiKey
-                    + "; /health, /metrics)");
+                    + "; free tier, 10/s: " + freeKey + "; /health, /metrics)");
             where.put("Gateway", gateway.baseUrl() + "  (simulated payments; PUT /faults, GET /stats)");
             where.put("Data", dir.toString());
             if (load > 0) {
@@ -265,7 +266,7 @@ public final class DevStack implements Callable<Integer> {
      * outbox), Redis and Kafka; its health joins the streams app's /health.
      */
     private OrderApiApp startOrders(EmbeddedKafkaBroker broker, EmbeddedPostgresServer pg, EmbeddedRedisServer redis,
-            GatewaySimulator gateway, String apiKey, StreamsApp app) {
+            GatewaySimulator gateway, String apiKey, String freeKey, StreamsApp app) {
         Map<String, String> flags = new LinkedHashMap<>();
         flags.put(OrderApiConfig.DB_URL, pg.jdbcUrl());
         flags.put(OrderApiConfig.DB_USER, pg.username());
@@ -273,7 +274,7 @@ public final class DevStack implements Callable<Integer> {
         flags.put(OrderApiConfig.DB_SCHEMA, DB_SCHEMA);
         flags.put(OrderApiConfig.REDIS_URI, redis.uri());
         flags.put(OrderApiConfig.HTTP_PORT, Integer.toString(ordersPort));
-        flags.put(OrderApiConfig.API_CLIENTS, "dev:" + apiKey + ":internal");
+        flags.put(OrderApiConfig.API_CLIENTS, "dev:" + apiKey + ":internal,dev-free:" + freeKey + ":free");
         flags.put(OrderApiConfig.PAYMENT_WORKER_ENABLED, "true");
         flags.put(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
         flags.put(OrderApiConfig.GATEWAY_URL, gateway.baseUrl());
@@ -291,17 +292,30 @@ public final class DevStack implements Callable<Integer> {
      * kept in the data directory (owner-only), so it survives restarts and never lives in code.
      */
     private static String apiKey(Path dir) throws java.io.IOException {
-        String fromEnv = System.getenv("BULWARK_DEV_API_KEY");
+        return apiKey(dir, "BULWARK_DEV_API_KEY", "dev-api-key", "dev-");
+    }
+
+    /**
+     * The key of a second client on the {@code free} tier (10 requests/s, 1,000/h), so a user can see
+     * the rate limiter refuse: {@code BULWARK_DEV_FREE_API_KEY}, or generated into
+     * {@code <data dir>/dev-free-api-key}.
+     */
+    private static String freeApiKey(Path dir) throws java.io.IOException {
+        return apiKey(dir, "BULWARK_DEV_FREE_API_KEY", "dev-free-api-key", "free-");
+    }
+
+    private static String apiKey(Path dir, String variable, String fileName, String prefix) throws java.io.IOException {
+        String fromEnv = System.getenv(variable);
         if (fromEnv != null && !fromEnv.isBlank()) {
             return fromEnv.trim();
         }
-        Path file = dir.resolve("dev-api-key");
+        Path file = dir.resolve(fileName);
         if (Files.exists(file)) {
             return Files.readString(file).trim();
         }
         byte[] random = new byte[18];
         new java.security.SecureRandom().nextBytes(random);
-        String key = "dev-" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        String key = prefix + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         Files.writeString(file, key);
         try {
             Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
