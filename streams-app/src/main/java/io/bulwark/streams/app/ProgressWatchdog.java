@@ -8,7 +8,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -147,9 +146,9 @@ public final class ProgressWatchdog implements AutoCloseable {
                         report.thread(), report.tasks(), report.sinceProgress().toSeconds(),
                         (long) report.secondsSincePoll(), report.lag(), liveTimeout.isZero() ? ""
                                 : " and health/live goes down after " + liveTimeout.toSeconds() + " s",
-                        stackOf(report.thread()) + threads.stream().map(ThreadMetadata::threadName)
-                                .filter(name -> !name.equals(report.thread())).sorted()
-                                .map(ProgressWatchdog::stackOf).collect(Collectors.joining()));
+                        stacksOf(java.util.stream.Stream.concat(java.util.stream.Stream.of(report.thread()),
+                                threads.stream().map(ThreadMetadata::threadName)
+                                        .filter(name -> !name.equals(report.thread())).sorted()).toList()));
             }
         } else if (lastLogged.remove(report.thread()) != null) {
             log.info("Stream thread {} makes progress again", report.thread());
@@ -223,10 +222,16 @@ public final class ProgressWatchdog implements AutoCloseable {
         return lag;
     }
 
-    /** The named thread's stack as jstack prints it (ThreadInfo.toString() cuts it at eight frames). */
-    static String stackOf(String threadName) {
-        ThreadInfo[] infos = ManagementFactory.getThreadMXBean().dumpAllThreads(true, true);
-        return Arrays.stream(infos).filter(i -> i.getThreadName().equals(threadName)).map(ProgressWatchdog::format)
+    /**
+     * The named threads' stacks, in the given order, as jstack prints them (ThreadInfo.toString() cuts a
+     * stack at eight frames); one dump of the JVM's threads for all of them.
+     */
+    static String stacksOf(List<String> threadNames) {
+        Map<String, ThreadInfo> byName = new LinkedHashMap<>();
+        for (ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
+            byName.put(info.getThreadName(), info);
+        }
+        return threadNames.stream().map(byName::get).filter(java.util.Objects::nonNull).map(ProgressWatchdog::format)
                 .collect(Collectors.joining("\n"));
     }
 

@@ -3,6 +3,7 @@ package io.bulwark.streams.intake;
 import io.bulwark.schemas.TopicSpec;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
@@ -47,7 +48,7 @@ public final class KeyedInput {
         KStream<String, V> moved = placed.filter((k, p) -> p.misplaced(), Named.as(name + "-misplaced"))
                 .mapValues(Placed::value, Named.as(name + "-misplaced-value"))
                 .repartition(Repartitioned.<String, V>as(name)
-                        .withKeySerde(org.apache.kafka.common.serialization.Serdes.String())
+                        .withKeySerde(Serdes.String())
                         .withValueSerde(valueSerde));
         return right.merge(moved, Named.as(name + "-merge"));
     }
