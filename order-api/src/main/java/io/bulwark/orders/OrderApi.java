@@ -37,8 +37,11 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code POST /orders} — place an order (201); needs {@code Idempotency-Key};</li>
- *   <li>{@code POST /orders/{id}/cancel} — cancel a placed order (200); needs {@code Idempotency-Key};</li>
- *   <li>{@code GET /orders/{id}} — the order (200).</li>
+ *   <li>{@code POST /orders/{id}/cancel} — ask to cancel an order (202; the saga decides); needs
+ *       {@code Idempotency-Key};</li>
+ *   <li>{@code GET /orders/{id}} — the order (200), its status following the saga's outcome;</li>
+ *   <li>{@code PUT /customers/{id}} {@code {"creditLimitCents": n}} — provision this client's customer
+ *       (201 created, 200 updated); {@code GET /customers/{id}} — its credit line.</li>
  * </ul>
  *
  * <p>Every request is authenticated (API key → client), rate-limited by the client's tier (429 with
@@ -53,6 +56,7 @@ public final class OrderApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OrderApi.class);
     private static final Pattern ORDER = Pattern.compile("/orders/([A-Za-z0-9._:-]{1,80})");
     private static final Pattern CANCEL = Pattern.compile("/orders/([A-Za-z0-9._:-]{1,80})/cancel");
+    private static final Pattern CUSTOMER = Pattern.compile("/customers/([A-Za-z0-9._:-]{1,64})");
 
     /** The request-path tiers of the bulkheads. */
     public enum Tier { CRITICAL, STANDARD, OPTIONAL }
@@ -92,6 +96,7 @@ public final class OrderApi implements AutoCloseable {
             throw new UncheckedIOException("Cannot bind order-api to " + host + ":" + port, e);
         }
         server.createContext("/orders", this::handle);
+        server.createContext("/customers", this::handle);
         server.createContext("/health", exchange -> {
             try (exchange) {
                 Map<String, Boolean> components = health.get();
@@ -113,7 +118,8 @@ public final class OrderApi implements AutoCloseable {
         server.createContext("/", exchange -> {
             try (exchange) {
                 problem(exchange, new ApiProblem(404, "not-found", "No endpoint at " + exchange.getRequestURI().getPath()
-                        + "; the API is POST /orders, POST /orders/{id}/cancel, GET /orders/{id}, GET /health, GET /metrics"));
+                        + "; the API is POST /orders, POST /orders/{id}/cancel, GET /orders/{id}, PUT|GET /customers/{id},"
+                        + " GET /health, GET /metrics"));
             }
         });
         server.start();
@@ -137,6 +143,7 @@ public final class OrderApi implements AutoCloseable {
             String method = exchange.getRequestMethod();
             Matcher cancel = CANCEL.matcher(path);
             Matcher order = ORDER.matcher(path);
+            Matcher customer = CUSTOMER.matcher(path);
             if (path.equals("/orders")) {
                 route = "place";
                 requireMethod(exchange, "POST");
@@ -154,6 +161,18 @@ public final class OrderApi implements AutoCloseable {
                 }
                 String id = order.group(1);
                 serve(exchange, Tier.OPTIONAL, client -> get(exchange, client, id));
+            } else if (customer.matches()) {
+                String id = customer.group(1);
+                if (method.equals("PUT")) {
+                    route = "provision-customer";
+                    serve(exchange, Tier.STANDARD, client -> provision(exchange, client, id));
+                } else if (method.equals("GET") || method.equals("HEAD")) {
+                    route = "get-customer";
+                    serve(exchange, Tier.OPTIONAL, client -> customer(exchange, client, id));
+                } else {
+                    exchange.getResponseHeaders().set("Allow", "GET, HEAD, PUT");
+                    throw new ApiProblem(405, "method-not-allowed", method + " is not supported here; use GET or PUT");
+                }
             } else {
                 throw new ApiProblem(404, "not-found", "No endpoint at " + path);
             }
@@ -224,6 +243,46 @@ public final class OrderApi implements AutoCloseable {
         }
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         HttpIo.send(exchange, 200, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
+    }
+
+    /** PUT is idempotent by itself: the same body twice leaves the same credit line. */
+    private void provision(HttpExchange exchange, ApiClients.Client client, String customerId) throws Exception {
+        byte[] body = body(exchange);
+        long limit;
+        try {
+            com.fasterxml.jackson.databind.JsonNode json = Json.mapper().readTree(body);
+            com.fasterxml.jackson.databind.JsonNode field = json == null ? null : json.get("creditLimitCents");
+            if (field == null || !field.canConvertToExactIntegral() || !field.canConvertToLong() || field.asLong() < 0) {
+                throw new ApiProblem(400, "bad-request", "The body must be {\"creditLimitCents\": <whole number >= 0>}");
+            }
+            limit = field.asLong();
+        } catch (IOException e) {
+            throw new ApiProblem(400, "bad-request", "The body is not JSON");
+        }
+        StoredResponse response;
+        try (java.sql.Connection tx = dataSource.getConnection()) {
+            tx.setAutoCommit(false);
+            response = orders.provision(tx, client, customerId, limit);
+            tx.commit();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+        send(exchange, response);
+    }
+
+    private void customer(HttpExchange exchange, ApiClients.Client client, String customerId) throws Exception {
+        Optional<com.fasterxml.jackson.databind.node.ObjectNode> credit;
+        try (java.sql.Connection connection = dataSource.getConnection()) {
+            credit = orders.customer(connection, client, customerId);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+        if (credit.isEmpty()) {
+            throw new ApiProblem(404, "unknown-customer", "Customer " + customerId + " has no credit line with client "
+                    + client.id());
+        }
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        HttpIo.send(exchange, 200, HttpIo.JSON, Json.mapper().writeValueAsBytes(credit.get()));
     }
 
     private void idempotent(HttpExchange exchange, IdempotencyScope scope, byte[] body,

@@ -40,6 +40,7 @@ public final class OrderApiApp implements AutoCloseable {
     private final OrderApi api;
     private final ScheduledExecutorService reaper;
     private final PaymentWorker worker;
+    private final OrderOutcomes outcomes;
 
     private OrderApiApp(OrderApiConfig config, MeterRegistry meters, OrderService.Checkpoint checkpoint) {
         String schema = config.getString(OrderApiConfig.DB_SCHEMA);
@@ -73,7 +74,8 @@ public final class OrderApiApp implements AutoCloseable {
         }
         IdempotencyStore idempotency = new IdempotencyStore(dataSource, schema, redis, settings, meters);
         OrderService orders = new OrderService(schema, new OutboxWriter(EventSchemas.load(), new OutboxTable(schema)),
-                locks, config.getLong(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS), checkpoint);
+                locks, config.getLong(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS),
+                config.getBoolean(OrderApiConfig.CUSTOMERS_AUTO_PROVISION), checkpoint);
         Map<OrderApi.Tier, Bulkhead> bulkheads = new EnumMap<>(OrderApi.Tier.class);
         for (OrderApi.Tier tier : OrderApi.Tier.values()) {
             int[] setting = config.bulkhead("bulkhead." + tier.name().toLowerCase(Locale.ROOT));
@@ -83,6 +85,10 @@ public final class OrderApiApp implements AutoCloseable {
         this.api = new OrderApi(config.getString(OrderApiConfig.HTTP_HOST), config.getInt(OrderApiConfig.HTTP_PORT),
                 config.getInt(OrderApiConfig.HTTP_THREADS), dataSource, config.clients(), limiter, idempotency, orders,
                 bulkheads, config.getInt(OrderApiConfig.REQUEST_MAX_BYTES), meters, this::health);
+        this.outcomes = config.getBoolean(OrderApiConfig.OUTCOMES_ENABLED)
+                ? new OrderOutcomes(config.getString(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS),
+                        config.getString(OrderApiConfig.OUTCOMES_GROUP_ID), dataSource, orders, meters)
+                : null;
         if (config.getBoolean(OrderApiConfig.PAYMENT_WORKER_ENABLED)) {
             this.worker = new PaymentWorker(config.getString(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS),
                     config.getString(OrderApiConfig.PAYMENT_GROUP_ID),
@@ -143,6 +149,9 @@ public final class OrderApiApp implements AutoCloseable {
         } catch (Exception e) {
             components.put("redis", false);
         }
+        if (outcomes != null) {
+            components.put("outcomes", outcomes.isRunning());
+        }
         if (worker != null) {
             components.put("paymentWorker", worker.isRunning());
             components.put("paymentWorkerProgress", !worker.stalled());
@@ -154,6 +163,9 @@ public final class OrderApiApp implements AutoCloseable {
     public void close() {
         if (worker != null) {
             worker.close();
+        }
+        if (outcomes != null) {
+            outcomes.close();
         }
         api.close();
         reaper.shutdownNow();

@@ -34,6 +34,9 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String IDEMPOTENCY_STORED_ERROR_STATUSES = "idempotency.stored.error.statuses";
     public static final String IDEMPOTENCY_REAPER_INTERVAL_MS = "idempotency.reaper.interval.ms";
     public static final String CREDIT_DEFAULT_LIMIT_CENTS = "credit.default.limit.cents";
+    public static final String CUSTOMERS_AUTO_PROVISION = "customers.auto.provision";
+    public static final String OUTCOMES_ENABLED = "outcomes.enabled";
+    public static final String OUTCOMES_GROUP_ID = "outcomes.group.id";
     public static final String LOCK_TTL_MS = "lock.ttl.ms";
     public static final String LOCK_WAIT_MS = "lock.wait.ms";
     public static final String RATE_LIMIT_FAILURE_POLICY = "ratelimit.failure.policy";
@@ -89,8 +92,18 @@ public final class OrderApiConfig extends AbstractConfig {
                             + "and retries with the same key is executed again.")
             .define(IDEMPOTENCY_REAPER_INTERVAL_MS, Type.LONG, 60_000L, Range.atLeast(100L), Importance.LOW,
                     "How often expired idempotency records are deleted.")
-            .define(CREDIT_DEFAULT_LIMIT_CENTS, Type.LONG, 100_000_000L, Range.atLeast(0L), Importance.MEDIUM,
-                    "Credit limit of a customer seen for the first time.")
+            .define(CUSTOMERS_AUTO_PROVISION, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Give a client's unknown customer a credit line of credit.default.limit.cents on its first order. "
+                            + "Off (the default): such an order is 422 unknown-customer until the client provisions the "
+                            + "customer with PUT /customers/{id}, so random ids cannot grow state.")
+            .define(CREDIT_DEFAULT_LIMIT_CENTS, Type.LONG, 100_000L, Range.atLeast(0L), Importance.MEDIUM,
+                    "Credit limit of a customer provisioned by customers.auto.provision.")
+            .define(OUTCOMES_ENABLED, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Read the saga's outcomes (bulwark.order.outcomes) to settle orders and give back the credit of "
+                            + "rejected and cancelled ones. Needs kafka.bootstrap.servers; turn off only for an "
+                            + "order-api without Kafka (orders then stay PLACED).")
+            .define(OUTCOMES_GROUP_ID, Type.STRING, "bulwark-order-api-outcomes", Importance.LOW,
+                    "Consumer group of the outcome reader.")
             .define(LOCK_TTL_MS, Type.LONG, 5_000L, Range.between(100L, 600_000L), Importance.LOW,
                     "Lease of the per-customer lock (renewed by a watchdog while held).")
             .define(LOCK_WAIT_MS, Type.LONG, 2_000L, Range.between(0L, 60_000L), Importance.LOW,
@@ -105,7 +118,7 @@ public final class OrderApiConfig extends AbstractConfig {
             .define(PAYMENT_WORKER_ENABLED, Type.BOOLEAN, false, Importance.MEDIUM,
                     "Run the payment worker in this process (needs kafka.bootstrap.servers and gateway.url).")
             .define(KAFKA_BOOTSTRAP_SERVERS, Type.STRING, "", Importance.MEDIUM,
-                    "Kafka brokers of the payment worker.")
+                    "Kafka brokers of the outcome reader and the payment worker.")
             .define(GATEWAY_URL, Type.STRING, "", Importance.MEDIUM, "Base URL of the payment gateway.")
             .define(PAYMENT_CONCURRENCY, Type.INT, 32, Range.between(1, 1024), Importance.LOW,
                     "Gateway calls the worker makes at once (the critical bulkhead bounds them too).")
@@ -123,6 +136,10 @@ public final class OrderApiConfig extends AbstractConfig {
                 && (getString(KAFKA_BOOTSTRAP_SERVERS).isBlank() || getString(GATEWAY_URL).isBlank())) {
             throw new ConfigException(PAYMENT_WORKER_ENABLED, true, "the payment worker needs "
                     + KAFKA_BOOTSTRAP_SERVERS + " and " + GATEWAY_URL);
+        }
+        if (getBoolean(OUTCOMES_ENABLED) && getString(KAFKA_BOOTSTRAP_SERVERS).isBlank()) {
+            throw new ConfigException(OUTCOMES_ENABLED, true, "reading the saga's outcomes needs "
+                    + KAFKA_BOOTSTRAP_SERVERS + " (or set " + OUTCOMES_ENABLED + "=false: orders then stay PLACED)");
         }
         try {
             clients();

@@ -30,6 +30,16 @@ import javax.sql.DataSource;
  * charges the customer's credit row with a conditional update that also stores the lease's fencing
  * token ({@code ... WHERE fence_token <= :token}). A holder whose lease ran out while it was paused
  * finds a newer token on the row and its write is refused, so two holders can never both charge.
+ *
+ * <p><b>Customers belong to a client.</b> A credit line is keyed by (client, customer) and provisioned
+ * explicitly ({@link #provision}); an order for a customer the client has not provisioned is 422
+ * {@code unknown-customer} before any lock or row is taken, so random ids grow nothing — unless the
+ * operator turned on {@code customers.auto.provision} (then the default limit applies).
+ *
+ * <p><b>The saga decides.</b> An order stays {@code PLACED} until order-api reads the saga's outcome
+ * ({@link #settle}); a cancel is a request ({@code CANCEL_REQUESTED} + {@code OrderCancelRequested}),
+ * refused 409 once the order is known to be confirmed or rejected. Credit is charged when the order is
+ * placed and given back when the outcome is {@code REJECTED} or {@code CANCELLED}.
  */
 public final class OrderService {
 
@@ -43,22 +53,35 @@ public final class OrderService {
     private final OutboxWriter outbox;
     private final RedisLocks locks;
     private final long defaultCreditLimitCents;
+    private final boolean autoProvision;
     private final Checkpoint checkpoint;
 
+    /**
+     * @param defaultCreditLimitCents the limit of a customer provisioned on its first order, when
+     *     {@code autoProvision}
+     */
     public OrderService(String schema, OutboxWriter outbox, RedisLocks locks, long defaultCreditLimitCents,
-            Checkpoint checkpoint) {
+            boolean autoProvision, Checkpoint checkpoint) {
         this.schema = schema;
         this.outbox = outbox;
         this.locks = locks;
         this.defaultCreditLimitCents = defaultCreditLimitCents;
+        this.autoProvision = autoProvision;
         this.checkpoint = checkpoint;
     }
 
-    /** Places the order in {@code tx}: 201 with the order, or 422 {@code credit-limit-exceeded}. */
+    /**
+     * Places the order in {@code tx}: 201 with the order, 422 {@code unknown-customer} or 422
+     * {@code credit-limit-exceeded}.
+     */
     public StoredResponse place(Connection tx, ApiClients.Client client, PlaceOrder request) throws Exception {
         long total = request.totalCents();
-        try (Lease lease = lockCustomer(request.customerId())) {
-            if (!chargeCredit(tx, request.customerId(), total, lease.fencingToken())) {
+        if (!customerExists(tx, client, request.customerId())) {
+            return problemResponse(422, "unknown-customer", "Customer " + request.customerId() + " has no credit line"
+                    + " with client " + client.id() + "; provision it with PUT /customers/" + request.customerId());
+        }
+        try (Lease lease = lockCustomer(client, request.customerId())) {
+            if (!chargeCredit(tx, client, request.customerId(), total, lease.fencingToken())) {
                 return problemResponse(422, "credit-limit-exceeded", "Customer " + request.customerId()
                         + " has not enough credit left for " + total + " cents");
             }
@@ -95,44 +118,131 @@ public final class OrderService {
         }
     }
 
-    /** Cancels a placed order of this client: 200, 404 {@code unknown-order} or 409 {@code order-not-cancellable}. */
+    /**
+     * Asks to cancel an order of this client: 202 {@code CANCEL_REQUESTED} (with an
+     * {@code OrderCancelRequested} event, once; the saga answers with the outcome), 200 when it is
+     * already {@code CANCELLED}, 404 {@code unknown-order}, or 409 {@code order-not-cancellable} once it
+     * is known to be confirmed or rejected. Credit is given back when the saga's {@code OrderCancelled}
+     * arrives, not here: a cancel that reaches the saga after it confirmed changes nothing.
+     */
     public StoredResponse cancel(Connection tx, ApiClients.Client client, String orderId) throws Exception {
         Optional<ObjectNode> order = find(tx, client, orderId, true);
         if (order.isEmpty()) {
             return problemResponse(404, "unknown-order", "No order " + orderId + " of this client");
         }
         String status = order.get().path("status").asText();
-        if (!status.equals("PLACED")) {
-            return problemResponse(409, "order-not-cancellable", "Order " + orderId + " is " + status
-                    + "; only PLACED orders can be cancelled");
-        }
-        String customer = order.get().path("customerId").asText();
-        long total = order.get().path("totalCents").asLong();
-        try (Lease lease = lockCustomer(customer)) {
-            try (PreparedStatement release = tx.prepareStatement("UPDATE " + schema + ".customer_credit"
-                    + " SET used_cents = GREATEST(used_cents - ?, 0), fence_token = ?, updated_at = now()"
-                    + " WHERE customer_id = ? AND fence_token <= ?")) {
-                release.setLong(1, total);
-                release.setLong(2, lease.fencingToken());
-                release.setString(3, customer);
-                release.setLong(4, lease.fencingToken());
-                if (release.executeUpdate() == 0) {
-                    throw new ApiProblem(503, "lock-lost", "The customer lock passed to a newer holder; retry",
-                            Map.of("Retry-After", "1"));
+        switch (status) {
+            case "PLACED" -> {
+                try (PreparedStatement update = tx.prepareStatement("UPDATE " + schema + ".orders"
+                        + " SET status = 'CANCEL_REQUESTED', updated_at = now() WHERE order_id = ?")) {
+                    update.setString(1, orderId);
+                    update.executeUpdate();
                 }
+                ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId)
+                        .put("customerId", order.get().path("customerId").asText()).put("reason", "cancelled by client");
+                outbox.append(tx, new EventEnvelope(UUID.randomUUID(), "OrderCancelRequested", "order", orderId, 2L,
+                        Instant.now(), orderId, null, null, payload));
+                order.get().put("status", "CANCEL_REQUESTED");
+                return new StoredResponse(202, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
             }
-            try (PreparedStatement update = tx.prepareStatement("UPDATE " + schema + ".orders SET status = 'CANCELLED',"
-                    + " updated_at = now() WHERE order_id = ?")) {
-                update.setString(1, orderId);
-                update.executeUpdate();
+            case "CANCEL_REQUESTED" -> {
+                return new StoredResponse(202, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
+            }
+            case "CANCELLED" -> {
+                return new StoredResponse(200, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
+            }
+            default -> {
+                return problemResponse(409, "order-not-cancellable", "Order " + orderId + " is " + status
+                        + "; only orders the saga has not finished can be cancelled");
             }
         }
-        ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId).put("customerId", customer)
-                .put("reason", "cancelled by client");
-        outbox.append(tx, new EventEnvelope(UUID.randomUUID(), "OrderCancelled", "order", orderId, 2L, Instant.now(),
-                orderId, null, null, payload));
-        order.get().put("status", "CANCELLED");
-        return new StoredResponse(200, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
+    }
+
+    /**
+     * Creates or updates this client's customer's credit line: 201 when created, 200 when updated.
+     * Lowering the limit below what is in use is allowed; new orders are then refused until credit
+     * comes back.
+     */
+    public StoredResponse provision(Connection tx, ApiClients.Client client, String customerId, long limitCents)
+            throws Exception {
+        boolean created;
+        try (PreparedStatement upsert = tx.prepareStatement("INSERT INTO " + schema + ".customer_credit"
+                + " (client_id, customer_id, limit_cents) VALUES (?, ?, ?) ON CONFLICT (client_id, customer_id)"
+                + " DO UPDATE SET limit_cents = EXCLUDED.limit_cents, updated_at = now() RETURNING (xmax = 0)")) {
+            upsert.setString(1, client.id());
+            upsert.setString(2, customerId);
+            upsert.setLong(3, limitCents);
+            try (ResultSet row = upsert.executeQuery()) {
+                row.next();
+                created = row.getBoolean(1);
+            }
+        }
+        ObjectNode body = customer(tx, client, customerId).orElseThrow();
+        return new StoredResponse(created ? 201 : 200, HttpIo.JSON, Json.mapper().writeValueAsBytes(body));
+    }
+
+    /** This client's customer's credit line: limit, used and available cents. */
+    public Optional<ObjectNode> customer(Connection connection, ApiClients.Client client, String customerId)
+            throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT limit_cents, used_cents FROM " + schema
+                + ".customer_credit WHERE client_id = ? AND customer_id = ?")) {
+            select.setString(1, client.id());
+            select.setString(2, customerId);
+            try (ResultSet row = select.executeQuery()) {
+                if (!row.next()) {
+                    return Optional.empty();
+                }
+                long limit = row.getLong(1);
+                long used = row.getLong(2);
+                return Optional.of(Json.mapper().createObjectNode().put("customerId", customerId)
+                        .put("creditLimitCents", limit).put("usedCents", used).put("availableCents", limit - used));
+            }
+        }
+    }
+
+    /**
+     * Applies a saga outcome to its order in {@code tx}, once: only an order still {@code PLACED} or
+     * {@code CANCEL_REQUESTED} moves (a repeated or late outcome changes nothing), and a {@code REJECTED}
+     * or {@code CANCELLED} order gives its credit back. Returns whether the order moved; an order this
+     * order-api does not know (placed by another producer) is ignored.
+     *
+     * @param status {@code CONFIRMED}, {@code REJECTED}, {@code CANCELLED} or {@code NEEDS_ATTENTION}
+     */
+    public boolean settle(Connection tx, String orderId, String status, UUID outcomeEventId, String reason)
+            throws SQLException {
+        String clientId;
+        String customerId;
+        long total;
+        try (PreparedStatement update = tx.prepareStatement("UPDATE " + schema + ".orders SET status = ?,"
+                + " outcome_event_id = ?, outcome_reason = ?, updated_at = now()"
+                + " WHERE order_id = ? AND status IN ('PLACED', 'CANCEL_REQUESTED')"
+                + " RETURNING client_id, customer_id, total_cents")) {
+            update.setString(1, status);
+            update.setObject(2, outcomeEventId);
+            update.setString(3, reason);
+            update.setString(4, orderId);
+            try (ResultSet row = update.executeQuery()) {
+                if (!row.next()) {
+                    return false;
+                }
+                clientId = row.getString(1);
+                customerId = row.getString(2);
+                total = row.getLong(3);
+            }
+        }
+        if (status.equals("REJECTED") || status.equals("CANCELLED")) {
+            // One atomic statement, no customer lock: a concurrent charge waits on the row lock and sees
+            // the released credit; the fence token is left alone (it orders lock holders, not refunds).
+            try (PreparedStatement release = tx.prepareStatement("UPDATE " + schema + ".customer_credit"
+                    + " SET used_cents = GREATEST(used_cents - ?, 0), updated_at = now()"
+                    + " WHERE client_id = ? AND customer_id = ?")) {
+                release.setLong(1, total);
+                release.setString(2, clientId);
+                release.setString(3, customerId);
+                release.executeUpdate();
+            }
+        }
+        return true;
     }
 
     public Optional<ObjectNode> get(DataSource dataSource, ApiClients.Client client, String orderId) throws SQLException {
@@ -165,38 +275,57 @@ public final class OrderService {
         }
     }
 
-    private Lease lockCustomer(String customerId) throws InterruptedException {
+    private Lease lockCustomer(ApiClients.Client client, String customerId) throws InterruptedException {
         try {
-            return locks.acquire("customer:" + customerId);
+            return locks.acquire("customer:" + client.id() + ":" + customerId);
         } catch (LockNotAcquiredException e) {
             throw new ApiProblem(503, "customer-busy", "Another request for customer " + customerId
                     + " holds its lock; retry", Map.of("Retry-After", "1"));
         }
     }
 
-    /** Charges {@code total} if the limit allows, storing the lease's fencing token on the row. */
-    private boolean chargeCredit(Connection tx, String customerId, long total, long token) throws SQLException {
-        try (PreparedStatement ensure = tx.prepareStatement("INSERT INTO " + schema + ".customer_credit"
-                + " (customer_id, limit_cents) VALUES (?, ?) ON CONFLICT (customer_id) DO NOTHING")) {
-            ensure.setString(1, customerId);
-            ensure.setLong(2, defaultCreditLimitCents);
-            ensure.executeUpdate();
+    /** Whether the client's customer has a credit line (provisioning it first under auto-provision). */
+    private boolean customerExists(Connection tx, ApiClients.Client client, String customerId) throws SQLException {
+        if (autoProvision) {
+            try (PreparedStatement ensure = tx.prepareStatement("INSERT INTO " + schema + ".customer_credit"
+                    + " (client_id, customer_id, limit_cents) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+                ensure.setString(1, client.id());
+                ensure.setString(2, customerId);
+                ensure.setLong(3, defaultCreditLimitCents);
+                ensure.executeUpdate();
+            }
+            return true;
         }
+        try (PreparedStatement exists = tx.prepareStatement("SELECT 1 FROM " + schema + ".customer_credit"
+                + " WHERE client_id = ? AND customer_id = ?")) {
+            exists.setString(1, client.id());
+            exists.setString(2, customerId);
+            try (ResultSet row = exists.executeQuery()) {
+                return row.next();
+            }
+        }
+    }
+
+    /** Charges {@code total} if the limit allows, storing the lease's fencing token on the row. */
+    private boolean chargeCredit(Connection tx, ApiClients.Client client, String customerId, long total, long token)
+            throws SQLException {
         try (PreparedStatement charge = tx.prepareStatement("UPDATE " + schema + ".customer_credit"
                 + " SET used_cents = used_cents + ?, fence_token = ?, updated_at = now()"
-                + " WHERE customer_id = ? AND fence_token <= ? AND used_cents + ? <= limit_cents")) {
+                + " WHERE client_id = ? AND customer_id = ? AND fence_token <= ? AND used_cents + ? <= limit_cents")) {
             charge.setLong(1, total);
             charge.setLong(2, token);
-            charge.setString(3, customerId);
-            charge.setLong(4, token);
-            charge.setLong(5, total);
+            charge.setString(3, client.id());
+            charge.setString(4, customerId);
+            charge.setLong(5, token);
+            charge.setLong(6, total);
             if (charge.executeUpdate() == 1) {
                 return true;
             }
         }
         try (PreparedStatement fence = tx.prepareStatement("SELECT fence_token FROM " + schema
-                + ".customer_credit WHERE customer_id = ?")) {
-            fence.setString(1, customerId);
+                + ".customer_credit WHERE client_id = ? AND customer_id = ?")) {
+            fence.setString(1, client.id());
+            fence.setString(2, customerId);
             try (ResultSet row = fence.executeQuery()) {
                 row.next();
                 if (row.getLong(1) > token) {

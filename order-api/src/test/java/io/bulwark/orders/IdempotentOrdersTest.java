@@ -135,9 +135,11 @@ class IdempotentOrdersTest {
                     "Content-Type", "application/json", "Idempotency-Key", "fix-1");
             assertThat(over.statusCode()).isEqualTo(422);
             assertThat(api.count("bulwark_idempotency")).as("an error answer is not stored").isZero();
-            // The refusal wrote nothing (not even the customer's credit row); the operator raises the limit.
-            api.execute("INSERT INTO {schema}.customer_credit (customer_id, limit_cents) VALUES ('c-fix', 10000)"
-                    + " ON CONFLICT (customer_id) DO UPDATE SET limit_cents = 10000");
+            // The refusal wrote nothing (not even the auto-provisioned credit row); the client raises the limit.
+            assertThat(api.count("customer_credit")).isZero();
+            HttpResponse<String> raised = api.put("/customers/c-fix", "{\"creditLimitCents\":10000}",
+                    "Authorization", SHOP, "Content-Type", "application/json");
+            assertThat(raised.statusCode()).as(raised.body()).isEqualTo(201);
             HttpResponse<String> retried = api.post("/orders", order("c-fix", 5), "Authorization", SHOP,
                     "Content-Type", "application/json", "Idempotency-Key", "fix-1");
             assertThat(retried.statusCode()).as("executed again, not replayed").isEqualTo(201);
@@ -179,12 +181,13 @@ class IdempotentOrdersTest {
 
             String cancelPath = "/orders/" + order.path("orderId").asText() + "/cancel";
             HttpResponse<String> cancelled = api.post(cancelPath, "", "Authorization", SHOP, "Idempotency-Key", "cancel-1");
-            assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
-            assertThat(Json.mapper().readTree(cancelled.body()).path("status").asText()).isEqualTo("CANCELLED");
-            assertThat(api.count("customer_credit", "customer_id = 'c-credit' AND used_cents = 0")).isEqualTo(1);
+            assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(202);
+            assertThat(Json.mapper().readTree(cancelled.body()).path("status").asText()).isEqualTo("CANCEL_REQUESTED");
+            assertThat(api.count("customer_credit", "customer_id = 'c-credit' AND used_cents = 1000"))
+                    .as("credit comes back with the saga's OrderCancelled, not with the request").isEqualTo(1);
             HttpResponse<String> twice = api.post(cancelPath, "", "Authorization", SHOP, "Idempotency-Key", "cancel-2");
-            assertThat(twice.statusCode()).isEqualTo(409);
-            assertThat(api.count("bulwark_outbox", "event_type = 'OrderCancelled'")).isEqualTo(1);
+            assertThat(twice.statusCode()).isEqualTo(202);
+            assertThat(api.count("bulwark_outbox", "event_type = 'OrderCancelRequested'")).as("one request").isEqualTo(1);
             assertThat(api.get("/orders/" + order.path("orderId").asText(), "Authorization", SHOP).statusCode())
                     .isEqualTo(200);
             assertThat(api.get("/orders/" + order.path("orderId").asText(), "Authorization", OrderApiFixture.FREE)

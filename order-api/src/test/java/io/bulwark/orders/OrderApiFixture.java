@@ -39,7 +39,8 @@ final class OrderApiFixture implements AutoCloseable {
                 OrderApiConfig.DB_SCHEMA, schema,
                 OrderApiConfig.REDIS_URI, redis.uri(),
                 OrderApiConfig.HTTP_PORT, "0",
-                OrderApiConfig.API_CLIENTS, "shop:shop-secret-1:internal,tiny:free-secret-1:free"));
+                OrderApiConfig.API_CLIENTS, "shop:shop-secret-1:internal,tiny:free-secret-1:free",
+                OrderApiConfig.CUSTOMERS_AUTO_PROVISION, "true", OrderApiConfig.OUTCOMES_ENABLED, "false"));
         flags.putAll(extra);
         app = OrderApiApp.start(OrderApiConfig.load(Map.of(), flags), new SimpleMeterRegistry(), checkpoint);
     }
@@ -47,6 +48,15 @@ final class OrderApiFixture implements AutoCloseable {
     HttpResponse<String> post(String path, String body, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path))
                 .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return send(request.build());
+    }
+
+    HttpResponse<String> put(String path, String body, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path))
+                .timeout(Duration.ofSeconds(30)).PUT(HttpRequest.BodyPublishers.ofString(body));
         if (headers.length > 0) {
             request.headers(headers);
         }

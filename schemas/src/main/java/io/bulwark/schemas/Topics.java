@@ -37,14 +37,17 @@ public final class Topics {
             DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
 
     /**
-     * Commands to inventory items (restock, reserve, release), keyed by SKU. The value is the
+     * Commands to inventory items (restock, reserve, release, commit), keyed by SKU. The value is the
      * command as JSON; the streams app answers on {@link #INVENTORY_EVENTS}.
      */
     public static final TopicSpec<String, byte[]> INVENTORY_COMMANDS = new TopicSpec<>(
             "bulwark.inventory.commands", Serdes.String(), Serdes.ByteArray(),
             DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
 
-    /** The order-fulfilment saga's outcomes ({@code OrderConfirmed}, {@code OrderRejected}), keyed by order id. */
+    /**
+     * The order-fulfilment saga's outcomes ({@code OrderConfirmed}, {@code OrderRejected}, {@code OrderCancelled}),
+     * keyed by order id: exactly one per order. order-api reads them to settle the order row and its credit.
+     */
     public static final TopicSpec<String, EventEnvelope> ORDER_OUTCOMES = new TopicSpec<>(
             "bulwark.order.outcomes", Serdes.String(), EventEnvelopeSerde.inHeaders(),
             DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));

@@ -83,6 +83,8 @@ public final class AppConfig extends AbstractConfig {
     public static final String SAGA_STEP_TIMEOUT_MS = "saga.step.timeout.ms";
     public static final String SAGA_MAX_ATTEMPTS = "saga.max.attempts";
     public static final String SAGA_RETRY_BACKOFF_MS = "saga.retry.backoff.ms";
+    public static final String SAGA_RETENTION_MS = "saga.retention.ms";
+    public static final String ORDER_STATUS_RETENTION_MS = "read.models.order.status.retention.ms";
     public static final String PROGRESS_STALL_TIMEOUT_MS = "progress.stall.timeout.ms";
     public static final String PROGRESS_STALL_LIVE_TIMEOUT_MS = "progress.stall.live.timeout.ms";
     public static final String TOPICS_CREATE = "topics.create";
@@ -207,6 +209,15 @@ public final class AppConfig extends AbstractConfig {
                     "Sends of a step's commands (first + retries) before the saga gives up and compensates.")
             .define(SAGA_RETRY_BACKOFF_MS, Type.LONG, 1_000L, Range.between(1L, 3_600_000L), Importance.LOW,
                     "First wait before re-sending after a retryable failure; doubles per attempt.")
+            .define(SAGA_RETENTION_MS, Type.LONG, Duration.ofDays(7).toMillis(),
+                    Range.between(60_000L, Duration.ofDays(365).toMillis()), Importance.MEDIUM,
+                    "How long an ended saga stays in its store (queryable at /query/sagas/{id}) before it is deleted "
+                            + "with a tombstone. At least dedup.retention.ms, so a re-delivered trigger cannot start it "
+                            + "again.")
+            .define(ORDER_STATUS_RETENTION_MS, Type.LONG, Duration.ofDays(7).toMillis(),
+                    Range.between(60_000L, Duration.ofDays(365).toMillis()), Importance.MEDIUM,
+                    "How long an order's status stays in the read model (/query/orders/{id}) after its last event "
+                            + "(stream time), before it is deleted with a tombstone.")
             .define(PROGRESS_STALL_TIMEOUT_MS, Type.LONG, 30_000L, Range.between(1_000L, Duration.ofHours(1).toMillis()),
                     Importance.MEDIUM, "A stream thread with records waiting that commits nothing for this long is "
                             + "stalled: /health/ready goes down, bulwark_streams_stalled_threads counts it and the log "
@@ -239,6 +250,11 @@ public final class AppConfig extends AbstractConfig {
         if (live != 0 && live < getLong(PROGRESS_STALL_TIMEOUT_MS)) {
             throw new ConfigException(PROGRESS_STALL_LIVE_TIMEOUT_MS, live,
                     "must be 0 or at least " + PROGRESS_STALL_TIMEOUT_MS + " = " + getLong(PROGRESS_STALL_TIMEOUT_MS));
+        }
+        if (getLong(SAGA_RETENTION_MS) < getLong(DEDUP_RETENTION_MS)) {
+            throw new ConfigException(SAGA_RETENTION_MS, getLong(SAGA_RETENTION_MS),
+                    "must be at least " + DEDUP_RETENTION_MS + " = " + getLong(DEDUP_RETENTION_MS)
+                            + ": a trigger re-delivered after its saga was deleted would start it again");
         }
         if (getLong(ROCKSDB_WRITE_BUFFER_BYTES) > getLong(ROCKSDB_BLOCK_CACHE_BYTES)) {
             throw new ConfigException(ROCKSDB_WRITE_BUFFER_BYTES, getLong(ROCKSDB_WRITE_BUFFER_BYTES),
@@ -307,6 +323,14 @@ public final class AppConfig extends AbstractConfig {
 
     public Duration inventoryCommandRetention() {
         return Duration.ofMillis(getLong(INVENTORY_COMMAND_RETENTION_MS));
+    }
+
+    public Duration sagaRetention() {
+        return Duration.ofMillis(getLong(SAGA_RETENTION_MS));
+    }
+
+    public Duration orderStatusRetention() {
+        return Duration.ofMillis(getLong(ORDER_STATUS_RETENTION_MS));
     }
 
     public SagaDefinition orderSaga() {

@@ -62,7 +62,8 @@ public final class BulwarkTopology {
         KStream<String, EventEnvelope> payments =
                 EventIntake.events(builder, schemas, Topics.PAYMENT_EVENTS, "saga-payment-replies");
         KStream<String, EventEnvelope> sagaInputs = unique
-                .filter((k, e) -> saga.triggerType().equals(e.type()), Named.as("saga-triggers"))
+                .filter((k, e) -> saga.triggerType().equals(e.type()) || e.type().equals(saga.cancelType()),
+                        Named.as("saga-triggers"))
                 .merge(inventory
                         .filter((sku, e) -> e.correlationId() != null && e.causationId() != null,
                                 Named.as("saga-inventory-replies"))
@@ -73,12 +74,13 @@ public final class BulwarkTopology {
                                 .withKeySerde(Serdes.String()).withValueSerde(EventEnvelopeSerde.asJson())),
                         Named.as("saga-merge-inventory"))
                 .merge(payments, Named.as("saga-merge-payments"));
-        SagaTopology.build(builder, saga, sagaInputs, Topics.ORDER_OUTCOMES.name(), SAGA_PUNCTUATION);
+        SagaTopology.build(builder, saga, sagaInputs, Topics.ORDER_OUTCOMES.name(), SAGA_PUNCTUATION,
+                config.sagaRetention());
 
         KStream<String, EventEnvelope> outcomes = builder.stream(Topics.ORDER_OUTCOMES.name(),
                 Consumed.with(Topics.ORDER_OUTCOMES.keySerde(), EventEnvelopeSerde.inHeaders(schemas))
                         .withName("read-models-outcomes"));
-        ReadModels.build(builder, unique, inventory, outcomes, READ_MODEL_HISTORY);
+        ReadModels.build(builder, unique, inventory, outcomes, READ_MODEL_HISTORY, config.orderStatusRetention());
         return builder.build(config.streamsProperties());
     }
 }

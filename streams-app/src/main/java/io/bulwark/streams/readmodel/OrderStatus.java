@@ -5,8 +5,9 @@ import java.util.List;
 
 /**
  * Read model: an order's current status and how it got there (each step with its event time).
- * Statuses so far: {@code PLACED}, {@code STOCK_RESERVED}, {@code STOCK_REJECTED},
- * {@code STOCK_RELEASED}, and the saga's outcomes {@code CONFIRMED} and {@code REJECTED}.
+ * Statuses: {@code PLACED}, {@code CANCEL_REQUESTED}, {@code STOCK_RESERVED}, {@code STOCK_REJECTED},
+ * {@code STOCK_RELEASED}, and the saga's outcomes {@code CONFIRMED}, {@code REJECTED} and
+ * {@code CANCELLED}.
  *
  * <p>The status never goes back: events of one order arrive from several topics (order events,
  * inventory events, saga outcomes), so a compensation's {@code StockReleased} can arrive after the
@@ -37,9 +38,9 @@ public record OrderStatus(String orderId, String status, List<Step> history, lon
         return new OrderStatus(orderId, next, steps, Math.max(lastEventMs, atMs));
     }
 
-    /** Whether the order reached its end: confirmed or rejected. */
+    /** Whether the order reached its end: confirmed, rejected or cancelled. */
     public static boolean terminal(String status) {
-        return "CONFIRMED".equals(status) || "REJECTED".equals(status);
+        return "CONFIRMED".equals(status) || "REJECTED".equals(status) || "CANCELLED".equals(status);
     }
 
     private static int rank(String status) {

@@ -14,6 +14,15 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.VersionedKeyValueStore;
@@ -24,8 +33,12 @@ import org.apache.kafka.streams.state.VersionedKeyValueStore;
  * <ul>
  *   <li>{@link #STOCK_LEVELS} — per SKU, a <b>versioned</b> store: {@code get(sku, asOf)} answers
  *       "as of time T" for {@code historyRetention};</li>
- *   <li>{@link #ORDER_STATUS} — per order, status and history;</li>
- *   <li>{@link #CUSTOMER_ORDERS} — per customer, the most recent orders.</li>
+ *   <li>{@link #ORDER_STATUS} — per order, status and history; an order is deleted (tombstone)
+ *       {@code orderStatusRetention} after its last event, in stream time, through an expiry index
+ *       ({@link #ORDER_STATUS_EXPIRY}, keyed by expiry time then order id, so each run reads only
+ *       what is due);</li>
+ *   <li>{@link #CUSTOMER_ORDERS} — per customer, the most recent orders (at most
+ *       {@link CustomerOrders#MAX}); bounded by the number of customers, which order-api provisions.</li>
  * </ul>
  *
  * <p><b>Consistency contract.</b> Read models are eventually consistent with the events: a model
@@ -39,6 +52,7 @@ public final class ReadModels {
 
     public static final String STOCK_LEVELS = "read-stock-levels";
     public static final String ORDER_STATUS = "read-order-status";
+    public static final String ORDER_STATUS_EXPIRY = "read-order-status-expiry";
     public static final String CUSTOMER_ORDERS = "read-customer-orders";
 
     private ReadModels() {}
@@ -46,10 +60,15 @@ public final class ReadModels {
     /** Adds the read models; {@code builder} gets the versioned stock-level store. */
     public static void build(org.apache.kafka.streams.StreamsBuilder builder, KStream<String, EventEnvelope> uniqueOrderEvents,
             KStream<String, EventEnvelope> inventoryEvents, KStream<String, EventEnvelope> sagaOutcomes,
-            Duration historyRetention) {
+            Duration historyRetention, Duration orderStatusRetention) {
         builder.addStateStore(stockLevelStore(historyRetention));
         stockLevels(inventoryEvents);
-        orderStatus(uniqueOrderEvents.merge(sagaOutcomes, Named.as(ORDER_STATUS + "-outcomes")), inventoryEvents);
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORDER_STATUS), Serdes.String(),
+                JsonSerde.of(OrderStatus.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORDER_STATUS_EXPIRY),
+                Serdes.String(), Serdes.String()));
+        orderStatus(uniqueOrderEvents.merge(sagaOutcomes, Named.as(ORDER_STATUS + "-outcomes")), inventoryEvents,
+                orderStatusRetention);
         customerOrders(uniqueOrderEvents);
     }
 
@@ -65,27 +84,15 @@ public final class ReadModels {
                 Serdes.String(), JsonSerde.of(StockLevel.class));
     }
 
-    private static void orderStatus(KStream<String, EventEnvelope> orders, KStream<String, EventEnvelope> inventory) {
-        KStream<String, EventEnvelope> byOrder = inventory
-                .filter((sku, e) -> e.correlationId() != null, Named.as(ORDER_STATUS + "-correlated"))
+    private static void orderStatus(KStream<String, EventEnvelope> orders, KStream<String, EventEnvelope> inventory,
+            Duration retention) {
+        inventory.filter((sku, e) -> e.correlationId() != null, Named.as(ORDER_STATUS + "-correlated"))
                 .selectKey((sku, e) -> e.correlationId(), Named.as(ORDER_STATUS + "-by-order"))
-                .merge(orders, Named.as(ORDER_STATUS + "-merge"));
-        byOrder.groupByKey(Grouped.with(ORDER_STATUS + "-grouped", Serdes.String(), EventEnvelopeSerde.asJson()))
-                .aggregate(OrderStatus::empty, (orderId, e, status) -> {
-                    String next = switch (e.type()) {
-                        case "OrderPlaced" -> "PLACED";
-                        case "StockReserved" -> "STOCK_RESERVED";
-                        case "StockReleased" -> "STOCK_RELEASED";
-                        case "InventoryCommandRejected" -> "STOCK_REJECTED";
-                        case "OrderConfirmed" -> "CONFIRMED";
-                        case "OrderRejected" -> "REJECTED";
-                        default -> null;
-                    };
-                    return next == null ? status
-                            : status.with(orderId, next, e.occurredAt().toEpochMilli(), e.eventId().toString());
-                }, Named.as(ORDER_STATUS + "-aggregate"),
-                        Materialized.<String, OrderStatus, KeyValueStore<Bytes, byte[]>>as(ORDER_STATUS)
-                                .withKeySerde(Serdes.String()).withValueSerde(JsonSerde.of(OrderStatus.class)));
+                .merge(orders, Named.as(ORDER_STATUS + "-merge"))
+                .repartition(Repartitioned.<String, EventEnvelope>as(ORDER_STATUS + "-grouped")
+                        .withKeySerde(Serdes.String()).withValueSerde(EventEnvelopeSerde.asJson()))
+                .process(() -> new OrderStatusProjector(retention), Named.as(ORDER_STATUS + "-aggregate"),
+                        ORDER_STATUS, ORDER_STATUS_EXPIRY);
     }
 
     private static void customerOrders(KStream<String, EventEnvelope> orders) {
@@ -98,6 +105,77 @@ public final class ReadModels {
                         Named.as(CUSTOMER_ORDERS + "-aggregate"),
                         Materialized.<String, CustomerOrders, KeyValueStore<Bytes, byte[]>>as(CUSTOMER_ORDERS)
                                 .withKeySerde(Serdes.String()).withValueSerde(JsonSerde.of(CustomerOrders.class)));
+    }
+
+    /**
+     * Folds an order's events into its status, and deletes statuses whose last event is older than the
+     * retention (stream time). The expiry index holds one entry per order, at its last event + retention.
+     */
+    static final class OrderStatusProjector implements Processor<String, EventEnvelope, Void, Void> {
+        private static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
+        private final long retentionMs;
+        private KeyValueStore<String, OrderStatus> statuses;
+        private KeyValueStore<String, String> expiry;
+
+        OrderStatusProjector(Duration retention) {
+            this.retentionMs = retention.toMillis();
+        }
+
+        @Override
+        public void init(ProcessorContext<Void, Void> context) {
+            statuses = context.getStateStore(ORDER_STATUS);
+            expiry = context.getStateStore(ORDER_STATUS_EXPIRY);
+            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, this::sweep);
+        }
+
+        @Override
+        public void process(Record<String, EventEnvelope> record) {
+            EventEnvelope e = record.value();
+            if (e == null || record.key() == null) {
+                return;
+            }
+            String next = switch (e.type()) {
+                case "OrderPlaced" -> "PLACED";
+                case "OrderCancelRequested" -> "CANCEL_REQUESTED";
+                case "StockReserved" -> "STOCK_RESERVED";
+                case "StockReleased" -> "STOCK_RELEASED";
+                case "InventoryCommandRejected" -> "STOCK_REJECTED";
+                case "OrderConfirmed" -> "CONFIRMED";
+                case "OrderRejected" -> "REJECTED";
+                case "OrderCancelled" -> "CANCELLED";
+                default -> null;
+            };
+            if (next == null) {
+                return;
+            }
+            OrderStatus before = statuses.get(record.key());
+            OrderStatus after = (before == null ? OrderStatus.empty() : before)
+                    .with(record.key(), next, e.occurredAt().toEpochMilli(), e.eventId().toString());
+            if (after == before) {
+                return;
+            }
+            if (before != null) {
+                expiry.delete(expiryKey(before.lastEventMs() + retentionMs, record.key()));
+            }
+            expiry.put(expiryKey(after.lastEventMs() + retentionMs, record.key()), record.key());
+            statuses.put(record.key(), after);
+        }
+
+        private void sweep(long streamTime) {
+            List<KeyValue<String, String>> due = new ArrayList<>();
+            try (KeyValueIterator<String, String> it = expiry.range(expiryKey(0, ""), expiryKey(streamTime, "\uffff"))) {
+                it.forEachRemaining(due::add);
+            }
+            for (KeyValue<String, String> entry : due) {
+                expiry.delete(entry.key);
+                statuses.delete(entry.value);
+            }
+        }
+
+        /** Zero-padded, so the store's byte order is expiry order. */
+        static String expiryKey(long atMs, String orderId) {
+            return String.format("%019d|%s", atMs, orderId);
+        }
     }
 
     /** Keeps the versioned stock-level store: each change is a new version at the event's timestamp. */

@@ -28,6 +28,7 @@ public record StockLevel(String sku, long available, long reserved, long version
             case "Restocked" -> new StockLevel(sku, available + quantity, reserved, version, timestamp);
             case "StockReserved" -> new StockLevel(sku, available - quantity, reserved + quantity, version, timestamp);
             case "StockReleased" -> new StockLevel(sku, available + quantity, reserved - quantity, version, timestamp);
+            case "ReservationCommitted" -> new StockLevel(sku, available, reserved - quantity, version, timestamp);
             default -> this;
         };
     }

@@ -19,8 +19,11 @@ import java.util.UUID;
 
 /**
  * The order-fulfilment saga, as data: on {@code OrderPlaced}, (1) reserve stock for every line,
- * (2) authorize the payment, then emit {@code OrderConfirmed}; on a failure, release the stock and
- * void the payment (reverse order) and emit {@code OrderRejected} with the reason.
+ * (2) authorize the payment, then commit the reservations (they become sales, and leave the items'
+ * state) and emit {@code OrderConfirmed}; on a failure, release the stock and void the payment (reverse
+ * order) and emit {@code OrderRejected} with the reason. An {@code OrderCancelRequested} before the end
+ * compensates the same way and emits {@code OrderCancelled}; after {@code OrderConfirmed} it changes
+ * nothing (order-api refuses cancels of orders it knows are confirmed: 409).
  *
  * <p>Participants: the inventory aggregate (commands on {@code bulwark.inventory.commands}, replies
  * {@code StockReserved} / {@code InventoryCommandRejected} carrying the command id as causation id)
@@ -46,7 +49,8 @@ public final class OrderFulfilmentSaga {
                     case "InventoryCommandRejected" -> Outcome.failed(reply.payload().path("reason").asText());
                     default -> Outcome.notMine();
                 },
-                stepTimeout, maxAttempts, retryBackoff);
+                stepTimeout, maxAttempts, retryBackoff)
+                .onSagaCompleted((orderId, order) -> lines(orderId, order, "commit"));
         SagaStep pay = new SagaStep(AUTHORIZE_PAYMENT,
                 (orderId, order) -> List.of(payment(orderId, order, EventTypes.AUTHORIZE_PAYMENT.name())),
                 (orderId, order) -> List.of(payment(orderId, order, EventTypes.VOID_PAYMENT.name())),
@@ -64,11 +68,15 @@ public final class OrderFulfilmentSaga {
                         Json.mapper().createObjectNode().put("orderId", orderId)),
                 (orderId, order, reason, status) -> outcome(orderId, EventTypes.ORDER_REJECTED.name(),
                         Json.mapper().createObjectNode().put("orderId", orderId).put("reason", reason)
+                                .put("sagaStatus", status.name())),
+                EventTypes.ORDER_CANCEL_REQUESTED.name(),
+                (orderId, order, reason, status) -> outcome(orderId, EventTypes.ORDER_CANCELLED.name(),
+                        Json.mapper().createObjectNode().put("orderId", orderId).put("reason", reason)
                                 .put("sagaStatus", status.name())));
     }
 
     /**
-     * One Reserve (or Release) command per SKU of the order, with deterministic ids. Lines of the same SKU
+     * One Reserve (or Release, or Commit) command per SKU of the order, with deterministic ids. Lines of the same SKU
      * are merged into one reservation of their summed quantity: an item holds one reservation per order,
      * so a second Reserve for the same order would be refused ALREADY_RESERVED.
      */
@@ -82,9 +90,11 @@ public final class OrderFulfilmentSaga {
         for (Map.Entry<String, Integer> line : quantities.entrySet()) {
             String sku = line.getKey();
             UUID id = UUID.fromString(SagaDefinition.commandId(orderId, RESERVE_STOCK, purpose, i++));
-            InventoryCommand command = purpose.equals("reserve")
-                    ? new InventoryCommand.Reserve(id, sku, null, orderId, line.getValue())
-                    : new InventoryCommand.Release(id, sku, null, orderId);
+            InventoryCommand command = switch (purpose) {
+                case "reserve" -> new InventoryCommand.Reserve(id, sku, null, orderId, line.getValue());
+                case "commit" -> new InventoryCommand.Commit(id, sku, null, orderId);
+                default -> new InventoryCommand.Release(id, sku, null, orderId);
+            };
             try {
                 commands.add(Outgoing.json(id.toString(), Topics.INVENTORY_COMMANDS.name(), sku,
                         Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command)));

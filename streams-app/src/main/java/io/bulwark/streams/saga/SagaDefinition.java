@@ -15,13 +15,25 @@ import java.util.function.BiFunction;
  *
  * @param onCompleted the event to emit when every step succeeded
  * @param onFailed the event to emit when the saga ends compensated or failed (given the reason and status)
+ * @param cancelType the event type (keyed by saga id) that cancels a running saga, or null when it cannot
+ *     be cancelled: the saga compensates every step it sent and ends {@code CANCELLED}; a cancel after the
+ *     end changes nothing; a cancel before the trigger ends the saga before it starts
+ * @param onCancelled the event to emit when a cancel ended the saga (given the reason and status)
  */
 public record SagaDefinition(
         String name,
         String triggerType,
         List<SagaStep> steps,
         BiFunction<String, JsonNode, EventEnvelope> onCompleted,
-        TerminalEvent onFailed) {
+        TerminalEvent onFailed,
+        String cancelType,
+        TerminalEvent onCancelled) {
+
+    /** A saga that cannot be cancelled. */
+    public SagaDefinition(String name, String triggerType, List<SagaStep> steps,
+            BiFunction<String, JsonNode, EventEnvelope> onCompleted, TerminalEvent onFailed) {
+        this(name, triggerType, steps, onCompleted, onFailed, null, null);
+    }
 
     /** Builds the failure event from saga id, trigger payload, reason and terminal status. */
     @FunctionalInterface
@@ -35,6 +47,12 @@ public record SagaDefinition(
         steps = List.copyOf(steps);
         if (steps.isEmpty()) {
             throw new IllegalArgumentException("Saga '" + name + "' needs at least one step");
+        }
+        if ((cancelType == null) != (onCancelled == null)) {
+            throw new IllegalArgumentException("Saga '" + name + "': cancelType and onCancelled go together");
+        }
+        if (triggerType.equals(cancelType)) {
+            throw new IllegalArgumentException("Saga '" + name + "': the cancel type cannot be the trigger type");
         }
         if (steps.stream().map(SagaStep::name).distinct().count() != steps.size()) {
             throw new IllegalArgumentException("Saga '" + name + "' has two steps with one name");

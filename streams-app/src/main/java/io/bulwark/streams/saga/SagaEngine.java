@@ -36,6 +36,18 @@ import org.apache.kafka.streams.state.Stores;
  *       one included: its late successes must be undone too), in reverse order, each once; a step
  *       without a compensation leaves the saga {@code FAILED_NEEDS_ATTENTION}. Every saga ends in a
  *       terminal state and emits its outcome.</li>
+ *   <li>A late success (a reply after the saga ended) needs nothing more: the compensation of its step
+ *       was already sent, after its command, on the same key, so the participant applies it after the
+ *       success and exactly once.</li>
+ *   <li>The definition's cancel event compensates a running saga the same way and ends it
+ *       {@code CANCELLED}; after the end it changes nothing; before the trigger it ends the saga
+ *       {@code CANCELLED} with nothing to undo, so the trigger that follows starts nothing.</li>
+ *   <li>When every step succeeded, each step's completion commands are sent (e.g. turn a reservation
+ *       into a sale) with the outcome.</li>
+ *   <li><b>Bounded:</b> a terminal saga stays queryable for {@code retention}, then is deleted (a
+ *       tombstone in its changelog) through the same deadline index. A reply for a deleted saga is
+ *       dead-lettered as unknown; the trigger's dedup window must not outlive the retention, or a
+ *       re-delivered trigger would start the saga again (checked by the app's config).</li>
  * </ul>
  */
 public final class SagaEngine implements Processor<String, EventEnvelope, String, Outgoing> {
@@ -45,14 +57,16 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
     private final SagaDefinition definition;
     private final String outcomesTopic;
     private final Duration punctuateEvery;
+    private final Duration retention;
     private ProcessorContext<String, Outgoing> context;
     private KeyValueStore<String, SagaState> states;
     private KeyValueStore<String, String> deadlines;
 
-    public SagaEngine(SagaDefinition definition, String outcomesTopic, Duration punctuateEvery) {
+    public SagaEngine(SagaDefinition definition, String outcomesTopic, Duration punctuateEvery, Duration retention) {
         this.definition = definition;
         this.outcomesTopic = outcomesTopic;
         this.punctuateEvery = punctuateEvery;
+        this.retention = retention;
     }
 
     public static String statesStore(SagaDefinition definition) {
@@ -93,6 +107,10 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
             }
             return; // a repeated trigger starts nothing
         }
+        if (event.type().equals(definition.cancelType())) {
+            cancel(sagaId, state, event);
+            return;
+        }
         if (state == null) {
             throw new UnknownSagaException(sagaId, event.type(), event.eventId().toString());
         }
@@ -105,11 +123,26 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         if (outcome instanceof Outcome.Succeeded) {
             succeeded(state, step, event.causationId(), now);
         } else if (outcome instanceof Outcome.Failed failed) {
-            compensate(state, step.name() + ": " + failed.reason(), now);
+            compensate(state, step.name() + ": " + failed.reason(), now, false);
         } else if (outcome instanceof Outcome.Retry retry) {
             long backoff = step.retryBackoff().toMillis() << Math.min(20, Math.max(0, state.attempts() - 1));
             save(with(state, state.step(), state.pending(), state.attempts(), now + backoff)
                     .log("retry " + step.name() + " after " + backoff + " ms: " + retry.reason()));
+        }
+    }
+
+    private void cancel(String sagaId, SagaState state, EventEnvelope request) {
+        String reason = "cancelled: " + request.payload().path("reason").asText("no reason given");
+        long now = context.currentSystemTimeMs();
+        if (state == null) {
+            SagaState cancelled = new SagaState(sagaId, definition.name(), Status.CANCELLED, 0, Set.of(), 0,
+                    now + retention.toMillis(), List.of(), List.of(), reason, request.payload(),
+                    List.of(request.type() + " " + request.eventId() + " before the trigger; ended CANCELLED"));
+            forward(Outgoing.envelope(outcomesTopic, sagaId,
+                    definition.onCancelled().create(sagaId, request.payload(), reason, Status.CANCELLED)));
+            save(cancelled);
+        } else if (!state.terminal()) {
+            compensate(state, reason, now, true);
         }
     }
 
@@ -149,16 +182,19 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
             SagaState advanced = new SagaState(updated.sagaId(), updated.definition(), Status.RUNNING, next, Set.of(), 0,
                     -1, touched, updated.compensated(), null, updated.trigger(), updated.history())
                     .log(step.name() + " done");
-            dropDeadline(state);
             send(advanced, now, true);
             return;
         }
-        dropDeadline(state);
+        for (SagaStep done : definition.steps()) {
+            if (done.completion() != null) {
+                done.completion().apply(state.sagaId(), state.trigger()).forEach(this::forward);
+            }
+        }
         forward(Outgoing.envelope(outcomesTopic, state.sagaId(),
                 definition.onCompleted().apply(state.sagaId(), state.trigger())));
-        states.put(state.sagaId(), new SagaState(updated.sagaId(), updated.definition(), Status.COMPLETED, state.step(),
-                Set.of(), state.attempts(), -1, touched, updated.compensated(), null, updated.trigger(),
-                updated.history()).log(step.name() + " done; completed"));
+        save(new SagaState(updated.sagaId(), updated.definition(), Status.COMPLETED, state.step(),
+                Set.of(), state.attempts(), now + retention.toMillis(), touched, updated.compensated(), null,
+                updated.trigger(), updated.history()).log(step.name() + " done; completed"));
     }
 
     /**
@@ -167,10 +203,10 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
      * another line was refused, an authorization that outlived the step's timeout) is undone by the
      * compensation that follows its command on the same key. Compensations are idempotent at the
      * participants (releasing what is not held, voiding what is not authorized, changes nothing), so
-     * compensating a step that never took effect is harmless. Then ends the saga.
+     * compensating a step that never took effect is harmless. Then ends the saga ({@code CANCELLED}
+     * when a cancel asked for it).
      */
-    private void compensate(SagaState state, String reason, long now) {
-        dropDeadline(state);
+    private void compensate(SagaState state, String reason, long now, boolean cancelled) {
         List<String> compensated = new ArrayList<>(state.compensated());
         boolean needsAttention = false;
         SagaState logged = state.log("compensating: " + reason);
@@ -186,15 +222,21 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
             compensated.add(name);
             logged = logged.log("compensate " + name);
         }
-        Status status = needsAttention ? Status.FAILED_NEEDS_ATTENTION : Status.COMPENSATED;
+        Status status = needsAttention ? Status.FAILED_NEEDS_ATTENTION
+                : cancelled ? Status.CANCELLED : Status.COMPENSATED;
+        SagaDefinition.TerminalEvent outcome = cancelled && !needsAttention ? definition.onCancelled()
+                : definition.onFailed();
         forward(Outgoing.envelope(outcomesTopic, state.sagaId(),
-                definition.onFailed().create(state.sagaId(), state.trigger(), reason, status)));
-        states.put(state.sagaId(), new SagaState(state.sagaId(), state.definition(), status, state.step(), Set.of(),
-                state.attempts(), -1, state.touched(), compensated, reason, state.trigger(), logged.history())
-                .log("ended " + status));
+                outcome.create(state.sagaId(), state.trigger(), reason, status)));
+        save(new SagaState(state.sagaId(), state.definition(), status, state.step(), Set.of(),
+                state.attempts(), now + retention.toMillis(), state.touched(), compensated, reason, state.trigger(),
+                logged.history()).log("ended " + status));
     }
 
-    /** Wall-clock punctuation: handles every saga whose deadline has passed, and only those. */
+    /**
+     * Wall-clock punctuation: handles every saga whose deadline has passed, and only those — a running
+     * saga's wait, or a terminal saga's retention (then it is deleted).
+     */
     private void expire(long now) {
         List<KeyValue<String, String>> due = new ArrayList<>();
         try (KeyValueIterator<String, String> it = deadlines.range(deadlineKey(0, ""), deadlineKey(now, "\uffff"))) {
@@ -203,14 +245,18 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         for (KeyValue<String, String> entry : due) {
             deadlines.delete(entry.key);
             SagaState state = states.get(entry.value);
-            if (state == null || state.terminal() || state.deadlineMs() < 0 || state.deadlineMs() > now) {
+            if (state == null || state.deadlineMs() < 0 || state.deadlineMs() > now) {
+                continue;
+            }
+            if (state.terminal()) {
+                states.delete(state.sagaId());
                 continue;
             }
             SagaStep step = definition.steps().get(state.step());
             if (state.attempts() < step.maxAttempts()) {
                 send(state, now, false);
             } else {
-                compensate(state, step.name() + ": no reply after " + state.attempts() + " attempt(s)", now);
+                compensate(state, step.name() + ": no reply after " + state.attempts() + " attempt(s)", now, false);
             }
         }
     }
@@ -224,13 +270,6 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
             deadlines.put(deadlineKey(state.deadlineMs(), state.sagaId()), state.sagaId());
         }
         states.put(state.sagaId(), state);
-    }
-
-    private void dropDeadline(SagaState state) {
-        SagaState stored = states.get(state.sagaId());
-        if (stored != null && stored.deadlineMs() >= 0) {
-            deadlines.delete(deadlineKey(stored.deadlineMs(), stored.sagaId()));
-        }
     }
 
     private void forward(Outgoing outgoing) {

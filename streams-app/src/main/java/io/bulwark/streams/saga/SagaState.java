@@ -11,7 +11,8 @@ import java.util.Set;
  * @param step index of the current step (forward phase)
  * @param pending command ids of the current step still without a successful reply
  * @param attempts sends of the current step's commands so far
- * @param deadlineMs when the current wait ends (wall clock), or -1 when nothing is awaited
+ * @param deadlineMs when the current wait ends (wall clock); for a terminal saga, when it is deleted
+ *     (end + retention)
  * @param touched steps that had at least one successful reply (for operators; compensation undoes every
  *     step whose commands were sent, see {@link SagaEngine})
  * @param compensated steps whose compensation was issued, in the order issued
@@ -31,8 +32,8 @@ public record SagaState(
         JsonNode trigger,
         List<String> history) {
 
-    /** Where a saga is; the last three are terminal. */
-    public enum Status { RUNNING, COMPLETED, COMPENSATED, FAILED_NEEDS_ATTENTION }
+    /** Where a saga is; all but {@code RUNNING} are terminal. */
+    public enum Status { RUNNING, COMPLETED, COMPENSATED, CANCELLED, FAILED_NEEDS_ATTENTION }
 
     public SagaState {
         pending = Set.copyOf(pending);

@@ -20,10 +20,19 @@ public final class SagaTopology {
 
     private SagaTopology() {}
 
+    /** How long a terminal saga stays queryable unless the caller says otherwise. */
+    public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+
     public static void build(StreamsBuilder builder, SagaDefinition definition, KStream<String, EventEnvelope> inputs,
             String outcomesTopic, Duration punctuateEvery) {
+        build(builder, definition, inputs, outcomesTopic, punctuateEvery, DEFAULT_RETENTION);
+    }
+
+    /** As above, deleting terminal sagas {@code retention} after they ended. */
+    public static void build(StreamsBuilder builder, SagaDefinition definition, KStream<String, EventEnvelope> inputs,
+            String outcomesTopic, Duration punctuateEvery, Duration retention) {
         SagaEngine.stores(definition).forEach(builder::addStateStore);
-        inputs.process(() -> new SagaEngine(definition, outcomesTopic, punctuateEvery),
+        inputs.process(() -> new SagaEngine(definition, outcomesTopic, punctuateEvery, retention),
                         Named.as("saga-" + definition.name()),
                         SagaEngine.statesStore(definition), SagaEngine.deadlinesStore(definition))
                 .to((key, outgoing, context) -> outgoing.topic(),

@@ -177,7 +177,8 @@ public final class InventoryAggregate {
 
         private static EventEnvelope envelope(InventoryCommand command, InventoryEvent event, Long version, long ts) {
             String correlation = command instanceof InventoryCommand.Reserve r ? r.orderId()
-                    : command instanceof InventoryCommand.Release r ? r.orderId() : null;
+                    : command instanceof InventoryCommand.Release r ? r.orderId()
+                    : command instanceof InventoryCommand.Commit c ? c.orderId() : null;
             JsonNode payload = Json.mapper().valueToTree(event);
             return new EventEnvelope(UUID.randomUUID(), event.getClass().getSimpleName(), "inventory", command.sku(),
                     version, Instant.ofEpochMilli(ts), correlation, command.commandId().toString(), null, payload);

@@ -2,10 +2,12 @@ package io.bulwark.streams.aggregate.inventory;
 
 import io.bulwark.streams.aggregate.AggregateBehavior;
 import io.bulwark.streams.aggregate.Decision;
+import io.bulwark.streams.aggregate.inventory.InventoryCommand.Commit;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand.Release;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand.Reserve;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand.Restock;
 import io.bulwark.streams.aggregate.inventory.InventoryEvent.InventoryCommandRejected;
+import io.bulwark.streams.aggregate.inventory.InventoryEvent.ReservationCommitted;
 import io.bulwark.streams.aggregate.inventory.InventoryEvent.Restocked;
 import io.bulwark.streams.aggregate.inventory.InventoryEvent.StockReleased;
 import io.bulwark.streams.aggregate.inventory.InventoryEvent.StockReserved;
@@ -13,8 +15,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The inventory item aggregate: restock, reserve for an order, release (compensation). Reserving
- * more than is available is a rejection, never an exception; stock can never go negative.
+ * The inventory item aggregate: restock, reserve for an order, release (compensation), commit (the
+ * order was confirmed: the reservation becomes a sale). Reserving more than is available is a
+ * rejection, never an exception; stock can never go negative. Release and commit of a reservation the
+ * item does not hold are accepted without events, so both are idempotent.
  */
 public final class InventoryBehavior implements AggregateBehavior<InventoryItem, InventoryCommand, InventoryEvent> {
 
@@ -58,6 +62,11 @@ public final class InventoryBehavior implements AggregateBehavior<InventoryItem,
             }
             return Decision.accept(new StockReserved(item.sku(), reserve.orderId(), reserve.quantity()));
         }
+        if (command instanceof Commit commit) {
+            Integer held = item.reservations().get(commit.orderId());
+            return held == null ? Decision.accept()
+                    : Decision.accept(new ReservationCommitted(item.sku(), commit.orderId(), held));
+        }
         Release release = (Release) command;
         Integer held = item.reservations().get(release.orderId());
         // Releasing what is not held is already done: accepted, no events (idempotent compensation).
@@ -78,6 +87,8 @@ public final class InventoryBehavior implements AggregateBehavior<InventoryItem,
             reservations.put(e.orderId(), e.quantity());
         } else if (event instanceof StockReleased e) {
             available += e.quantity();
+            reservations.remove(e.orderId());
+        } else if (event instanceof ReservationCommitted e) {
             reservations.remove(e.orderId());
         }
         return new InventoryItem(item.sku(), item.version() + 1, available, reservations);

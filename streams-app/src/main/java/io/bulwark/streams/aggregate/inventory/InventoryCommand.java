@@ -14,7 +14,8 @@ import java.util.UUID;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = InventoryCommand.Restock.class, name = "Restock"),
     @JsonSubTypes.Type(value = InventoryCommand.Reserve.class, name = "Reserve"),
-    @JsonSubTypes.Type(value = InventoryCommand.Release.class, name = "Release")
+    @JsonSubTypes.Type(value = InventoryCommand.Release.class, name = "Release"),
+    @JsonSubTypes.Type(value = InventoryCommand.Commit.class, name = "Commit")
 })
 public sealed interface InventoryCommand {
 
@@ -45,6 +46,18 @@ public sealed interface InventoryCommand {
     /** Gives an order's reservation back (the saga's compensation). */
     record Release(UUID commandId, String sku, Long expectedVersion, String orderId) implements InventoryCommand {
         public Release {
+            Objects.requireNonNull(commandId, "commandId");
+            Objects.requireNonNull(sku, "sku");
+            Objects.requireNonNull(orderId, "orderId");
+        }
+    }
+
+    /**
+     * Turns a confirmed order's reservation into a sale: the units leave the item and the reservation is
+     * removed, so an item's state holds only the reservations of orders still in flight.
+     */
+    record Commit(UUID commandId, String sku, Long expectedVersion, String orderId) implements InventoryCommand {
+        public Commit {
             Objects.requireNonNull(commandId, "commandId");
             Objects.requireNonNull(sku, "sku");
             Objects.requireNonNull(orderId, "orderId");

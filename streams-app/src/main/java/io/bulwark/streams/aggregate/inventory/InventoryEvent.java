@@ -9,6 +9,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = InventoryEvent.Restocked.class, name = "Restocked"),
     @JsonSubTypes.Type(value = InventoryEvent.StockReserved.class, name = "StockReserved"),
     @JsonSubTypes.Type(value = InventoryEvent.StockReleased.class, name = "StockReleased"),
+    @JsonSubTypes.Type(value = InventoryEvent.ReservationCommitted.class, name = "ReservationCommitted"),
     @JsonSubTypes.Type(value = InventoryEvent.InventoryCommandRejected.class, name = "InventoryCommandRejected")
 })
 public sealed interface InventoryEvent {
@@ -18,6 +19,9 @@ public sealed interface InventoryEvent {
     record StockReserved(String sku, String orderId, int quantity) implements InventoryEvent {}
 
     record StockReleased(String sku, String orderId, int quantity) implements InventoryEvent {}
+
+    /** A confirmed order's reserved units were sold: the reservation is gone, availability unchanged. */
+    record ReservationCommitted(String sku, String orderId, int quantity) implements InventoryEvent {}
 
     /**
      * A command was refused (not enough stock, version conflict, invalid quantity). Recorded so the

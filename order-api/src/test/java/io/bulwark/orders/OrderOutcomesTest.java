@@ -1,0 +1,165 @@
+package io.bulwark.orders;
+
+import static io.bulwark.orders.OrderApiFixture.FREE;
+import static io.bulwark.orders.OrderApiFixture.SHOP;
+import static io.bulwark.orders.OrderApiFixture.order;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bulwark.infra.KafkaClients;
+import io.bulwark.infra.KafkaService;
+import io.bulwark.infra.PostgresService;
+import io.bulwark.infra.RedisService;
+import io.bulwark.infra.junit.SharedInfraExtension;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.Json;
+import io.bulwark.schemas.TopicLeaders;
+import io.bulwark.schemas.Topics;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * order-api follows the saga: customers are provisioned per client, a cancel is a request, and the
+ * outcomes on {@code bulwark.order.outcomes} — duplicated, late, unreadable — settle each order and its
+ * credit exactly once.
+ */
+@ExtendWith(SharedInfraExtension.class)
+class OrderOutcomesTest {
+
+    private static final String JSON = "application/json";
+
+    @Test
+    void shouldRefuseCustomersTheClientDidNotProvision(PostgresService postgres, RedisService redis) throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { },
+                Map.of(OrderApiConfig.CUSTOMERS_AUTO_PROVISION, "false"))) {
+            HttpResponse<String> unknown = api.post("/orders", order("c-nobody", 1), "Authorization", SHOP,
+                    "Content-Type", JSON, "Idempotency-Key", "u-1");
+            assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(422);
+            assertThat(Json.mapper().readTree(unknown.body()).path("code").asText()).isEqualTo("unknown-customer");
+            assertThat(api.count("customer_credit")).as("a random id grows nothing").isZero();
+
+            assertThat(api.put("/customers/c-1", "{\"creditLimitCents\":5000}", "Authorization", SHOP,
+                    "Content-Type", JSON).statusCode()).isEqualTo(201);
+            HttpResponse<String> updated = api.put("/customers/c-1", "{\"creditLimitCents\":1000}", "Authorization", SHOP,
+                    "Content-Type", JSON);
+            assertThat(updated.statusCode()).isEqualTo(200);
+            assertThat(Json.mapper().readTree(updated.body()).path("availableCents").asLong()).isEqualTo(1000);
+            assertThat(api.put("/customers/c-1", "{\"creditLimitCents\":-5}", "Authorization", SHOP,
+                    "Content-Type", JSON).statusCode()).isEqualTo(400);
+
+            // Another client cannot charge, see or provision shop's customer: its c-1 is its own, unknown one.
+            HttpResponse<String> foreign = api.post("/orders", order("c-1", 1), "Authorization", FREE,
+                    "Content-Type", JSON, "Idempotency-Key", "u-2");
+            assertThat(Json.mapper().readTree(foreign.body()).path("code").asText()).isEqualTo("unknown-customer");
+            assertThat(api.get("/customers/c-1", "Authorization", FREE).statusCode()).isEqualTo(404);
+            assertThat(api.post("/orders", order("c-1", 4), "Authorization", SHOP, "Content-Type", JSON,
+                    "Idempotency-Key", "u-3").statusCode()).isEqualTo(201);
+            assertThat(api.post("/orders", order("c-1", 1), "Authorization", SHOP, "Content-Type", JSON,
+                    "Idempotency-Key", "u-4").statusCode()).as("the provisioned limit holds").isEqualTo(422);
+        }
+    }
+
+    @Test
+    void shouldSettleEachOrderAndItsCreditOnceFromTheSagasOutcomes(PostgresService postgres, RedisService redis,
+            KafkaService kafka) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            try {
+                admin.createTopics(List.of(new NewTopic(Topics.ORDER_OUTCOMES.name(), 3, (short) 1))).all().get();
+            } catch (java.util.concurrent.ExecutionException exists) {
+                // created by another test in this JVM
+            }
+            TopicLeaders.await(admin, List.of(Topics.ORDER_OUTCOMES.name()), Duration.ofSeconds(60));
+        }
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of(
+                OrderApiConfig.CUSTOMERS_AUTO_PROVISION, "false",
+                OrderApiConfig.OUTCOMES_ENABLED, "true",
+                OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
+                OrderApiConfig.OUTCOMES_GROUP_ID, "outcomes-" + run));
+                KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers())) {
+            api.put("/customers/c-1", "{\"creditLimitCents\":10000}", "Authorization", SHOP, "Content-Type", JSON);
+            String confirmed = place(api, "a");
+            String cancelled = place(api, "b");
+            String rejected = place(api, "c");
+            String running = place(api, "d");
+            assertThat(credit(api).path("usedCents").asLong()).isEqualTo(4 * 1000);
+            assertThat(api.post("/orders/" + cancelled + "/cancel", "", "Authorization", SHOP, "Idempotency-Key", "x-b")
+                    .statusCode()).isEqualTo(202);
+
+            EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+            send(producer, serde, outcome(confirmed, "OrderConfirmed", null));
+            send(producer, serde, outcome(cancelled, "OrderCancelled", "CANCELLED"));
+            EventEnvelope rejection = outcome(rejected, "OrderRejected", "COMPENSATED");
+            send(producer, serde, rejection);
+            send(producer, serde, rejection); // a duplicate
+            send(producer, serde, outcome(confirmed, "OrderCancelled", "CANCELLED")); // late: the order is confirmed
+            send(producer, serde, outcome("ord-of-another-producer", "OrderRejected", "COMPENSATED"));
+            producer.send(new ProducerRecord<>(Topics.ORDER_OUTCOMES.name(), confirmed.getBytes(StandardCharsets.UTF_8),
+                    "not an envelope".getBytes(StandardCharsets.UTF_8)));
+            producer.flush();
+
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                assertThat(status(api, confirmed)).isEqualTo("CONFIRMED");
+                assertThat(status(api, cancelled)).isEqualTo("CANCELLED");
+                assertThat(status(api, rejected)).isEqualTo("REJECTED");
+            });
+            assertThat(status(api, running)).isEqualTo("PLACED");
+            assertThat(credit(api).path("usedCents").asLong())
+                    .as("credit of the confirmed and the running order; the others given back once").isEqualTo(2 * 1000);
+            assertThat(api.count("orders", "order_id = '" + confirmed + "' AND outcome_event_id IS NOT NULL")).isEqualTo(1);
+
+            HttpResponse<String> tooLate = api.post("/orders/" + confirmed + "/cancel", "", "Authorization", SHOP,
+                    "Idempotency-Key", "x-a");
+            assertThat(tooLate.statusCode()).isEqualTo(409);
+            assertThat(Json.mapper().readTree(tooLate.body()).path("code").asText()).isEqualTo("order-not-cancellable");
+            assertThat(api.post("/orders/" + cancelled + "/cancel", "", "Authorization", SHOP, "Idempotency-Key", "x-b2")
+                    .statusCode()).as("already cancelled").isEqualTo(200);
+            assertThat(api.app.health()).containsEntry("outcomes", true);
+        }
+    }
+
+    private static String place(OrderApiFixture api, String key) throws Exception {
+        HttpResponse<String> placed = api.post("/orders", order("c-1", 4), "Authorization", SHOP, "Content-Type", JSON,
+                "Idempotency-Key", "place-" + key);
+        assertThat(placed.statusCode()).as(placed.body()).isEqualTo(201);
+        return Json.mapper().readTree(placed.body()).path("orderId").asText();
+    }
+
+    private static JsonNode credit(OrderApiFixture api) throws Exception {
+        return Json.mapper().readTree(api.get("/customers/c-1", "Authorization", SHOP).body());
+    }
+
+    private static String status(OrderApiFixture api, String orderId) throws Exception {
+        return Json.mapper().readTree(api.get("/orders/" + orderId, "Authorization", SHOP).body()).path("status").asText();
+    }
+
+    private static EventEnvelope outcome(String orderId, String type, String sagaStatus) {
+        var payload = Json.mapper().createObjectNode().put("orderId", orderId);
+        if (sagaStatus != null) {
+            payload.put("reason", "test").put("sagaStatus", sagaStatus);
+        }
+        return new EventEnvelope(UUID.randomUUID(), type, "order", orderId, null, Instant.now(), orderId, null, null,
+                payload);
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, EventEnvelopeSerde serde, EventEnvelope outcome) {
+        RecordHeaders headers = new RecordHeaders();
+        byte[] value = serde.serializer().serialize(Topics.ORDER_OUTCOMES.name(), headers, outcome);
+        producer.send(new ProducerRecord<>(Topics.ORDER_OUTCOMES.name(), null,
+                outcome.aggregateId().getBytes(StandardCharsets.UTF_8), value, headers));
+    }
+}
