@@ -4,6 +4,7 @@ import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.JsonSerde;
 import io.bulwark.streams.saga.SagaState.Status;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -272,8 +273,14 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         states.put(state.sagaId(), state);
     }
 
+    /** Sends {@code outgoing}; an envelope is stamped with the processor's clock (the definition's is not used). */
     private void forward(Outgoing outgoing) {
-        context.forward(new Record<>(outgoing.key(), outgoing, context.currentSystemTimeMs()));
+        long now = context.currentSystemTimeMs();
+        EventEnvelope e = outgoing.envelope();
+        Outgoing stamped = e == null ? outgoing : Outgoing.envelope(outgoing.topic(), outgoing.key(),
+                new EventEnvelope(e.eventId(), e.type(), e.aggregateType(), e.aggregateId(), e.aggregateVersion(),
+                        Instant.ofEpochMilli(now), e.correlationId(), e.causationId(), e.traceparent(), e.payload()));
+        context.forward(new Record<>(outgoing.key(), stamped, now));
     }
 
     private static SagaState with(SagaState s, int step, Set<String> pending, int attempts, long deadline) {

@@ -6,6 +6,7 @@ import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
+import io.bulwark.streams.app.AppConfig;
 import io.bulwark.streams.readmodel.CustomerOrders;
 import io.bulwark.streams.readmodel.OrderStatus;
 import io.bulwark.streams.readmodel.ReadModels;
@@ -61,6 +62,27 @@ class ReadModelsTopologyTest {
         assertThat(asOf.timestamp()).isEqualTo(2_000);
         assertThat(levels.get("sku-1", 1_500).value().available()).isEqualTo(10);
         assertThat(levels.get("sku-1", 500)).as("before the first event").isNull();
+    }
+
+    @Test
+    void shouldDeleteAnOrdersStatusAfterItsRetentionInStreamTime(@TempDir Path otherDir) {
+        try (TestTopology shortLived = new TestTopology(otherDir,
+                Map.of(AppConfig.ORDER_STATUS_RETENTION_MS, "60000"))) {
+            shortLived.pipe(TestTopology.order("o-old", "c-1", null, 500), 1_000);
+            KeyValueStore<String, OrderStatus> statuses = shortLived.driver.getKeyValueStore(ReadModels.ORDER_STATUS);
+            assertThat(statuses.get("o-old")).isNotNull();
+
+            shortLived.pipe(at(TestTopology.order("o-new", "c-1", null, 500), 50_000), 50_000);
+            assertThat(statuses.get("o-old")).as("within its retention").isNotNull();
+            shortLived.pipe(at(TestTopology.order("o-newer", "c-1", null, 500), 100_000), 100_000);
+            assertThat(statuses.get("o-old")).as("a minute after its last event: deleted").isNull();
+            assertThat(statuses.get("o-new")).as("last event 50 s ago").isNotNull();
+        }
+    }
+
+    private static EventEnvelope at(EventEnvelope e, long ms) {
+        return new EventEnvelope(e.eventId(), e.type(), e.aggregateType(), e.aggregateId(), e.aggregateVersion(),
+                Instant.ofEpochMilli(ms), e.correlationId(), e.causationId(), e.traceparent(), e.payload());
     }
 
     @Test

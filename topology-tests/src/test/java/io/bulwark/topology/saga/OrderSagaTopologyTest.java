@@ -1,6 +1,7 @@
 package io.bulwark.topology.saga;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.schemas.DeadLetterHeaders;
@@ -83,6 +84,77 @@ class OrderSagaTopologyTest {
         assertThat(outcomes.readValuesToList()).extracting(EventEnvelope::type).containsExactly("OrderConfirmed");
         assertThat(saga("o-1").status()).isEqualTo(SagaState.Status.COMPLETED);
         assertThat(item("sku-1").available()).isEqualTo(9);
+        assertThat(item("sku-1").reservations()).as("the reservation became a sale: the item forgets the order")
+                .isEmpty();
+    }
+
+    @Test
+    void shouldCancelARunningSagaUndoingWhatItSentAndIgnoreTheLateAuthorization() {
+        topology.pipe(TestTopology.order("o-c1", "c-1", null, 500), 1_000);
+        EventEnvelope authorize = paymentCommands.readValue();
+        assertThat(item("sku-1").available()).isEqualTo(9);
+
+        topology.pipe(cancelRequest("o-c1"), 1_100);
+
+        EventEnvelope cancelled = outcomes.readValue();
+        assertThat(cancelled.type()).isEqualTo("OrderCancelled");
+        assertThat(cancelled.payload().path("sagaStatus").asText()).isEqualTo("CANCELLED");
+        assertThat(saga("o-c1").status()).isEqualTo(SagaState.Status.CANCELLED);
+        assertThat(item("sku-1").available()).as("stock released").isEqualTo(10);
+        assertThat(paymentCommands.readValue().type()).as("the authorization in flight is voided after it")
+                .isEqualTo("VoidPayment");
+
+        reply(authorize, "PaymentAuthorized", Map.of()); // arrives after the cancel
+        assertThat(outcomes.isEmpty()).as("one outcome per order").isTrue();
+        assertThat(paymentCommands.isEmpty()).as("its void was already sent, once").isTrue();
+        topology.pipe(cancelRequest("o-c1"), 1_200); // a second request changes nothing
+        assertThat(outcomes.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldLeaveAConfirmedOrderConfirmedWhenItsCancelArrivesLate() {
+        topology.pipe(TestTopology.order("o-c2", "c-1", null, 500), 1_000);
+        reply(paymentCommands.readValue(), "PaymentAuthorized", Map.of());
+        assertThat(outcomes.readValue().type()).isEqualTo("OrderConfirmed");
+
+        topology.pipe(cancelRequest("o-c2"), 1_100);
+
+        assertThat(outcomes.isEmpty()).isTrue();
+        assertThat(paymentCommands.isEmpty()).as("nothing is undone").isTrue();
+        assertThat(saga("o-c2").status()).isEqualTo(SagaState.Status.COMPLETED);
+        assertThat(item("sku-1").available()).isEqualTo(9);
+    }
+
+    @Test
+    void shouldEndASagaCancelledBeforeItsTriggerWithoutStartingIt() {
+        topology.pipe(cancelRequest("o-c3"), 900);
+        topology.pipe(TestTopology.order("o-c3", "c-1", null, 500), 1_000);
+
+        assertThat(outcomes.readValuesToList()).extracting(EventEnvelope::type).containsExactly("OrderCancelled");
+        assertThat(paymentCommands.isEmpty()).isTrue();
+        assertThat(item("sku-1").available()).as("nothing reserved").isEqualTo(10);
+    }
+
+    @Test
+    void shouldDeleteAnEndedSagaAfterItsRetention(@TempDir Path otherDir) {
+        try (TestTopology shortLived = new TestTopology(otherDir, Map.of(AppConfig.SAGA_RETENTION_MS, "60000",
+                AppConfig.DEDUP_RETENTION_MS, "60000"))) {
+            shortLived.pipe(TestTopology.order("o-r1", "c-1", null, 500), 1_000); // no stock: rejected at once
+            KeyValueStore<String, SagaState> states = shortLived.driver.getKeyValueStore(SagaEngine.statesStore(
+                    OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 1, Duration.ofSeconds(1))));
+            assertThat(states.get("o-r1").terminal()).isTrue();
+
+            shortLived.driver.advanceWallClockTime(Duration.ofSeconds(59));
+            assertThat(states.get("o-r1")).as("queryable during its retention").isNotNull();
+            shortLived.driver.advanceWallClockTime(Duration.ofSeconds(2));
+            assertThat(states.get("o-r1")).as("deleted after it").isNull();
+        }
+    }
+
+    @Test
+    void shouldRefuseASagaRetentionShorterThanTheDedupWindow(@TempDir Path otherDir) {
+        assertThatThrownBy(() -> new TestTopology(otherDir, Map.of(AppConfig.SAGA_RETENTION_MS, "60000")))
+                .hasMessageContaining(AppConfig.SAGA_RETENTION_MS).hasMessageContaining(AppConfig.DEDUP_RETENTION_MS);
     }
 
     @Test
@@ -200,6 +272,13 @@ class OrderSagaTopologyTest {
         fields.forEach(payload::put);
         return new EventEnvelope(UUID.randomUUID(), type, "payment", orderId, null, Instant.EPOCH, orderId, causation,
                 null, payload);
+    }
+
+    private static EventEnvelope cancelRequest(String orderId) {
+        ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId).put("customerId", "c-1")
+                .put("reason", "cancelled by client");
+        return new EventEnvelope(UUID.randomUUID(), "OrderCancelRequested", "order", orderId, 2L, Instant.EPOCH, orderId,
+                null, null, payload);
     }
 
     private static EventEnvelope order(String orderId, String sku, int quantity) {
