@@ -108,6 +108,16 @@ public final class DevStack implements Callable<Integer> {
             description = "Inject gateway faults during --load: 2%% 503, 1%% 429 with Retry-After: 1 (default: on).")
     boolean loadGatewayFaults = true;
 
+    @Option(names = "--load-cancels", paramLabel = "SHARE",
+            description = "Share of accepted --load orders cancelled 0 to 1.5 s after their 201 (default: ${DEFAULT-VALUE}).")
+    double loadCancels = 0.05;
+
+    @Option(names = "--load-slow-payments", paramLabel = "SHARE",
+            description = "Share of gateway calls answered 2.5 s late during --load (default: ${DEFAULT-VALUE}). With "
+                    + "--set saga.step.timeout.ms=1000 --set saga.max.attempts=1 their replies reach sagas that already "
+                    + "gave up.")
+    double loadSlowPayments = 0;
+
     @Option(names = "--exit-after-load", description = "Stop the dev-stack when the --load run is checked; exit 0 if consistent.")
     boolean exitAfterLoad;
 
@@ -186,7 +196,8 @@ public final class DevStack implements Callable<Integer> {
             where.put("Gateway", gateway.baseUrl() + "  (simulated payments; PUT /faults, GET /stats)");
             where.put("Data", dir.toString());
             if (load > 0) {
-                loadGenerator = new LoadGenerator(LoadGenerator.Settings.of(load, Duration.ofSeconds(loadSeconds), loadGatewayFaults),
+                loadGenerator = new LoadGenerator(LoadGenerator.Settings.of(load, Duration.ofSeconds(loadSeconds), loadGatewayFaults)
+                                .withCancels(loadCancels).withSlowPayments(loadSlowPayments),
                         broker.bootstrapServers(), pg.jdbcUrl(), orders.port(), app.httpPort(), apiKey, gateway,
                         System.out);
             }

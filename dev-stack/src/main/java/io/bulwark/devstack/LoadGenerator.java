@@ -35,11 +35,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 
 /**
- * The dev-stack's load generator ({@code --load <orders/s>}): places orders over HTTP at a fixed rate
- * (open loop) with a share of duplicate requests (same Idempotency-Key), payment declines (amounts
- * the simulated gateway declines) and gateway faults (503s, 429s with Retry-After, latency); shows
+ * The dev-stack's load generator ({@code --load <orders/s>}): provisions its customers, then places
+ * orders over HTTP at a fixed rate (open loop) with a share of duplicate requests (same
+ * Idempotency-Key), payment declines (amounts the simulated gateway declines), cancels at random
+ * moments, and gateway faults (503s, 429s with Retry-After, latency, a share of late answers); shows
  * live progress; then waits for every order to reach a terminal state and checks the run against
- * PostgreSQL, the outcome topic and the query API: nothing lost, nothing doubled.
+ * PostgreSQL, the outcome topic, the query API and the gateway: nothing lost, nothing doubled, each
+ * order's status the same everywhere, credit and stock balanced to the unit, and money authorized only
+ * for confirmed orders.
  *
  * <p>End-to-end latency (of orders accepted after a warm-up of 20 s, or a third of the run: the first
  * seconds after start-up are slow while every client joins its group and opens its transactions) is
@@ -50,16 +53,26 @@ import org.apache.kafka.common.header.Header;
 final class LoadGenerator {
 
     record Settings(int ordersPerSecond, Duration duration, double duplicateShare, double declineShare,
-            GatewaySimulator.Faults faults) {
+            double cancelShare, GatewaySimulator.Faults faults) {
         static Settings of(int rate, Duration duration, boolean gatewayFaults) {
-            return new Settings(rate, duration, 0.05, 0.05, gatewayFaults
+            return new Settings(rate, duration, 0.05, 0.05, 0.05, gatewayFaults
                     ? GatewaySimulator.Faults.none().withLatency(5).withErrorRate(0.02).withThrottle(0.01, 1)
                     : GatewaySimulator.Faults.none().withLatency(5));
+        }
+
+        Settings withCancels(double share) {
+            return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, share, faults);
+        }
+
+        /** A share of gateway calls answered 2.5 s late (below the payment client's 3 s read timeout). */
+        Settings withSlowPayments(double share) {
+            return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, cancelShare,
+                    faults.withSlow(share, 2_500));
         }
     }
 
     /** What the run found. */
-    record Summary(long sent, long accepted, long confirmed, long compensated, long lost, long doubled,
+    record Summary(long sent, long accepted, long confirmed, long compensated, long cancelled, long lost, long doubled,
             long deadLettered, double p50Ms, double p99Ms, double maxMs, boolean consistent) {}
 
     private static final int SKUS = 100;
@@ -86,6 +99,14 @@ final class LoadGenerator {
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong cancelRequests = new AtomicLong();
+    private final AtomicLong cancelsTooLate = new AtomicLong();
+    private final ScheduledExecutorService cancels = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "load-cancels");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private static final int CUSTOMERS = 2_000;
     private final AtomicBoolean stop = new AtomicBoolean();
     /** Orders accepted before this instant warm the JVMs and caches: checked, but not in the latency figures. */
     private volatile long measureFrom = Long.MAX_VALUE;
@@ -105,6 +126,7 @@ final class LoadGenerator {
 
     Summary run() throws Exception {
         restock();
+        provisionCustomers();
         gateway.faults(settings.faults());
         KafkaConsumer<byte[], byte[]> outcomes = positioned(Topics.ORDER_OUTCOMES.name());
         KafkaConsumer<byte[], byte[]> dlq = positioned(Topics.DEAD_LETTERS.name());
@@ -112,9 +134,10 @@ final class LoadGenerator {
         watcher.start();
         Thread poller = new Thread(this::pollQueryApi, "load-query-poller");
         poller.start();
-        out.printf("Load: %d orders/s for %d s (%.0f%% duplicate requests, %.0f%% declines, gateway faults %s)%n",
-                settings.ordersPerSecond(), settings.duration().toSeconds(), settings.duplicateShare() * 100,
-                settings.declineShare() * 100, settings.faults());
+        out.printf("Load: %d orders/s for %d s (%.0f%% duplicate requests, %.0f%% declines, %.0f%% cancels, "
+                        + "gateway faults %s)%n", settings.ordersPerSecond(), settings.duration().toSeconds(),
+                settings.duplicateShare() * 100, settings.declineShare() * 100, settings.cancelShare() * 100,
+                settings.faults());
 
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
         long total = settings.ordersPerSecond() * settings.duration().toSeconds();
@@ -155,7 +178,7 @@ final class LoadGenerator {
         int quantity = decline ? 1 : 1 + (int) (n % 3);
         long price = decline ? 1_013 : 1_000;
         String key = "load-" + run + "-" + n;
-        String body = "{\"customerId\":\"load-" + run + "-c" + (n % 2_000) + "\",\"currency\":\"EUR\",\"lines\":[{\"sku\":\""
+        String body = "{\"customerId\":\"" + customer(n % CUSTOMERS) + "\",\"currency\":\"EUR\",\"lines\":[{\"sku\":\""
                 + sku((int) (n % SKUS)) + "\",\"quantity\":" + quantity + ",\"unitPriceCents\":" + price + "}]}";
         send(key, body, decline, quantity);
         if (random.nextDouble() < settings.duplicateShare()) {
@@ -180,9 +203,28 @@ final class LoadGenerator {
                 String orderId = Json.mapper().readTree(response.body()).path("orderId").asText();
                 if (acceptedAt.putIfAbsent(orderId, System.nanoTime()) == null) {
                     expectDecline.put(orderId, decline);
+                    if (ThreadLocalRandom.current().nextDouble() < settings.cancelShare()) {
+                        cancels.schedule(() -> cancel(orderId), ThreadLocalRandom.current().nextLong(1_500),
+                                TimeUnit.MILLISECONDS);
+                    }
                 }
             } catch (java.io.IOException e) {
                 refused.incrementAndGet();
+            }
+        });
+    }
+
+    /** Asks to cancel: 202 (the saga decides), 200 (already cancelled) or 409 (it already ended). */
+    private void cancel(String orderId) {
+        cancelRequests.incrementAndGet();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort + "/orders/" + orderId
+                        + "/cancel")).timeout(Duration.ofSeconds(30)).header("X-API-Key", apiKey)
+                .header("Idempotency-Key", "cancel-" + orderId).POST(HttpRequest.BodyPublishers.noBody()).build();
+        http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
+            if (error != null || response.statusCode() >= 500) {
+                refused.incrementAndGet();
+            } else if (response.statusCode() == 409) {
+                cancelsTooLate.incrementAndGet();
             }
         });
     }
@@ -221,7 +263,7 @@ final class LoadGenerator {
                             HttpResponse.BodyHandlers.ofString());
                     if (response.statusCode() == 200) {
                         String status = Json.mapper().readTree(response.body()).path("status").asText();
-                        if (status.equals("CONFIRMED") || status.equals("REJECTED")) {
+                        if (TERMINAL.contains(status)) {
                             visibleAt.put(orderId, System.nanoTime());
                             visibleStatus.put(orderId, status);
                         }
@@ -238,13 +280,16 @@ final class LoadGenerator {
         }
     }
 
+    private static final java.util.Set<String> TERMINAL = java.util.Set.of("CONFIRMED", "REJECTED", "CANCELLED");
+
     private void progress(long began) {
         long elapsed = Math.max(1, (System.nanoTime() - began) / 1_000_000_000L);
         long confirmed = visibleStatus.values().stream().filter("CONFIRMED"::equals).count();
         long compensated = visibleStatus.values().stream().filter("REJECTED"::equals).count();
-        out.printf("  t=%3ds  sent %6d (%4d/s)  accepted %6d  confirmed %6d  compensated %5d  pending %5d  "
-                        + "e2e p99 %6.0f ms  dead-lettered %d%n", elapsed, sent.get(), sent.get() / elapsed,
-                acceptedAt.size(), confirmed, compensated, acceptedAt.size() - visibleAt.size(), percentile(99),
+        long cancelled = visibleStatus.values().stream().filter("CANCELLED"::equals).count();
+        out.printf("  t=%3ds  sent %6d (%4d/s)  accepted %6d  confirmed %6d  compensated %5d  cancelled %5d  "
+                        + "pending %5d  e2e p99 %6.0f ms  dead-lettered %d%n", elapsed, sent.get(), sent.get() / elapsed,
+                acceptedAt.size(), confirmed, compensated, cancelled, acceptedAt.size() - visibleAt.size(), percentile(99),
                 deadLetters.values().stream().mapToInt(Integer::intValue).sum());
     }
 
@@ -261,47 +306,171 @@ final class LoadGenerator {
     private Summary summarize() throws Exception {
         long confirmed = visibleStatus.values().stream().filter("CONFIRMED"::equals).count();
         long compensated = visibleStatus.values().stream().filter("REJECTED"::equals).count();
+        long cancelled = visibleStatus.values().stream().filter("CANCELLED"::equals).count();
         long lost = acceptedAt.keySet().stream().filter(id -> !visibleAt.containsKey(id)).count();
         long doubled = outcomeCount.entrySet().stream().filter(e -> acceptedAt.containsKey(e.getKey()))
                 .filter(e -> e.getValue() > 1).count();
         long wrong = visibleStatus.entrySet().stream()
                 .filter(e -> expectDecline.getOrDefault(e.getKey(), false) && e.getValue().equals("CONFIRMED")).count();
-        long rows;
-        try (Connection connection = DriverManager.getConnection(jdbcUrl, "postgres", "");
-                PreparedStatement count = connection.prepareStatement(
-                        "SELECT count(*) FROM bulwark.orders WHERE customer_id LIKE ?")) {
-            count.setString(1, "load-" + run + "-%");
-            try (ResultSet row = count.executeQuery()) {
-                row.next();
-                rows = row.getLong(1);
+        Ledger ledger = ledger();
+        long statusMismatch = acceptedAt.keySet().stream()
+                .filter(id -> !java.util.Objects.equals(ledger.status().get(id), visibleStatus.get(id))).count();
+        java.util.Set<String> confirmedIds = new java.util.HashSet<>();
+        visibleStatus.forEach((id, status) -> {
+            if (status.equals("CONFIRMED")) {
+                confirmedIds.add(id);
             }
-        }
+        });
+        java.util.Set<String> open = new java.util.HashSet<>(gateway.openAuthorizations());
+        open.retainAll(acceptedAt.keySet());
+        long moneyOff = open.stream().filter(id -> !confirmedIds.contains(id)).count()
+                + confirmedIds.stream().filter(id -> !open.contains(id)).count();
+        long stockOff = stockOff(ledger.confirmedUnits());
         long dead = deadLetters.values().stream().mapToInt(Integer::intValue).sum();
-        boolean consistent = lost == 0 && doubled == 0 && wrong == 0 && rows == acceptedAt.size();
+        boolean consistent = lost == 0 && doubled == 0 && wrong == 0 && ledger.rows() == acceptedAt.size()
+                && ledger.unsettled() == 0 && statusMismatch == 0 && ledger.creditOff() == 0 && stockOff == 0
+                && moneyOff == 0;
         out.printf("%nLoad summary: sent %d requests for %d orders (%d duplicate requests), accepted %d orders, "
-                        + "%d refused%n", sent.get() + duplicates.get(), sent.get(), duplicates.get(), acceptedAt.size(),
-                refused.get());
-        out.printf("  PostgreSQL order rows %d (accepted %d)%n", rows, acceptedAt.size());
-        out.printf("  terminal in the query API: confirmed %d, compensated %d, not terminal (lost) %d%n", confirmed,
-                compensated, lost);
+                        + "%d refused; %d cancel requests (%d after the order had ended: 409)%n", sent.get()
+                        + duplicates.get(), sent.get(), duplicates.get(), acceptedAt.size(), refused.get(),
+                cancelRequests.get(), cancelsTooLate.get());
+        out.printf("  PostgreSQL: order rows %d (accepted %d), not settled %d, status unlike the query API's %d, "
+                + "customers whose credit in use is not their confirmed total %d%n", ledger.rows(), acceptedAt.size(),
+                ledger.unsettled(), statusMismatch, ledger.creditOff());
+        out.printf("  terminal in the query API: confirmed %d, compensated %d, cancelled %d, not terminal (lost) %d%n",
+                confirmed, compensated, cancelled, lost);
         out.printf("  outcomes on %s: doubled %d; declined orders confirmed by mistake %d%n",
                 Topics.ORDER_OUTCOMES.name(), doubled, wrong);
+        out.printf("  stock: SKUs whose reservations or units do not match the confirmed orders %d; gateway: orders "
+                + "whose authorization stands but should not, or the reverse %d%n", stockOff, moneyOff);
         out.printf("  dead-lettered during the run: %d %s%n", dead, new TreeMap<>(deadLetters));
         out.printf("  e2e (201 -> terminal in the query API, after a %d s warm-up): p50 %.0f ms, p99 %.0f ms, "
                 + "max %.0f ms%n", Math.min(WARM_UP.toSeconds(), settings.duration().toSeconds() / 3), percentile(50),
                 percentile(99), percentile(100));
-        out.printf("  %s%n", consistent ? "CONSISTENT: every accepted order reached one terminal state, none doubled"
-                : "INCONSISTENT: see the counts above");
-        return new Summary(sent.get(), acceptedAt.size(), confirmed, compensated, lost, doubled, dead,
+        out.printf("  %s%n", consistent ? "CONSISTENT: every accepted order reached one terminal state, none doubled, "
+                + "credit, stock and payments balance" : "INCONSISTENT: see the counts above");
+        return new Summary(sent.get(), acceptedAt.size(), confirmed, compensated, cancelled, lost, doubled, dead,
                 percentile(50), percentile(99), percentile(100), consistent);
     }
+
+    /** What PostgreSQL says of this run's orders, once order-api settled them (waits up to 30 s for that). */
+    private record Ledger(long rows, long unsettled, long creditOff, Map<String, String> status,
+            Map<String, Long> confirmedUnits) {}
+
+    private Ledger ledger() throws Exception {
+        String customers = "load-" + run + "-%";
+        try (Connection connection = DriverManager.getConnection(jdbcUrl, "postgres", "")) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long unsettled;
+            do {
+                unsettled = count(connection, "SELECT count(*) FROM bulwark.orders WHERE customer_id LIKE ?"
+                        + " AND status IN ('PLACED', 'CANCEL_REQUESTED')", customers);
+                if (unsettled > 0) {
+                    Thread.sleep(200);
+                }
+            } while (unsettled > 0 && System.nanoTime() < deadline);
+            long rows = count(connection, "SELECT count(*) FROM bulwark.orders WHERE customer_id LIKE ?", customers);
+            long creditOff = count(connection, "SELECT count(*) FROM bulwark.customer_credit c WHERE c.customer_id LIKE ?"
+                    + " AND c.used_cents <> COALESCE((SELECT sum(o.total_cents) FROM bulwark.orders o"
+                    + " WHERE o.client_id = c.client_id AND o.customer_id = c.customer_id"
+                    + " AND o.status IN ('CONFIRMED', 'PLACED', 'CANCEL_REQUESTED', 'NEEDS_ATTENTION')), 0)", customers);
+            Map<String, String> status = new java.util.HashMap<>();
+            Map<String, Long> units = new java.util.HashMap<>();
+            try (PreparedStatement select = connection.prepareStatement("SELECT order_id, status, lines::text"
+                    + " FROM bulwark.orders WHERE customer_id LIKE ?")) {
+                select.setString(1, customers);
+                try (ResultSet row = select.executeQuery()) {
+                    while (row.next()) {
+                        status.put(row.getString(1), row.getString(2));
+                        if (row.getString(2).equals("CONFIRMED")) {
+                            for (var line : Json.mapper().readTree(row.getString(3))) {
+                                units.merge(line.path("sku").asText(), line.path("quantity").asLong(), Long::sum);
+                            }
+                        }
+                    }
+                }
+            }
+            return new Ledger(rows, unsettled, creditOff, status, units);
+        }
+    }
+
+    private static long count(Connection connection, String sql, String parameter) throws Exception {
+        try (PreparedStatement count = connection.prepareStatement(sql)) {
+            count.setString(1, parameter);
+            try (ResultSet row = count.executeQuery()) {
+                row.next();
+                return row.getLong(1);
+            }
+        }
+    }
+
+    /** SKUs whose item still holds reservations or whose units differ from the restock minus the confirmed units. */
+    private long stockOff(Map<String, Long> confirmedUnits) throws Exception {
+        long off = 0;
+        for (int s = 0; s < SKUS; s++) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + queryPort
+                    + "/query/inventory/items/" + sku(s))).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            var item = Json.mapper().readTree(response.body());
+            long expected = RESTOCK - confirmedUnits.getOrDefault(sku(s), 0L);
+            if (response.statusCode() != 200 || item.path("available").asLong() != expected
+                    || !item.path("reservations").isEmpty()) {
+                off++;
+                out.printf("  stock of %s: %s (expected %d available, no reservations)%n", sku(s), response.body(),
+                        expected);
+            }
+        }
+        return off;
+    }
+
+    /**
+     * Gives each of the run's customers a credit line (order-api refuses customers nobody provisioned),
+     * eight at a time — within the standard tier's bulkhead — retrying a 503 after its Retry-After.
+     */
+    private void provisionCustomers() throws Exception {
+        java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<?>> puts = new ArrayList<>();
+            for (int c = 0; c < CUSTOMERS; c++) {
+                String customer = customer(c);
+                puts.add(pool.submit(() -> {
+                    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort
+                                    + "/customers/" + customer)).timeout(Duration.ofSeconds(30)).header("X-API-Key", apiKey)
+                            .header("Content-Type", "application/json")
+                            .PUT(HttpRequest.BodyPublishers.ofString("{\"creditLimitCents\":100000000}")).build();
+                    for (int attempt = 1; ; attempt++) {
+                        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                        if (response.statusCode() / 100 == 2) {
+                            return null;
+                        }
+                        if (response.statusCode() != 503 || attempt == 10) {
+                            throw new IllegalStateException("Provisioning " + customer + " failed: "
+                                    + response.statusCode() + " " + response.body());
+                        }
+                        Thread.sleep(1_000L * Long.parseLong(response.headers().firstValue("Retry-After").orElse("1")));
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> put : puts) {
+                put.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private String customer(long c) {
+        return "load-" + run + "-c" + c;
+    }
+
+    private static final long RESTOCK = 10_000_000;
 
     private void restock() throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka)) {
             for (int s = 0; s < SKUS; s++) {
                 producer.send(new ProducerRecord<>(Topics.INVENTORY_COMMANDS.name(), sku(s).getBytes(StandardCharsets.UTF_8),
                         Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(
-                                new InventoryCommand.Restock(UUID.randomUUID(), sku(s), null, 10_000_000))));
+                                new InventoryCommand.Restock(UUID.randomUUID(), sku(s), null, (int) RESTOCK))));
             }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

@@ -9,7 +9,9 @@ import io.bulwark.schemas.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -30,7 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code PUT /faults} {@link Faults} as JSON; {@code GET /stats}.</li>
  * </ul>
  *
- * <p>Faults, drawn per request: added latency; 503; 429 with {@code Retry-After}; 400; a connection
+ * <p>Faults, drawn per request: added latency (for all, and more for a share: "slow"); 503; 429 with {@code Retry-After}; 400; a connection
  * reset (no response); a reset <i>after</i> the charge was made (the response is lost, the charge is
  * not). Declines: orders whose id hashes into {@code declinePercent}, or amounts ending in 13 cents.
  */
@@ -38,40 +40,47 @@ public final class GatewaySimulator implements AutoCloseable {
 
     /** Fault settings; rates are probabilities from 0 to 1. */
     public record Faults(long latencyMs, double errorRate, double throttleRate, int retryAfterSeconds,
-            double badRequestRate, double resetRate, double resetAfterChargeRate, int declinePercent) {
+            double badRequestRate, double resetRate, double resetAfterChargeRate, int declinePercent,
+            double slowRate, long slowMs) {
 
         public static Faults none() {
-            return new Faults(0, 0, 0, 1, 0, 0, 0, 0);
+            return new Faults(0, 0, 0, 1, 0, 0, 0, 0, 0, 0);
+        }
+
+        /** A share of requests ({@code rate}) answered {@code ms} later than the others. */
+        public Faults withSlow(double rate, long ms) {
+            return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
+                    resetAfterChargeRate, declinePercent, rate, ms);
         }
 
         public Faults withLatency(long ms) {
             return new Faults(ms, errorRate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
-                    resetAfterChargeRate, declinePercent);
+                    resetAfterChargeRate, declinePercent, slowRate, slowMs);
         }
 
         public Faults withErrorRate(double rate) {
             return new Faults(latencyMs, rate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
-                    resetAfterChargeRate, declinePercent);
+                    resetAfterChargeRate, declinePercent, slowRate, slowMs);
         }
 
         public Faults withThrottle(double rate, int retryAfter) {
             return new Faults(latencyMs, errorRate, rate, retryAfter, badRequestRate, resetRate,
-                    resetAfterChargeRate, declinePercent);
+                    resetAfterChargeRate, declinePercent, slowRate, slowMs);
         }
 
         public Faults withBadRequestRate(double rate) {
             return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, rate, resetRate,
-                    resetAfterChargeRate, declinePercent);
+                    resetAfterChargeRate, declinePercent, slowRate, slowMs);
         }
 
         public Faults withResets(double before, double afterCharge) {
             return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, badRequestRate, before,
-                    afterCharge, declinePercent);
+                    afterCharge, declinePercent, slowRate, slowMs);
         }
 
         public Faults withDeclinePercent(int percent) {
             return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
-                    resetAfterChargeRate, percent);
+                    resetAfterChargeRate, percent, slowRate, slowMs);
         }
     }
 
@@ -81,6 +90,8 @@ public final class GatewaySimulator implements AutoCloseable {
     private final ExecutorService executor;
     private final Map<String, Charge> charges = new ConcurrentHashMap<>();
     private final Map<String, Boolean> voids = new ConcurrentHashMap<>();
+    private final Set<String> authorizedOrders = ConcurrentHashMap.newKeySet();
+    private final Set<String> voidedOrders = ConcurrentHashMap.newKeySet();
     private final AtomicLong attempts = new AtomicLong();
     private final AtomicLong authorized = new AtomicLong();
     private volatile Faults faults = Faults.none();
@@ -130,6 +141,13 @@ public final class GatewaySimulator implements AutoCloseable {
         return voids.size();
     }
 
+    /** Orders with an authorized charge that no void followed: the money that stays taken. */
+    public Set<String> openAuthorizations() {
+        Set<String> open = new HashSet<>(authorizedOrders);
+        open.removeAll(voidedOrders);
+        return open;
+    }
+
     @Override
     public void close() {
         server.stop(0);
@@ -168,6 +186,7 @@ public final class GatewaySimulator implements AutoCloseable {
             return new Charge(402, answer.toString().getBytes(StandardCharsets.UTF_8));
         }
         authorized.incrementAndGet();
+        authorizedOrders.add(orderId);
         answer.put("chargeId", "ch_" + UUID.randomUUID()).put("status", "authorized").put("orderId", orderId);
         return new Charge(201, answer.toString().getBytes(StandardCharsets.UTF_8));
     }
@@ -185,15 +204,18 @@ public final class GatewaySimulator implements AutoCloseable {
                 return;
             }
             voids.putIfAbsent(key, Boolean.TRUE);
+            voidedOrders.add(body.path("orderId").asText());
             HttpIo.send(exchange, 200, HttpIo.JSON, "{\"status\":\"voided\"}");
         }
     }
 
     /** Applies latency and draws one fault; true when the request was answered (or dropped) by it. */
     private static boolean injectFault(HttpExchange exchange, Faults now) throws IOException {
-        if (now.latencyMs() > 0) {
+        long latency = now.latencyMs()
+                + (now.slowRate() > 0 && ThreadLocalRandom.current().nextDouble() < now.slowRate() ? now.slowMs() : 0);
+        if (latency > 0) {
             try {
-                Thread.sleep(now.latencyMs());
+                Thread.sleep(latency);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -237,7 +259,8 @@ public final class GatewaySimulator implements AutoCloseable {
     private void stats(HttpExchange exchange) throws IOException {
         try (exchange) {
             ObjectNode stats = Json.mapper().createObjectNode().put("attempts", attempts.get())
-                    .put("authorizedCharges", authorized.get()).put("keys", charges.size()).put("voids", voids.size());
+                    .put("authorizedCharges", authorized.get()).put("keys", charges.size()).put("voids", voids.size())
+                    .put("openAuthorizations", openAuthorizations().size());
             HttpIo.send(exchange, 200, HttpIo.JSON, stats.toString());
         }
     }

@@ -14,24 +14,33 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.query.FailureReason;
-import org.apache.kafka.streams.query.KeyQuery;
 import org.apache.kafka.streams.query.Query;
 import org.apache.kafka.streams.query.QueryResult;
-import org.apache.kafka.streams.query.RangeQuery;
 import org.apache.kafka.streams.query.StateQueryRequest;
 import org.apache.kafka.streams.query.StateQueryResult;
 import org.apache.kafka.streams.query.VersionedKeyQuery;
 import org.apache.kafka.streams.query.WindowKeyQuery;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
 import org.apache.kafka.streams.state.VersionedRecord;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
- * Reads this instance's partitions of a store with IQv2: active partitions first; standby copies
- * only when the caller accepts a stale answer (the answer then says so).
+ * Reads this instance's partitions of a store: active partitions first; standby copies only when the
+ * caller accepts a stale answer (the answer then says so).
+ *
+ * <p><b>Key-value stores are read with IQv1, the others with IQv2.</b> In Kafka 4.3.1 an IQv2 query
+ * of a RocksDB key-value store takes the store's position lock and then the store's monitor, while the
+ * stream thread's {@code put} takes them the other way round: a query racing a write deadlocks both
+ * threads for good (KAFKA-19629, fixed upstream in August 2026; found here by the dev-stack's load run,
+ * whose poller queries orders while they are written — the stream thread stopped committing). IQv1's
+ * {@code get} and {@code all} take only the monitor. Versioned and window stores lock only the position,
+ * so IQv2 is safe for them (and versioned stores have no IQv1).
  */
 final class LocalStores {
 
@@ -67,7 +76,13 @@ final class LocalStores {
             boolean requireActive, boolean stale) throws NotHere {
         return switch (endpoint.shape()) {
             case KEY -> {
-                Object value = unwrap(single(query(endpoint, KeyQuery.withKey(key), partitions, requireActive)));
+                int partition = partitions.iterator().next();
+                Object value;
+                try {
+                    value = unwrap(keyValueStore(endpoint, partition, requireActive).get(key));
+                } catch (InvalidStateStoreException e) {
+                    throw new NotHere("partition " + partition + " of " + endpoint.store() + ": " + e.getMessage());
+                }
                 yield value == null ? absent(stale) : found(endpoint, Json.mapper().valueToTree(value), value, stale);
             }
             case VERSIONED_KEY -> {
@@ -98,12 +113,13 @@ final class LocalStores {
                 yield found(endpoint, body, null, stale);
             }
             case ALL -> {
-                StateQueryResult<KeyValueIterator<String, Object>> result =
-                        query(endpoint, RangeQuery.withNoBounds(), partitions, requireActive);
                 Map<String, JsonNode> items = new TreeMap<>();
-                for (QueryResult<KeyValueIterator<String, Object>> partition : result.getPartitionResults().values()) {
-                    try (KeyValueIterator<String, Object> iterator = partition.getResult()) {
+                for (int partition : partitions) {
+                    try (KeyValueIterator<String, Object> iterator =
+                            keyValueStore(endpoint, partition, requireActive).all()) {
                         iterator.forEachRemaining(kv -> items.put(kv.key, Json.mapper().valueToTree(unwrap(kv.value))));
+                    } catch (InvalidStateStoreException e) {
+                        throw new NotHere("partition " + partition + " of " + endpoint.store() + ": " + e.getMessage());
                     }
                 }
                 yield found(endpoint, listBody(items), null, stale);
@@ -117,6 +133,23 @@ final class LocalStores {
         ArrayNode array = body.putArray("items");
         items.forEach((k, v) -> array.addObject().put("key", k).set("value", v));
         return body;
+    }
+
+    /** One partition of a key-value store through IQv1 (see the class comment for why not IQv2). */
+    private ReadOnlyKeyValueStore<String, Object> keyValueStore(QueryEndpoint endpoint, int partition,
+            boolean requireActive) throws NotHere {
+        StoreQueryParameters<ReadOnlyKeyValueStore<String, Object>> parameters = StoreQueryParameters
+                .fromNameAndType(endpoint.store(), QueryableStoreTypes.<String, Object>keyValueStore())
+                .withPartition(partition);
+        if (!requireActive) {
+            parameters = parameters.enableStaleStores();
+        }
+        try {
+            return streams.store(parameters);
+        } catch (InvalidStateStoreException | IllegalStateException e) {
+            throw new NotHere("partition " + partition + " of " + endpoint.store() + " cannot be read here: "
+                    + e.getMessage());
+        }
     }
 
     private <R> StateQueryResult<R> query(QueryEndpoint endpoint, Query<R> query, Set<Integer> partitions,

@@ -27,6 +27,9 @@ import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.state.HostInfo;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,6 +80,40 @@ class QueryApiTest {
 
     private static int port() {
         return app.httpPort();
+    }
+
+    /** KAFKA-19629: an IQv2 key query racing the stream thread's put deadlocked both (Kafka 4.3.1). */
+    @Test
+    void shouldKeepProcessingWhileTheKeysBeingWrittenAreQueried(KafkaService kafka) throws Exception {
+        String sku = "sku-hot-" + RUN;
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService readers = Executors.newFixedThreadPool(4);
+        try (KafkaProducer<byte[], byte[]> producer = QueryFixture.producer(kafka)) {
+            for (int r = 0; r < 4; r++) {
+                readers.submit(() -> {
+                    while (!stop.get()) {
+                        get(port(), "/query/inventory/items/" + sku, "Authorization", OPS);
+                        get(port(), "/query/inventory/items", "Authorization", OPS);
+                    }
+                });
+            }
+            for (int i = 0; i < 300; i++) {
+                QueryFixture.restock(producer, sku, 1, System.currentTimeMillis());
+                if (i % 20 == 0) {
+                    producer.flush();
+                    Thread.sleep(20);
+                }
+            }
+            producer.flush();
+            await().atMost(Duration.ofSeconds(90)).until(() -> Json.mapper()
+                    .readTree(get(port(), "/query/inventory/items/" + sku, "Authorization", OPS).body())
+                    .path("available").asLong() == 300);
+        } finally {
+            stop.set(true);
+            readers.shutdown();
+            readers.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertThat(app.stalls()).as("the stream thread never stopped committing").isZero();
     }
 
     @Test
