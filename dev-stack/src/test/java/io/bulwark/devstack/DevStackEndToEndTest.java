@@ -66,6 +66,7 @@ class DevStackEndToEndTest {
     private String jdbcUrl;
     private int streamsPort;
     private int ordersPort;
+    private int gatewayPort;
     private String apiKey;
     private final List<Integer> ports = new ArrayList<>();
 
@@ -94,6 +95,7 @@ class DevStackEndToEndTest {
                 case "Kafka" -> kafka = "127.0.0.1:" + port.group(1);
                 case "PostgreSQL" -> jdbcUrl = line.substring(line.indexOf("jdbc:"), line.indexOf("  (")).trim();
                 case "Streams app" -> streamsPort = Integer.parseInt(port.group(1));
+                case "Gateway" -> gatewayPort = Integer.parseInt(port.group(1));
                 case "Order API" -> {
                     ordersPort = Integer.parseInt(port.group(1));
                     Matcher key = KEY.matcher(line);
@@ -143,8 +145,11 @@ class DevStackEndToEndTest {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             JsonNode stock = Json.mapper().readTree(get(streamsPort, "/query/stock/" + sku).body());
             assertThat(stock.path("available").asLong()).isEqualTo(98);
-            assertThat(stock.path("reserved").asLong()).isEqualTo(2);
+            assertThat(stock.path("reserved").asLong()).as("the reservation was committed: a sale").isZero();
         });
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                assertThat(orderApiStatus(orderId)).as("order-api follows the saga").isEqualTo("CONFIRMED"));
+        assertThat(usedCredit("c-" + run + "-ok")).isEqualTo(2_000);
     }
 
     @Test
@@ -168,6 +173,9 @@ class DevStackEndToEndTest {
             assertThat(stock.path("available").asLong()).as("released").isEqualTo(10);
             assertThat(stock.path("reserved").asLong()).isZero();
         });
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                assertThat(orderApiStatus(orderId)).isEqualTo("REJECTED"));
+        assertThat(usedCredit("c-" + run + "-declined")).as("a rejected order's credit comes back").isZero();
     }
 
     @Test
@@ -219,13 +227,58 @@ class DevStackEndToEndTest {
         assertThat(countRows("SELECT count(*) FROM bulwark.bulwark_outbox WHERE aggregate_id = ?", orderId)).isEqualTo(1);
         JsonNode history = Json.mapper().readTree(get(streamsPort, "/query/customers/" + customer + "/orders").body());
         assertThat(history.path("totalOrders").asLong()).isEqualTo(1);
-        JsonNode stock = Json.mapper().readTree(get(streamsPort, "/query/stock/" + sku).body());
-        assertThat(stock.path("reserved").asLong()).as("reserved once").isEqualTo(3);
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            JsonNode stock = Json.mapper().readTree(get(streamsPort, "/query/stock/" + sku).body());
+            assertThat(stock.path("available").asLong()).as("sold once").isEqualTo(47);
+            assertThat(stock.path("reserved").asLong()).isZero();
+        });
         assertThat(status(orderId)).isEqualTo("CONFIRMED");
     }
 
     @Test
     @Order(5)
+    void shouldCancelAnOrderWhosePaymentIsInFlightAndGiveEverythingBack() throws Exception {
+        String sku = "sku-e2e-" + run + "-cancel";
+        String customer = "c-" + run + "-cancel";
+        restock(sku, 10);
+        HttpResponse<String> slow = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort
+                + "/faults")).PUT(HttpRequest.BodyPublishers.ofString("{\"latencyMs\":2500}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(slow.statusCode()).isEqualTo(200);
+        long openBefore = Json.mapper().readTree(get(gatewayPort, "/stats").body()).path("openAuthorizations").asLong();
+        try {
+            HttpResponse<String> placed = place(customer, sku, 4, 500, "cancel-" + run);
+            String orderId = Json.mapper().readTree(placed.body()).path("orderId").asText();
+            // Cancel once the saga has asked for the payment: the authorization is in flight.
+            await().atMost(END_TO_END_BOUND).until(() -> Json.mapper().readTree(
+                    get(streamsPort, "/query/sagas/" + orderId).body()).path("step").asInt() == 1);
+            HttpResponse<String> cancel = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort
+                            + "/orders/" + orderId + "/cancel")).header("X-API-Key", apiKey)
+                            .header("Idempotency-Key", "cancel-req-" + run).POST(HttpRequest.BodyPublishers.noBody())
+                            .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
+
+            await().atMost(END_TO_END_BOUND).untilAsserted(() -> {
+                assertThat(status(orderId)).isEqualTo("CANCELLED");
+                assertThat(orderApiStatus(orderId)).isEqualTo("CANCELLED");
+            });
+            assertThat(usedCredit(customer)).as("credit back").isZero();
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+                JsonNode stock = Json.mapper().readTree(get(streamsPort, "/query/stock/" + sku).body());
+                assertThat(stock.path("available").asLong()).as("released").isEqualTo(10);
+                assertThat(stock.path("reserved").asLong()).isZero();
+            });
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(Json.mapper().readTree(
+                    get(gatewayPort, "/stats").body()).path("openAuthorizations").asLong())
+                    .as("the authorization that completed after the cancel was voided").isEqualTo(openBefore));
+        } finally {
+            http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/faults"))
+                    .PUT(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.discarding());
+        }
+    }
+
+    @Test
+    @Order(6)
     void shouldStopOnSigtermLeavingNothingBehind() throws Exception {
         assertThat(ports).allSatisfy(port -> assertThat(Ports.isListening(port)).as("port %d", port).isTrue());
         Set<ProcessHandle> children = new HashSet<>(process.descendants().toList());
@@ -271,8 +324,26 @@ class DevStackEndToEndTest {
                 .statusCode() == 200);
     }
 
+    private String orderApiStatus(String orderId) throws Exception {
+        return Json.mapper().readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort
+                + "/orders/" + orderId)).header("X-API-Key", apiKey).build(), HttpResponse.BodyHandlers.ofString())
+                .body()).path("status").asText();
+    }
+
+    private long usedCredit(String customer) throws Exception {
+        return Json.mapper().readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort
+                + "/customers/" + customer)).header("X-API-Key", apiKey).build(), HttpResponse.BodyHandlers.ofString())
+                .body()).path("usedCents").asLong();
+    }
+
+    /** Provisions the customer (a PUT: repeating it changes nothing), then places the order. */
     private HttpResponse<String> place(String customer, String sku, int quantity, long unitPriceCents, String key)
             throws Exception {
+        HttpResponse<String> provisioned = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort
+                        + "/customers/" + customer)).header("X-API-Key", apiKey).header("Content-Type", "application/json")
+                        .PUT(HttpRequest.BodyPublishers.ofString("{\"creditLimitCents\":1000000}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(provisioned.statusCode()).as(provisioned.body()).isBetween(200, 201);
         String body = "{\"customerId\":\"" + customer + "\",\"currency\":\"EUR\",\"lines\":[{\"sku\":\"" + sku
                 + "\",\"quantity\":" + quantity + ",\"unitPriceCents\":" + unitPriceCents + "}]}";
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort + "/orders"))

@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.junit.SharedInfraExtension;
 import io.bulwark.schemas.EventSchemas;
+import io.bulwark.schemas.Json;
 import io.bulwark.streams.app.AppConfig;
 import io.bulwark.streams.app.BrokerApps;
 import io.bulwark.streams.app.BulwarkQueries;

@@ -1,0 +1,61 @@
+package io.bulwark.devstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole fulfilment on real servers, as a user runs it: 1,000 orders through order-api, the outbox,
+ * the streams app, the payment worker and the gateway, with 20% cancelled at random moments (0–1.5 s
+ * after their 201), 10% of gateway answers 2.5 s late while a saga step waits 1 s once (so those
+ * replies reach sagas that already gave up), duplicate requests, declines and gateway faults. The
+ * dev-stack's load check must find it consistent from PostgreSQL, the topics, the query API and the
+ * gateway: one terminal state per order, the same status everywhere, credit in use = confirmed totals,
+ * stock = restocked − confirmed units with no reservation left, authorizations standing exactly for the
+ * confirmed orders.
+ */
+class FulfilmentUnderLoadTest {
+
+    private static final Pattern TERMINAL = Pattern.compile(
+            "terminal in the query API: confirmed (\\d+), compensated (\\d+), cancelled (\\d+), not terminal \\(lost\\) (\\d+)");
+
+    @Test
+    void shouldBalanceOrdersCreditStockAndPaymentsUnderCancelsAndLateReplies() throws Exception {
+        Path dataDir = Files.createTempDirectory("dev-stack-load");
+        Path log = Path.of("target", "fulfilment-under-load.log");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process process = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                DevStack.class.getName(), "--data-dir", dataDir.toString(),
+                "--kafka-port", "0", "--postgres-port", "0", "--redis-port", "0", "--http-port", "0",
+                "--orders-port", "0", "--gateway-port", "0",
+                "--load", "25", "--load-duration", "40", "--exit-after-load",
+                "--load-cancels", "0.2", "--load-slow-payments", "0.1",
+                "--set", "saga.step.timeout.ms=1000", "--set", "saga.max.attempts=1")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            assertThat(process.waitFor(8, TimeUnit.MINUTES)).as("the load run ends; see %s", log).isTrue();
+            List<String> output = Files.readAllLines(log, StandardCharsets.UTF_8);
+            String summary = String.join("\n", output.subList(Math.max(0, output.size() - 40), output.size()));
+            assertThat(process.exitValue()).as(summary).isZero();
+            assertThat(output).as(summary).anyMatch(line -> line.contains("CONSISTENT: every accepted order"));
+            Matcher terminal = output.stream().map(TERMINAL::matcher).filter(Matcher::find).reduce((a, b) -> b)
+                    .orElseThrow(() -> new AssertionError(summary));
+            assertThat(Long.parseLong(terminal.group(1))).as("some orders confirmed: %s", summary).isPositive();
+            assertThat(Long.parseLong(terminal.group(3))).as("some orders cancelled: %s", summary).isPositive();
+            assertThat(Long.parseLong(terminal.group(4))).isZero();
+        } finally {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            ProcessHandle.allProcesses() // postgres detaches from its parent; find it by its data directory
+                    .filter(p -> p.info().commandLine().map(c -> c.contains(dataDir.toString())).orElse(false))
+                    .forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+}
