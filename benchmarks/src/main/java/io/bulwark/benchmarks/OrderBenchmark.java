@@ -53,11 +53,15 @@ public final class OrderBenchmark {
                     OrderApiConfig.DB_URL, pg.jdbcUrl(), OrderApiConfig.DB_USER, pg.username(),
                     OrderApiConfig.DB_PASSWORD, pg.password(), OrderApiConfig.DB_SCHEMA, "bench",
                     OrderApiConfig.REDIS_URI, redis.uri(), OrderApiConfig.HTTP_PORT, "0",
-                    OrderApiConfig.API_CLIENTS, "bench:bench-secret-1:internal"));
+                    OrderApiConfig.API_CLIENTS, "bench:bench-secret-1:internal",
+                    OrderApiConfig.OUTCOMES_ENABLED, "false")); // the request path alone: no Kafka here
             try (OrderApiApp app = OrderApiApp.start(config, new SimpleMeterRegistry());
                     HikariDataSource bare = pool(pg)) {
                 try (Connection c = bare.getConnection(); Statement s = c.createStatement()) {
                     s.execute("CREATE TABLE IF NOT EXISTS bench.bare (id text PRIMARY KEY, body jsonb NOT NULL)");
+                    // The customers the run orders for, provisioned as a client would (order-api refuses others).
+                    s.execute("INSERT INTO bench.customer_credit (client_id, customer_id, limit_cents) SELECT 'bench',"
+                            + " 'bench-c-' || g, 1000000000000 FROM generate_series(0, 4999) g ON CONFLICT DO NOTHING");
                 }
                 HttpServer bareServer = bareEndpoint(bare);
                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

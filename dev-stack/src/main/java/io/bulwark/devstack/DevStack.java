@@ -113,10 +113,15 @@ public final class DevStack implements Callable<Integer> {
     double loadCancels = 0.05;
 
     @Option(names = "--load-slow-payments", paramLabel = "SHARE",
-            description = "Share of gateway calls answered 2.5 s late during --load (default: ${DEFAULT-VALUE}). With "
-                    + "--set saga.step.timeout.ms=1000 --set saga.max.attempts=1 their replies reach sagas that already "
-                    + "gave up.")
+            description = "Share of gateway calls answered --load-slow-payment-ms late during --load (default: "
+                    + "${DEFAULT-VALUE}). With --set saga.step.timeout.ms=1000 --set saga.max.attempts=1 their replies "
+                    + "reach sagas that already gave up.")
     double loadSlowPayments = 0;
+
+    @Option(names = "--load-slow-payment-ms", paramLabel = "MS",
+            description = "How late a slow gateway answer is (default: ${DEFAULT-VALUE}; keep it below order-api's "
+                    + "payment.gateway.timeout.ms, BULWARK_ORDERS_PAYMENT_GATEWAY_TIMEOUT_MS, or the call is retried).")
+    long loadSlowPaymentMs = 2_500;
 
     @Option(names = "--exit-after-load", description = "Stop the dev-stack when the --load run is checked; exit 0 if consistent.")
     boolean exitAfterLoad;
@@ -197,7 +202,7 @@ public final class DevStack implements Callable<Integer> {
             where.put("Data", dir.toString());
             if (load > 0) {
                 loadGenerator = new LoadGenerator(LoadGenerator.Settings.of(load, Duration.ofSeconds(loadSeconds), loadGatewayFaults)
-                                .withCancels(loadCancels).withSlowPayments(loadSlowPayments),
+                                .withCancels(loadCancels).withSlowPayments(loadSlowPayments, loadSlowPaymentMs),
                         broker.bootstrapServers(), pg.jdbcUrl(), orders.port(), app.httpPort(), apiKey, gateway,
                         System.out);
             }

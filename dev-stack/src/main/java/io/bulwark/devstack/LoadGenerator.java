@@ -64,10 +64,10 @@ final class LoadGenerator {
             return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, share, faults);
         }
 
-        /** A share of gateway calls answered 2.5 s late (below the payment client's 3 s read timeout). */
-        Settings withSlowPayments(double share) {
+        /** A share of gateway calls answered {@code lateMs} late (keep it below the payment client's timeout). */
+        Settings withSlowPayments(double share, long lateMs) {
             return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, cancelShare,
-                    faults.withSlow(share, 2_500));
+                    faults.withSlow(share, lateMs));
         }
     }
 

@@ -14,8 +14,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The whole fulfilment on real servers, as a user runs it: 1,000 orders through order-api, the outbox,
  * the streams app, the payment worker and the gateway, with 20% cancelled at random moments (0–1.5 s
- * after their 201), 10% of gateway answers 2.5 s late while a saga step waits 1 s once (so those
- * replies reach sagas that already gave up), duplicate requests, declines and gateway faults. The
+ * after their 201), 10% of gateway answers 5 s late while a saga step waits 3 s once (so those
+ * replies reach sagas that already gave up; the worker's gateway timeout is raised to 10 s so it waits
+ * for them), duplicate requests, declines and gateway faults, at 15 orders/s (well below what this
+ * machine sustains even with a busy core, so steps answer within 3 s). The
  * dev-stack's load check must find it consistent from PostgreSQL, the topics, the query API and the
  * gateway: one terminal state per order, the same status everywhere, credit in use = confirmed totals,
  * stock = restocked − confirmed units with no reservation left, authorizations standing exactly for the
@@ -31,14 +33,16 @@ class FulfilmentUnderLoadTest {
         Path dataDir = Files.createTempDirectory("dev-stack-load");
         Path log = Path.of("target", "fulfilment-under-load.log");
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process process = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
                 DevStack.class.getName(), "--data-dir", dataDir.toString(),
                 "--kafka-port", "0", "--postgres-port", "0", "--redis-port", "0", "--http-port", "0",
                 "--orders-port", "0", "--gateway-port", "0",
-                "--load", "25", "--load-duration", "40", "--exit-after-load",
-                "--load-cancels", "0.2", "--load-slow-payments", "0.1",
-                "--set", "saga.step.timeout.ms=1000", "--set", "saga.max.attempts=1")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                "--load", "15", "--load-duration", "67", "--exit-after-load",
+                "--load-cancels", "0.2", "--load-slow-payments", "0.1", "--load-slow-payment-ms", "5000",
+                "--set", "saga.step.timeout.ms=3000", "--set", "saga.max.attempts=1")
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("BULWARK_ORDERS_PAYMENT_GATEWAY_TIMEOUT_MS", "10000");
+        Process process = builder.start();
         try {
             assertThat(process.waitFor(8, TimeUnit.MINUTES)).as("the load run ends; see %s", log).isTrue();
             List<String> output = Files.readAllLines(log, StandardCharsets.UTF_8);

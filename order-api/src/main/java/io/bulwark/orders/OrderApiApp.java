@@ -93,7 +93,7 @@ public final class OrderApiApp implements AutoCloseable {
             this.worker = new PaymentWorker(config.getString(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS),
                     config.getString(OrderApiConfig.PAYMENT_GROUP_ID),
                     new PaymentGateway(config.getString(OrderApiConfig.GATEWAY_URL), Duration.ofSeconds(1),
-                            Duration.ofSeconds(3)),
+                            Duration.ofMillis(config.getLong(OrderApiConfig.PAYMENT_GATEWAY_TIMEOUT_MS))),
                     new ResilientPayments("payment-gateway", ResilientPayments.Settings.defaults(), meters),
                     config.getInt(OrderApiConfig.PAYMENT_CONCURRENCY), meters);
         } else {

@@ -48,6 +48,7 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String PAYMENT_WORKER_ENABLED = "payment.worker.enabled";
     public static final String PAYMENT_CONCURRENCY = "payment.concurrency";
     public static final String PAYMENT_GROUP_ID = "payment.group.id";
+    public static final String PAYMENT_GATEWAY_TIMEOUT_MS = "payment.gateway.timeout.ms";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(HTTP_HOST, Type.STRING, "127.0.0.1", Importance.MEDIUM, "Address the API binds to.")
@@ -123,7 +124,10 @@ public final class OrderApiConfig extends AbstractConfig {
             .define(PAYMENT_CONCURRENCY, Type.INT, 32, Range.between(1, 1024), Importance.LOW,
                     "Gateway calls the worker makes at once (the critical bulkhead bounds them too).")
             .define(PAYMENT_GROUP_ID, Type.STRING, "bulwark-payment-worker", Importance.LOW,
-                    "Consumer group of the payment worker.");
+                    "Consumer group of the payment worker.")
+            .define(PAYMENT_GATEWAY_TIMEOUT_MS, Type.LONG, 3_000L, Range.between(100L, 120_000L), Importance.LOW,
+                    "How long one gateway call may take before the worker treats it as failed (and retries it with "
+                            + "the same idempotency key).");
 
     public OrderApiConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);
