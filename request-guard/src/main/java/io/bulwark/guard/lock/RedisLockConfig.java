@@ -18,7 +18,7 @@ import java.util.Objects;
  * </ul>
  */
 public record RedisLockConfig(Duration ttl, Duration waitTimeout, Duration backoffBase, Duration backoffMax,
-        boolean watchdog, Duration commandTimeout, String keyPrefix) {
+        boolean watchdog, Duration commandTimeout, String keyPrefix, Duration maxHold) {
 
     public RedisLockConfig {
         positive("ttl", ttl);
@@ -38,33 +38,47 @@ public record RedisLockConfig(Duration ttl, Duration waitTimeout, Duration backo
                     + ttl + ", or a renewal could arrive after the lease ended");
         }
         Objects.requireNonNull(keyPrefix, "keyPrefix");
+        positive("maxHold", maxHold);
+        if (maxHold.compareTo(ttl) < 0) {
+            throw new IllegalArgumentException("Lock maxHold = " + maxHold + " must be at least ttl = " + ttl);
+        }
     }
 
     /** The only way in: every lock has a lease. */
     public static RedisLockConfig withTtl(Duration ttl) {
         positive("ttl", ttl);
         return new RedisLockConfig(ttl, Duration.ofSeconds(5), Duration.ofMillis(5), Duration.ofMillis(200), true,
-                ttl.dividedBy(3), "bulwark:");
+                ttl.dividedBy(3), "bulwark:", ttl.multipliedBy(12));
+    }
+
+    /**
+     * The longest the watchdog keeps a lease alive (default 12 × ttl): a holder stuck in a hung call
+     * cannot keep a resource forever — past it, renewal stops, the holder is told through
+     * {@code Lease.lost()}, and the lock ends at its TTL.
+     */
+    public RedisLockConfig maxHold(Duration maxHold) {
+        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix,
+                maxHold);
     }
 
     public RedisLockConfig waitTimeout(Duration waitTimeout) {
-        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix);
+        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
     }
 
     public RedisLockConfig backoff(Duration base, Duration max) {
-        return new RedisLockConfig(ttl, waitTimeout, base, max, watchdog, commandTimeout, keyPrefix);
+        return new RedisLockConfig(ttl, waitTimeout, base, max, watchdog, commandTimeout, keyPrefix, maxHold);
     }
 
     public RedisLockConfig watchdog(boolean watchdog) {
-        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix);
+        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
     }
 
     public RedisLockConfig commandTimeout(Duration commandTimeout) {
-        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix);
+        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
     }
 
     public RedisLockConfig keyPrefix(String keyPrefix) {
-        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix);
+        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
     }
 
     private static void positive(String name, Duration value) {

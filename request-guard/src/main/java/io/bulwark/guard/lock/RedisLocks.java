@@ -31,8 +31,15 @@ import org.slf4j.LoggerFactory;
  *   <li>Release and renewal are scripts that act only while the key still holds this lease's
  *       owner token: a holder whose lease expired cannot delete or extend someone else's lock.</li>
  *   <li>Waiting retries with exponential backoff and full jitter until {@code waitTimeout}.</li>
- *   <li>The watchdog renews every {@code ttl / 3}; when a renewal fails or finds another owner, the
- *       lease is marked lost and {@link Lease#lost()} completes — the holder is told, not just a log.</li>
+ *   <li>An acquire whose reply timed out may still have set the key: the lock is released with the
+ *       owner token it was sent with (on the same connection, so after the SET), then the call fails —
+ *       no lock is left behind with an owner nobody knows.</li>
+ *   <li>The watchdog renews each lease every {@code ttl / 3} without waiting for the reply (one slow
+ *       Redis call cannot delay the other leases' renewals), against the lease's own deadline: a lease
+ *       whose last confirmed renewal is older than its TTL, or whose renewal fails or finds another
+ *       owner, is marked lost and {@link Lease#lost()} completes — the holder is told, not just a log.
+ *       After {@code maxHold} the watchdog stops renewing and marks it lost too, so a holder stuck in a
+ *       hung call cannot keep a resource forever.</li>
  * </ul>
  *
  * <p><b>What a Redis lock cannot do.</b> It is a lease: a holder that pauses longer than the TTL
@@ -94,9 +101,16 @@ public final class RedisLocks implements AutoCloseable {
         String owner = UUID.randomUUID().toString();
         String[] keys = {lockKey(resource), fenceKey(resource)};
         String ttl = Long.toString(config.ttl().toMillis());
-        long result = durableTokens == null
-                ? ACQUIRE_WITH_TOKEN.run(redis, config.commandTimeout(), keys, owner, ttl)
-                : ACQUIRE.run(redis, config.commandTimeout(), keys, owner, ttl);
+        long result;
+        try {
+            result = durableTokens == null
+                    ? ACQUIRE_WITH_TOKEN.run(redis, config.commandTimeout(), keys, owner, ttl)
+                    : ACQUIRE.run(redis, config.commandTimeout(), keys, owner, ttl);
+        } catch (RedisCallFailedException e) {
+            // The SET may land after we gave up: undo it with the token we sent, without waiting for it.
+            RELEASE.runAsync(redis, new String[] {lockKey(resource)}, owner);
+            throw e;
+        }
         if (result < 0) {
             return Optional.empty();
         }
@@ -155,11 +169,15 @@ public final class RedisLocks implements AutoCloseable {
         private final AtomicBoolean held = new AtomicBoolean(true);
         private final CompletableFuture<String> lost = new CompletableFuture<>();
         private final ScheduledFuture<?> renewal;
+        private final long acquiredNanos = System.nanoTime();
+        /** Until when the key is known to be ours: the send time of the last confirmed renewal + ttl. */
+        private volatile long validUntilNanos;
 
         RedisLease(String resource, String owner, long token) {
             this.resource = resource;
             this.owner = owner;
             this.token = token;
+            this.validUntilNanos = acquiredNanos + config.ttl().toNanos();
             long period = Math.max(1, config.ttl().toMillis() / 3);
             this.renewal = config.watchdog()
                     ? watchdog.scheduleAtFixedRate(this::watch, period, period, TimeUnit.MILLISECONDS)
@@ -186,7 +204,9 @@ public final class RedisLocks implements AutoCloseable {
             if (!held.get()) {
                 return false;
             }
+            long sent = System.nanoTime();
             if (renew(resource, owner)) {
+                validUntilNanos = Math.max(validUntilNanos, sent + config.ttl().toNanos());
                 return true;
             }
             markLost("the lock on '" + resource + "' belongs to another owner or expired");
@@ -198,9 +218,29 @@ public final class RedisLocks implements AutoCloseable {
             return lost;
         }
 
+        /** One watchdog turn: check this lease's deadlines, then send a renewal and go (the reply is handled when it comes). */
         private void watch() {
+            long now = System.nanoTime();
+            if (now - validUntilNanos >= 0) {
+                markLost("the lease of '" + resource + "' was not renewed within its ttl " + config.ttl()
+                        + " (Redis slow or unreachable)");
+                return;
+            }
+            if (now - acquiredNanos >= config.maxHold().toNanos()) {
+                markLost("the lock on '" + resource + "' was held longer than maxHold " + config.maxHold());
+                return;
+            }
             try {
-                extend();
+                EXTEND.runAsync(redis, new String[] {lockKey(resource)}, owner, Long.toString(config.ttl().toMillis()))
+                        .whenComplete((result, error) -> {
+                            if (error != null) {
+                                markLost("renewing the lease of '" + resource + "' failed: " + error.getMessage());
+                            } else if (result == 1L) {
+                                validUntilNanos = Math.max(validUntilNanos, now + config.ttl().toNanos());
+                            } else {
+                                markLost("the lock on '" + resource + "' belongs to another owner or expired");
+                            }
+                        });
             } catch (RuntimeException e) {
                 markLost("renewing the lease of '" + resource + "' failed: " + e.getMessage());
             }

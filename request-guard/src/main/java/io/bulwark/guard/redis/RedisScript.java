@@ -85,6 +85,23 @@ public final class RedisScript<T> {
         }
     }
 
+    /**
+     * Runs the script without waiting: the future completes with the reply, or exceptionally (after loading
+     * the script when the server lacked it). For callers that must not block a shared thread.
+     */
+    public java.util.concurrent.CompletableFuture<T> runAsync(RedisScriptingAsyncCommands<String, String> redis,
+            String[] keys, String... args) {
+        return redis.<T>evalsha(sha, outputType, keys, args).toCompletableFuture()
+                .exceptionallyCompose(error -> {
+                    Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+                    if (cause instanceof RedisNoScriptException) {
+                        return redis.scriptLoad(source).toCompletableFuture()
+                                .thenCompose(loaded -> redis.<T>evalsha(sha, outputType, keys, args).toCompletableFuture());
+                    }
+                    return java.util.concurrent.CompletableFuture.failedFuture(cause);
+                });
+    }
+
     private <R> R await(RedisFuture<R> future, Duration timeout) {
         try {
             return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.bulwark.guard.GuardMigrations;
 import io.bulwark.guard.fencing.FenceGuard;
 import io.bulwark.guard.fencing.StaleFencingTokenException;
+import io.bulwark.guard.redis.RedisCallFailedException;
 import io.bulwark.infra.PostgresService;
 import io.bulwark.infra.RedisService;
 import io.bulwark.infra.junit.SharedInfraExtension;
@@ -131,10 +132,62 @@ class RedisLocksTest {
     }
 
     @Test
+    void shouldReleaseALockWhoseAcquireGotNoReplyInTime() throws Exception {
+        StatefulRedisConnection<String, String> connection = connect();
+        StatefulRedisConnection<String, String> sleeper = connect();
+        RedisLockConfig config = RedisLockConfig.withTtl(Duration.ofSeconds(10)).commandTimeout(Duration.ofMillis(50));
+        try (RedisLocks locks = new RedisLocks(connection, config)) {
+            var pause = debugSleep(sleeper, 0.4); // Redis answers nothing for 400 ms
+            Thread.sleep(50);
+            assertThatThrownBy(() -> locks.tryAcquire(resource)).isInstanceOf(RedisCallFailedException.class);
+            pause.get();
+            await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+                    assertThat(connection.sync().exists(locks.lockKey(resource)))
+                            .as("the SET that landed after the timeout was undone; no 10 s orphan").isZero());
+            try (Lease next = locks.tryAcquire(resource).orElseThrow()) {
+                assertThat(next.isHeld()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void shouldTellTheHolderWhenRenewalsCannotReachRedisBeforeTheLeaseEnds() throws Exception {
+        StatefulRedisConnection<String, String> sleeper = connect();
+        try (RedisLocks locks = new RedisLocks(connect(), RedisLockConfig.withTtl(Duration.ofMillis(300)));
+                Lease lease = locks.acquire(resource)) {
+            debugSleep(sleeper, 0.9);
+            String reason = lease.lost().get(3, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(reason).contains("not renewed within its ttl");
+            assertThat(lease.isHeld()).isFalse();
+        }
+    }
+
+    @Test
+    void shouldStopRenewingAHoldLongerThanMaxHold() throws Exception {
+        StatefulRedisConnection<String, String> connection = connect();
+        RedisLockConfig config = RedisLockConfig.withTtl(Duration.ofMillis(150)).maxHold(Duration.ofMillis(450));
+        try (RedisLocks locks = new RedisLocks(connection, config); Lease lease = locks.acquire(resource)) {
+            String reason = lease.lost().get(3, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(reason).contains("maxHold");
+            await().atMost(Duration.ofSeconds(1)).untilAsserted(() ->
+                    assertThat(locks.tryAcquire(resource)).as("the lock ends at its ttl").isPresent());
+        }
+    }
+
+    @Test
     void shouldRefuseConfigWithoutUsableTtl() {
         assertThatThrownBy(() -> RedisLockConfig.withTtl(Duration.ZERO)).hasMessageContaining("ttl");
         assertThatThrownBy(() -> RedisLockConfig.withTtl(Duration.ofSeconds(1)).commandTimeout(Duration.ofSeconds(2)))
                 .hasMessageContaining("shorter than ttl");
+    }
+
+    /** {@code DEBUG SLEEP}: the server answers nobody for that long (Lettuce has no method for it). */
+    private static io.lettuce.core.RedisFuture<String> debugSleep(StatefulRedisConnection<String, String> connection,
+            double seconds) {
+        return connection.async().dispatch(io.lettuce.core.protocol.CommandType.DEBUG,
+                new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
+                new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8).add("SLEEP")
+                        .add(Double.toString(seconds)));
     }
 
     private static void write(PostgresService postgres, FenceGuard fence, long token) throws Exception {

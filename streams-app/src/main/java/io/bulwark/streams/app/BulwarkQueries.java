@@ -34,7 +34,8 @@ public final class BulwarkQueries {
                 .key("customer-orders", "/query/customers/{id}/orders", ReadModels.CUSTOMER_ORDERS,
                         CustomerOrders.class, orders -> "n" + orders.totalOrders(), "A customer's most recent orders")
                 .key("saga", "/query/sagas/{id}", SagaEngine.statesStore(config.orderSaga()), SagaState.class, null,
-                        "The order-fulfilment saga of an order");
+                        "The order-fulfilment saga of an order")
+                .personal("customer-orders", "saga");
         RateSettings rates = config.rateSettings();
         for (Dimension dimension : Dimension.values()) {
             for (WindowKind kind : rates.kinds()) {

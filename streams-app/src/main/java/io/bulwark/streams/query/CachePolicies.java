@@ -16,9 +16,14 @@ public final class CachePolicies {
     public static final String DEFAULT = "default";
 
     record Policy(long maxAgeSeconds, long staleWhileRevalidateSeconds) {
+        /** {@code Cache-Control}: {@code public} for shared answers, {@code private} for personal ones. */
         String header(boolean shared) {
-            return (shared ? "public" : "private") + ", max-age=" + maxAgeSeconds
-                    + ", stale-while-revalidate=" + staleWhileRevalidateSeconds;
+            return (shared ? "public" : "private") + ", " + lifetimes();
+        }
+
+        /** {@code CDN-Cache-Control} (RFC 9213): the shared caches' lifetime, for shared answers only. */
+        String lifetimes() {
+            return "max-age=" + maxAgeSeconds + ", stale-while-revalidate=" + staleWhileRevalidateSeconds;
         }
     }
 

@@ -196,15 +196,18 @@ public final class QueryApi {
         if (answer.stale()) {
             headers.set(Forwarder.STALE, "true");
         }
-        if (settings.auth().enabled()) {
+        if (settings.auth().enabled() || endpoint.personal()) {
             headers.set("Vary", "Authorization, X-API-Key");
         }
         switch (answer.status()) {
             case 200 -> {
                 String etag = "\"" + answer.etag() + "\"";
                 headers.set("ETag", etag);
-                headers.set("Cache-Control", answer.stale() ? "no-cache"
-                        : settings.cache().forRead(endpoint, params.asOf() != null).header(true));
+                CachePolicies.Policy policy = settings.cache().forRead(endpoint, params.asOf() != null);
+                headers.set("Cache-Control", answer.stale() ? "no-cache" : policy.header(!endpoint.personal()));
+                if (!answer.stale() && !endpoint.personal()) {
+                    headers.set("CDN-Cache-Control", policy.lifetimes());
+                }
                 boolean notModified = matches(exchange.getRequestHeaders().getFirst("If-None-Match"), answer.etag());
                 HttpIo.send(exchange, notModified ? 304 : 200, notModified ? null : HttpIo.JSON, answer.body());
             }

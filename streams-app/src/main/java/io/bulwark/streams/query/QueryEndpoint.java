@@ -18,9 +18,22 @@ import java.util.function.Function;
  * @param version the value's version for the ETag (e.g. an aggregate version), or null to hash the body
  * @param summary one line for the OpenAPI document
  * @param windowSize for {@link Shape#WINDOWS}, the size of a window (to report its end)
+ * @param personal whether an answer is about one person (a customer's orders, an order's saga with its
+ *     payload): then it is {@code Cache-Control: private} — never stored by a shared cache — and varies by
+ *     credential even when keys are off
  */
 public record QueryEndpoint(String name, String path, String store, Shape shape, Function<Object, String> version,
-        String summary, Duration windowSize) {
+        String summary, Duration windowSize, boolean personal) {
+
+    public QueryEndpoint(String name, String path, String store, Shape shape, Function<Object, String> version,
+            String summary, Duration windowSize) {
+        this(name, path, store, shape, version, summary, windowSize, false);
+    }
+
+    /** This endpoint, marked personal. */
+    public QueryEndpoint asPersonal() {
+        return new QueryEndpoint(name, path, store, shape, version, summary, windowSize, true);
+    }
 
     /** The kinds of read, each one IQv2 query. */
     public enum Shape {

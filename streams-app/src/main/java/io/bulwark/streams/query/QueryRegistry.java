@@ -54,6 +54,18 @@ public final class QueryRegistry {
         return this;
     }
 
+    /** Marks the named endpoints personal ({@link QueryEndpoint#personal()}). */
+    public QueryRegistry personal(String... names) {
+        for (String name : names) {
+            int i = endpoints.stream().map(QueryEndpoint::name).toList().indexOf(name);
+            if (i < 0) {
+                throw new IllegalArgumentException("No endpoint " + name + " to mark personal");
+            }
+            endpoints.set(i, endpoints.get(i).asPersonal());
+        }
+        return this;
+    }
+
     public List<QueryEndpoint> endpoints() {
         return List.copyOf(endpoints);
     }

@@ -136,6 +136,16 @@ class QueryApiTest {
                 .hasValue(app.endpoint().host() + ":" + app.endpoint().port());
         assertThat(item.headers().firstValue("Bulwark-Forwarded")).isEmpty();
         assertThat(item.headers().firstValue("Bulwark-Stale")).isEmpty();
+        assertThat(item.headers().firstValue("CDN-Cache-Control")).hasValue("max-age=2, stale-while-revalidate=10");
+    }
+
+    @Test
+    void shouldKeepPersonalAnswersOutOfSharedCaches() {
+        HttpResponse<String> orders = get(port(), "/query/customers/" + CUSTOMER + "/orders", "Authorization", OPS);
+        assertThat(orders.statusCode()).isEqualTo(200);
+        assertThat(orders.headers().firstValue("Cache-Control")).hasValue("private, max-age=2, stale-while-revalidate=10");
+        assertThat(orders.headers().firstValue("CDN-Cache-Control")).as("no shared lifetime").isEmpty();
+        assertThat(orders.headers().firstValue("Vary")).hasValue("Authorization, X-API-Key");
     }
 
     @Test
