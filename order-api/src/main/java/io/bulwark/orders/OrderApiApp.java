@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.bulwark.connectors.outbox.OutboxTable;
 import io.bulwark.connectors.outbox.OutboxWriter;
 import io.bulwark.guard.idempotency.IdempotencyStore;
+import io.bulwark.guard.fencing.PostgresFencingTokens;
 import io.bulwark.guard.lock.RedisLockConfig;
 import io.bulwark.guard.lock.RedisLocks;
 import io.bulwark.guard.ratelimit.ResilientRateLimiter;
@@ -55,18 +56,24 @@ public final class OrderApiApp implements AutoCloseable {
         pool.setMaximumPoolSize(config.getInt(OrderApiConfig.DB_POOL_SIZE));
         pool.setPoolName("order-api");
         pool.setConnectionTimeout(5_000);
+        pool.setConnectionInitSql("SET statement_timeout = " + config.getLong(OrderApiConfig.DB_STATEMENT_TIMEOUT_MS));
         this.dataSource = new HikariDataSource(pool);
         this.redisClient = RedisClient.create(config.getString(OrderApiConfig.REDIS_URI));
         this.redis = redisClient.connect();
-        this.locks = new RedisLocks(redis, RedisLockConfig.withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_TTL_MS)))
-                .waitTimeout(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_WAIT_MS))));
+        RedisLockConfig lockConfig = RedisLockConfig.withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_TTL_MS)))
+                .waitTimeout(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_WAIT_MS)))
+                .maxHold(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_MAX_HOLD_MS)));
+        this.locks = config.getString(OrderApiConfig.LOCK_FENCING).equals("postgres")
+                ? new RedisLocks(redis, lockConfig, new PostgresFencingTokens(dataSource, schema))
+                : new RedisLocks(redis, lockConfig);
         ResilientRateLimiter limiter = new ResilientRateLimiter(
                 new TokenBucketLimiter(redis, "bulwark:rl:", Duration.ofMillis(200)),
                 config.getString(OrderApiConfig.RATE_LIMIT_FAILURE_POLICY).equals("fail_open")
                         ? ResilientRateLimiter.FailurePolicy.FAIL_OPEN : ResilientRateLimiter.FailurePolicy.FAIL_CLOSED,
                 ResilientRateLimiter.defaultBreaker("order-api-rate-limiter"), meters);
         IdempotencyStore.Settings settings = IdempotencyStore.Settings.defaults()
-                .withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_TTL_MS)));
+                .withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_TTL_MS)))
+                .withInFlightTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_IN_FLIGHT_TTL_MS)));
         java.util.Set<Integer> storedErrors = config.getList(OrderApiConfig.IDEMPOTENCY_STORED_ERROR_STATUSES).stream()
                 .map(status -> Integer.parseInt(status.trim())).collect(java.util.stream.Collectors.toUnmodifiableSet());
         if (!storedErrors.isEmpty()) {

@@ -33,12 +33,16 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String IDEMPOTENCY_TTL_MS = "idempotency.ttl.ms";
     public static final String IDEMPOTENCY_STORED_ERROR_STATUSES = "idempotency.stored.error.statuses";
     public static final String IDEMPOTENCY_REAPER_INTERVAL_MS = "idempotency.reaper.interval.ms";
+    public static final String IDEMPOTENCY_IN_FLIGHT_TTL_MS = "idempotency.in.flight.ttl.ms";
     public static final String CREDIT_DEFAULT_LIMIT_CENTS = "credit.default.limit.cents";
     public static final String CUSTOMERS_AUTO_PROVISION = "customers.auto.provision";
     public static final String OUTCOMES_ENABLED = "outcomes.enabled";
     public static final String OUTCOMES_GROUP_ID = "outcomes.group.id";
     public static final String LOCK_TTL_MS = "lock.ttl.ms";
     public static final String LOCK_WAIT_MS = "lock.wait.ms";
+    public static final String LOCK_MAX_HOLD_MS = "lock.max.hold.ms";
+    public static final String LOCK_FENCING = "lock.fencing";
+    public static final String DB_STATEMENT_TIMEOUT_MS = "db.statement.timeout.ms";
     public static final String RATE_LIMIT_FAILURE_POLICY = "ratelimit.failure.policy";
     public static final String BULKHEAD_CRITICAL = "bulkhead.critical";
     public static final String BULKHEAD_STANDARD = "bulkhead.standard";
@@ -91,6 +95,10 @@ public final class OrderApiConfig extends AbstractConfig {
                     "Error statuses whose answers are stored and replayed for an idempotency key, for final business "
                             + "answers (e.g. 422). Default: none — only 2xx is stored, so a client that fixes the cause "
                             + "and retries with the same key is executed again.")
+            .define(IDEMPOTENCY_IN_FLIGHT_TTL_MS, Type.LONG, 10_000L, Range.between(1_000L, 600_000L), Importance.LOW,
+                    "Lifetime of a key's in-flight mark in Redis: above the longest a request can run (at least "
+                            + "db.statement.timeout.ms). A retry that finds a mark whose owner is gone takes over at once "
+                            + "(PostgreSQL's advisory lock tells); this only bounds how long a mark can linger.")
             .define(IDEMPOTENCY_REAPER_INTERVAL_MS, Type.LONG, 60_000L, Range.atLeast(100L), Importance.LOW,
                     "How often expired idempotency records are deleted.")
             .define(CUSTOMERS_AUTO_PROVISION, Type.BOOLEAN, false, Importance.MEDIUM,
@@ -109,6 +117,16 @@ public final class OrderApiConfig extends AbstractConfig {
                     "Lease of the per-customer lock (renewed by a watchdog while held).")
             .define(LOCK_WAIT_MS, Type.LONG, 2_000L, Range.between(0L, 60_000L), Importance.LOW,
                     "How long a request waits for a customer's lock before answering 503.")
+            .define(LOCK_MAX_HOLD_MS, Type.LONG, 30_000L, Range.between(100L, 3_600_000L), Importance.LOW,
+                    "The longest the watchdog keeps a customer's lock; past it the lease ends at its TTL (the "
+                            + "fencing token on the credit row then refuses the stuck holder's write).")
+            .define(LOCK_FENCING, Type.STRING, "postgres", ConfigDef.ValidString.in("postgres", "redis"),
+                    Importance.MEDIUM, "Where fencing tokens come from: postgres (durable: a Redis restart or "
+                            + "FLUSHALL cannot hand out a token again) or redis (one round trip fewer; after losing "
+                            + "Redis data every customer answers 503 lock-lost until its counter passes the stored one).")
+            .define(DB_STATEMENT_TIMEOUT_MS, Type.LONG, 5_000L, Range.between(100L, 600_000L), Importance.LOW,
+                    "PostgreSQL statement_timeout of order-api's connections: no statement (and so no customer "
+                            + "lock waiting on it) runs longer.")
             .define(RATE_LIMIT_FAILURE_POLICY, Type.STRING, "fail_open",
                     ConfigDef.ValidString.in("fail_open", "fail_closed"), Importance.MEDIUM,
                     "What the rate limiter answers while Redis is unreachable.")
@@ -140,6 +158,10 @@ public final class OrderApiConfig extends AbstractConfig {
                 && (getString(KAFKA_BOOTSTRAP_SERVERS).isBlank() || getString(GATEWAY_URL).isBlank())) {
             throw new ConfigException(PAYMENT_WORKER_ENABLED, true, "the payment worker needs "
                     + KAFKA_BOOTSTRAP_SERVERS + " and " + GATEWAY_URL);
+        }
+        if (getLong(IDEMPOTENCY_IN_FLIGHT_TTL_MS) < getLong(DB_STATEMENT_TIMEOUT_MS)) {
+            throw new ConfigException(IDEMPOTENCY_IN_FLIGHT_TTL_MS, getLong(IDEMPOTENCY_IN_FLIGHT_TTL_MS),
+                    "must be at least " + DB_STATEMENT_TIMEOUT_MS + " = " + getLong(DB_STATEMENT_TIMEOUT_MS));
         }
         if (getBoolean(OUTCOMES_ENABLED) && getString(KAFKA_BOOTSTRAP_SERVERS).isBlank()) {
             throw new ConfigException(OUTCOMES_ENABLED, true, "reading the saga's outcomes needs "

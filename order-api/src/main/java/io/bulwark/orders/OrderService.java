@@ -8,6 +8,7 @@ import io.bulwark.guard.idempotency.IdempotencyStore.StoredResponse;
 import io.bulwark.guard.lock.Lease;
 import io.bulwark.guard.lock.LockNotAcquiredException;
 import io.bulwark.guard.lock.RedisLocks;
+import io.bulwark.guard.redis.RedisCallFailedException;
 import io.bulwark.http.HttpIo;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.Json;
@@ -281,6 +282,10 @@ public final class OrderService {
         } catch (LockNotAcquiredException e) {
             throw new ApiProblem(503, "customer-busy", "Another request for customer " + customerId
                     + " holds its lock; retry", Map.of("Retry-After", "1"));
+        } catch (RedisCallFailedException e) {
+            // RedisLocks already undid a lock that may have landed after the timeout.
+            throw new ApiProblem(503, "customer-busy", "The lock of customer " + customerId
+                    + " could not be taken in time; retry", Map.of("Retry-After", "1"));
         }
     }
 

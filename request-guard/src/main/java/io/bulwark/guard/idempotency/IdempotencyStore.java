@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.guard.pg.AdvisoryLocks;
+import io.bulwark.guard.redis.RedisScript;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.Counter;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 import java.util.regex.Pattern;
@@ -37,10 +39,17 @@ import org.slf4j.LoggerFactory;
  * concurrent requests with one key even when Redis is unavailable.
  *
  * <p><b>Redis in front.</b> Before touching PostgreSQL, Redis answers replays from a cached copy
- * and marks the key in flight ({@code SET NX PX}) so concurrent duplicates are refused without a
- * database round trip. Redis is an accelerator only: when it fails, requests take the PostgreSQL
- * path (counted in {@code bulwark.idempotency.redis.errors}). A process that dies mid-request leaves
- * its in-flight mark until {@code inFlightTtl}; retries meanwhile get 409.
+ * and marks the key in flight ({@code SET NX PX}, with an owner token and a lifetime of
+ * {@code inFlightTtl}, which callers set above their longest request). Redis is an accelerator
+ * only: when it fails, requests take the PostgreSQL path (counted in
+ * {@code bulwark.idempotency.redis.errors}).
+ *
+ * <p><b>Who owns a mark is decided by PostgreSQL.</b> A mark says a request <i>may</i> be running: its
+ * process may have died, or the mark may be a {@code SET} that landed after its caller gave up on it.
+ * So a request that finds a mark does not answer 409 from Redis: it asks PostgreSQL, where the owner,
+ * while it works, holds the scope's transaction advisory lock. Lock taken by someone → 409 (the owner is
+ * alive); lock free → the owner is gone and this request takes over (it runs the work, or replays the
+ * record the owner committed). A mark is cleared only by its owner (compare-and-delete on its token).
  *
  * <p><b>What is stored.</b> Responses whose status passes {@code storable} (default: 2xx only — an
  * error answer is never cached, so a client that fixes the cause and retries with the same key is
@@ -56,7 +65,7 @@ public final class IdempotencyStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String REDIS_PREFIX = "bulwark:idem:";
 
-    /** Defaults: records kept 24 h, in-flight marks 30 s, only 2xx stored. */
+    /** Defaults: records kept 24 h, in-flight marks 30 s (set it above the longest request), only 2xx stored. */
     public record Settings(Duration ttl, Duration inFlightTtl, IntPredicate storable, Duration redisTimeout) {
         public Settings {
             Objects.requireNonNull(ttl, "ttl");
@@ -76,6 +85,10 @@ public final class IdempotencyStore {
 
         public Settings withStorable(IntPredicate newStorable) {
             return new Settings(ttl, inFlightTtl, newStorable, redisTimeout);
+        }
+
+        public Settings withInFlightTtl(Duration newInFlightTtl) {
+            return new Settings(ttl, newInFlightTtl, storable, redisTimeout);
         }
     }
 
@@ -138,14 +151,15 @@ public final class IdempotencyStore {
     public Outcome execute(IdempotencyScope scope, String fingerprint, Work work) throws Exception {
         String id = scope.id();
         Outcome cached = fromRedis(id, fingerprint);
-        if (cached != null) {
+        if (cached != null && cached.kind() != Kind.IN_FLIGHT) {
             return count(cached);
         }
-        boolean marked = markInFlight(id, fingerprint);
-        if (!marked) {
+        // A mark found in Redis is only a hint: PostgreSQL's advisory lock says whether its owner is alive.
+        String mark = cached == null ? markInFlight(id, fingerprint) : null;
+        if (mark == null && cached == null) {
             // Lost the race to the mark (or Redis is down): look again, then let PostgreSQL decide.
             Outcome again = fromRedis(id, fingerprint);
-            if (again != null) {
+            if (again != null && again.kind() != Kind.IN_FLIGHT) {
                 return count(again);
             }
         }
@@ -177,8 +191,8 @@ public final class IdempotencyStore {
         } finally {
             if (stored != null) {
                 cache(id, fingerprint, stored);
-            } else if (marked) {
-                clearMark(id);
+            } else if (mark != null) {
+                clearMark(id, mark);
             }
         }
     }
@@ -278,19 +292,21 @@ public final class IdempotencyStore {
         }
     }
 
-    private boolean markInFlight(String id, String fingerprint) {
+    /** Sets this request's mark; returns the mark's exact value (owner token included), or null when not set. */
+    private String markInFlight(String id, String fingerprint) {
         if (redis == null) {
-            return false;
+            return null;
         }
         try {
-            ObjectNode mark = JSON.createObjectNode().put("state", "in-flight").put("fingerprint", fingerprint);
-            String result = redis.async().set(REDIS_PREFIX + id, JSON.writeValueAsString(mark),
+            String mark = JSON.writeValueAsString(JSON.createObjectNode().put("state", "in-flight")
+                    .put("fingerprint", fingerprint).put("owner", UUID.randomUUID().toString()));
+            String result = redis.async().set(REDIS_PREFIX + id, mark,
                             SetArgs.Builder.nx().px(settings.inFlightTtl().toMillis()))
                     .get(settings.redisTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            return "OK".equals(result);
+            return "OK".equals(result) ? mark : null;
         } catch (Exception e) {
-            redisFailed("mark", e);
-            return false;
+            redisFailed("mark", e); // a SET that lands later is a mark without a live owner: it is taken over
+            return null;
         }
     }
 
@@ -306,18 +322,24 @@ public final class IdempotencyStore {
                             SetArgs.Builder.px(settings.ttl().toMillis()))
                     .get(settings.redisTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
-            redisFailed("cache", e); // the durable record answers replays instead
-            clearMark(id);
+            redisFailed("cache", e); // the durable record answers replays instead; a mark left is taken over
         }
     }
 
-    private void clearMark(String id) {
+    /** Deletes the mark only if it is still this request's (a taker-over's mark stays). */
+    private void clearMark(String id, String mark) {
         try {
-            redis.async().del(REDIS_PREFIX + id).get(settings.redisTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            redisFailed("clear", e); // the mark expires after inFlightTtl
+            CLEAR_MARK.run(redis.async(), settings.redisTimeout(), new String[] {REDIS_PREFIX + id}, mark);
+        } catch (RuntimeException e) {
+            redisFailed("clear", e); // the mark expires after inFlightTtl, or is taken over before
         }
     }
+
+    private static final RedisScript<Long> CLEAR_MARK = RedisScript.ofInteger("idempotency-clear-mark", """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then
+              return redis.call('DEL', KEYS[1])
+            end
+            return 0""");
 
     private void redisFailed(String what, Exception e) {
         if (e instanceof InterruptedException) {

@@ -51,9 +51,19 @@ public final class RedisLocks implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisLocks.class);
 
+    /**
+     * How long a Redis fencing counter outlives its resource's last lock. Every key Bulwark writes to Redis
+     * expires; a counter that expired (or was lost with Redis) restarts low, and holders then fail closed
+     * ({@code StaleFencingTokenException}, order-api's 503 {@code lock-lost}) — use durable tokens
+     * ({@code PostgresFencingTokens}) where that matters.
+     */
+    public static final java.time.Duration FENCE_COUNTER_TTL = java.time.Duration.ofDays(30);
+
     private static final RedisScript<Long> ACQUIRE_WITH_TOKEN = RedisScript.ofInteger("lock-acquire-fenced", """
             if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-              return redis.call('INCR', KEYS[2])
+              local token = redis.call('INCR', KEYS[2])
+              redis.call('PEXPIRE', KEYS[2], ARGV[3])
+              return token
             end
             return -1""");
     private static final RedisScript<Long> ACQUIRE = RedisScript.ofInteger("lock-acquire", """
@@ -104,7 +114,8 @@ public final class RedisLocks implements AutoCloseable {
         long result;
         try {
             result = durableTokens == null
-                    ? ACQUIRE_WITH_TOKEN.run(redis, config.commandTimeout(), keys, owner, ttl)
+                    ? ACQUIRE_WITH_TOKEN.run(redis, config.commandTimeout(), keys, owner, ttl,
+                            Long.toString(FENCE_COUNTER_TTL.toMillis()))
                     : ACQUIRE.run(redis, config.commandTimeout(), keys, owner, ttl);
         } catch (RedisCallFailedException e) {
             // The SET may land after we gave up: undo it with the token we sent, without waiting for it.

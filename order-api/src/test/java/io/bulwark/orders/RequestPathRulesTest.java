@@ -1,0 +1,151 @@
+package io.bulwark.orders;
+
+import static io.bulwark.orders.OrderApiFixture.FREE;
+import static io.bulwark.orders.OrderApiFixture.SHOP;
+import static io.bulwark.orders.OrderApiFixture.order;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.bulwark.infra.PostgresService;
+import io.bulwark.infra.RedisService;
+import io.bulwark.infra.junit.SharedInfraExtension;
+import io.bulwark.schemas.Json;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The request path's lock, fencing, expiry and timeout rules, against real Redis and PostgreSQL. */
+@ExtendWith(SharedInfraExtension.class)
+class RequestPathRulesTest {
+
+    private static final String JSON = "application/json";
+
+    @Test
+    void shouldAnswerCustomerBusyAndLeaveNoLockWhenRedisAnswersTooLate(PostgresService postgres, RedisService redis)
+            throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { },
+                Map.of(OrderApiConfig.LOCK_TTL_MS, "300"));
+                RedisClient client = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> connection = client.connect()) {
+            var pause = connection.async().dispatch(CommandType.DEBUG, new StatusOutput<>(StringCodec.UTF8),
+                    new CommandArgs<>(StringCodec.UTF8).add("SLEEP").add("1.0"));
+            Thread.sleep(50);
+            HttpResponse<String> during = api.post("/orders", order("c-slow", 1), "Authorization", SHOP,
+                    "Content-Type", JSON, "Idempotency-Key", "slow-1");
+            pause.get();
+            assertThat(during.statusCode()).as(during.body()).isEqualTo(503);
+            assertThat(Json.mapper().readTree(during.body()).path("code").asText()).isEqualTo("customer-busy");
+            assertThat(during.headers().firstValue("Retry-After")).isPresent();
+            assertThat(api.count("orders")).isZero();
+            await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+                    assertThat(keys(connection, "bulwark:lock:*")).as("no orphan lock").isEmpty());
+            assertThat(api.post("/orders", order("c-slow", 1), "Authorization", SHOP, "Content-Type", JSON,
+                    "Idempotency-Key", "slow-1").statusCode()).as("the retry goes through at once").isEqualTo(201);
+        }
+    }
+
+    @Test
+    void shouldLetARetryTakeOverTheMarkOfARequestWhoseProcessDied(PostgresService postgres, RedisService redis)
+            throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of());
+                RedisClient client = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> connection = client.connect()) {
+            String body = order("c-crashed", 1);
+            String scope = new io.bulwark.guard.idempotency.IdempotencyScope("shop", "POST", "/orders", "crashed-1").id();
+            // What a process that died mid-request leaves behind: its mark, for the mark's whole lifetime.
+            connection.sync().set("bulwark:idem:" + scope, "{\"state\":\"in-flight\",\"fingerprint\":\""
+                    + io.bulwark.guard.idempotency.RequestFingerprint.of(body.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                    + "\",\"owner\":\"dead\"}", io.lettuce.core.SetArgs.Builder.px(60_000));
+            HttpResponse<String> retry = api.post("/orders", body, "Authorization", SHOP, "Content-Type", JSON,
+                    "Idempotency-Key", "crashed-1");
+            assertThat(retry.statusCode()).as("no false 409 for a minute: %s", retry.body()).isEqualTo(201);
+            HttpResponse<String> replay = api.post("/orders", body, "Authorization", SHOP, "Content-Type", JSON,
+                    "Idempotency-Key", "crashed-1");
+            assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+            assertThat(api.count("orders")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldServeExistingCustomersRightAfterRedisLostItsData(PostgresService postgres, RedisService redis)
+            throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of());
+                RedisClient client = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> connection = client.connect()) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(api.post("/orders", order("c-wiped", 1), "Authorization", SHOP, "Content-Type", JSON,
+                        "Idempotency-Key", "before-" + i).statusCode()).isEqualTo(201);
+            }
+            connection.sync().flushall();
+            HttpResponse<String> after = api.post("/orders", order("c-wiped", 1), "Authorization", SHOP,
+                    "Content-Type", JSON, "Idempotency-Key", "after-1");
+            assertThat(after.statusCode()).as("durable fencing tokens do not restart at 1: %s", after.body())
+                    .isEqualTo(201);
+        }
+    }
+
+    @Test
+    void shouldGiveEveryKeyItWritesToRedisAnExpiry(PostgresService postgres, RedisService redis) throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of());
+                RedisClient client = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> connection = client.connect()) {
+            List<String> placed = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                HttpResponse<String> response = api.post("/orders", order("c-keys-" + i % 4, 1), "Authorization", SHOP,
+                        "Content-Type", JSON, "Idempotency-Key", "keys-" + i);
+                placed.add(Json.mapper().readTree(response.body()).path("orderId").asText());
+                api.post("/orders", order("c-keys-" + i % 4, 1), "Authorization", SHOP, "Content-Type", JSON,
+                        "Idempotency-Key", "keys-" + i); // a replay
+            }
+            api.post("/orders/" + placed.get(0) + "/cancel", "", "Authorization", SHOP, "Idempotency-Key", "keys-x");
+            for (int i = 0; i < 15; i++) {
+                api.get("/orders/none", "Authorization", FREE); // the free tier's bucket
+            }
+            List<String> keys = keys(connection, "*");
+            assertThat(keys).as("the run wrote keys").isNotEmpty();
+            List<String> forever = keys.stream().filter(key -> connection.sync().pttl(key) == -1).toList();
+            assertThat(forever).as("keys without an expiry").isEmpty();
+        }
+    }
+
+    @Test
+    void shouldStopAStatementThatRunsLongerThanTheTimeout(PostgresService postgres, RedisService redis)
+            throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { },
+                Map.of(OrderApiConfig.DB_STATEMENT_TIMEOUT_MS, "200"))) {
+            try (Connection connection = api.app.dataSource().getConnection();
+                    Statement statement = connection.createStatement()) {
+                assertThatThrownBy(() -> statement.execute("SELECT pg_sleep(2)")).isInstanceOf(SQLException.class)
+                        .hasMessageContaining("statement timeout");
+            }
+        }
+    }
+
+    private static List<String> keys(StatefulRedisConnection<String, String> connection, String pattern) {
+        List<String> keys = new ArrayList<>();
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+            KeyScanCursor<String> page = connection.sync().scan(cursor, ScanArgs.Builder.matches(pattern).limit(500));
+            keys.addAll(page.getKeys());
+            cursor = page;
+        } while (!cursor.isFinished());
+        return keys;
+    }
+}
