@@ -21,7 +21,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -64,6 +66,7 @@ public final class OrderApi implements AutoCloseable {
     private final DataSource dataSource;
     private final ApiClients clients;
     private final ResilientRateLimiter limiter;
+    private final ResilientRateLimiter quotas;
     private final IdempotencyStore idempotency;
     private final OrderService orders;
     private final Map<Tier, Bulkhead> bulkheads;
@@ -73,12 +76,13 @@ public final class OrderApi implements AutoCloseable {
     private final ExecutorService executor;
 
     public OrderApi(String host, int port, int threads, DataSource dataSource, ApiClients clients,
-            ResilientRateLimiter limiter, IdempotencyStore idempotency, OrderService orders,
+            ResilientRateLimiter limiter, ResilientRateLimiter quotas, IdempotencyStore idempotency, OrderService orders,
             Map<Tier, Bulkhead> bulkheads, int maxBodyBytes, MeterRegistry meters,
             java.util.function.Supplier<Map<String, Boolean>> health) {
         this.dataSource = dataSource;
         this.clients = clients;
         this.limiter = limiter;
+        this.quotas = quotas;
         this.idempotency = idempotency;
         this.orders = orders;
         this.bulkheads = Map.copyOf(bulkheads);
@@ -199,11 +203,20 @@ public final class OrderApi implements AutoCloseable {
         ApiClients.Client client = clients.authenticate(ApiKeyRing.credentialHeaders(exchange)).orElseThrow(() -> new ApiProblem(401,
                 "unauthenticated", "Send a valid API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
                 Map.of("WWW-Authenticate", "Bearer realm=\"bulwark-orders\"")));
-        RateLimitDecision decision = limiter.decide("orders:" + client.id(), client.tier().limits(), 1);
-        Map<String, String> rateHeaders = decision.limit() == null ? Map.of() : RateLimitHeaders.of(decision);
-        if (!decision.allowed()) {
-            throw new ApiProblem(429, "rate-limited", "Client " + client.id() + " is over its " + client.tier().name()
-                    + " limit '" + decision.limit().name() + "'", rateHeaders);
+        // The tier's bucket first (bursts), then its strict quota (the exact sliding window): a request the
+        // bucket refuses takes nothing from the quota.
+        List<RateLimitDecision> decisions = new ArrayList<>();
+        decisions.add(limiter.decide("orders:" + client.id(), client.tier().limits(), 1));
+        if (decisions.get(0).allowed() && client.tier().quota() != null) {
+            decisions.add(quotas.decide("orders:" + client.id(), List.of(client.tier().quota()), 1));
+        }
+        Map<String, String> rateHeaders = RateLimitHeaders.of(decisions);
+        for (RateLimitDecision decision : decisions) {
+            if (!decision.allowed()) {
+                throw new ApiProblem(429, "rate-limited", "Client " + client.id() + " is over its "
+                        + client.tier().name() + " " + (decision.limit() == client.tier().quota() ? "quota" : "limit")
+                        + " '" + decision.limit().name() + "'", rateHeaders);
+            }
         }
         rateHeaders.forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
         Bulkhead bulkhead = bulkheads.get(tier);

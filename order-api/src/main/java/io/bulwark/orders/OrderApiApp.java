@@ -9,6 +9,7 @@ import io.bulwark.guard.fencing.PostgresFencingTokens;
 import io.bulwark.guard.lock.RedisLockConfig;
 import io.bulwark.guard.lock.RedisLocks;
 import io.bulwark.guard.ratelimit.ResilientRateLimiter;
+import io.bulwark.guard.ratelimit.SlidingWindowLimiter;
 import io.bulwark.guard.ratelimit.TokenBucketLimiter;
 import io.bulwark.orders.payment.PaymentGateway;
 import io.bulwark.orders.payment.PaymentWorker;
@@ -66,11 +67,15 @@ public final class OrderApiApp implements AutoCloseable {
         this.locks = config.getString(OrderApiConfig.LOCK_FENCING).equals("postgres")
                 ? new RedisLocks(redis, lockConfig, new PostgresFencingTokens(dataSource, schema))
                 : new RedisLocks(redis, lockConfig);
+        ResilientRateLimiter.FailurePolicy failurePolicy = config.getString(OrderApiConfig.RATE_LIMIT_FAILURE_POLICY)
+                .equals("fail_open") ? ResilientRateLimiter.FailurePolicy.FAIL_OPEN
+                : ResilientRateLimiter.FailurePolicy.FAIL_CLOSED;
         ResilientRateLimiter limiter = new ResilientRateLimiter(
-                new TokenBucketLimiter(redis, "bulwark:rl:", Duration.ofMillis(200)),
-                config.getString(OrderApiConfig.RATE_LIMIT_FAILURE_POLICY).equals("fail_open")
-                        ? ResilientRateLimiter.FailurePolicy.FAIL_OPEN : ResilientRateLimiter.FailurePolicy.FAIL_CLOSED,
+                new TokenBucketLimiter(redis, "bulwark:rl:", Duration.ofMillis(200)), failurePolicy,
                 ResilientRateLimiter.defaultBreaker("order-api-rate-limiter"), meters);
+        ResilientRateLimiter quotas = new ResilientRateLimiter(
+                new SlidingWindowLimiter(redis, "bulwark:quota:", Duration.ofMillis(200)), failurePolicy,
+                ResilientRateLimiter.defaultBreaker("order-api-quota"), meters);
         IdempotencyStore.Settings settings = IdempotencyStore.Settings.defaults()
                 .withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_TTL_MS)))
                 .withInFlightTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_IN_FLIGHT_TTL_MS)));
@@ -90,8 +95,8 @@ public final class OrderApiApp implements AutoCloseable {
                     .maxConcurrentCalls(setting[0]).maxWaitDuration(Duration.ofMillis(setting[1])).build()));
         }
         this.api = new OrderApi(config.getString(OrderApiConfig.HTTP_HOST), config.getInt(OrderApiConfig.HTTP_PORT),
-                config.getInt(OrderApiConfig.HTTP_THREADS), dataSource, config.clients(), limiter, idempotency, orders,
-                bulkheads, config.getInt(OrderApiConfig.REQUEST_MAX_BYTES), meters, this::health);
+                config.getInt(OrderApiConfig.HTTP_THREADS), dataSource, config.clients(), limiter, quotas, idempotency,
+                orders, bulkheads, config.getInt(OrderApiConfig.REQUEST_MAX_BYTES), meters, this::health);
         this.outcomes = config.getBoolean(OrderApiConfig.OUTCOMES_ENABLED)
                 ? new OrderOutcomes(config.getString(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS),
                         config.getString(OrderApiConfig.OUTCOMES_GROUP_ID), dataSource, orders, meters)

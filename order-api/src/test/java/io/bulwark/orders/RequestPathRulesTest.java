@@ -45,7 +45,7 @@ class RequestPathRulesTest {
                 RedisClient client = RedisClient.create(redis.uri());
                 StatefulRedisConnection<String, String> connection = client.connect()) {
             var pause = connection.async().dispatch(CommandType.DEBUG, new StatusOutput<>(StringCodec.UTF8),
-                    new CommandArgs<>(StringCodec.UTF8).add("SLEEP").add("1.0"));
+                    new CommandArgs<>(StringCodec.UTF8).add("SLEEP").add("3.0")); // longer than every Redis timeout before the lock
             Thread.sleep(50);
             HttpResponse<String> during = api.post("/orders", order("c-slow", 1), "Authorization", SHOP,
                     "Content-Type", JSON, "Idempotency-Key", "slow-1");
@@ -80,6 +80,34 @@ class RequestPathRulesTest {
                     "Idempotency-Key", "crashed-1");
             assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
             assertThat(api.count("orders")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldKeepAStrictHourlyQuotaBesidesTheBurstBucket(PostgresService postgres, RedisService redis)
+            throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of());
+                RedisClient client = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> connection = client.connect()) {
+            HttpResponse<String> first = api.get("/orders/none", "Authorization", FREE);
+            assertThat(first.headers().firstValue("RateLimit-Policy"))
+                    .hasValue("\"per-second\";q=10;w=1, \"per-hour\";q=1000;w=3600");
+            assertThat(first.headers().firstValue("RateLimit").orElseThrow()).containsPattern("\"per-hour\";r=9\\d\\d;");
+            // The rest of the hour's quota, spent a minute ago (the exact sliding log: one member per request).
+            List<String> time = connection.sync().time();
+            long minuteAgoMicros = Long.parseLong(time.get(0)) * 1_000_000 + Long.parseLong(time.get(1)) - 60_000_000L;
+            String quotaKey = "bulwark:quota:swl:{orders:tiny}:per-hour";
+            long spent = connection.sync().zcard(quotaKey); // this client's requests so far, in every test here
+            for (long i = spent; i < 1_000; i++) {
+                connection.sync().zadd(quotaKey, minuteAgoMicros, "earlier-" + i);
+            }
+            HttpResponse<String> over = api.get("/orders/none", "Authorization", FREE);
+            assertThat(over.statusCode()).isEqualTo(429);
+            assertThat(Json.mapper().readTree(over.body()).path("detail").asText()).contains("quota 'per-hour'");
+            long retryAfter = Long.parseLong(over.headers().firstValue("Retry-After").orElseThrow());
+            assertThat(retryAfter).as("until the oldest request leaves the hour").isBetween(3_400L, 3_600L);
+            assertThat(api.get("/orders/none", "Authorization", SHOP).statusCode())
+                    .as("another client's quota is its own").isEqualTo(404);
         }
     }
 

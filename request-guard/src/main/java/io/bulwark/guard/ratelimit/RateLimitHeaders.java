@@ -1,6 +1,7 @@
 package io.bulwark.guard.ratelimit;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,6 +24,36 @@ public final class RateLimitHeaders {
     public static final String DRAFT = "draft-ietf-httpapi-ratelimit-headers-08";
 
     private RateLimitHeaders() {}
+
+    /**
+     * Headers for several limits decided for one request (a bucket and a quota): {@code RateLimit-Policy}
+     * and {@code RateLimit} list every policy; {@code Retry-After} is the longest wait of the refusing ones.
+     */
+    public static Map<String, String> of(List<RateLimitDecision> decisions) {
+        if (decisions.size() == 1) {
+            return of(decisions.get(0));
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        List<String> policies = new java.util.ArrayList<>();
+        List<String> states = new java.util.ArrayList<>();
+        long retry = 0;
+        boolean refused = false;
+        for (RateLimitDecision decision : decisions) {
+            Map<String, String> one = of(decision);
+            policies.add(one.get("RateLimit-Policy"));
+            states.add(one.get("RateLimit"));
+            if (!decision.allowed()) {
+                refused = true;
+                retry = Math.max(retry, Long.parseLong(one.get("Retry-After")));
+            }
+        }
+        headers.put("RateLimit-Policy", String.join(", ", policies));
+        headers.put("RateLimit", String.join(", ", states));
+        if (refused) {
+            headers.put("Retry-After", Long.toString(retry));
+        }
+        return headers;
+    }
 
     public static Map<String, String> of(RateLimitDecision decision) {
         Limit limit = decision.limit();

@@ -13,7 +13,7 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * A {@link TokenBucketLimiter} behind a circuit breaker, with an explicit answer for when Redis
+ * A {@link RateLimiter} (token bucket or sliding window) behind a circuit breaker, with an explicit answer for when Redis
  * cannot be asked: {@link FailurePolicy#FAIL_OPEN} admits (availability first),
  * {@link FailurePolicy#FAIL_CLOSED} refuses (protection first). Either way the decision is marked
  * {@code degraded} and counted in {@code bulwark.ratelimit.degraded{policy}}. While the breaker is
@@ -25,12 +25,12 @@ public final class ResilientRateLimiter {
     /** What to answer when Redis is unreachable. */
     public enum FailurePolicy { FAIL_OPEN, FAIL_CLOSED }
 
-    private final TokenBucketLimiter limiter;
+    private final RateLimiter limiter;
     private final FailurePolicy policy;
     private final CircuitBreaker breaker;
     private final Counter degraded;
 
-    public ResilientRateLimiter(TokenBucketLimiter limiter, FailurePolicy policy, CircuitBreaker breaker,
+    public ResilientRateLimiter(RateLimiter limiter, FailurePolicy policy, CircuitBreaker breaker,
             MeterRegistry registry) {
         this.limiter = Objects.requireNonNull(limiter, "limiter");
         this.policy = Objects.requireNonNull(policy, "policy");

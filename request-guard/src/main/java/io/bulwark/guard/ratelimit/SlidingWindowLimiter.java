@@ -20,9 +20,12 @@ import java.util.UUID;
  *       {@code previous × (window − elapsed) + current × window ≤ (limit − cost) × window}.</li>
  * </ul>
  *
- * A {@link Limit} here reads as {@code capacity} requests per {@code period}.
+ * A {@link Limit} here reads as {@code capacity} requests per {@code period}. Each script touches only
+ * the key it is given in {@code KEYS} (Redis Cluster safe), and every key expires after its window.
+ * As a {@link RateLimiter} it applies the exact log to one limit — the place for strict quotas such
+ * as "1,000 per hour" (memory: one sorted-set member per request in the window).
  */
-public final class SlidingWindowLimiter {
+public final class SlidingWindowLimiter implements RateLimiter {
 
     /* KEYS[1] zset. ARGV: limit, window µs, cost, unique request id. Returns {allowed, now, remaining, retry µs}. */
     private static final RedisScript<List<Object>> LOG = RedisScript.ofMulti("sliding-log", """
@@ -42,20 +45,28 @@ public final class SlidingWindowLimiter {
             local freeAt = tonumber(oldest[#oldest]) + window
             return {0, now, math.max(0, limit - count), math.max(1, freeAt - now + 1)}""");
 
-    /* KEYS[1] prefix of the fixed-window keys. ARGV: limit, window µs, cost. Returns {allowed, now, remaining, retry µs}. */
+    /*
+     * KEYS[1] one hash per key and limit: i = index of the current fixed window, c = its count, p = the
+     * previous window's count (both windows in one key, so the script touches only what KEYS declares).
+     * ARGV: limit, window µs, cost. Returns {allowed, now, remaining, retry µs}.
+     */
     private static final RedisScript<List<Object>> COUNTER = RedisScript.ofMulti("sliding-counter", """
             local time = redis.call('TIME')
             local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
             local limit, window, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
             local index = math.floor(now / window)
             local elapsed = now - index * window
-            local currentKey = KEYS[1] .. ':' .. string.format('%.0f', index)
-            local previous = tonumber(redis.call('GET', KEYS[1] .. ':' .. string.format('%.0f', index - 1)) or '0')
-            local current = tonumber(redis.call('GET', currentKey) or '0')
+            local s = redis.call('HMGET', KEYS[1], 'i', 'c', 'p')
+            local stored, current, previous = tonumber(s[1]), tonumber(s[2]) or 0, tonumber(s[3]) or 0
+            if stored == nil or stored < index - 1 then
+              current, previous = 0, 0
+            elseif stored == index - 1 then
+              current, previous = 0, current
+            end
             local weighted = previous * (window - elapsed) + current * window
             if weighted + cost * window <= limit * window then
-              redis.call('INCRBY', currentKey, cost)
-              redis.call('PEXPIRE', currentKey, math.ceil(2 * window / 1000))
+              redis.call('HSET', KEYS[1], 'i', string.format('%.0f', index), 'c', current + cost, 'p', previous)
+              redis.call('PEXPIRE', KEYS[1], math.ceil(2 * window / 1000))
               return {1, now, math.floor((limit * window - weighted - cost * window) / window), 0}
             end
             local retry = window - elapsed
@@ -91,6 +102,15 @@ public final class SlidingWindowLimiter {
         List<Object> reply = COUNTER.run(redis, timeout, new String[] {keyPrefix + "swc:{" + key + "}:" + limit.name()},
                 Long.toString(limit.capacity()), Long.toString(limit.periodMicros()), Integer.toString(cost));
         return decision(limit, reply);
+    }
+
+    /** The exact log over the one limit given (a quota); two limits would be two separate calls. */
+    @Override
+    public RateLimitDecision decide(String key, List<Limit> limits, int cost) {
+        if (limits.size() != 1) {
+            throw new IllegalArgumentException("A sliding window decides one limit at a time, got " + limits.size());
+        }
+        return log(key, limits.get(0), cost);
     }
 
     private static void check(Limit limit, int cost) {

@@ -13,7 +13,7 @@ import java.util.Objects;
  * Redis server's ({@code TIME}), so client clocks do not matter; levels are exact integers (see
  * {@link Limit}); each bucket key expires when it would be full again, so idle keys cost nothing.
  */
-public final class TokenBucketLimiter {
+public final class TokenBucketLimiter implements RateLimiter {
 
     /*
      * KEYS[i]: bucket of limit i.  ARGV[1]: cost.  ARGV[2+3(i-1)..]: capacity, refill tokens, period µs.
@@ -78,6 +78,7 @@ public final class TokenBucketLimiter {
     }
 
     /** Takes {@code cost} tokens from every limit for {@code key}, or from none. */
+    @Override
     public RateLimitDecision decide(String key, List<Limit> limits, int cost) {
         if (limits.isEmpty()) {
             throw new IllegalArgumentException("At least one limit is needed");

@@ -89,6 +89,8 @@ class SlidingWindowLimiterTest {
         RateLimitDecision refused = limiter.counter(key, limit, 1);
         assertThat(refused.allowed()).isFalse();
         assertThat(refused.retryAfter()).isPositive();
+        assertThat(connection.sync().keys("*" + key + "*")).as("one key, declared in KEYS (Redis Cluster safe)")
+                .hasSize(1).allSatisfy(k -> assertThat(connection.sync().pttl(k)).isPositive());
     }
 
     /** 32 callers for 2 s; returns the server times (µs) of the admitted calls. */
