@@ -13,7 +13,6 @@ import io.bulwark.guard.ratelimit.ResilientRateLimiter;
 import io.bulwark.http.ApiKeyRing;
 import io.bulwark.http.HttpIo;
 import io.bulwark.schemas.Json;
-import io.github.resilience4j.bulkhead.Bulkhead;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
@@ -69,7 +68,7 @@ public final class OrderApi implements AutoCloseable {
     private final ResilientRateLimiter quotas;
     private final IdempotencyStore idempotency;
     private final OrderService orders;
-    private final Map<Tier, Bulkhead> bulkheads;
+    private final TierBulkheads bulkheads;
     private final int maxBodyBytes;
     private final MeterRegistry meters;
     private final HttpServer server;
@@ -77,7 +76,7 @@ public final class OrderApi implements AutoCloseable {
 
     public OrderApi(String host, int port, int threads, DataSource dataSource, ApiClients clients,
             ResilientRateLimiter limiter, ResilientRateLimiter quotas, IdempotencyStore idempotency, OrderService orders,
-            Map<Tier, Bulkhead> bulkheads, int maxBodyBytes, MeterRegistry meters,
+            TierBulkheads bulkheads, int maxBodyBytes, MeterRegistry meters,
             java.util.function.Supplier<Map<String, Boolean>> health) {
         this.dataSource = dataSource;
         this.clients = clients;
@@ -85,7 +84,7 @@ public final class OrderApi implements AutoCloseable {
         this.quotas = quotas;
         this.idempotency = idempotency;
         this.orders = orders;
-        this.bulkheads = Map.copyOf(bulkheads);
+        this.bulkheads = bulkheads;
         this.maxBodyBytes = maxBodyBytes;
         this.meters = meters;
         this.executor = Executors.newFixedThreadPool(threads, r -> {
@@ -219,15 +218,14 @@ public final class OrderApi implements AutoCloseable {
             }
         }
         rateHeaders.forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
-        Bulkhead bulkhead = bulkheads.get(tier);
-        if (!bulkhead.tryAcquirePermission()) {
+        if (!bulkheads.tryEnter(tier)) {
             throw new ApiProblem(503, "overloaded", "The " + tier.name().toLowerCase(java.util.Locale.ROOT)
                     + " tier is at its concurrency limit; retry", Map.of("Retry-After", "1"));
         }
         try {
             handler.handle(client);
         } finally {
-            bulkhead.onComplete();
+            bulkheads.exit(tier);
         }
     }
 

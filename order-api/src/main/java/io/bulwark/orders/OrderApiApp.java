@@ -15,13 +15,10 @@ import io.bulwark.orders.payment.PaymentGateway;
 import io.bulwark.orders.payment.PaymentWorker;
 import io.bulwark.orders.payment.ResilientPayments;
 import io.bulwark.schemas.EventSchemas;
-import io.github.resilience4j.bulkhead.Bulkhead;
-import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
-import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -88,12 +85,7 @@ public final class OrderApiApp implements AutoCloseable {
         OrderService orders = new OrderService(schema, new OutboxWriter(EventSchemas.load(), new OutboxTable(schema)),
                 locks, config.getLong(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS),
                 config.getBoolean(OrderApiConfig.CUSTOMERS_AUTO_PROVISION), checkpoint);
-        Map<OrderApi.Tier, Bulkhead> bulkheads = new EnumMap<>(OrderApi.Tier.class);
-        for (OrderApi.Tier tier : OrderApi.Tier.values()) {
-            int[] setting = config.bulkhead("bulkhead." + tier.name().toLowerCase(Locale.ROOT));
-            bulkheads.put(tier, Bulkhead.of("order-api-" + tier.name().toLowerCase(Locale.ROOT), BulkheadConfig.custom()
-                    .maxConcurrentCalls(setting[0]).maxWaitDuration(Duration.ofMillis(setting[1])).build()));
-        }
+        TierBulkheads bulkheads = new TierBulkheads(config.bulkheads(), meters);
         this.api = new OrderApi(config.getString(OrderApiConfig.HTTP_HOST), config.getInt(OrderApiConfig.HTTP_PORT),
                 config.getInt(OrderApiConfig.HTTP_THREADS), dataSource, config.clients(), limiter, quotas, idempotency,
                 orders, bulkheads, config.getInt(OrderApiConfig.REQUEST_MAX_BYTES), meters, this::health);

@@ -130,10 +130,14 @@ public final class OrderApiConfig extends AbstractConfig {
             .define(RATE_LIMIT_FAILURE_POLICY, Type.STRING, "fail_open",
                     ConfigDef.ValidString.in("fail_open", "fail_closed"), Importance.MEDIUM,
                     "What the rate limiter answers while Redis is unreachable.")
-            .define(BULKHEAD_CRITICAL, Type.STRING, "64/500", Importance.LOW,
-                    "Bulkhead of placing orders: max concurrent calls / max wait ms for a permit.")
-            .define(BULKHEAD_STANDARD, Type.STRING, "16/100", Importance.LOW, "Bulkhead of cancellations.")
-            .define(BULKHEAD_OPTIONAL, Type.STRING, "8/0", Importance.LOW, "Bulkhead of reads (0 ms: refuse at once).")
+            .define(BULKHEAD_CRITICAL, Type.STRING, "16/6/500", Importance.LOW,
+                    "Bulkhead of placing orders: <concurrency>/<queue depth>/<max wait ms>[/reject|wait|shed]. "
+                            + "Permits plus queue slots of all tiers must fit http.threads minus 2 (health, metrics).")
+            .define(BULKHEAD_STANDARD, Type.STRING, "4/2/100", Importance.LOW,
+                    "Bulkhead of cancellations and customer provisioning (same format).")
+            .define(BULKHEAD_OPTIONAL, Type.STRING, "2/0/0/shed", Importance.LOW,
+                    "Bulkhead of reads (same format; shed: refused at once, and while another tier has requests "
+                            + "queued).")
             .define(PAYMENT_WORKER_ENABLED, Type.BOOLEAN, false, Importance.MEDIUM,
                     "Run the payment worker in this process (needs kafka.bootstrap.servers and gateway.url).")
             .define(KAFKA_BOOTSTRAP_SERVERS, Type.STRING, "", Importance.MEDIUM,
@@ -169,8 +173,12 @@ public final class OrderApiConfig extends AbstractConfig {
         }
         try {
             clients();
-            for (String key : new String[] {BULKHEAD_CRITICAL, BULKHEAD_STANDARD, BULKHEAD_OPTIONAL}) {
-                bulkhead(key);
+            int needed = TierBulkheads.threadsNeeded(bulkheads());
+            if (needed > getInt(HTTP_THREADS) - 2) {
+                throw new ConfigException(BULKHEAD_CRITICAL + ", " + BULKHEAD_STANDARD + ", " + BULKHEAD_OPTIONAL
+                        + ": their permits and queue slots (" + needed + ") can hold more HTTP threads than "
+                        + HTTP_THREADS + " = " + getInt(HTTP_THREADS) + " leaves (2 are kept for /health and /metrics);"
+                        + " a bulkhead that does not fit its thread pool limits nothing");
             }
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
@@ -193,18 +201,13 @@ public final class OrderApiConfig extends AbstractConfig {
         return ApiClients.parse(getPassword(API_CLIENTS).value(), API_CLIENTS);
     }
 
-    /** {@code max concurrent / max wait ms} of a bulkhead key. */
-    public int[] bulkhead(String key) {
-        String[] parts = getString(key).split("/");
-        try {
-            int concurrent = Integer.parseInt(parts[0].trim());
-            int waitMs = Integer.parseInt(parts[1].trim());
-            if (parts.length != 2 || concurrent < 1 || waitMs < 0) {
-                throw new NumberFormatException();
-            }
-            return new int[] {concurrent, waitMs};
-        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
-            throw new IllegalArgumentException(key + " must be <max concurrent calls>/<max wait ms>, e.g. 16/100");
+    /** The bulkhead of every request tier. */
+    Map<OrderApi.Tier, TierBulkheads.Limits> bulkheads() {
+        Map<OrderApi.Tier, TierBulkheads.Limits> limits = new java.util.EnumMap<>(OrderApi.Tier.class);
+        for (OrderApi.Tier tier : OrderApi.Tier.values()) {
+            String key = "bulkhead." + tier.name().toLowerCase(Locale.ROOT);
+            limits.put(tier, TierBulkheads.Limits.parse(key, getString(key)));
         }
+        return limits;
     }
 }

@@ -246,7 +246,7 @@ class IdempotentOrdersTest {
             }
         };
         try (OrderApiFixture api = new OrderApiFixture(postgres, redis, slow,
-                Map.of(OrderApiConfig.BULKHEAD_CRITICAL, "1/0"))) {
+                Map.of(OrderApiConfig.BULKHEAD_CRITICAL, "1/0/0"))) {
             ExecutorService pool = Executors.newSingleThreadExecutor();
             Future<HttpResponse<String>> first = pool.submit(() -> api.post("/orders", order("c-busy", 1),
                     "Authorization", SHOP, "Content-Type", "application/json", "Idempotency-Key", "busy-1"));
