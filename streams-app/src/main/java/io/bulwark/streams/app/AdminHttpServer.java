@@ -63,7 +63,8 @@ final class AdminHttpServer implements AutoCloseable {
 
     /** Serves health, metrics and {@code extra} (path prefix to handler). */
     void start(Supplier<State> state, java.util.function.BooleanSupplier progressLive,
-            Supplier<Map<String, HealthStatus>> checks, PrometheusMeterRegistry registry, Map<String, HttpHandler> extra) {
+            Supplier<Map<String, HealthStatus>> checks, PrometheusMeterRegistry registry, Map<String, HttpHandler> extra,
+            io.bulwark.streams.query.QueryAuth auth) {
         server.createContext("/health/live", exchange -> {
             State now = state.get();
             health(exchange, now, Map.of(), Health.live(now) && progressLive.getAsBoolean());
@@ -77,6 +78,17 @@ final class AdminHttpServer implements AutoCloseable {
             }
         });
         server.createContext("/metrics", exchange -> {
+            // With API keys on, metrics (topic names, key counts, client ids) need a key with scope * or metrics.
+            var verdict = auth.check(io.bulwark.http.ApiKeyRing.credentialHeaders(exchange),
+                    io.bulwark.streams.query.QueryAuth.METRICS_SCOPE);
+            if (!verdict.allowed()) {
+                if (verdict.status() == 401) {
+                    exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"bulwark-query\"");
+                }
+                HttpIo.problem(exchange, verdict.status(), verdict.code(),
+                        verdict.status() == 401 ? "Unauthorized" : "Forbidden", verdict.detail());
+                return;
+            }
             if (HttpIo.allowGet(exchange)) {
                 exchange.getResponseHeaders().set("Cache-Control", "no-store");
                 HttpIo.send(exchange, 200, PROMETHEUS_TEXT, registry.scrape());

@@ -58,6 +58,7 @@ public final class AppConfig extends AbstractConfig {
     public static final String QUERY_FORWARD_TIMEOUT_MS = "query.forward.timeout.ms";
     public static final String QUERY_RETRY_TIMEOUT_MS = "query.retry.timeout.ms";
     public static final String QUERY_AUTH_KEYS = "query.auth.keys";
+    public static final String QUERY_HOP_SECRET = "query.hop.secret";
     public static final String QUERY_CACHE_CONTROL = "query.cache.control";
     public static final String ROCKSDB_BLOCK_CACHE_BYTES = "rocksdb.block.cache.bytes";
     public static final String ROCKSDB_WRITE_BUFFER_BYTES = "rocksdb.write.buffer.bytes";
@@ -141,8 +142,13 @@ public final class AppConfig extends AbstractConfig {
             .define(QUERY_AUTH_KEYS, Type.PASSWORD, "", Importance.MEDIUM,
                     "API keys of the query API as name:secret[:scope] entries separated by commas; scope is * "
                             + "(default) or endpoint names joined by |. Callers send 'Authorization: Bearer <secret>' "
-                            + "or 'X-API-Key: <secret>'. Empty: the API is open (the embedded default). Health, "
-                            + "metrics and /openapi.json stay open. Set it from BULWARK_QUERY_AUTH_KEYS or a file.")
+                            + "or 'X-API-Key: <secret>'. Empty: the API is open, and then http.host must be a loopback "
+                            + "address (the embedded default). /metrics needs a key with scope * or metrics; health and "
+                            + "/openapi.json stay open. Set it from BULWARK_QUERY_AUTH_KEYS or a file.")
+            .define(QUERY_HOP_SECRET, Type.PASSWORD, "", Importance.MEDIUM,
+                    "Secret the instances sign forwarded queries (Bulwark-Hop) with, so no caller can pose as an "
+                            + "instance. Empty: derived from application.id and query.auth.keys, which every instance "
+                            + "shares; set it explicitly (BULWARK_QUERY_HOP_SECRET) when the keys are few or known.")
             .define(QUERY_CACHE_CONTROL, Type.LIST, "default=1/5,stock-level-as-of=60/600", Importance.LOW,
                     "Cache-Control of query answers as endpoint=max-age/stale-while-revalidate (seconds) "
                             + "entries; 'default' covers unnamed endpoints, '<endpoint>-as-of' the ?asOf= reads.")
@@ -251,6 +257,11 @@ public final class AppConfig extends AbstractConfig {
             throw new ConfigException(PROGRESS_STALL_LIVE_TIMEOUT_MS, live,
                     "must be 0 or at least " + PROGRESS_STALL_TIMEOUT_MS + " = " + getLong(PROGRESS_STALL_TIMEOUT_MS));
         }
+        if (getPassword(QUERY_AUTH_KEYS).value().isBlank() && !loopback(getString(HTTP_HOST))) {
+            throw new ConfigException(QUERY_AUTH_KEYS, "(empty)", "must be set when " + HTTP_HOST + " = "
+                    + getString(HTTP_HOST) + " is not a loopback address: the query API serves sagas with full order "
+                    + "payloads and customers' orders; without keys it may only listen on 127.0.0.1");
+        }
         if (getLong(SAGA_RETENTION_MS) < getLong(DEDUP_RETENTION_MS)) {
             throw new ConfigException(SAGA_RETENTION_MS, getLong(SAGA_RETENTION_MS),
                     "must be at least " + DEDUP_RETENTION_MS + " = " + getLong(DEDUP_RETENTION_MS)
@@ -260,6 +271,10 @@ public final class AppConfig extends AbstractConfig {
             throw new ConfigException(ROCKSDB_WRITE_BUFFER_BYTES, getLong(ROCKSDB_WRITE_BUFFER_BYTES),
                     "must not exceed " + ROCKSDB_BLOCK_CACHE_BYTES + " = " + getLong(ROCKSDB_BLOCK_CACHE_BYTES));
         }
+    }
+
+    private static boolean loopback(String host) {
+        return host.equals("localhost") || host.equals("127.0.0.1") || host.equals("::1") || host.startsWith("127.");
     }
 
     public int httpPort() {
@@ -298,7 +313,9 @@ public final class AppConfig extends AbstractConfig {
 
     public QueryApi.Settings querySettings() {
         return new QueryApi.Settings(Duration.ofMillis(getLong(QUERY_FORWARD_TIMEOUT_MS)),
-                Duration.ofMillis(getLong(QUERY_RETRY_TIMEOUT_MS)), queryAuth(), cachePolicies());
+                Duration.ofMillis(getLong(QUERY_RETRY_TIMEOUT_MS)), queryAuth(), cachePolicies(),
+                io.bulwark.streams.query.QueryApi.hopSecret(getPassword(QUERY_HOP_SECRET).value(),
+                        getString(APPLICATION_ID), getPassword(QUERY_AUTH_KEYS).value()));
     }
 
     public int httpThreads() {

@@ -95,7 +95,8 @@ public final class StreamsApp implements AutoCloseable {
                 .start(checkInterval(config.stallTimeout()), registry);
         healthChecks.put("progress", watchdog::health);
         QueryApi queryApi = new QueryApi(streams, self, queries, config.querySettings(), registry);
-        http.start(streams::state, watchdog::live, this::checkHealth, registry, queryApi.handlers());
+        http.start(streams::state, watchdog::live, this::checkHealth, registry, queryApi.handlers(),
+                config.querySettings().auth());
     }
 
     /** Checks often enough to see a stall within a quarter of its bound, at most once a second. */

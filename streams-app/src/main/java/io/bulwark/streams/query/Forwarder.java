@@ -34,20 +34,25 @@ final class Forwarder {
     private final Duration timeout;
     private final String self;
 
-    Forwarder(Duration timeout, String self) {
+    private final HopSignature hops;
+
+    Forwarder(Duration timeout, String self, HopSignature hops) {
         this.timeout = timeout;
         this.self = self;
+        this.hops = hops;
         this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout)
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
     Optional<Answer> ask(HostInfo host, String rawPathAndQuery, Set<Integer> partitions, boolean acceptStale,
             Map<String, String> credentials) {
+        String partitionList = partitions.stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
         HttpRequest.Builder request = HttpRequest.newBuilder(
                         URI.create("http://" + host.host() + ":" + host.port() + rawPathAndQuery))
                 .timeout(timeout)
                 .header(HOP, self)
-                .header(PARTITIONS, partitions.stream().sorted().map(String::valueOf).collect(Collectors.joining(",")))
+                .header(HopSignature.HEADER, hops.sign("GET", rawPathAndQuery, partitionList, acceptStale))
+                .header(PARTITIONS, partitionList)
                 .header(ACCEPT_STALE, String.valueOf(acceptStale))
                 .GET();
         credentials.forEach(request::header);

@@ -40,20 +40,31 @@ public final class QueryApi {
     static final int RETRY_AFTER_SECONDS = 1;
 
     /** Timeouts of the API: one forwarding hop, and the whole retry window of one read. */
-    public record Settings(Duration forwardTimeout, Duration retryTimeout, QueryAuth auth, CachePolicies cache) {}
+    /**
+     * @param hopSecret the secret every instance signs and checks hops with ({@link HopSignature})
+     */
+    public record Settings(Duration forwardTimeout, Duration retryTimeout, QueryAuth auth, CachePolicies cache,
+            byte[] hopSecret) {}
+
+    /** The hop secret: {@code configured}, or derived from what every instance of the application shares. */
+    public static byte[] hopSecret(String configured, String applicationId, String authKeys) {
+        return HopSignature.secret(configured, applicationId, authKeys);
+    }
 
     private final QueryRegistry registry;
     private final QueryRouter router;
     private final Settings settings;
     private final MeterRegistry meters;
     private final byte[] openApi;
+    private final HopSignature hops;
 
     public QueryApi(KafkaStreams streams, HostInfo self, QueryRegistry registry, Settings settings,
             MeterRegistry meters) {
         this.registry = registry;
         this.settings = settings;
         this.meters = meters;
-        this.router = new QueryRouter(streams, self, settings.forwardTimeout(), settings.retryTimeout());
+        this.hops = new HopSignature(settings.hopSecret(), java.time.Clock.systemUTC());
+        this.router = new QueryRouter(streams, self, settings.forwardTimeout(), settings.retryTimeout(), hops);
         Set<String> known = new TreeSet<>();
         registry.endpoints().forEach(e -> {
             known.add(e.name());
@@ -66,7 +77,7 @@ public final class QueryApi {
             }
         }
         for (String scope : settings.auth().scopes()) {
-            if (registry.endpoints().stream().noneMatch(e -> e.name().equals(scope))) {
+            if (!scope.equals(QueryAuth.METRICS_SCOPE) && registry.endpoints().stream().noneMatch(e -> e.name().equals(scope))) {
                 throw new IllegalArgumentException("API key scope names unknown endpoint '" + scope + "'");
             }
         }
@@ -135,6 +146,16 @@ public final class QueryApi {
             String hop = exchange.getRequestHeaders().getFirst(Forwarder.HOP);
             Answer answer;
             if (hop != null) {
+                String rawPath = exchange.getRequestURI().getRawPath()
+                        + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
+                String partitions = exchange.getRequestHeaders().getFirst(Forwarder.PARTITIONS);
+                boolean stale = Boolean.parseBoolean(exchange.getRequestHeaders().getFirst(Forwarder.ACCEPT_STALE));
+                if (!hops.verify(exchange.getRequestHeaders().getFirst(HopSignature.HEADER), "GET", rawPath,
+                        partitions == null ? "" : partitions, stale)) {
+                    HttpIo.problem(exchange, 401, "invalid-hop", "Unauthorized", Forwarder.HOP
+                            + " is only accepted from another instance of this application, signed");
+                    return;
+                }
                 answer = forwardedHere(exchange, match.get(), params);
                 if (answer == null) {
                     return;
@@ -179,7 +200,9 @@ public final class QueryApi {
         try {
             return router.forwarded(match.endpoint(), match.key(), params, partitions, acceptStale);
         } catch (LocalStores.NotHere e) {
-            HttpIo.problem(exchange, 503, "not-here", "Service Unavailable", e.getMessage());
+            log.debug("Hop for {} not answerable here: {}", exchange.getRequestURI(), e.getMessage());
+            HttpIo.problem(exchange, 503, "not-here", "Service Unavailable",
+                    "The requested partitions are not readable on this instance now");
             return null;
         }
     }
@@ -216,9 +239,11 @@ public final class QueryApi {
                             + (params.asOf() != null ? " as of " + params.asOf() : ""));
             default -> {
                 headers.set("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+                // The cause (an internal state or exception text) goes to the log, not to the caller.
+                log.info("Query {} unavailable: {}", exchange.getRequestURI().getPath(), answer.detail());
                 HttpIo.problem(exchange, 503, "store-unavailable", "Service Unavailable",
-                        "No instance could answer within " + settings.retryTimeout().toMillis() + " ms ("
-                                + answer.detail() + "); retry after " + RETRY_AFTER_SECONDS + " s");
+                        "No instance could answer within " + settings.retryTimeout().toMillis() + " ms; retry after "
+                                + RETRY_AFTER_SECONDS + " s");
             }
         }
     }

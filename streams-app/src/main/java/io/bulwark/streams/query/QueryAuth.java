@@ -18,7 +18,7 @@ public final class QueryAuth {
 
     /** The result of checking a request: allowed (with the key's name, if any), 401 or 403. */
     public record Verdict(int status, String code, String detail, String keyName) {
-        boolean allowed() {
+        public boolean allowed() {
             return status == 200;
         }
     }
@@ -75,7 +75,10 @@ public final class QueryAuth {
         return scopeNames;
     }
 
-    Verdict check(Map<String, String> credentials, String endpoint) {
+    /** The scope that lets a key read {@code /metrics} (besides {@code *}). */
+    public static final String METRICS_SCOPE = "metrics";
+
+    public Verdict check(Map<String, String> credentials, String endpoint) {
         if (keys.isEmpty()) {
             return new Verdict(200, null, null, null);
         }

@@ -47,12 +47,13 @@ final class QueryRouter {
     private final Forwarder forwarder;
     private final Duration retryTimeout;
 
-    QueryRouter(KafkaStreams streams, HostInfo self, Duration forwardTimeout, Duration retryTimeout) {
+    QueryRouter(KafkaStreams streams, HostInfo self, Duration forwardTimeout, Duration retryTimeout,
+            HopSignature hops) {
         this.streams = streams;
         this.self = self;
         this.selfName = self.host() + ":" + self.port();
         this.local = new LocalStores(streams);
-        this.forwarder = new Forwarder(forwardTimeout, selfName);
+        this.forwarder = new Forwarder(forwardTimeout, selfName, hops);
         this.retryTimeout = retryTimeout;
     }
 

@@ -129,6 +129,14 @@ class ConfigLoaderTest {
                 .hasMessageContaining("nope.properties does not exist");
     }
 
+    @Test
+    void shouldRefuseToServeQueriesBeyondLoopbackWithoutKeys() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), with("http.host", "0.0.0.0")))
+                .hasMessageContaining("query.auth.keys").hasMessageContaining("loopback");
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of("bootstrap.servers", "127.0.0.1:9092", "http.host", "0.0.0.0",
+                "query.auth.keys", "ops:a-long-secret")).httpHost()).isEqualTo("0.0.0.0");
+    }
+
     private static Map<String, String> with(String key, String value) {
         return Map.of("bootstrap.servers", "127.0.0.1:9092", key, value);
     }

@@ -140,6 +140,26 @@ class QueryApiTest {
     }
 
     @Test
+    void shouldRefuseHopHeadersThatNoInstanceSigned() {
+        HttpResponse<String> forged = get(port(), "/query/orders/" + ORDER, "Authorization", OPS,
+                "Bulwark-Hop", "10.0.0.9:8080", "Bulwark-Partitions", "0,1,2,3,4,5", "Bulwark-Accept-Stale", "true");
+        assertProblem(forged, 401, "invalid-hop");
+        HttpResponse<String> badSignature = get(port(), "/query/orders/" + ORDER, "Authorization", OPS,
+                "Bulwark-Hop", "10.0.0.9:8080", "Bulwark-Hop-Signature", "t=" + Instant.now().getEpochSecond() + ",s=AAAA");
+        assertProblem(badSignature, 401, "invalid-hop");
+    }
+
+    @Test
+    void shouldServeMetricsOnlyToAKeyAllowedToReadThem() {
+        assertProblem(get(port(), "/metrics"), 401, "unauthenticated");
+        assertProblem(get(port(), "/metrics", "X-API-Key", STOCK_ONLY), 403, "forbidden");
+        HttpResponse<String> metrics = get(port(), "/metrics", "Authorization", OPS);
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("bulwark_query_requests");
+        assertThat(get(port(), "/health/live").statusCode()).as("health stays open").isEqualTo(200);
+    }
+
+    @Test
     void shouldKeepPersonalAnswersOutOfSharedCaches() {
         HttpResponse<String> orders = get(port(), "/query/customers/" + CUSTOMER + "/orders", "Authorization", OPS);
         assertThat(orders.statusCode()).isEqualTo(200);
@@ -266,12 +286,15 @@ class QueryApiTest {
                 config.streamsProperties())) {
             QueryApi api = new QueryApi(never, new HostInfo("127.0.0.1", server.getAddress().getPort()),
                     BulwarkQueries.registry(config), new QueryApi.Settings(Duration.ofMillis(200),
-                            Duration.ofMillis(300), QueryAuth.open(), config.cachePolicies()),
+                            Duration.ofMillis(300), QueryAuth.open(), config.cachePolicies(),
+                            QueryApi.hopSecret("", "never", "")),
                     new SimpleMeterRegistry());
             api.handlers().forEach(server::createContext);
             server.start();
             HttpResponse<String> response = get(server.getAddress().getPort(), "/query/orders/any");
             assertProblem(response, 503, "store-unavailable");
+            assertThat(json(response).path("detail").asText()).as("no internal state or exception text")
+                    .isEqualTo("No instance could answer within 300 ms; retry after 1 s");
             assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
             assertThat(response.headers().firstValue("Cache-Control")).hasValue("no-store");
             assertProblem(get(server.getAddress().getPort(), "/query/inventory/items"), 503, "store-unavailable");
