@@ -75,8 +75,8 @@ class ComposeConsistencyTest {
     }
 
     @Test
-    void shouldConfigureStreamsAppOnlyWithKnownValidKeys() {
-        Map<String, String> env = environment("streams-app");
+    void shouldConfigureStreamsAppOnlyWithKnownValidKeys() throws Exception {
+        Map<String, String> env = withSecretsFromExample(environment("streams-app"));
         // Loading validates every BULWARK_* variable: unknown keys and bad values fail here.
         AppConfig config = ConfigLoader.load(null, env, Map.of());
 
@@ -87,14 +87,18 @@ class ComposeConsistencyTest {
     }
 
     @Test
-    void shouldPublishTheSamePortsAsTheDevStack() {
+    void shouldPublishTheSamePortsAsTheDevStackOnlyTheApisBeyondThisMachine() {
         DevStack defaults = new DevStack();
-        assertThat(list("kafka", "ports")).contains(defaults.kafkaPort + ":" + defaults.kafkaPort);
-        assertThat(list("postgres", "ports")).contains(defaults.postgresPort + ":" + defaults.postgresPort);
-        assertThat(list("redis", "ports")).contains(defaults.redisPort + ":" + defaults.redisPort);
+        String loopback = "127.0.0.1:";
+        assertThat(list("kafka", "ports")).containsExactly(loopback + defaults.kafkaPort + ":" + defaults.kafkaPort);
+        assertThat(list("postgres", "ports")).containsExactly(loopback + defaults.postgresPort + ":" + defaults.postgresPort);
+        assertThat(list("redis", "ports")).containsExactly(loopback + defaults.redisPort + ":" + defaults.redisPort);
+        assertThat(list("gateway", "ports")).containsExactly(loopback + defaults.gatewayPort + ":" + defaults.gatewayPort);
+        assertThat(list("connect", "ports")).allMatch(port -> port.startsWith(loopback));
+        // The two APIs listen beyond the machine, and both require credentials.
         assertThat(list("streams-app", "ports")).contains(defaults.httpPort + ":" + defaults.httpPort);
         assertThat(list("order-api", "ports")).contains(defaults.ordersPort + ":" + defaults.ordersPort);
-        assertThat(list("gateway", "ports")).contains(defaults.gatewayPort + ":" + defaults.gatewayPort);
+        assertThat(String.join(" ", list("redis", "command"))).contains("--requirepass ${REDIS_PASSWORD:?");
     }
 
     @Test
@@ -129,12 +133,14 @@ class ComposeConsistencyTest {
         assertThat(environment("connect").get("BULWARK_CAPTURE_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
         assertThat(environment("order-api").get("BULWARK_ORDERS_DB_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
         assertThat(environment("order-api").get("BULWARK_ORDERS_API_CLIENTS")).startsWith("${BULWARK_ORDERS_API_CLIENTS");
+        assertThat(environment("order-api").get("BULWARK_ORDERS_REDIS_PASSWORD")).startsWith("${REDIS_PASSWORD");
+        assertThat(environment("streams-app").get("BULWARK_QUERY_AUTH_KEYS")).startsWith("${BULWARK_QUERY_AUTH_KEYS");
+        assertThat(environment("streams-app").get("BULWARK_QUERY_HOP_SECRET")).startsWith("${BULWARK_QUERY_HOP_SECRET");
     }
 
-    @Test
-    void shouldConfigureOrderApiOnlyWithKnownValidKeysPointingAtTheOtherServices() throws Exception {
-        Map<String, String> env = new java.util.HashMap<>(environment("order-api"));
-        // Secrets come from .env; the example file must define every one the service needs.
+    /** Replaces each {@code ${NAME:?...}} value by .env.example's NAME, which must exist. */
+    private static Map<String, String> withSecretsFromExample(Map<String, String> environment) throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(environment);
         Properties example = new Properties();
         try (Reader reader = Files.newBufferedReader(Path.of("..", ".env.example"))) {
             example.load(reader);
@@ -147,6 +153,13 @@ class ComposeConsistencyTest {
             }
             return value;
         });
+        return env;
+    }
+
+    @Test
+    void shouldConfigureOrderApiOnlyWithKnownValidKeysPointingAtTheOtherServices() throws Exception {
+        // Secrets come from .env; the example file must define every one the service needs.
+        Map<String, String> env = withSecretsFromExample(environment("order-api"));
         assertThat(env.keySet()).allMatch(name -> name.startsWith(OrderApiConfig.ENV_PREFIX));
         OrderApiConfig config = OrderApiConfig.load(env, Map.of()); // unknown keys and bad values fail here
 

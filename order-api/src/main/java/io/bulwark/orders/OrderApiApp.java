@@ -56,7 +56,13 @@ public final class OrderApiApp implements AutoCloseable {
         pool.setConnectionTimeout(5_000);
         pool.setConnectionInitSql("SET statement_timeout = " + config.getLong(OrderApiConfig.DB_STATEMENT_TIMEOUT_MS));
         this.dataSource = new HikariDataSource(pool);
-        this.redisClient = RedisClient.create(config.getString(OrderApiConfig.REDIS_URI));
+        io.lettuce.core.RedisURI redisUri = io.lettuce.core.RedisURI.create(config.getString(OrderApiConfig.REDIS_URI));
+        String redisPassword = config.getPassword(OrderApiConfig.REDIS_PASSWORD).value();
+        if (!redisPassword.isEmpty()) {
+            redisUri.setCredentialsProvider(io.lettuce.core.RedisCredentialsProvider.from(
+                    () -> io.lettuce.core.RedisCredentials.just(null, redisPassword)));
+        }
+        this.redisClient = RedisClient.create(redisUri);
         this.redis = redisClient.connect();
         RedisLockConfig lockConfig = RedisLockConfig.withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_TTL_MS)))
                 .waitTimeout(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_WAIT_MS)))

@@ -28,6 +28,7 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String DB_SCHEMA = "db.schema";
     public static final String DB_POOL_SIZE = "db.pool.size";
     public static final String REDIS_URI = "redis.uri";
+    public static final String REDIS_PASSWORD = "redis.password";
     public static final String API_CLIENTS = "api.clients";
     public static final String REQUEST_MAX_BYTES = "request.max.bytes";
     public static final String IDEMPOTENCY_TTL_MS = "idempotency.ttl.ms";
@@ -66,6 +67,8 @@ public final class OrderApiConfig extends AbstractConfig {
             .define(DB_POOL_SIZE, Type.INT, 16, Range.between(1, 512), Importance.LOW, "HikariCP pool size.")
             .define(REDIS_URI, Type.STRING, "redis://127.0.0.1:6379", Importance.HIGH,
                     "Redis for rate limits, locks and the idempotency fast path.")
+            .define(REDIS_PASSWORD, Type.PASSWORD, "", Importance.HIGH,
+                    "Redis password (requirepass), kept out of redis.uri so it is never logged. Empty: none.")
             .define(API_CLIENTS, Type.PASSWORD, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
                     "The API's clients as clientId:secret:tier entries separated by commas (tiers: free, pro, internal).")
             .define(REQUEST_MAX_BYTES, Type.INT, 16 * 1024, Range.between(256, 16 * 1024 * 1024), Importance.LOW,
