@@ -113,25 +113,54 @@ final class LocalStores {
                 yield found(endpoint, body, null, stale);
             }
             case ALL -> {
+                // A page: each partition's first `limit` keys after the cursor (byte order = string order for
+                // these UTF-8 keys); their union holds the overall first `limit`.
                 Map<String, JsonNode> items = new TreeMap<>();
+                boolean more = false;
                 for (int partition : partitions) {
-                    try (KeyValueIterator<String, Object> iterator =
-                            keyValueStore(endpoint, partition, requireActive).all()) {
-                        iterator.forEachRemaining(kv -> items.put(kv.key, Json.mapper().valueToTree(unwrap(kv.value))));
+                    try (KeyValueIterator<String, Object> iterator = params.after() == null
+                            ? keyValueStore(endpoint, partition, requireActive).all()
+                            : keyValueStore(endpoint, partition, requireActive).range(params.after(), null)) {
+                        int taken = 0;
+                        while (iterator.hasNext() && taken < params.limit()) {
+                            KeyValue<String, Object> kv = iterator.next();
+                            if (kv.key.equals(params.after())) {
+                                continue;
+                            }
+                            items.put(kv.key, Json.mapper().valueToTree(unwrap(kv.value)));
+                            taken++;
+                        }
+                        more |= iterator.hasNext();
                     } catch (InvalidStateStoreException e) {
                         throw new NotHere("partition " + partition + " of " + endpoint.store() + ": " + e.getMessage());
                     }
                 }
-                yield found(endpoint, listBody(items), null, stale);
+                yield found(endpoint, listBody(items, params.limit(), more), null, stale);
             }
         };
     }
 
-    /** The body of a list answer: {@code {"count": n, "items": [{"key": k, "value": v}, ...]}}, by key. */
-    static ObjectNode listBody(Map<String, JsonNode> items) {
-        ObjectNode body = Json.mapper().createObjectNode().put("count", items.size());
-        ArrayNode array = body.putArray("items");
-        items.forEach((k, v) -> array.addObject().put("key", k).set("value", v));
+    /**
+     * The body of a list page: {@code {"count": n, "items": [{"key": k, "value": v}, ...], "nextCursor": k}},
+     * the first {@code limit} of {@code items} by key; {@code nextCursor} (the last key, to pass as
+     * {@code after}) only when more entries may follow.
+     */
+    static ObjectNode listBody(Map<String, JsonNode> items, int limit, boolean more) {
+        ArrayNode array = Json.mapper().createArrayNode();
+        String last = null;
+        for (Map.Entry<String, JsonNode> item : items.entrySet()) {
+            if (array.size() == limit) {
+                more = true;
+                break;
+            }
+            array.addObject().put("key", item.getKey()).set("value", item.getValue());
+            last = item.getKey();
+        }
+        ObjectNode body = Json.mapper().createObjectNode().put("count", array.size());
+        body.set("items", array);
+        if (more && last != null) {
+            body.put("nextCursor", last);
+        }
         return body;
     }
 

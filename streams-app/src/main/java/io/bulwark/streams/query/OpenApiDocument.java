@@ -32,6 +32,15 @@ final class OpenApiDocument {
                 time(parameters, "from", "Earliest window start (default: to - 1 h)");
                 time(parameters, "to", "Latest window start (default: now)");
             }
+            if (endpoint.shape() == QueryEndpoint.Shape.ALL) {
+                parameters.addObject().put("name", "limit").put("in", "query").put("required", false)
+                        .put("description", "Entries per page (default " + QueryParams.DEFAULT_LIMIT + ", at most "
+                                + QueryParams.MAX_LIMIT + ")")
+                        .putObject("schema").put("type", "integer").put("minimum", 1).put("maximum", QueryParams.MAX_LIMIT);
+                parameters.addObject().put("name", "after").put("in", "query").put("required", false)
+                        .put("description", "The previous page's nextCursor: entries with keys after it")
+                        .putObject("schema").put("type", "string");
+            }
             parameters.addObject().put("name", "If-None-Match").put("in", "header").put("required", false)
                     .putObject("schema").put("type", "string");
             ObjectNode responses = get.putObject("responses");

@@ -11,15 +11,20 @@ import java.util.Set;
 
 /**
  * The query-string parameters of a read: {@code asOf} for versioned reads, {@code from}/{@code to}
- * for window reads. Times are ISO-8601 instants ({@code 2026-11-26T06:00:00Z}) or epoch
+ * for window reads, {@code limit}/{@code after} for list reads (a page of at most {@code limit} entries,
+ * default {@value #DEFAULT_LIMIT}, at most {@value #MAX_LIMIT}, with keys after the cursor {@code after}: the
+ * {@code nextCursor} of the previous page). Times are ISO-8601 instants ({@code 2026-11-26T06:00:00Z}) or epoch
  * milliseconds. Unknown parameters are refused, so a typo is a 400, not a silently different answer.
  */
-record QueryParams(Instant asOf, Instant from, Instant to) {
+record QueryParams(Instant asOf, Instant from, Instant to, int limit, String after) {
+
+    static final int DEFAULT_LIMIT = 100;
+    static final int MAX_LIMIT = 1_000;
 
     /** How far back a window read reaches when {@code from} is not given. */
     static final Duration DEFAULT_WINDOW_SPAN = Duration.ofHours(1);
 
-    private static final Set<String> KNOWN = Set.of("asOf", "from", "to");
+    private static final Set<String> KNOWN = Set.of("asOf", "from", "to", "limit", "after");
 
     /** A parameter that cannot be read: the API answers 400 with this message. */
     static final class BadParameter extends RuntimeException {
@@ -50,6 +55,7 @@ record QueryParams(Instant asOf, Instant from, Instant to) {
         for (String name : values.keySet()) {
             boolean fits = switch (name) {
                 case "asOf" -> shape == QueryEndpoint.Shape.VERSIONED_KEY;
+                case "limit", "after" -> shape == QueryEndpoint.Shape.ALL;
                 default -> shape == QueryEndpoint.Shape.WINDOWS;
             };
             if (!fits) {
@@ -70,13 +76,26 @@ record QueryParams(Instant asOf, Instant from, Instant to) {
                 throw new BadParameter("'from' (" + from + ") is after 'to' (" + to + ")");
             }
         }
-        return new QueryParams(asOf, from, to);
+        int limit = DEFAULT_LIMIT;
+        if (values.containsKey("limit")) {
+            try {
+                limit = Integer.parseInt(values.get("limit"));
+            } catch (NumberFormatException e) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw new BadParameter("Parameter 'limit' must be a whole number from 1 to " + MAX_LIMIT + ", not '"
+                        + values.get("limit") + "'");
+            }
+        }
+        return new QueryParams(asOf, from, to, limit, values.get("after"));
     }
 
     private static String allowed(QueryEndpoint.Shape shape) {
         return switch (shape) {
             case VERSIONED_KEY -> "only 'asOf'";
             case WINDOWS -> "only 'from' and 'to'";
+            case ALL -> "only 'limit' and 'after'";
             default -> "no parameters";
         };
     }

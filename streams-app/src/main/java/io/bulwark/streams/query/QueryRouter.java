@@ -108,6 +108,7 @@ final class QueryRouter {
             String why = "no instance hosts " + endpoint.store() + " yet";
             if (partitions != null) {
                 Map<String, JsonNode> items = new TreeMap<>();
+                boolean[] more = {false};
                 Set<String> servedBy = new TreeSet<>();
                 boolean stale = false;
                 boolean forwarded = false;
@@ -118,7 +119,7 @@ final class QueryRouter {
                     Optional<Answer> answer = ask(owner.getKey(), endpoint, null, params, rawPathAndQuery,
                             owner.getValue(), false, credentials);
                     if (answer.isPresent()) {
-                        merge(answer.get(), items, servedBy);
+                        more[0] |= merge(answer.get(), items, servedBy);
                         forwarded |= answer.get().forwarded();
                     } else {
                         missing.addAll(owner.getValue());
@@ -129,7 +130,7 @@ final class QueryRouter {
                         Optional<Answer> answer = ask(standby, endpoint, null, params, rawPathAndQuery, Set.of(p), true,
                                 credentials);
                         if (answer.isPresent()) {
-                            merge(answer.get(), items, servedBy);
+                            more[0] |= merge(answer.get(), items, servedBy);
                             forwarded |= answer.get().forwarded();
                             stale = true;
                             missing.remove(p);
@@ -138,7 +139,8 @@ final class QueryRouter {
                     }
                 }
                 if (missing.isEmpty()) {
-                    LocalStores.Read merged = LocalStores.found(endpoint, LocalStores.listBody(items), null, stale);
+                    LocalStores.Read merged = LocalStores.found(endpoint,
+                            LocalStores.listBody(items, params.limit(), more[0]), null, stale);
                     Answer answer = new Answer(200, merged.body(), merged.etag(), stale, List.copyOf(servedBy),
                             forwarded, null);
                     return new Routed(answer, stale ? Route.STANDBY : forwarded ? Route.FORWARDED : Route.LOCAL);
@@ -152,11 +154,14 @@ final class QueryRouter {
         }
     }
 
-    private static void merge(Answer answer, Map<String, JsonNode> items, Set<String> servedBy) {
-        for (JsonNode item : Forwarder.json(answer.body()).path("items")) {
+    /** Adds a page's items; returns whether that page said more entries follow. */
+    private static boolean merge(Answer answer, Map<String, JsonNode> items, Set<String> servedBy) {
+        JsonNode page = Forwarder.json(answer.body());
+        for (JsonNode item : page.path("items")) {
             items.put(item.path("key").asText(), item.path("value"));
         }
         servedBy.addAll(answer.servedBy());
+        return page.has("nextCursor");
     }
 
     private Optional<Answer> ask(HostInfo host, QueryEndpoint endpoint, String key, QueryParams params,
