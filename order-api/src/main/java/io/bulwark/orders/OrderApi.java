@@ -114,7 +114,16 @@ public final class OrderApi implements AutoCloseable {
         if (meters instanceof io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus) {
             server.createContext("/metrics", exchange -> {
                 try (exchange) {
-                    HttpIo.send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", prometheus.scrape());
+                    // Metrics name clients and routes: only an internal-tier client (a scraper) may read them.
+                    Optional<ApiClients.Client> client = clients.authenticate(ApiKeyRing.credentialHeaders(exchange));
+                    if (client.isEmpty()) {
+                        problem(exchange, new ApiProblem(401, "unauthenticated", "Send an internal-tier API key",
+                                Map.of("WWW-Authenticate", "Bearer realm=\"bulwark-orders\"")));
+                    } else if (!client.get().tier().name().equals("internal")) {
+                        problem(exchange, new ApiProblem(403, "forbidden", "Metrics are for internal-tier clients"));
+                    } else {
+                        HttpIo.send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", prometheus.scrape());
+                    }
                 }
             });
         }
@@ -233,13 +242,13 @@ public final class OrderApi implements AutoCloseable {
         IdempotencyScope scope = scope(exchange, client);
         byte[] body = body(exchange);
         PlaceOrder request = PlaceOrder.parse(body);
-        idempotent(exchange, scope, body, tx -> orders.place(tx, client, request));
+        idempotent(exchange, scope, body, tx -> respond(orders.place(tx, client, request)));
     }
 
     private void cancel(HttpExchange exchange, ApiClients.Client client, String orderId) throws Exception {
         IdempotencyScope scope = scope(exchange, client);
         byte[] body = body(exchange);
-        idempotent(exchange, scope, body, tx -> orders.cancel(tx, client, orderId));
+        idempotent(exchange, scope, body, tx -> respond(orders.cancel(tx, client, orderId)));
     }
 
     private void get(HttpExchange exchange, ApiClients.Client client, String orderId) throws Exception {
@@ -254,6 +263,49 @@ public final class OrderApi implements AutoCloseable {
         }
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         HttpIo.send(exchange, 200, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
+    }
+
+    /**
+     * The HTTP form of a business result. Refusals to retry (busy customer, lost lock) are 503 problems with
+     * {@code Retry-After}, thrown so the transaction rolls back; the rest are answers (only 2xx are stored).
+     */
+    private static StoredResponse respond(OrderResult result) throws IOException {
+        if (result instanceof OrderResult.Placed placed) {
+            return json(201, placed.order());
+        } else if (result instanceof OrderResult.CancelRequested requested) {
+            return json(202, requested.order());
+        } else if (result instanceof OrderResult.CancelUnchanged unchanged) {
+            return json("CANCELLED".equals(unchanged.order().path("status").asText()) ? 200 : 202, unchanged.order());
+        } else if (result instanceof OrderResult.Provisioned provisioned) {
+            return json(provisioned.created() ? 201 : 200, provisioned.credit());
+        } else if (result instanceof OrderResult.UnknownCustomer unknown) {
+            return problem(422, "unknown-customer", "Customer " + unknown.customerId() + " has no credit line with"
+                    + " this client; provision it with PUT /customers/" + unknown.customerId());
+        } else if (result instanceof OrderResult.CreditExceeded exceeded) {
+            return problem(422, "credit-limit-exceeded", "Customer " + exceeded.customerId()
+                    + " has not enough credit left for " + exceeded.totalCents() + " cents");
+        } else if (result instanceof OrderResult.UnknownOrder unknown) {
+            return problem(404, "unknown-order", "No order " + unknown.orderId() + " of this client");
+        } else if (result instanceof OrderResult.NotCancellable ended) {
+            return problem(409, "order-not-cancellable", "Order " + ended.orderId() + " is " + ended.status()
+                    + "; only orders the saga has not finished can be cancelled");
+        } else if (result instanceof OrderResult.CustomerBusy busy) {
+            throw new ApiProblem(503, "customer-busy", "Customer " + busy.customerId() + " is busy (" + busy.why()
+                    + "); retry", Map.of("Retry-After", "1"));
+        } else if (result instanceof OrderResult.LockLost lost) {
+            throw new ApiProblem(503, "lock-lost", "The customer lock passed to a newer holder (fencing token "
+                    + lost.token() + " < " + lost.newer() + "); retry", Map.of("Retry-After", "1"));
+        }
+        throw new IllegalStateException("Unmapped order result " + result);
+    }
+
+    private static StoredResponse json(int status, com.fasterxml.jackson.databind.JsonNode body) throws IOException {
+        return new StoredResponse(status, HttpIo.JSON, Json.mapper().writeValueAsBytes(body));
+    }
+
+    private static StoredResponse problem(int status, String code, String detail) {
+        return new StoredResponse(status, HttpIo.PROBLEM_JSON,
+                HttpIo.problemBody(status, code, ApiProblem.title(status), detail, null));
     }
 
     /** PUT is idempotent by itself: the same body twice leaves the same credit line. */
@@ -273,7 +325,7 @@ public final class OrderApi implements AutoCloseable {
         StoredResponse response;
         try (java.sql.Connection tx = dataSource.getConnection()) {
             tx.setAutoCommit(false);
-            response = orders.provision(tx, client, customerId, limit);
+            response = respond(orders.provision(tx, client, customerId, limit));
             tx.commit();
         } catch (SQLException e) {
             throw unavailable(e);

@@ -90,7 +90,7 @@ public final class OrderApiApp implements AutoCloseable {
         IdempotencyStore idempotency = new IdempotencyStore(dataSource, schema, redis, settings, meters);
         OrderService orders = new OrderService(schema, new OutboxWriter(EventSchemas.load(), new OutboxTable(schema)),
                 locks, config.getLong(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS),
-                config.getBoolean(OrderApiConfig.CUSTOMERS_AUTO_PROVISION), checkpoint);
+                config.getBoolean(OrderApiConfig.CUSTOMERS_AUTO_PROVISION), checkpoint, java.time.Clock.systemUTC());
         TierBulkheads bulkheads = new TierBulkheads(config.bulkheads(), meters);
         this.api = new OrderApi(config.getString(OrderApiConfig.HTTP_HOST), config.getInt(OrderApiConfig.HTTP_PORT),
                 config.getInt(OrderApiConfig.HTTP_THREADS), dataSource, config.clients(), limiter, quotas, idempotency,

@@ -4,21 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.connectors.outbox.OutboxWriter;
-import io.bulwark.guard.idempotency.IdempotencyStore.StoredResponse;
 import io.bulwark.guard.lock.Lease;
 import io.bulwark.guard.lock.LockNotAcquiredException;
 import io.bulwark.guard.lock.RedisLocks;
 import io.bulwark.guard.redis.RedisCallFailedException;
-import io.bulwark.http.HttpIo;
 import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.Json;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.util.Map;
+import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -56,35 +54,45 @@ public final class OrderService {
     private final long defaultCreditLimitCents;
     private final boolean autoProvision;
     private final Checkpoint checkpoint;
+    private final Clock clock;
 
     /**
      * @param defaultCreditLimitCents the limit of a customer provisioned on its first order, when
      *     {@code autoProvision}
      */
     public OrderService(String schema, OutboxWriter outbox, RedisLocks locks, long defaultCreditLimitCents,
-            boolean autoProvision, Checkpoint checkpoint) {
+            boolean autoProvision, Checkpoint checkpoint, Clock clock) {
         this.schema = schema;
         this.outbox = outbox;
         this.locks = locks;
         this.defaultCreditLimitCents = defaultCreditLimitCents;
         this.autoProvision = autoProvision;
         this.checkpoint = checkpoint;
+        this.clock = clock;
     }
 
-    /**
-     * Places the order in {@code tx}: 201 with the order, 422 {@code unknown-customer} or 422
-     * {@code credit-limit-exceeded}.
-     */
-    public StoredResponse place(Connection tx, ApiClients.Client client, PlaceOrder request) throws Exception {
+    /** Places the order in {@code tx} (the caller commits only a {@link OrderResult.Placed}). */
+    OrderResult place(Connection tx, ApiClients.Client client, PlaceOrder request) throws Exception {
         long total = request.totalCents();
         if (!customerExists(tx, client, request.customerId())) {
-            return problemResponse(422, "unknown-customer", "Customer " + request.customerId() + " has no credit line"
-                    + " with client " + client.id() + "; provision it with PUT /customers/" + request.customerId());
+            return new OrderResult.UnknownCustomer(request.customerId());
         }
-        try (Lease lease = lockCustomer(client, request.customerId())) {
-            if (!chargeCredit(tx, client, request.customerId(), total, lease.fencingToken())) {
-                return problemResponse(422, "credit-limit-exceeded", "Customer " + request.customerId()
-                        + " has not enough credit left for " + total + " cents");
+        Lease lease;
+        try {
+            lease = lockCustomer(client, request.customerId());
+        } catch (LockNotAcquiredException e) {
+            return new OrderResult.CustomerBusy(request.customerId(), "another request holds its lock");
+        } catch (RedisCallFailedException e) {
+            // RedisLocks already undid a lock that may have landed after the timeout.
+            return new OrderResult.CustomerBusy(request.customerId(), "its lock could not be taken in time");
+        }
+        try (lease) {
+            Charge charge = chargeCredit(tx, client, request.customerId(), total, lease.fencingToken());
+            if (charge.newerToken() > 0) {
+                return new OrderResult.LockLost(request.customerId(), lease.fencingToken(), charge.newerToken());
+            }
+            if (!charge.charged()) {
+                return new OrderResult.CreditExceeded(request.customerId(), total);
             }
             String orderId = "ord-" + UUID.randomUUID();
             ArrayNode lines = Json.mapper().createArrayNode();
@@ -110,12 +118,12 @@ public final class OrderService {
             }
             payload.set("lines", lines);
             payload.put("totalCents", total).put("currency", request.currency());
-            outbox.append(tx, new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, 1L, Instant.now(),
-                    orderId, null, null, payload));
+            outbox.append(tx, new EventEnvelope(UUID.randomUUID(), EventTypes.ORDER_PLACED.name(), "order", orderId, 1L,
+                    clock.instant(), orderId, null, null, payload));
             checkpoint.reached("event-written");
             ObjectNode body = Json.mapper().createObjectNode().put("orderId", orderId).put("status", "PLACED");
             body.setAll(payload);
-            return new StoredResponse(201, HttpIo.JSON, Json.mapper().writeValueAsBytes(body));
+            return new OrderResult.Placed(body);
         }
     }
 
@@ -126,10 +134,10 @@ public final class OrderService {
      * is known to be confirmed or rejected. Credit is given back when the saga's {@code OrderCancelled}
      * arrives, not here: a cancel that reaches the saga after it confirmed changes nothing.
      */
-    public StoredResponse cancel(Connection tx, ApiClients.Client client, String orderId) throws Exception {
+    OrderResult cancel(Connection tx, ApiClients.Client client, String orderId) throws Exception {
         Optional<ObjectNode> order = find(tx, client, orderId, true);
         if (order.isEmpty()) {
-            return problemResponse(404, "unknown-order", "No order " + orderId + " of this client");
+            return new OrderResult.UnknownOrder(orderId);
         }
         String status = order.get().path("status").asText();
         switch (status) {
@@ -141,20 +149,16 @@ public final class OrderService {
                 }
                 ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId)
                         .put("customerId", order.get().path("customerId").asText()).put("reason", "cancelled by client");
-                outbox.append(tx, new EventEnvelope(UUID.randomUUID(), "OrderCancelRequested", "order", orderId, 2L,
-                        Instant.now(), orderId, null, null, payload));
+                outbox.append(tx, new EventEnvelope(UUID.randomUUID(), EventTypes.ORDER_CANCEL_REQUESTED.name(), "order",
+                        orderId, 2L, clock.instant(), orderId, null, null, payload));
                 order.get().put("status", "CANCEL_REQUESTED");
-                return new StoredResponse(202, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
+                return new OrderResult.CancelRequested(order.get());
             }
-            case "CANCEL_REQUESTED" -> {
-                return new StoredResponse(202, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
-            }
-            case "CANCELLED" -> {
-                return new StoredResponse(200, HttpIo.JSON, Json.mapper().writeValueAsBytes(order.get()));
+            case "CANCEL_REQUESTED", "CANCELLED" -> {
+                return new OrderResult.CancelUnchanged(order.get());
             }
             default -> {
-                return problemResponse(409, "order-not-cancellable", "Order " + orderId + " is " + status
-                        + "; only orders the saga has not finished can be cancelled");
+                return new OrderResult.NotCancellable(orderId, status);
             }
         }
     }
@@ -164,8 +168,8 @@ public final class OrderService {
      * Lowering the limit below what is in use is allowed; new orders are then refused until credit
      * comes back.
      */
-    public StoredResponse provision(Connection tx, ApiClients.Client client, String customerId, long limitCents)
-            throws Exception {
+    OrderResult provision(Connection tx, ApiClients.Client client, String customerId, long limitCents)
+            throws SQLException {
         boolean created;
         try (PreparedStatement upsert = tx.prepareStatement("INSERT INTO " + schema + ".customer_credit"
                 + " (client_id, customer_id, limit_cents) VALUES (?, ?, ?) ON CONFLICT (client_id, customer_id)"
@@ -178,8 +182,7 @@ public final class OrderService {
                 created = row.getBoolean(1);
             }
         }
-        ObjectNode body = customer(tx, client, customerId).orElseThrow();
-        return new StoredResponse(created ? 201 : 200, HttpIo.JSON, Json.mapper().writeValueAsBytes(body));
+        return new OrderResult.Provisioned(customer(tx, client, customerId).orElseThrow(), created);
     }
 
     /** This client's customer's credit line: limit, used and available cents. */
@@ -276,17 +279,9 @@ public final class OrderService {
         }
     }
 
-    private Lease lockCustomer(ApiClients.Client client, String customerId) throws InterruptedException {
-        try {
-            return locks.acquire("customer:" + client.id() + ":" + customerId);
-        } catch (LockNotAcquiredException e) {
-            throw new ApiProblem(503, "customer-busy", "Another request for customer " + customerId
-                    + " holds its lock; retry", Map.of("Retry-After", "1"));
-        } catch (RedisCallFailedException e) {
-            // RedisLocks already undid a lock that may have landed after the timeout.
-            throw new ApiProblem(503, "customer-busy", "The lock of customer " + customerId
-                    + " could not be taken in time; retry", Map.of("Retry-After", "1"));
-        }
+    private Lease lockCustomer(ApiClients.Client client, String customerId)
+            throws LockNotAcquiredException, InterruptedException {
+        return locks.acquire("customer:" + client.id() + ":" + customerId);
     }
 
     /** Whether the client's customer has a credit line (provisioning it first under auto-provision). */
@@ -311,8 +306,11 @@ public final class OrderService {
         }
     }
 
-    /** Charges {@code total} if the limit allows, storing the lease's fencing token on the row. */
-    private boolean chargeCredit(Connection tx, ApiClients.Client client, String customerId, long total, long token)
+    /** A conditional charge: done, or refused by the limit, or refused for a newer lock holder's token. */
+    private record Charge(boolean charged, long newerToken) {}
+
+    /** Charges {@code total} if the limit allows and no newer lock holder wrote, storing the lease's token on the row. */
+    private Charge chargeCredit(Connection tx, ApiClients.Client client, String customerId, long total, long token)
             throws SQLException {
         try (PreparedStatement charge = tx.prepareStatement("UPDATE " + schema + ".customer_credit"
                 + " SET used_cents = used_cents + ?, fence_token = ?, updated_at = now()"
@@ -324,7 +322,7 @@ public final class OrderService {
             charge.setLong(5, token);
             charge.setLong(6, total);
             if (charge.executeUpdate() == 1) {
-                return true;
+                return new Charge(true, 0);
             }
         }
         try (PreparedStatement fence = tx.prepareStatement("SELECT fence_token FROM " + schema
@@ -333,18 +331,9 @@ public final class OrderService {
             fence.setString(2, customerId);
             try (ResultSet row = fence.executeQuery()) {
                 row.next();
-                if (row.getLong(1) > token) {
-                    throw new ApiProblem(503, "lock-lost", "The customer lock passed to a newer holder"
-                            + " (fencing token " + token + " < " + row.getLong(1) + "); retry", Map.of("Retry-After", "1"));
-                }
+                return new Charge(false, row.getLong(1) > token ? row.getLong(1) : 0);
             }
         }
-        return false;
-    }
-
-    static StoredResponse problemResponse(int status, String code, String detail) {
-        return new StoredResponse(status, HttpIo.PROBLEM_JSON,
-                HttpIo.problemBody(status, code, ApiProblem.title(status), detail, null));
     }
 
     private static JsonNode readTree(String json) {
