@@ -82,11 +82,7 @@ final class AdminHttpServer implements AutoCloseable {
             var verdict = auth.check(io.bulwark.http.ApiKeyRing.credentialHeaders(exchange),
                     io.bulwark.streams.query.QueryAuth.METRICS_SCOPE);
             if (!verdict.allowed()) {
-                if (verdict.status() == 401) {
-                    exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"bulwark-query\"");
-                }
-                HttpIo.problem(exchange, verdict.status(), verdict.code(),
-                        verdict.status() == 401 ? "Unauthorized" : "Forbidden", verdict.detail());
+                io.bulwark.streams.query.QueryAuth.refuse(exchange, verdict);
                 return;
             }
             if (HttpIo.allowGet(exchange)) {

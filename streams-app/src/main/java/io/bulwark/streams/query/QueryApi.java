@@ -129,11 +129,7 @@ public final class QueryApi {
             Map<String, String> credentials = ApiKeyRing.credentialHeaders(exchange);
             QueryAuth.Verdict verdict = settings.auth().check(credentials, endpoint.name());
             if (!verdict.allowed()) {
-                if (verdict.status() == 401) {
-                    exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"bulwark-query\"");
-                }
-                HttpIo.problem(exchange, verdict.status(), verdict.code(),
-                        verdict.status() == 401 ? "Unauthorized" : "Forbidden", verdict.detail());
+                QueryAuth.refuse(exchange, verdict);
                 return;
             }
             QueryParams params;

@@ -78,6 +78,15 @@ public final class QueryAuth {
     /** The scope that lets a key read {@code /metrics} (besides {@code *}). */
     public static final String METRICS_SCOPE = "metrics";
 
+    /** Answers a refused request: 401 (with {@code WWW-Authenticate}) or 403, as problem+json. */
+    public static void refuse(com.sun.net.httpserver.HttpExchange exchange, Verdict verdict) throws java.io.IOException {
+        if (verdict.status() == 401) {
+            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"bulwark-query\"");
+        }
+        io.bulwark.http.HttpIo.problem(exchange, verdict.status(), verdict.code(),
+                verdict.status() == 401 ? "Unauthorized" : "Forbidden", verdict.detail());
+    }
+
     public Verdict check(Map<String, String> credentials, String endpoint) {
         if (keys.isEmpty()) {
             return new Verdict(200, null, null, null);
