@@ -2,6 +2,7 @@ package io.bulwark.devstack;
 
 import io.bulwark.infra.KafkaClients;
 import io.bulwark.orders.payment.GatewaySimulator;
+import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
@@ -282,15 +283,26 @@ final class LoadGenerator {
 
     private static final java.util.Set<String> TERMINAL = java.util.Set.of("CONFIRMED", "REJECTED", "CANCELLED");
 
+    /**
+     * One line a second. The outcomes are counted from {@code bulwark.order.outcomes} (the saga's own
+     * answer, which the read model follows); "visible" is how many of them the query API shows already.
+     */
     private void progress(long began) {
         long elapsed = Math.max(1, (System.nanoTime() - began) / 1_000_000_000L);
-        long confirmed = visibleStatus.values().stream().filter("CONFIRMED"::equals).count();
-        long compensated = visibleStatus.values().stream().filter("REJECTED"::equals).count();
-        long cancelled = visibleStatus.values().stream().filter("CANCELLED"::equals).count();
-        out.printf("  t=%3ds  sent %6d (%4d/s)  accepted %6d  confirmed %6d  compensated %5d  cancelled %5d  "
-                        + "pending %5d  e2e p99 %6.0f ms  dead-lettered %d%n", elapsed, sent.get(), sent.get() / elapsed,
-                acceptedAt.size(), confirmed, compensated, cancelled, acceptedAt.size() - visibleAt.size(), percentile(99),
-                deadLetters.values().stream().mapToInt(Integer::intValue).sum());
+        Map<String, Long> byType = new TreeMap<>();
+        outcomeType.forEach((orderId, type) -> {
+            if (acceptedAt.containsKey(orderId)) {
+                byType.merge(type, 1L, Long::sum);
+            }
+        });
+        long ended = byType.values().stream().mapToLong(Long::longValue).sum();
+        out.printf("  t=%3ds  sent %6d (%4d/s)  accepted %6d  outcomes on the topic: confirmed %6d  rejected %5d  "
+                        + "cancelled %5d  pending %5d  visible in the query API %6d  e2e p99 %6.0f ms  dead-lettered %d%n",
+                elapsed, sent.get(), sent.get() / elapsed, acceptedAt.size(),
+                byType.getOrDefault(EventTypes.ORDER_CONFIRMED.name(), 0L),
+                byType.getOrDefault(EventTypes.ORDER_REJECTED.name(), 0L),
+                byType.getOrDefault(EventTypes.ORDER_CANCELLED.name(), 0L), acceptedAt.size() - ended,
+                visibleAt.size(), percentile(99), deadLetters.values().stream().mapToInt(Integer::intValue).sum());
     }
 
     private double percentile(double p) {
