@@ -47,10 +47,11 @@ public final class ConfigLoader {
 
     /**
      * {@code BULWARK_*} variables of the other components (order-api, the dev-stack, the outbox
-     * connector): not the streams app's, so neither read nor refused here.
+     * connector) and of the launch scripts ({@code BULWARK_JAVA_OPTS}, read by {@code dev-stack.sh}):
+     * not the streams app's, so neither read nor refused here.
      */
     static final List<String> OTHER_COMPONENTS = List.of("BULWARK_ORDERS_", "BULWARK_DEV_", "BULWARK_DB_",
-            "BULWARK_CAPTURE_");
+            "BULWARK_CAPTURE_", "BULWARK_JAVA_OPTS");
 
     /** The keys {@code BULWARK_*} variables set, as config keys. */
     static Map<String, String> fromEnvironment(Map<String, String> environment) {

@@ -145,7 +145,8 @@ class ConfigLoaderTest {
     void shouldLeaveOtherComponentsVariablesAlone() {
         Map<String, String> env = Map.of("BULWARK_BOOTSTRAP_SERVERS", "localhost:9092",
                 "BULWARK_ORDERS_DB_URL", "jdbc:postgresql://x/y", "BULWARK_DEV_API_KEY", "dev-key-1",
-                "BULWARK_DB_HOST", "postgres", "BULWARK_CAPTURE_USER", "capture");
+                "BULWARK_DB_HOST", "postgres", "BULWARK_CAPTURE_USER", "capture",
+                "BULWARK_JAVA_OPTS", "-XX:StartFlightRecording"); // dev-stack.sh's own variable
         assertThat(ConfigLoader.load(null, env, Map.of()).getList(AppConfig.BOOTSTRAP_SERVERS))
                 .containsExactly("localhost:9092");
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("BULWARK_BOOTSTRAP_SERVERS", "localhost:9092",
