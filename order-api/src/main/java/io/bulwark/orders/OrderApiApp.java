@@ -33,6 +33,8 @@ public final class OrderApiApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OrderApiApp.class);
 
     private final HikariDataSource dataSource;
+    /** Fencing tokens get their own small pool: a request holding a connection must never wait for a second. */
+    private final HikariDataSource fencingPool;
     private final RedisClient redisClient;
     private final StatefulRedisConnection<String, String> redis;
     private final RedisLocks locks;
@@ -56,6 +58,15 @@ public final class OrderApiApp implements AutoCloseable {
         pool.setConnectionTimeout(5_000);
         pool.setConnectionInitSql("SET statement_timeout = " + config.getLong(OrderApiConfig.DB_STATEMENT_TIMEOUT_MS));
         this.dataSource = new HikariDataSource(pool);
+        HikariConfig fencing = new HikariConfig();
+        fencing.setJdbcUrl(url);
+        fencing.setUsername(user);
+        fencing.setPassword(password);
+        fencing.setMaximumPoolSize(config.getInt(OrderApiConfig.DB_FENCING_POOL_SIZE));
+        fencing.setPoolName("order-api-fencing");
+        fencing.setConnectionTimeout(5_000);
+        fencing.setConnectionInitSql(pool.getConnectionInitSql());
+        this.fencingPool = new HikariDataSource(fencing);
         io.lettuce.core.RedisURI redisUri = io.lettuce.core.RedisURI.create(config.getString(OrderApiConfig.REDIS_URI));
         String redisPassword = config.getPassword(OrderApiConfig.REDIS_PASSWORD).value();
         if (!redisPassword.isEmpty()) {
@@ -68,7 +79,7 @@ public final class OrderApiApp implements AutoCloseable {
                 .waitTimeout(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_WAIT_MS)))
                 .maxHold(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_MAX_HOLD_MS)));
         this.locks = config.getString(OrderApiConfig.LOCK_FENCING).equals("postgres")
-                ? new RedisLocks(redis, lockConfig, new PostgresFencingTokens(dataSource, schema))
+                ? new RedisLocks(redis, lockConfig, new PostgresFencingTokens(fencingPool, schema))
                 : new RedisLocks(redis, lockConfig);
         ResilientRateLimiter.FailurePolicy failurePolicy = config.getString(OrderApiConfig.RATE_LIMIT_FAILURE_POLICY)
                 .equals("fail_open") ? ResilientRateLimiter.FailurePolicy.FAIL_OPEN
@@ -183,5 +194,6 @@ public final class OrderApiApp implements AutoCloseable {
         redis.close();
         redisClient.shutdown();
         dataSource.close();
+        fencingPool.close();
     }
 }

@@ -44,6 +44,7 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String LOCK_MAX_HOLD_MS = "lock.max.hold.ms";
     public static final String LOCK_FENCING = "lock.fencing";
     public static final String DB_STATEMENT_TIMEOUT_MS = "db.statement.timeout.ms";
+    public static final String DB_FENCING_POOL_SIZE = "db.fencing.pool.size";
     public static final String RATE_LIMIT_FAILURE_POLICY = "ratelimit.failure.policy";
     public static final String BULKHEAD_CRITICAL = "bulkhead.critical";
     public static final String BULKHEAD_STANDARD = "bulkhead.standard";
@@ -58,7 +59,7 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(HTTP_HOST, Type.STRING, "127.0.0.1", Importance.MEDIUM, "Address the API binds to.")
             .define(HTTP_PORT, Type.INT, 8081, Range.between(0, 65_535), Importance.MEDIUM, "Port; 0 picks a free one.")
-            .define(HTTP_THREADS, Type.INT, 32, Range.between(2, 1024), Importance.LOW, "Threads serving requests.")
+            .define(HTTP_THREADS, Type.INT, 64, Range.between(2, 1024), Importance.LOW, "Threads serving requests.")
             .define(DB_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH, "JDBC URL of PostgreSQL.")
             .define(DB_USER, Type.STRING, "postgres", Importance.HIGH, "Database user.")
             .define(DB_PASSWORD, Type.PASSWORD, "", Importance.HIGH, "Database password.")
@@ -127,16 +128,20 @@ public final class OrderApiConfig extends AbstractConfig {
                     Importance.MEDIUM, "Where fencing tokens come from: postgres (durable: a Redis restart or "
                             + "FLUSHALL cannot hand out a token again) or redis (one round trip fewer; after losing "
                             + "Redis data every customer answers 503 lock-lost until its counter passes the stored one).")
+            .define(DB_FENCING_POOL_SIZE, Type.INT, 4, Range.between(1, 64), Importance.LOW,
+                    "Connections for durable fencing tokens (lock.fencing=postgres), apart from db.pool.size: a "
+                            + "request that holds its transaction's connection takes its token from here, so the main "
+                            + "pool can never be exhausted by requests each waiting for a second connection.")
             .define(DB_STATEMENT_TIMEOUT_MS, Type.LONG, 5_000L, Range.between(100L, 600_000L), Importance.LOW,
                     "PostgreSQL statement_timeout of order-api's connections: no statement (and so no customer "
                             + "lock waiting on it) runs longer.")
             .define(RATE_LIMIT_FAILURE_POLICY, Type.STRING, "fail_open",
                     ConfigDef.ValidString.in("fail_open", "fail_closed"), Importance.MEDIUM,
                     "What the rate limiter answers while Redis is unreachable.")
-            .define(BULKHEAD_CRITICAL, Type.STRING, "16/6/500", Importance.LOW,
+            .define(BULKHEAD_CRITICAL, Type.STRING, "32/16/500", Importance.LOW,
                     "Bulkhead of placing orders: <concurrency>/<queue depth>/<max wait ms>[/reject|wait|shed]. "
                             + "Permits plus queue slots of all tiers must fit http.threads minus 2 (health, metrics).")
-            .define(BULKHEAD_STANDARD, Type.STRING, "4/2/100", Importance.LOW,
+            .define(BULKHEAD_STANDARD, Type.STRING, "4/4/100", Importance.LOW,
                     "Bulkhead of cancellations and customer provisioning (same format).")
             .define(BULKHEAD_OPTIONAL, Type.STRING, "2/0/0/shed", Importance.LOW,
                     "Bulkhead of reads (same format; shed: refused at once, and while another tier has requests "

@@ -55,7 +55,7 @@ class IdempotentOrdersTest {
                     continue;
                 }
                 if (response.statusCode() == 503) {
-                    // The critical bulkhead (16 permits, 6 queued) sheds the rest of 50 at once: retry later.
+                    // The critical bulkhead (32 permits, 16 queued) may shed some of 50 at once: retry later.
                     assertThat(Json.mapper().readTree(response.body()).path("code").asText()).isEqualTo("overloaded");
                     assertThat(response.headers().firstValue("Retry-After")).isPresent();
                     continue;

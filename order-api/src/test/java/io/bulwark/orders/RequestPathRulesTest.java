@@ -112,6 +112,32 @@ class RequestPathRulesTest {
     }
 
     @Test
+    void shouldNotExhaustTheConnectionPoolWhenEveryRequestAlsoNeedsAFencingToken(PostgresService postgres,
+            RedisService redis) throws Exception {
+        // More concurrent orders than connections: each holds one for its transaction and needs a token too.
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { },
+                Map.of(OrderApiConfig.DB_POOL_SIZE, "4", OrderApiConfig.BULKHEAD_CRITICAL, "16/0/0"))) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+            List<java.util.concurrent.Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < 48; i++) {
+                int n = i;
+                answers.add(pool.submit(() -> api.post("/orders", order("c-pool-" + n % 16, 1), "Authorization", SHOP,
+                        "Content-Type", JSON, "Idempotency-Key", "pool-" + n)));
+            }
+            for (java.util.concurrent.Future<HttpResponse<String>> answer : answers) {
+                HttpResponse<String> response = answer.get();
+                assertThat(response.statusCode()).as(response.body()).isIn(201, 503);
+                if (response.statusCode() == 503) {
+                    assertThat(Json.mapper().readTree(response.body()).path("code").asText())
+                            .as("busy customers may be refused, the database never").isEqualTo("customer-busy");
+                }
+            }
+            pool.shutdown();
+            assertThat(api.count("orders")).isPositive();
+        }
+    }
+
+    @Test
     void shouldServeExistingCustomersRightAfterRedisLostItsData(PostgresService postgres, RedisService redis)
             throws Exception {
         try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of());
