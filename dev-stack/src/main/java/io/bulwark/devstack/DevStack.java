@@ -180,6 +180,11 @@ public final class DevStack implements Callable<Integer> {
             flags.put(AppConfig.BOOTSTRAP_SERVERS, broker.bootstrapServers());
             flags.put(AppConfig.STATE_DIR, dir.resolve("streams-state").toString());
             flags.put(AppConfig.HTTP_PORT, Integer.toString(httpPort));
+            if (System.getenv("BULWARK_NUM_STREAM_THREADS") == null) {
+                // Two threads on this 2-core layout: one thread's exactly-once flush overlaps the other's work
+                // (4x the outcomes after 60 s at 100 orders/s, benchmarks/PROFILES.md). --set overrides it.
+                flags.put(AppConfig.NUM_STREAM_THREADS, "2");
+            }
             flags.putAll(streamsFlags);
             AppConfig config = ConfigLoader.load(null, System.getenv(), flags);
             app = register(StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load())));
