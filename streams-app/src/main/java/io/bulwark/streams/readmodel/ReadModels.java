@@ -63,12 +63,12 @@ public final class ReadModels {
             Duration historyRetention, Duration orderStatusRetention) {
         builder.addStateStore(stockLevelStore(historyRetention));
         stockLevels(inventoryEvents);
-        // Cached: an order's few events usually land within one commit interval, and their status and
-        // expiry-index writes then reach RocksDB and the changelog once, as the DSL aggregate's did.
+        // Not cached: with caching on, DedupExactlyOnceTest (100,000 events through the whole app) ran 4-5x
+        // slower in CI (213-261 s against 53 s); not understood yet, see the closing note of issue 17.
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORDER_STATUS), Serdes.String(),
-                JsonSerde.of(OrderStatus.class)).withCachingEnabled());
+                JsonSerde.of(OrderStatus.class)));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORDER_STATUS_EXPIRY),
-                Serdes.String(), Serdes.String()).withCachingEnabled());
+                Serdes.String(), Serdes.String()));
         orderStatus(uniqueOrderEvents.merge(sagaOutcomes, Named.as(ORDER_STATUS + "-outcomes")), inventoryEvents,
                 orderStatusRetention);
         customerOrders(uniqueOrderEvents);
