@@ -94,7 +94,9 @@ class StreamsAppTest {
                     .isEqualTo(Topics.ORDER_EVENTS.name());
             assertThat(app.state()).isEqualTo(KafkaStreams.State.RUNNING);
         } finally {
-            assertThat(app.close(Duration.ofSeconds(10))).as("closed within 10 s").isTrue();
+            // Bounded, not timed: once in CI a close took 10.02 s on a slow disk (the final commit and store
+            // flush); the point is that close returns and the instance ends NOT_RUNNING.
+            assertThat(app.close(Duration.ofSeconds(30))).as("closed within 30 s").isTrue();
         }
         assertThat(app.state()).isEqualTo(KafkaStreams.State.NOT_RUNNING);
         assertThatThrownBy(() -> get("http://127.0.0.1:" + app.httpPort() + "/health")).isInstanceOf(IOException.class);
