@@ -44,9 +44,17 @@ class RequestPathRulesTest {
                 Map.of(OrderApiConfig.LOCK_TTL_MS, "300"));
                 RedisClient client = RedisClient.create(redis.uri());
                 StatefulRedisConnection<String, String> connection = client.connect()) {
+            StatefulRedisConnection<String, String> probe = client.connect(); // connected before Redis sleeps
             var pause = connection.async().dispatch(CommandType.DEBUG, new StatusOutput<>(StringCodec.UTF8),
                     new CommandArgs<>(StringCodec.UTF8).add("SLEEP").add("3.0")); // longer than every Redis timeout before the lock
-            Thread.sleep(50);
+            await().atMost(Duration.ofSeconds(2)).until(() -> {
+                try {
+                    probe.async().ping().get(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    return false;
+                } catch (java.util.concurrent.TimeoutException asleep) {
+                    return true; // Redis answers nobody now
+                }
+            });
             HttpResponse<String> during = api.post("/orders", order("c-slow", 1), "Authorization", SHOP,
                     "Content-Type", JSON, "Idempotency-Key", "slow-1");
             pause.get();

@@ -138,7 +138,7 @@ class RedisLocksTest {
         RedisLockConfig config = RedisLockConfig.withTtl(Duration.ofSeconds(10)).commandTimeout(Duration.ofMillis(50));
         try (RedisLocks locks = new RedisLocks(connection, config)) {
             var pause = debugSleep(sleeper, 0.4); // Redis answers nothing for 400 ms
-            Thread.sleep(50);
+            await().atMost(Duration.ofSeconds(2)).until(() -> asleep(connection));
             assertThatThrownBy(() -> locks.tryAcquire(resource)).isInstanceOf(RedisCallFailedException.class);
             pause.get();
             await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
@@ -188,6 +188,18 @@ class RedisLocksTest {
                 new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
                 new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8).add("SLEEP")
                         .add(Double.toString(seconds)));
+    }
+
+    /** Whether Redis is inside a DEBUG SLEEP: a PING gets no answer within 20 ms. */
+    static boolean asleep(StatefulRedisConnection<String, String> probe) {
+        try {
+            probe.async().ping().get(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+            return false;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
     }
 
     private static void write(PostgresService postgres, FenceGuard fence, long token) throws Exception {

@@ -101,8 +101,7 @@ class QueryApiTest {
             for (int i = 0; i < 300; i++) {
                 QueryFixture.restock(producer, sku, 1, System.currentTimeMillis());
                 if (i % 20 == 0) {
-                    producer.flush();
-                    Thread.sleep(20);
+                    producer.flush(); // batches of 20, so writes keep landing while the readers read
                 }
             }
             producer.flush();
