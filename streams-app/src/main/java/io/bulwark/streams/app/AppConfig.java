@@ -155,9 +155,10 @@ public final class AppConfig extends AbstractConfig {
             .define(ROCKSDB_BLOCK_CACHE_BYTES, Type.LONG, 64 * MIB, Range.atLeast(MIB), Importance.MEDIUM,
                     "Size of the one block cache all RocksDB stores of this instance share; it also "
                             + "holds index and filter blocks and the memtables, so it bounds RocksDB memory.")
-            .define(ROCKSDB_WRITE_BUFFER_BYTES, Type.LONG, 16 * MIB, Range.atLeast(MIB), Importance.MEDIUM,
+            .define(ROCKSDB_WRITE_BUFFER_BYTES, Type.LONG, 32 * MIB, Range.atLeast(MIB), Importance.MEDIUM,
                     "Memtable memory of all stores together, counted against the block cache; must not "
-                            + "exceed rocksdb.block.cache.bytes.")
+                            + "exceed rocksdb.block.cache.bytes. Keep it well above (store partitions hosted) x "
+                            + "64 KiB: below that every write flushes a tiny file (and fsyncs).")
             .define(ROCKSDB_MEMTABLE_BYTES, Type.LONG, 2 * MIB, Range.between(64 * 1024L, 256 * MIB), Importance.LOW,
                     "Memtable size of each RocksDB store (and window segment); small, because all of them share "
                             + "rocksdb.write.buffer.bytes.")

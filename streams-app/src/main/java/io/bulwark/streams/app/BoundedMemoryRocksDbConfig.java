@@ -19,6 +19,14 @@ import org.rocksdb.WriteBufferManager;
  * of tiny files on nearly every write (measured: rate accounting 1.5–6k records/s at 16 MiB
  * memtables, 9–10k at 1–2 MiB; see benchmarks/RESULTS.md).
  *
+ * <p>Every store instance also holds memory the moment it is written: its memtable's arena blocks
+ * (RocksDB's default block is a memtable/8, 256 KiB here). The whole app on 6 partitions is about 72
+ * instances, so the default 256 KiB blocks alone kept a 16 MiB budget permanently over its limit and
+ * each write flushed the memtable it touched: 12 KB SST files, ~480 fsyncs/s, a CPU-bound test 5x
+ * slower on a slower disk. Blocks are capped at {@link #MAX_ARENA_BLOCK_BYTES} and the default budget is
+ * 32 MiB: ~20 fsyncs/s on the same run (benchmarks/RESULTS.md, "rocksdb-flush-syncs"). Keep
+ * {@code rocksdb.write.buffer.bytes} well above (store partitions hosted) × 64 KiB.
+ *
  * <p>The cache is created by the first store that opens, with the sizes in the streams config
  * ({@link #BLOCK_CACHE_BYTES}, {@link #WRITE_BUFFER_BYTES}, {@link #HIGH_PRIORITY_POOL_RATIO}),
  * and lives as long as the JVM: several {@code KafkaStreams} in one JVM share it, first sizes win.
@@ -29,6 +37,9 @@ public final class BoundedMemoryRocksDbConfig implements RocksDBConfigSetter {
     public static final String WRITE_BUFFER_BYTES = "bulwark.rocksdb.write.buffer.bytes";
     public static final String HIGH_PRIORITY_POOL_RATIO = "bulwark.rocksdb.high.priority.pool.ratio";
     public static final String MEMTABLE_BYTES = "bulwark.rocksdb.memtable.bytes";
+
+    /** Arena block cap: an instance's first write reserves one block against the shared budget. */
+    static final long MAX_ARENA_BLOCK_BYTES = 64 * 1024;
 
     private static Shared shared;
 
@@ -45,7 +56,9 @@ public final class BoundedMemoryRocksDbConfig implements RocksDBConfigSetter {
         options.setWriteBufferManager(memory.writeBufferManager());
         // Small memtables: many stores (every window-store segment is a RocksDB instance) share one
         // write-buffer budget; large per-store memtables make the manager force tiny flushes.
-        options.setWriteBufferSize(number(configs, MEMTABLE_BYTES).longValue());
+        long memtableBytes = number(configs, MEMTABLE_BYTES).longValue();
+        options.setWriteBufferSize(memtableBytes);
+        options.setArenaBlockSize(Math.min(memtableBytes / 8, MAX_ARENA_BLOCK_BYTES));
         options.setTableFormatConfig(table);
     }
 
