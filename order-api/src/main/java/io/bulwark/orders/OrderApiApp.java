@@ -49,24 +49,10 @@ public final class OrderApiApp implements AutoCloseable {
         String user = config.getString(OrderApiConfig.DB_USER);
         String password = config.getPassword(OrderApiConfig.DB_PASSWORD).value();
         OrderMigrations.migrateAll(url, user, password, schema);
-        HikariConfig pool = new HikariConfig();
-        pool.setJdbcUrl(url);
-        pool.setUsername(user);
-        pool.setPassword(password);
-        pool.setMaximumPoolSize(config.getInt(OrderApiConfig.DB_POOL_SIZE));
-        pool.setPoolName("order-api");
-        pool.setConnectionTimeout(5_000);
-        pool.setConnectionInitSql("SET statement_timeout = " + config.getLong(OrderApiConfig.DB_STATEMENT_TIMEOUT_MS));
-        this.dataSource = new HikariDataSource(pool);
-        HikariConfig fencing = new HikariConfig();
-        fencing.setJdbcUrl(url);
-        fencing.setUsername(user);
-        fencing.setPassword(password);
-        fencing.setMaximumPoolSize(config.getInt(OrderApiConfig.DB_FENCING_POOL_SIZE));
-        fencing.setPoolName("order-api-fencing");
-        fencing.setConnectionTimeout(5_000);
-        fencing.setConnectionInitSql(pool.getConnectionInitSql());
-        this.fencingPool = new HikariDataSource(fencing);
+        String initSql = "SET statement_timeout = " + config.getLong(OrderApiConfig.DB_STATEMENT_TIMEOUT_MS);
+        this.dataSource = pool("order-api", config.getInt(OrderApiConfig.DB_POOL_SIZE), url, user, password, initSql);
+        this.fencingPool = pool("order-api-fencing", config.getInt(OrderApiConfig.DB_FENCING_POOL_SIZE), url, user,
+                password, initSql);
         io.lettuce.core.RedisURI redisUri = io.lettuce.core.RedisURI.create(config.getString(OrderApiConfig.REDIS_URI));
         String redisPassword = config.getPassword(OrderApiConfig.REDIS_PASSWORD).value();
         if (!redisPassword.isEmpty()) {
@@ -195,5 +181,19 @@ public final class OrderApiApp implements AutoCloseable {
         redisClient.shutdown();
         dataSource.close();
         fencingPool.close();
+    }
+
+    /** A Hikari pool on the order database: 5 s to get a connection, every session with the statement timeout. */
+    private static HikariDataSource pool(String name, int size, String url, String user, String password,
+            String initSql) {
+        HikariConfig pool = new HikariConfig();
+        pool.setJdbcUrl(url);
+        pool.setUsername(user);
+        pool.setPassword(password);
+        pool.setMaximumPoolSize(size);
+        pool.setPoolName(name);
+        pool.setConnectionTimeout(5_000);
+        pool.setConnectionInitSql(initSql);
+        return new HikariDataSource(pool);
     }
 }

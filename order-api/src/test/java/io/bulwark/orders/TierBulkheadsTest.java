@@ -20,10 +20,7 @@ class TierBulkheadsTest {
     @Test
     void shouldQueueUpToItsDepthThenRefuseAtOnce() throws Exception {
         TierBulkheads bulkheads = bulkheads("1/1/5000", "1/0/0", "1/0/0/shed");
-        assertThat(bulkheads.tryEnter(OrderApi.Tier.CRITICAL)).isTrue();
-        CompletableFuture<Boolean> queued = CompletableFuture.supplyAsync(() -> enter(bulkheads, OrderApi.Tier.CRITICAL));
-        await().atMost(Duration.ofSeconds(5)).until(() -> meters.get("bulwark.orders.bulkhead.queued")
-                .tag("tier", "critical").gauge().value() == 1);
+        CompletableFuture<Boolean> queued = oneCriticalQueuedBehindAnother(bulkheads);
         long began = System.nanoTime();
         assertThat(bulkheads.tryEnter(OrderApi.Tier.CRITICAL)).as("the queue is full").isFalse();
         assertThat(Duration.ofNanos(System.nanoTime() - began)).as("refused without waiting")
@@ -37,10 +34,7 @@ class TierBulkheadsTest {
     @Test
     void shouldShedOptionalWorkWhileAnotherTierHasRequestsQueued() throws Exception {
         TierBulkheads bulkheads = bulkheads("1/1/5000", "1/0/0", "1/0/0/shed");
-        assertThat(bulkheads.tryEnter(OrderApi.Tier.CRITICAL)).isTrue();
-        CompletableFuture<Boolean> queued = CompletableFuture.supplyAsync(() -> enter(bulkheads, OrderApi.Tier.CRITICAL));
-        await().atMost(Duration.ofSeconds(5)).until(() -> meters.get("bulwark.orders.bulkhead.queued")
-                .tag("tier", "critical").gauge().value() == 1);
+        CompletableFuture<Boolean> queued = oneCriticalQueuedBehindAnother(bulkheads);
         assertThat(bulkheads.tryEnter(OrderApi.Tier.OPTIONAL)).as("reads step aside for queued orders").isFalse();
         assertThat(bulkheads.tryEnter(OrderApi.Tier.STANDARD)).as("only shed tiers step aside").isTrue();
         bulkheads.exit(OrderApi.Tier.CRITICAL);
@@ -75,5 +69,15 @@ class TierBulkheadsTest {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** Takes the critical tier's only permit, then queues a second critical request behind it. */
+    private CompletableFuture<Boolean> oneCriticalQueuedBehindAnother(TierBulkheads bulkheads)
+            throws InterruptedException {
+        assertThat(bulkheads.tryEnter(OrderApi.Tier.CRITICAL)).isTrue();
+        CompletableFuture<Boolean> queued = CompletableFuture.supplyAsync(() -> enter(bulkheads, OrderApi.Tier.CRITICAL));
+        await().atMost(Duration.ofSeconds(5)).until(() -> meters.get("bulwark.orders.bulkhead.queued")
+                .tag("tier", "critical").gauge().value() == 1);
+        return queued;
     }
 }
