@@ -94,9 +94,11 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
     const body = request.method === "GET" || request.method === "HEAD" ? null : await request.arrayBuffer();
     const headers = originHeaders(request.headers, config.forwardToken);
     const pathAndQuery = url.pathname + url.search;
-    await signIdentity(headers, identity, request.method, pathAndQuery, config.originSecret, now());
-    const origin: OriginRequest = { method: request.method, service: route.service, pathAndQuery, headers, body };
-    if (route.cacheable && request.method === "GET") {
+    // A cacheable read is fetched whole with GET, also for a HEAD: the stored answer serves both.
+    const method = route.cacheable ? "GET" : request.method;
+    await signIdentity(headers, identity, method, pathAndQuery, config.originSecret, now());
+    const origin: OriginRequest = { method, service: route.service, pathAndQuery, headers, body };
+    if (route.cacheable) {
       return cached(request, url, origin, config, ctx);
     }
     return passThrough(request, route, identity, origin, config, body);

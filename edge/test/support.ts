@@ -74,9 +74,26 @@ export function harness(origin: OriginHandler) {
   let now = NOW;
   const calls: OriginCall[] = [];
   const cacheName = `test-${crypto.randomUUID()}`;
+  const lookups = { done: 0 };
   const worker = createWorker({
     now: () => now,
-    cache: () => caches.open(cacheName),
+    cache: async () => {
+      const cache = await caches.open(cacheName);
+      // Counts finished lookups, so that a test can tell when concurrent requests are all past theirs.
+      return new Proxy(cache, {
+        get(target, name) {
+          if (name === "match") {
+            return async (...args: Parameters<Cache["match"]>) => {
+              const found = await target.match(...args);
+              lookups.done++;
+              return found;
+            };
+          }
+          const value = Reflect.get(target, name);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    },
     fetcher: async (input, init) => {
       const request = new Request(input as RequestInfo, init);
       const call: OriginCall = {
@@ -91,6 +108,7 @@ export function harness(origin: OriginHandler) {
   });
   return {
     calls,
+    lookups,
     advance(ms: number) {
       now += ms;
     },

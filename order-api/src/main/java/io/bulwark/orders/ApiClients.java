@@ -2,11 +2,12 @@ package io.bulwark.orders;
 
 import io.bulwark.guard.ratelimit.Limit;
 import io.bulwark.guard.ratelimit.Tier;
+import com.sun.net.httpserver.HttpExchange;
 import io.bulwark.http.ApiKeyRing;
+import io.bulwark.http.EdgeSignature;
 import java.time.Duration;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 
@@ -22,14 +23,23 @@ public final class ApiClients {
     public record Client(String id, Tier tier) {}
 
     private final ApiKeyRing<Client> keys;
+    private final Map<String, Client> byId;
+    private final EdgeSignature edge;
 
-    private ApiClients(ApiKeyRing<Client> keys) {
+    private ApiClients(ApiKeyRing<Client> keys, Map<String, Client> byId, EdgeSignature edge) {
         this.keys = keys;
+        this.byId = Map.copyOf(byId);
+        this.edge = edge;
+    }
+
+    /** These clients, also reachable through the edge worker whose identity headers {@code edge} verifies. */
+    public ApiClients trustingEdge(EdgeSignature edge) {
+        return new ApiClients(keys, byId, edge);
     }
 
     public static ApiClients parse(String value, String configKey) {
         ApiKeyRing<Client> keys = new ApiKeyRing<>();
-        Set<String> ids = new HashSet<>();
+        Map<String, Client> byId = new HashMap<>();
         int index = 0;
         for (String raw : value == null ? new String[0] : value.split(",")) {
             if (raw.isBlank()) {
@@ -43,15 +53,16 @@ public final class ApiClients {
             }
             Tier tier = tier(parts[2]).orElseThrow(() -> new IllegalArgumentException(configKey + ": entry "
                     + parts[0] + " has unknown tier '" + parts[2] + "' (free, pro, internal)"));
-            if (!ids.add(parts[0])) {
+            Client client = new Client(parts[0], tier);
+            if (byId.putIfAbsent(parts[0], client) != null) {
                 throw new IllegalArgumentException(configKey + ": client '" + parts[0] + "' appears twice");
             }
-            keys.add(parts[1], new Client(parts[0], tier));
+            keys.add(parts[1], client);
         }
         if (keys.isEmpty()) {
             throw new IllegalArgumentException(configKey + " must list at least one client (clientId:secret:tier)");
         }
-        return new ApiClients(keys);
+        return new ApiClients(keys, byId, null);
     }
 
     static Optional<Tier> tier(String name) {
@@ -67,5 +78,37 @@ public final class ApiClients {
     /** The client presenting {@code Authorization: Bearer <secret>} or {@code X-API-Key: <secret>}. */
     public Optional<Client> authenticate(Map<String, String> headers) {
         return keys.authenticate(headers);
+    }
+
+    /**
+     * The client making this request, allowed {@code scope}: by the edge's signed identity when the
+     * request carries one (and the edge is trusted), else by API key.
+     *
+     * @throws ApiProblem 401 {@code unauthenticated} / {@code invalid-edge-signature}, 403
+     *     {@code unknown-client} / {@code insufficient-scope}
+     */
+    public Client authenticate(HttpExchange exchange, String scope) {
+        EdgeSignature.Verdict verdict = edge == null ? new EdgeSignature.Absent() : edge.verify(exchange.getRequestMethod(),
+                exchange.getRequestURI().getRawPath()
+                        + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery()),
+                exchange.getRequestHeaders());
+        if (verdict instanceof EdgeSignature.Invalid invalid) {
+            throw new ApiProblem(401, "invalid-edge-signature", "The edge identity does not verify: " + invalid.reason());
+        }
+        if (verdict instanceof EdgeSignature.Verified verified) {
+            EdgeSignature.Identity identity = verified.identity();
+            Client client = byId.get(identity.client());
+            if (client == null) {
+                throw new ApiProblem(403, "unknown-client", "The token names client '" + identity.client()
+                        + "', which is not a client of this API");
+            }
+            if (!identity.hasScope(scope)) {
+                throw new ApiProblem(403, "insufficient-scope", "The token lacks the scope " + scope);
+            }
+            return client;
+        }
+        return keys.authenticate(ApiKeyRing.credentialHeaders(exchange)).orElseThrow(() -> new ApiProblem(401,
+                "unauthenticated", "Send a valid API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                Map.of("WWW-Authenticate", "Bearer realm=\"bulwark-orders\"")));
     }
 }

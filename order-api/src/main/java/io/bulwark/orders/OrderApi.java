@@ -62,6 +62,16 @@ public final class OrderApi implements AutoCloseable {
     /** The request-path tiers of the bulkheads. */
     public enum Tier { CRITICAL, STANDARD, OPTIONAL }
 
+    /** The token scopes each route needs when a request comes through the edge (an API key holds them all). */
+    public static final class Scopes {
+        public static final String ORDERS_WRITE = "orders:write";
+        public static final String ORDERS_READ = "orders:read";
+        public static final String CUSTOMERS_WRITE = "customers:write";
+        public static final String CUSTOMERS_READ = "customers:read";
+
+        private Scopes() {}
+    }
+
     private final DataSource dataSource;
     private final ApiClients clients;
     private final ResilientRateLimiter limiter;
@@ -159,12 +169,12 @@ public final class OrderApi implements AutoCloseable {
             if (path.equals("/orders")) {
                 route = "place";
                 requireMethod(exchange, "POST");
-                serve(exchange, Tier.CRITICAL, client -> place(exchange, client));
+                serve(exchange, Tier.CRITICAL, Scopes.ORDERS_WRITE, client -> place(exchange, client));
             } else if (cancel.matches()) {
                 route = "cancel";
                 requireMethod(exchange, "POST");
                 String id = cancel.group(1);
-                serve(exchange, Tier.STANDARD, client -> cancel(exchange, client, id));
+                serve(exchange, Tier.STANDARD, Scopes.ORDERS_WRITE, client -> cancel(exchange, client, id));
             } else if (order.matches()) {
                 route = "get";
                 if (!method.equals("GET") && !method.equals("HEAD")) {
@@ -172,15 +182,15 @@ public final class OrderApi implements AutoCloseable {
                     throw new ApiProblem(405, "method-not-allowed", method + " is not supported here; use GET");
                 }
                 String id = order.group(1);
-                serve(exchange, Tier.OPTIONAL, client -> get(exchange, client, id));
+                serve(exchange, Tier.OPTIONAL, Scopes.ORDERS_READ, client -> get(exchange, client, id));
             } else if (customer.matches()) {
                 String id = customer.group(1);
                 if (method.equals("PUT")) {
                     route = "provision-customer";
-                    serve(exchange, Tier.STANDARD, client -> provision(exchange, client, id));
+                    serve(exchange, Tier.STANDARD, Scopes.CUSTOMERS_WRITE, client -> provision(exchange, client, id));
                 } else if (method.equals("GET") || method.equals("HEAD")) {
                     route = "get-customer";
-                    serve(exchange, Tier.OPTIONAL, client -> customer(exchange, client, id));
+                    serve(exchange, Tier.OPTIONAL, Scopes.CUSTOMERS_READ, client -> customer(exchange, client, id));
                 } else {
                     exchange.getResponseHeaders().set("Allow", "GET, HEAD, PUT");
                     throw new ApiProblem(405, "method-not-allowed", method + " is not supported here; use GET or PUT");
@@ -207,10 +217,8 @@ public final class OrderApi implements AutoCloseable {
     }
 
     /** Authentication, rate limit and bulkhead, in that order: the cheapest refusals first. */
-    private void serve(HttpExchange exchange, Tier tier, Handler handler) throws Exception {
-        ApiClients.Client client = clients.authenticate(ApiKeyRing.credentialHeaders(exchange)).orElseThrow(() -> new ApiProblem(401,
-                "unauthenticated", "Send a valid API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-                Map.of("WWW-Authenticate", "Bearer realm=\"bulwark-orders\"")));
+    private void serve(HttpExchange exchange, Tier tier, String scope, Handler handler) throws Exception {
+        ApiClients.Client client = clients.authenticate(exchange, scope);
         // The tier's bucket first (bursts), then its strict quota (the exact sliding window): a request the
         // bucket refuses takes nothing from the quota.
         List<RateLimitDecision> decisions = new ArrayList<>();

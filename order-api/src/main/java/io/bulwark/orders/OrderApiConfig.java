@@ -1,5 +1,6 @@
 package io.bulwark.orders;
 
+import io.bulwark.http.EdgeSignature;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -30,6 +31,7 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String REDIS_URI = "redis.uri";
     public static final String REDIS_PASSWORD = "redis.password";
     public static final String API_CLIENTS = "api.clients";
+    public static final String EDGE_SECRET = "edge.secret";
     public static final String REQUEST_MAX_BYTES = "request.max.bytes";
     public static final String IDEMPOTENCY_TTL_MS = "idempotency.ttl.ms";
     public static final String IDEMPOTENCY_STORED_ERROR_STATUSES = "idempotency.stored.error.statuses";
@@ -72,6 +74,10 @@ public final class OrderApiConfig extends AbstractConfig {
                     "Redis password (requirepass), kept out of redis.uri so it is never logged. Empty: none.")
             .define(API_CLIENTS, Type.PASSWORD, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
                     "The API's clients as clientId:secret:tier entries separated by commas (tiers: free, pro, internal).")
+            .define(EDGE_SECRET, Type.PASSWORD, "", Importance.MEDIUM,
+                    "Secret shared with Bulwark's edge worker (its EDGE_ORIGIN_SECRET, at least 32 characters): a request "
+                            + "with a valid Bulwark-Edge-Signature is served as the API client its token names (client_id), "
+                            + "which must be one of api.clients, within the token's scopes. Empty: API keys only.")
             .define(REQUEST_MAX_BYTES, Type.INT, 16 * 1024, Range.between(256, 16 * 1024 * 1024), Importance.LOW,
                     "Largest request body accepted (413 above).")
             .define(IDEMPOTENCY_TTL_MS, Type.LONG, 24L * 3600 * 1000, Range.atLeast(1_000L), Importance.MEDIUM,
@@ -206,7 +212,15 @@ public final class OrderApiConfig extends AbstractConfig {
     }
 
     public ApiClients clients() {
-        return ApiClients.parse(getPassword(API_CLIENTS).value(), API_CLIENTS);
+        ApiClients clients = ApiClients.parse(getPassword(API_CLIENTS).value(), API_CLIENTS);
+        String edgeSecret = getPassword(EDGE_SECRET).value();
+        if (edgeSecret.isEmpty()) {
+            return clients;
+        }
+        if (edgeSecret.length() < EdgeSignature.MIN_SECRET_LENGTH) {
+            throw new ConfigException(EDGE_SECRET, "(hidden)", "must be at least " + EdgeSignature.MIN_SECRET_LENGTH + " characters");
+        }
+        return clients.trustingEdge(new EdgeSignature(edgeSecret, java.time.Clock.systemUTC()));
     }
 
     /** The bulkhead of every request tier. */

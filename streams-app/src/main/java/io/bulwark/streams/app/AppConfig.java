@@ -1,5 +1,6 @@
 package io.bulwark.streams.app;
 
+import io.bulwark.http.EdgeSignature;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.dedup.Deduplication;
 import io.bulwark.streams.query.CachePolicies;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
@@ -58,6 +60,7 @@ public final class AppConfig extends AbstractConfig {
     public static final String QUERY_FORWARD_TIMEOUT_MS = "query.forward.timeout.ms";
     public static final String QUERY_RETRY_TIMEOUT_MS = "query.retry.timeout.ms";
     public static final String QUERY_AUTH_KEYS = "query.auth.keys";
+    public static final String QUERY_EDGE_SECRET = "query.edge.secret";
     public static final String QUERY_HOP_SECRET = "query.hop.secret";
     public static final String QUERY_CACHE_CONTROL = "query.cache.control";
     public static final String ROCKSDB_BLOCK_CACHE_BYTES = "rocksdb.block.cache.bytes";
@@ -145,6 +148,11 @@ public final class AppConfig extends AbstractConfig {
                             + "or 'X-API-Key: <secret>'. Empty: the API is open, and then http.host must be a loopback "
                             + "address (the embedded default). /metrics needs a key with scope * or metrics; health and "
                             + "/openapi.json stay open. Set it from BULWARK_QUERY_AUTH_KEYS or a file.")
+            .define(QUERY_EDGE_SECRET, Type.PASSWORD, "", Importance.MEDIUM,
+                    "Secret shared with Bulwark's edge worker (its EDGE_ORIGIN_SECRET, at least 32 characters): a "
+                            + "request with a valid Bulwark-Edge-Signature is served for the token subject the edge "
+                            + "verified, if its scopes include query:read, without an API key. Empty: edge identity "
+                            + "headers are not trusted (API keys only). Set it from BULWARK_QUERY_EDGE_SECRET or a file.")
             .define(QUERY_HOP_SECRET, Type.PASSWORD, "", Importance.MEDIUM,
                     "Secret the instances sign forwarded queries (Bulwark-Hop) with, so no caller can pose as an "
                             + "instance. Empty: derived from application.id and query.auth.keys, which every instance "
@@ -250,6 +258,7 @@ public final class AppConfig extends AbstractConfig {
         try {
             queryAuth();
             cachePolicies();
+            edgeSignature();
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -316,7 +325,21 @@ public final class AppConfig extends AbstractConfig {
         return new QueryApi.Settings(Duration.ofMillis(getLong(QUERY_FORWARD_TIMEOUT_MS)),
                 Duration.ofMillis(getLong(QUERY_RETRY_TIMEOUT_MS)), queryAuth(), cachePolicies(),
                 io.bulwark.streams.query.QueryApi.hopSecret(getPassword(QUERY_HOP_SECRET).value(),
-                        getString(APPLICATION_ID), getPassword(QUERY_AUTH_KEYS).value()));
+                        getString(APPLICATION_ID), getPassword(QUERY_AUTH_KEYS).value()),
+                edgeSignature().orElse(null));
+    }
+
+    /** The verifier of the edge worker's identity headers, when {@value #QUERY_EDGE_SECRET} is set. */
+    public Optional<EdgeSignature> edgeSignature() {
+        String secret = getPassword(QUERY_EDGE_SECRET).value();
+        if (secret.isEmpty()) {
+            return Optional.empty();
+        }
+        if (secret.length() < EdgeSignature.MIN_SECRET_LENGTH) {
+            throw new ConfigException(QUERY_EDGE_SECRET, "(hidden)",
+                    "must be at least " + EdgeSignature.MIN_SECRET_LENGTH + " characters");
+        }
+        return Optional.of(new EdgeSignature(secret, java.time.Clock.systemUTC()));
     }
 
     public int httpThreads() {

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.bulwark.schemas.Json;
 import io.bulwark.http.ApiKeyRing;
+import io.bulwark.http.EdgeSignature;
 import io.bulwark.http.HttpIo;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -42,9 +43,10 @@ public final class QueryApi {
     /** Timeouts of the API: one forwarding hop, and the whole retry window of one read. */
     /**
      * @param hopSecret the secret every instance signs and checks hops with ({@link HopSignature})
+     * @param edge the verifier of the edge worker's identity headers; null when they are not trusted
      */
     public record Settings(Duration forwardTimeout, Duration retryTimeout, QueryAuth auth, CachePolicies cache,
-            byte[] hopSecret) {}
+            byte[] hopSecret, EdgeSignature edge) {}
 
     /** The hop secret: {@code configured}, or derived from what every instance of the application shares. */
     public static byte[] hopSecret(String configured, String applicationId, String authKeys) {
@@ -127,7 +129,15 @@ public final class QueryApi {
             QueryEndpoint endpoint = match.get().endpoint();
             endpointName = endpoint.name();
             Map<String, String> credentials = ApiKeyRing.credentialHeaders(exchange);
-            QueryAuth.Verdict verdict = settings.auth().check(credentials, endpoint.name());
+            String rawPathAndQuery = exchange.getRequestURI().getRawPath()
+                    + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
+            EdgeSignature.Verdict edge = settings.edge() == null ? new EdgeSignature.Absent()
+                    : settings.edge().verify(exchange.getRequestMethod(), rawPathAndQuery, exchange.getRequestHeaders());
+            QueryAuth.Verdict verdict = settings.auth().check(credentials, edge, endpoint.name());
+            if (edge instanceof EdgeSignature.Verified) {
+                // A hop carries the edge's headers on: they are signed for this same path and query.
+                EdgeSignature.HEADERS.forEach(name -> credentials.put(name, exchange.getRequestHeaders().getFirst(name)));
+            }
             if (!verdict.allowed()) {
                 QueryAuth.refuse(exchange, verdict);
                 return;
@@ -142,11 +152,9 @@ public final class QueryApi {
             String hop = exchange.getRequestHeaders().getFirst(Forwarder.HOP);
             Answer answer;
             if (hop != null) {
-                String rawPath = exchange.getRequestURI().getRawPath()
-                        + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
                 String partitions = exchange.getRequestHeaders().getFirst(Forwarder.PARTITIONS);
                 boolean stale = Boolean.parseBoolean(exchange.getRequestHeaders().getFirst(Forwarder.ACCEPT_STALE));
-                if (!hops.verify(exchange.getRequestHeaders().getFirst(HopSignature.HEADER), "GET", rawPath,
+                if (!hops.verify(exchange.getRequestHeaders().getFirst(HopSignature.HEADER), "GET", rawPathAndQuery,
                         partitions == null ? "" : partitions, stale)) {
                     HttpIo.problem(exchange, 401, "invalid-hop", "Unauthorized", Forwarder.HOP
                             + " is only accepted from another instance of this application, signed");
@@ -157,11 +165,9 @@ public final class QueryApi {
                     return;
                 }
             } else {
-                String pathAndQuery = exchange.getRequestURI().getRawPath()
-                        + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
                 QueryRouter.Routed routed = endpoint.keyed()
-                        ? router.key(endpoint, match.get().key(), params, pathAndQuery, credentials)
-                        : router.all(endpoint, params, pathAndQuery, credentials);
+                        ? router.key(endpoint, match.get().key(), params, rawPathAndQuery, credentials)
+                        : router.all(endpoint, params, rawPathAndQuery, credentials);
                 answer = routed.answer();
                 route = routed.route();
             }

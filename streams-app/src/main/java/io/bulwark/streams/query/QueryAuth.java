@@ -1,6 +1,7 @@
 package io.bulwark.streams.query;
 
 import io.bulwark.http.ApiKeyRing;
+import io.bulwark.http.EdgeSignature;
 import java.util.Map;
 import java.util.Set;
 
@@ -85,6 +86,27 @@ public final class QueryAuth {
         }
         io.bulwark.http.HttpIo.problem(exchange, verdict.status(), verdict.code(),
                 verdict.status() == 401 ? "Unauthorized" : "Forbidden", verdict.detail());
+    }
+
+    /** The scope an edge-verified token needs to read the query API. */
+    public static final String EDGE_SCOPE = "query:read";
+
+    /**
+     * Checks a request that may carry the edge worker's signed identity: one that verifies is judged
+     * by its token's scopes ({@value #EDGE_SCOPE}) instead of an API key; one that does not verify is
+     * refused, whatever else it carries.
+     */
+    public Verdict check(Map<String, String> credentials, EdgeSignature.Verdict edge, String endpoint) {
+        if (edge instanceof EdgeSignature.Invalid invalid) {
+            return new Verdict(401, "invalid-edge-signature", "The edge identity does not verify: " + invalid.reason(), null);
+        }
+        if (edge instanceof EdgeSignature.Verified verified) {
+            if (!verified.identity().hasScope(EDGE_SCOPE)) {
+                return new Verdict(403, "forbidden", "The token lacks the scope " + EDGE_SCOPE, "edge");
+            }
+            return new Verdict(200, null, null, "edge");
+        }
+        return check(credentials, endpoint);
     }
 
     public Verdict check(Map<String, String> credentials, String endpoint) {

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import io.bulwark.http.EdgeSignature;
 import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.junit.SharedInfraExtension;
 import io.bulwark.schemas.EventSchemas;
@@ -24,7 +25,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.state.HostInfo;
@@ -46,6 +49,7 @@ class QueryApiTest {
 
     private static final String OPS = "Bearer ops-secret-1";
     private static final String STOCK_ONLY = "stock-secret-1";
+    private static final String EDGE_SECRET = "query-api-test-edge-secret-0123456789";
     private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
     private static final String SKU = "sku-q-" + RUN;
     private static final String ORDER = "o-q-" + RUN;
@@ -60,7 +64,8 @@ class QueryApiTest {
     static void start(KafkaService kafka) throws Exception {
         config = BrokerApps.config(kafka, "query-api-" + RUN, Files.createTempDirectory("query-api"), Map.of(
                 AppConfig.QUERY_AUTH_KEYS, "ops:ops-secret-1,dashboard:" + STOCK_ONLY + ":stock-level",
-                AppConfig.QUERY_CACHE_CONTROL, "default=2/10,stock-level-as-of=600/3600"));
+                AppConfig.QUERY_CACHE_CONTROL, "default=2/10,stock-level-as-of=600/3600",
+                AppConfig.QUERY_EDGE_SECRET, EDGE_SECRET));
         app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
         BrokerApps.awaitPositioned(app);
         try (KafkaProducer<byte[], byte[]> producer = QueryFixture.producer(kafka)) {
@@ -204,6 +209,28 @@ class QueryApiTest {
         assertThat(get(port(), "/openapi.json").statusCode()).isEqualTo(200);
     }
 
+    /** The headers the edge worker sends for a caller it verified, signed for GET {@code path}. */
+    private static String[] edgeHeaders(String secret, String path, String... scopes) {
+        com.sun.net.httpserver.Headers signed = new com.sun.net.httpserver.Headers();
+        new EdgeSignature(secret, java.time.Clock.systemUTC()).sign(signed, "GET", path,
+                new EdgeSignature.Identity("customer-7", "shop", Set.of(scopes)));
+        return EdgeSignature.HEADERS.stream().flatMap(name -> Stream.of(name, signed.getFirst(name))).toArray(String[]::new);
+    }
+
+    @Test
+    void shouldServeACallerTheEdgeVerifiedWithinItsTokenScopes() {
+        String path = "/query/orders/" + ORDER;
+        assertThat(get(port(), path, edgeHeaders(EDGE_SECRET, path, "query:read")).statusCode()).isEqualTo(200);
+        assertProblem(get(port(), path, edgeHeaders(EDGE_SECRET, path, "orders:read")), 403, "forbidden");
+        assertProblem(get(port(), path, edgeHeaders(EDGE_SECRET, "/query/orders/other", "query:read")), 401,
+                "invalid-edge-signature");
+        assertProblem(get(port(), path, edgeHeaders("a-secret-the-edge-does-not-share-with-us", path, "query:read")),
+                401, "invalid-edge-signature");
+        String[] widened = edgeHeaders(EDGE_SECRET, path, "orders:read");
+        widened[5] = "query:read";
+        assertProblem(get(port(), path, widened), 401, "invalid-edge-signature");
+    }
+
     @Test
     void shouldAnswer404ForAnUnknownIdAndEndpoint() {
         assertProblem(get(port(), "/query/orders/no-such-order-" + RUN, "Authorization", OPS), 404, "unknown-id");
@@ -286,7 +313,7 @@ class QueryApiTest {
             QueryApi api = new QueryApi(never, new HostInfo("127.0.0.1", server.getAddress().getPort()),
                     BulwarkQueries.registry(config), new QueryApi.Settings(Duration.ofMillis(200),
                             Duration.ofMillis(300), QueryAuth.open(), config.cachePolicies(),
-                            QueryApi.hopSecret("", "never", "")),
+                            QueryApi.hopSecret("", "never", ""), null),
                     new SimpleMeterRegistry());
             api.handlers().forEach(server::createContext);
             server.start();
