@@ -6,7 +6,7 @@
 //       --query http://127.0.0.1:8080 --orders http://127.0.0.1:8081      (one region, "local")
 //   ... --regions-file regions.json                                          (a region table)
 //   ... --country DE --continent EU                                          (the request.cf every request gets)
-import { Miniflare, Log, LogLevel } from "miniflare";
+import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
@@ -46,23 +46,26 @@ if (args["regions-file"]) {
   fail("give --query and --orders (one region), or --regions-file");
 }
 
-const mf = new Miniflare({
-  modules: true,
-  scriptPath: new URL("../dist/worker.js", import.meta.url).pathname,
-  compatibilityDate: "2026-11-01",
-  host: args.host,
-  port: Number(args.port),
-  kvNamespaces: ["JWKS"],
-  // No network to fetch Cloudflare's request.cf: a fixed one, from the flags.
-  cf: { country: args.country ?? "XX", continent: args.continent ?? "XX", colo: "LOCAL" },
-  bindings: {
-    REGIONS: regions,
-    JWT_AUDIENCE: args.audience,
-    ORIGIN_TIMEOUT_MS: args["origin-timeout-ms"],
-    EDGE_ORIGIN_SECRET: secret,
-  },
-  log: new Log(LogLevel.WARN),
-});
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    host: args.host,
+    port: Number(args.port),
+    // No network to fetch Cloudflare's request.cf: a fixed one, from the flags.
+    cf: { country: args.country ?? "XX", continent: args.continent ?? "XX", colo: "LOCAL" },
+    log: new Log(LogLevel.WARN),
+    name: "bulwark-edge",
+    modules: true,
+    scriptPath: new URL("../dist/worker.js", import.meta.url).pathname,
+    compatibilityDate: "2026-11-01",
+    kvNamespaces: ["JWKS"],
+    bindings: {
+      REGIONS: regions,
+      JWT_AUDIENCE: args.audience,
+      ORIGIN_TIMEOUT_MS: args["origin-timeout-ms"],
+      EDGE_ORIGIN_SECRET: secret,
+    },
+  }),
+);
 
 const url = await mf.ready;
 const kv = await mf.getKVNamespace("JWKS");

@@ -26,10 +26,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Base64;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -86,6 +88,17 @@ public final class DevStack implements Callable<Integer> {
 
     @Option(names = "--gateway-port", description = "Payment gateway simulator port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int gatewayPort = 8090;
+
+    @Option(names = "--edge-port", description = "Edge worker port (workerd, in front of the query API and order-api); "
+            + "0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int edgePort = 8787;
+
+    @Option(names = "--edge", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Run the edge worker (needs Node.js 20+, built by Maven; default: on). --no-edge skips it.")
+    boolean edge = true;
+
+    @Option(names = "--edge-dir", paramLabel = "DIR", description = "The edge worker's directory (default: ${DEFAULT-VALUE}).")
+    Path edgeDir = Path.of("edge");
 
     /** How the outbox reaches Kafka. */
     enum OutboxMode { cdc, polling }
@@ -185,6 +198,10 @@ public final class DevStack implements Callable<Integer> {
                 // (4x the outcomes after 60 s at 100 orders/s, benchmarks/PROFILES.md). --set overrides it.
                 flags.put(AppConfig.NUM_STREAM_THREADS, "2");
             }
+            // The secret the edge worker signs caller identities with, for the query API and order-api to verify.
+            String edgeSecret = Base64.getUrlEncoder().withoutPadding()
+                    .encodeToString(EdgeWorker.secret(dir.resolve("edge-origin-secret"), 32));
+            flags.put(AppConfig.QUERY_EDGE_SECRET, edgeSecret);
             flags.putAll(streamsFlags);
             AppConfig config = ConfigLoader.load(null, System.getenv(), flags);
             app = register(StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load())));
@@ -194,7 +211,8 @@ public final class DevStack implements Callable<Integer> {
             GatewaySimulator gateway = register(new GatewaySimulator("127.0.0.1", gatewayPort));
             String apiKey = apiKey(dir);
             String freeKey = freeApiKey(dir);
-            OrderApiApp orders = register(startOrders(broker, pg, cache, gateway, apiKey, freeKey, app));
+            OrderApiApp orders = register(startOrders(broker, pg, cache, gateway, apiKey, freeKey, app, edgeSecret));
+            EdgeWorker worker = edge ? startEdge(dir, app, orders, edgeSecret) : null;
 
             where.put("Kafka", broker.bootstrapServers());
             where.put("PostgreSQL", pg.jdbcUrl() + "  (user " + pg.username() + ", schema " + DB_SCHEMA + ")");
@@ -204,6 +222,10 @@ public final class DevStack implements Callable<Integer> {
             where.put("Order API", "http://127.0.0.1:" + orders.port() + "/orders  (X-API-Key: " + apiKey
                     + "; free tier, 10/s: " + freeKey + "; /health, /metrics)");
             where.put("Gateway", gateway.baseUrl() + "  (simulated payments; PUT /faults, GET /stats)");
+            if (worker != null) {
+                where.put("Edge", worker.baseUrl() + "  (workerd: /query/*, /orders, /customers/{id}; Authorization: Bearer "
+                        + "<JWT>, a day's development token in " + dir.resolve("edge-token") + ")");
+            }
             where.put("Data", dir.toString());
             if (load > 0) {
                 loadGenerator = new LoadGenerator(LoadGenerator.Settings.of(load, Duration.ofSeconds(loadSeconds), loadGatewayFaults)
@@ -287,7 +309,7 @@ public final class DevStack implements Callable<Integer> {
      * outbox), Redis and Kafka; its health joins the streams app's /health.
      */
     private OrderApiApp startOrders(EmbeddedKafkaBroker broker, EmbeddedPostgresServer pg, EmbeddedRedisServer redis,
-            GatewaySimulator gateway, String apiKey, String freeKey, StreamsApp app) {
+            GatewaySimulator gateway, String apiKey, String freeKey, StreamsApp app, String edgeSecret) {
         Map<String, String> flags = new LinkedHashMap<>();
         flags.put(OrderApiConfig.DB_URL, pg.jdbcUrl());
         flags.put(OrderApiConfig.DB_USER, pg.username());
@@ -299,6 +321,7 @@ public final class DevStack implements Callable<Integer> {
         flags.put(OrderApiConfig.PAYMENT_WORKER_ENABLED, "true");
         flags.put(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
         flags.put(OrderApiConfig.GATEWAY_URL, gateway.baseUrl());
+        flags.put(OrderApiConfig.EDGE_SECRET, edgeSecret);
         OrderApiApp orders = OrderApiApp.start(OrderApiConfig.load(System.getenv(), flags), app.meterRegistry());
         app.addHealthCheck("order-api", () -> {
             Map<String, Boolean> components = orders.health();
@@ -306,6 +329,25 @@ public final class DevStack implements Callable<Integer> {
                     new LinkedHashMap<String, Object>(components));
         });
         return orders;
+    }
+
+    /**
+     * The edge worker in front of the query API and order-api, with a development token (client
+     * {@code dev}, every scope, a day) in {@code <data dir>/edge-token}; null, with the reason printed,
+     * when it cannot run here (no Node.js 20, not built).
+     */
+    private EdgeWorker startEdge(Path dir, StreamsApp app, OrderApiApp orders, String edgeSecret) throws java.io.IOException {
+        Path edgeHome = edgeDir.toAbsolutePath().normalize();
+        Optional<String> unavailable = EdgeWorker.unavailable(edgeHome);
+        if (unavailable.isPresent()) {
+            System.out.println("Edge worker not started: " + unavailable.get() + ". --no-edge silences this.");
+            return null;
+        }
+        byte[] signingKey = EdgeWorker.secret(dir.resolve("edge-signing-key"), 32);
+        EdgeWorker worker = register(EdgeWorker.start(edgeHome, dir, edgePort, "http://127.0.0.1:" + app.httpPort(),
+                "http://127.0.0.1:" + orders.port(), edgeSecret, signingKey));
+        EdgeWorker.writeOwnerOnly(dir.resolve("edge-token"), EdgeWorker.devToken(signingKey, Duration.ofDays(1)));
+        return worker;
     }
 
     /**
@@ -393,6 +435,9 @@ public final class DevStack implements Callable<Integer> {
         ports.put("--http-port", httpPort);
         ports.put("--orders-port", ordersPort);
         ports.put("--gateway-port", gatewayPort);
+        if (edge) {
+            ports.put("--edge-port", edgePort);
+        }
         ports.forEach((flag, port) -> {
             if (port != 0 && Ports.isListening(port)) {
                 throw new IllegalStateException("Port " + port + " is already in use (another dev-stack, or a local "
