@@ -344,8 +344,8 @@ public final class DevStack implements Callable<Integer> {
             return null;
         }
         byte[] signingKey = EdgeWorker.secret(dir.resolve("edge-signing-key"), 32);
-        EdgeWorker worker = register(EdgeWorker.start(edgeHome, dir, edgePort, "http://127.0.0.1:" + app.httpPort(),
-                "http://127.0.0.1:" + orders.port(), edgeSecret, signingKey));
+        EdgeWorker worker = register(EdgeWorker.start(edgeHome, dir, edgePort, EdgeWorker.oneRegion(
+                "http://127.0.0.1:" + app.httpPort(), "http://127.0.0.1:" + orders.port()), edgeSecret, signingKey));
         EdgeWorker.writeOwnerOnly(dir.resolve("edge-token"), EdgeWorker.devToken(signingKey, Duration.ofDays(1)));
         return worker;
     }

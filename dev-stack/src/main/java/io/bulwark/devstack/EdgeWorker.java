@@ -67,11 +67,16 @@ final class EdgeWorker implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** The arguments of one region, "local", whose origins are {@code queryUrl} and {@code ordersUrl}. */
+    static List<String> oneRegion(String queryUrl, String ordersUrl) {
+        return List.of("--query", queryUrl, "--orders", ordersUrl);
+    }
+
     /**
-     * Starts the worker on {@code port} (0: a free one) with one region, "local", whose origins are
-     * {@code queryUrl} and {@code ordersUrl}; its output goes to {@code <data dir>/edge.log}.
+     * Starts the worker on {@code port} (0: a free one) with the origins {@code originArgs} name
+     * ({@link #oneRegion}, or {@code --regions-file}); its output goes to {@code <data dir>/edge.log}.
      */
-    static EdgeWorker start(Path edgeDir, Path dataDir, int port, String queryUrl, String ordersUrl, String originSecret,
+    static EdgeWorker start(Path edgeDir, Path dataDir, int port, List<String> originArgs, String originSecret,
             byte[] signingKey) throws IOException {
         Path jwks = dataDir.resolve("edge-jwks.json");
         ObjectNode set = Json.mapper().createObjectNode();
@@ -80,7 +85,8 @@ final class EdgeWorker implements AutoCloseable {
         writeOwnerOnly(jwks, Json.mapper().writeValueAsString(set));
         Path log = dataDir.resolve("edge.log");
         List<String> command = new ArrayList<>(List.of("node", "scripts/serve.mjs", "--port", Integer.toString(port),
-                "--jwks-file", jwks.toString(), "--query", queryUrl, "--orders", ordersUrl));
+                "--jwks-file", jwks.toString()));
+        command.addAll(originArgs);
         ProcessBuilder builder = new ProcessBuilder(command).directory(edgeDir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
         builder.environment().put("EDGE_ORIGIN_SECRET", originSecret);

@@ -22,6 +22,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -67,6 +68,7 @@ class DevStackEndToEndTest {
     private int streamsPort;
     private int ordersPort;
     private int gatewayPort;
+    private int edgePort;
     private String apiKey;
     private final List<Integer> ports = new ArrayList<>();
 
@@ -77,7 +79,7 @@ class DevStackEndToEndTest {
         process = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
                 DevStack.class.getName(), "--data-dir", dataDir.toString(),
                 "--kafka-port", "0", "--postgres-port", "0", "--redis-port", "0", "--http-port", "0",
-                "--orders-port", "0", "--gateway-port", "0")
+                "--orders-port", "0", "--gateway-port", "0", "--edge-port", "0", "--edge-dir", "../edge")
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
@@ -85,7 +87,7 @@ class DevStackEndToEndTest {
                 .failFast("dev-stack exited early", () -> !process.isAlive())
                 .until(() -> output().stream().anyMatch(line -> line.startsWith(DevStack.READY_LINE)));
         List<String> output = output();
-        for (String service : List.of("Kafka", "PostgreSQL", "Redis", "Streams app", "Order API", "Gateway")) {
+        for (String service : List.of("Kafka", "PostgreSQL", "Redis", "Streams app", "Order API", "Gateway", "Edge")) {
             String line = output.stream().filter(l -> l.stripLeading().startsWith(service + " ")).findFirst()
                     .orElseThrow(() -> new AssertionError("no address printed for " + service + ": " + output));
             Matcher port = PORT.matcher(line);
@@ -96,6 +98,7 @@ class DevStackEndToEndTest {
                 case "PostgreSQL" -> jdbcUrl = line.substring(line.indexOf("jdbc:"), line.indexOf("  (")).trim();
                 case "Streams app" -> streamsPort = Integer.parseInt(port.group(1));
                 case "Gateway" -> gatewayPort = Integer.parseInt(port.group(1));
+                case "Edge" -> edgePort = Integer.parseInt(port.group(1));
                 case "Order API" -> {
                     ordersPort = Integer.parseInt(port.group(1));
                     Matcher key = KEY.matcher(line);
@@ -279,6 +282,76 @@ class DevStackEndToEndTest {
 
     @Test
     @Order(6)
+    void shouldServeCachedReadsAndATokenAuthenticatedOrderThroughTheEdge() throws Exception {
+        String token = Files.readString(dataDir.resolve("edge-token")).trim();
+        String sku = "sku-e2e-" + run + "-edge";
+        restock(sku, 20);
+
+        assertThat(edgeGet("/query/inventory/items/" + sku, null).statusCode()).as("no token, no origin request").isEqualTo(401);
+        byte[] key = EdgeWorker.secret(dataDir.resolve("edge-signing-key"), 32);
+        String readOnly = EdgeWorker.mint(key, java.util.Map.of("sub", "reader", "aud", "bulwark", "client_id", "dev",
+                "scope", "query:read", "exp", Instant.now().getEpochSecond() + 600));
+        assertThat(edgePost("/orders", readOnly, "{}", "edge-scope-" + run).statusCode()).isEqualTo(403);
+
+        // A past state is cached for a minute (stock-level-as-of=60/600): MISS, then HIT.
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(streamsPort, "/query/stock/" + sku).statusCode() == 200);
+        String asOf = "/query/stock/" + sku + "?asOf=" + Instant.now();
+        assertThat(cacheState(edgeGet(asOf, token))).isEqualTo("MISS");
+        HttpResponse<String> hit = edgeGet(asOf, token);
+        assertThat(cacheState(hit)).isEqualTo("HIT");
+        assertThat(hit.headers().firstValue("Bulwark-Region")).hasValue("local");
+
+        // The current state lives 1 s, then 5 s stale-while-revalidate: STALE (revalidated behind it),
+        // then HIT again; after the whole window it is revalidated in line with a 304: REVALIDATED.
+        String current = "/query/inventory/items/" + sku;
+        assertThat(cacheState(edgeGet(current, token))).isEqualTo("MISS");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250))
+                .until(() -> cacheState(edgeGet(current, token)).equals("STALE"));
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> cacheState(edgeGet(current, token)).equals("HIT"));
+        await().pollDelay(Duration.ofSeconds(7)).atMost(Duration.ofSeconds(30))
+                .until(() -> cacheState(edgeGet(current, token)).equals("REVALIDATED"));
+
+        // An order with the token: the edge signs the caller's identity, order-api serves client "dev".
+        String customer = "c-" + run + "-edge";
+        HttpResponse<String> provisioned = http.send(HttpRequest.newBuilder(URI.create(edge("/customers/" + customer)))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"creditLimitCents\":100000}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(provisioned.statusCode()).as(provisioned.body()).isEqualTo(201);
+        String body = "{\"customerId\":\"" + customer + "\",\"currency\":\"EUR\",\"lines\":[{\"sku\":\"" + sku
+                + "\",\"quantity\":2,\"unitPriceCents\":700}]}";
+        HttpResponse<String> placed = edgePost("/orders", token, body, "edge-" + run);
+        assertThat(placed.statusCode()).as(placed.body()).isEqualTo(201);
+        assertThat(placed.headers().firstValue("Bulwark-Region")).hasValue("local");
+        String orderId = Json.mapper().readTree(placed.body()).path("orderId").asText();
+        await().atMost(END_TO_END_BOUND).untilAsserted(() -> assertThat(Json.mapper().readTree(
+                edgeGet("/orders/" + orderId, token).body()).path("status").asText()).isEqualTo("CONFIRMED"));
+        assertThat(usedCredit(customer)).as("the order is client dev's, seen with dev's API key").isEqualTo(1_400);
+    }
+
+    @Test
+    @Order(7)
+    void shouldFailAReadOverToTheNextRegionWhenOneOriginIsDown() throws Exception {
+        Path regions = dataDir.resolve("edge-regions-test.json");
+        int dead = Ports.freePort();
+        Files.writeString(regions, "[{\"name\":\"down\",\"query\":\"http://127.0.0.1:" + dead + "\",\"orders\":"
+                + "\"http://127.0.0.1:" + dead + "\"},{\"name\":\"up\",\"query\":\"http://127.0.0.1:" + streamsPort
+                + "\",\"orders\":\"http://127.0.0.1:" + ordersPort + "\"}]");
+        Path edgeData = Files.createDirectories(dataDir.resolve("edge-failover"));
+        try (EdgeWorker twoRegions = EdgeWorker.start(Path.of("../edge").toAbsolutePath().normalize(), edgeData, 0,
+                List.of("--regions-file", regions.toString()), Files.readString(dataDir.resolve("edge-origin-secret")).trim(),
+                EdgeWorker.secret(dataDir.resolve("edge-signing-key"), 32))) {
+            HttpResponse<String> read = http.send(HttpRequest.newBuilder(URI.create(twoRegions.baseUrl()
+                    + "/query/customers/c-" + run + "-ok/orders")).header("Authorization", "Bearer "
+                    + Files.readString(dataDir.resolve("edge-token")).trim()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+            assertThat(read.headers().firstValue("Bulwark-Region")).hasValue("up");
+        }
+    }
+
+    @Test
+    @Order(8)
     void shouldStopOnSigtermLeavingNothingBehind() throws Exception {
         assertThat(ports).allSatisfy(port -> assertThat(Ports.isListening(port)).as("port %d", port).isTrue());
         Set<ProcessHandle> children = new HashSet<>(process.descendants().toList());
@@ -296,6 +369,29 @@ class DevStackEndToEndTest {
             assertThat(ports).noneMatch(Ports::isListening);
         });
         assertThat(output()).anyMatch(line -> line.contains("PostgreSQL on port " + ports.get(1) + " stopped"));
+    }
+
+    private String edge(String path) {
+        return "http://127.0.0.1:" + edgePort + path;
+    }
+
+    private HttpResponse<String> edgeGet(String path, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(edge(path)));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> edgePost(String path, String token, String body, String idempotencyKey) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(edge(path))).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json").header("Idempotency-Key", idempotencyKey)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String cacheState(HttpResponse<String> response) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return response.headers().firstValue("Bulwark-Cache").orElse("");
     }
 
     private String status(String orderId) throws Exception {
