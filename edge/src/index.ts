@@ -1,7 +1,6 @@
 import { ConfigError, type Env, type Region, type Settings, settings as readSettings } from "./config";
-import { EdgeCache, baseKey, lifetimes, type Snapshot, type Stored, varyNames } from "./cache";
-import { signIdentity } from "./identity";
-import { type Identity, KeySet, TokenError, verify } from "./jwt";
+import { EdgeCache, IsolateCache, baseKey, lifetimes, type Snapshot, type Stored, varyNames } from "./cache";
+import { type Identity, KeySet, TokenError, VerifiedTokens, verify } from "./jwt";
 import { OriginFailure, type OriginRequest, originHeaders, send } from "./origin";
 import { problem } from "./problem";
 import { homeRegion, readOrder } from "./regions";
@@ -31,9 +30,16 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
   const cacheOf = options.cache ?? (() => caches.default);
   let keySet: { kv: KVNamespace; keys: KeySet } | undefined;
   /** Origin fetches in flight per cache key, so that concurrent misses in this isolate share one. */
-  const inflight = new Map<string, Promise<{ snapshot: Snapshot; varyValues: string } | OriginFailure>>();
+  const inflight = new Map<
+    string,
+    { promise: Promise<{ snapshot: Snapshot; varyValues: string } | OriginFailure>; startedAtMs: number }
+  >();
   /** Background revalidations in flight, one per cache key. */
   const revalidating = new Set<string>();
+  /** Fresh answers in this isolate's memory, in front of the Cache API. */
+  const local = new IsolateCache();
+  /** Tokens verified recently in this isolate. */
+  const verifiedTokens = new VerifiedTokens();
 
   function keysFor(env: Env): KeySet {
     if (keySet?.kv !== env.JWKS) {
@@ -72,7 +78,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
         issuer: config.issuer,
         clockSkewSeconds: config.clockSkewSeconds,
         nowMs: now(),
-      });
+      }, verifiedTokens);
     } catch (e) {
       if (e instanceof TokenError) {
         const error = e.code === "missing-token" ? "" : `, error="invalid_token"`;
@@ -96,8 +102,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
     const pathAndQuery = url.pathname + url.search;
     // A cacheable read is fetched whole with GET, also for a HEAD: the stored answer serves both.
     const method = route.cacheable ? "GET" : request.method;
-    await signIdentity(headers, identity, method, pathAndQuery, config.originSecret, now());
-    const origin: OriginRequest = { method, service: route.service, pathAndQuery, headers, body };
+    const origin: OriginRequest = { method, service: route.service, pathAndQuery, headers, body, identity };
     if (route.cacheable) {
       return cached(request, url, origin, config, ctx);
     }
@@ -122,7 +127,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
       attempts = readOrder(config.regions, geo(request));
     }
     try {
-      const answer = await send(origin, attempts, config, fetcher);
+      const answer = await send(origin, attempts, config, fetcher, now());
       const response = new Response(answer.response.body, answer.response);
       response.headers.set("Bulwark-Region", answer.region.name);
       if (route.cacheable) {
@@ -141,12 +146,17 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
     // The origin is asked for a whole answer; the caller's own validators are answered here.
     origin.headers.delete("If-None-Match");
     origin.headers.delete("If-Modified-Since");
+    const held = local.get(key, now());
+    if (held) {
+      return answer(request, held.snapshot, "HIT", ageOf(held, now()));
+    }
     const stored = await cache.lookup(key, request.headers);
     const nowMs = now();
     if (stored) {
       const age = ageOf(stored, nowMs);
       const { fresh, swr, sie } = stored.lifetimes;
       if (age < fresh) {
+        local.put(key, stored, nowMs);
         return answer(request, stored.snapshot, "HIT", age);
       }
       if (age < fresh + swr) {
@@ -169,7 +179,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
       }
       return answer(request, result.snapshot, result.revalidated ? "REVALIDATED" : "MISS", result.revalidated ? 0 : originAgeOf(result.snapshot));
     }
-    const fetched = await shared(key, request.headers, () => fetchWhole(origin, regions, config));
+    const fetched = await shared(key, request.headers, () => fetchWhole(origin, regions, config), followerWaitMs(config, regions));
     if (fetched instanceof OriginFailure) {
       return originFailed(fetched, url.pathname);
     }
@@ -178,6 +188,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
       return answer(request, fetched, "BYPASS", originAgeOf(fetched));
     }
     ctx.waitUntil(cache.store(key, request.headers, fetched, life, nowMs, originAgeOf(fetched)));
+    local.put(key, { snapshot: fetched, storedAtMs: nowMs, originAge: originAgeOf(fetched), lifetimes: life }, nowMs);
     return answer(request, fetched, "MISS", originAgeOf(fetched));
   }
 
@@ -199,7 +210,12 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
     if (etag) {
       conditional.headers.set("If-None-Match", etag);
     }
-    const result = await shared(`${key}#revalidate`, requestHeaders, () => fetchWhole(conditional, regions, config));
+    const result = await shared(
+      `${key}#revalidate`,
+      requestHeaders,
+      () => fetchWhole(conditional, regions, config),
+      followerWaitMs(config, regions),
+    );
     if (result instanceof OriginFailure) {
       return result;
     }
@@ -209,27 +225,39 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
       const snapshot: Snapshot = { ...stored.snapshot, headers: refreshedHeaders, region: result.region };
       const life = lifetimes(200, new Headers(refreshedHeaders), config.staleIfErrorSeconds) ?? stored.lifetimes;
       await cache.store(key, requestHeaders, snapshot, life, nowMs, 0);
+      local.put(key, { snapshot, storedAtMs: nowMs, originAge: 0, lifetimes: life }, nowMs);
       return { snapshot, revalidated: true };
     }
     const life = lifetimes(result.status, new Headers(result.headers), config.staleIfErrorSeconds);
     if (life) {
       await cache.store(key, requestHeaders, result, life, nowMs, originAgeOf(result));
+      local.put(key, { snapshot: result, storedAtMs: nowMs, originAge: originAgeOf(result), lifetimes: life }, nowMs);
     } else {
+      local.remove(key);
       await cache.purge(key);
     }
     return { snapshot: result, revalidated: false };
   }
 
   /** One origin request per key and Vary values at a time in this isolate; the others wait for its answer. */
-  async function shared(key: string, requestHeaders: Headers, load: () => Promise<Snapshot>): Promise<Snapshot | OriginFailure> {
-    const pending = inflight.get(key);
+  async function shared(
+    key: string,
+    requestHeaders: Headers,
+    load: () => Promise<Snapshot>,
+    waitMs: number,
+  ): Promise<Snapshot | OriginFailure> {
+    const entry = inflight.get(key);
+    // An entry older than the wait is one whose request was cancelled before it could remove it.
+    const pending = entry && now() - entry.startedAtMs <= waitMs ? entry.promise : undefined;
     if (pending) {
-      const result = await pending;
+      // The leader's request may be cancelled (its caller gone), and with it the continuations of
+      // everyone awaiting its promise: wait a bounded time, then ask the origin ourselves.
+      const result = await Promise.race([pending, new Promise<undefined>((resolve) => setTimeout(resolve, waitMs))]);
       if (result instanceof OriginFailure) {
         return result;
       }
       // The leader's answer fits a follower only if the two agree on every header it varies on.
-      if (result.varyValues === varyValuesOf(result.snapshot, requestHeaders)) {
+      if (result && result.varyValues === varyValuesOf(result.snapshot, requestHeaders)) {
         return result.snapshot;
       }
     }
@@ -238,8 +266,13 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
       (e: unknown) => (e instanceof OriginFailure ? e : new OriginFailure("unreachable", undefined, undefined, String(e))),
     );
     if (!pending) {
-      inflight.set(key, promise);
-      promise.finally(() => inflight.delete(key));
+      const mine = { promise, startedAtMs: now() };
+      inflight.set(key, mine);
+      promise.finally(() => {
+        if (inflight.get(key) === mine) {
+          inflight.delete(key);
+        }
+      });
     }
     const result = await promise;
     return result instanceof OriginFailure ? result : result.snapshot;
@@ -248,7 +281,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
   async function fetchWhole(origin: OriginRequest, regions: Region[], config: Settings): Promise<Snapshot> {
     let answer;
     try {
-      answer = await send(origin, regions, config, fetcher, true);
+      answer = await send(origin, regions, config, fetcher, now(), true);
     } catch (e) {
       // A last 5xx answer is kept whole, so that callers sharing this request can each be given it.
       if (e instanceof OriginFailure && e.lastResponse) {
@@ -284,7 +317,9 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
     const cache = new EdgeCache(await cacheOf());
     let purged = 0;
     for (const path of paths as string[]) {
-      if (await cache.purge(baseKey(new URL(path, url)))) {
+      const key = baseKey(new URL(path, url));
+      local.remove(key);
+      if (await cache.purge(key)) {
         purged++;
       }
     }
@@ -292,8 +327,14 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
   }
 
   return {
-    fetch(request, env, ctx) {
-      return handle(request, env, ctx);
+    async fetch(request, env, ctx) {
+      try {
+        return await handle(request, env, ctx);
+      } catch (e) {
+        // A defect, not the caller's fault: the log has the cause, the caller a stable code.
+        console.error(`edge-internal: ${request.method} ${new URL(request.url).pathname}: ${e instanceof Error ? e.stack : String(e)}`);
+        return problem(500, "edge-internal", "The edge failed to answer; its log has the cause", new URL(request.url).pathname);
+      }
     },
   };
 }
@@ -316,6 +357,11 @@ function answer(request: Request, snapshot: Snapshot, state: string, age: number
 function matchesEtag(ifNoneMatch: string, etag: string): boolean {
   const strip = (t: string) => t.trim().replace(/^W\//, "");
   return ifNoneMatch.split(",").some((t) => t.trim() === "*" || strip(t) === strip(etag));
+}
+
+/** How long a caller waits for another's origin request: every attempt it may make, and a little. */
+function followerWaitMs(config: Settings, regions: Region[]): number {
+  return config.originTimeoutMs * regions.length + 250;
 }
 
 function ageOf(stored: Stored, nowMs: number): number {

@@ -98,12 +98,60 @@ export interface VerifyOptions {
   nowMs: number;
 }
 
+interface Verified {
+  identity: Identity;
+  exp: number;
+  nbf?: number;
+  verifiedAtMs: number;
+}
+
+/**
+ * Tokens this isolate verified recently, so that a caller's next requests skip the signature
+ * check: at most {@link VerifiedTokens.MAX_ENTRIES} (least recently used go first), each trusted for
+ * the key set's lifetime at most (a key rotated out stops working as fast as without this), and
+ * `exp`/`nbf` are still checked on every use.
+ */
+export class VerifiedTokens {
+  static readonly MAX_ENTRIES = 1_000;
+  private readonly entries = new Map<string, Verified>();
+
+  get(token: string, nowMs: number): Verified | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) {
+      return undefined;
+    }
+    this.entries.delete(token);
+    if (nowMs - entry.verifiedAtMs > KEY_SET_TTL_MS) {
+      return undefined;
+    }
+    this.entries.set(token, entry);
+    return entry;
+  }
+
+  put(token: string, entry: Verified): void {
+    this.entries.set(token, entry);
+    if (this.entries.size > VerifiedTokens.MAX_ENTRIES) {
+      this.entries.delete(this.entries.keys().next().value as string);
+    }
+  }
+}
+
 /** The identity in a valid bearer token; throws {@link TokenError} otherwise. */
-export async function verify(authorization: string | null, keys: KeySet, options: VerifyOptions): Promise<Identity> {
+export async function verify(
+  authorization: string | null,
+  keys: KeySet,
+  options: VerifyOptions,
+  verified?: VerifiedTokens,
+): Promise<Identity> {
   if (!authorization || !/^Bearer\s+\S/i.test(authorization)) {
     throw new TokenError("missing-token", "Send a JWT as 'Authorization: Bearer <token>'");
   }
   const token = authorization.replace(/^Bearer\s+/i, "").trim();
+  const known = verified?.get(token, options.nowMs);
+  if (known) {
+    checkTimes(known.exp, known.nbf, options);
+    return known.identity;
+  }
   const parts = token.split(".");
   if (parts.length !== 3) {
     throw new TokenError("invalid-token", "The token is not a compact JWS (header.payload.signature)");
@@ -132,16 +180,11 @@ export async function verify(authorization: string | null, keys: KeySet, options
     throw new TokenError("invalid-token", "The signature does not verify");
   }
   const claims = json(parts[1], "payload") as Record<string, unknown>;
-  const now = options.nowMs / 1000;
   if (typeof claims.exp !== "number") {
     throw new TokenError("invalid-token", "The token has no expiry (exp)");
   }
-  if (now > claims.exp + options.clockSkewSeconds) {
-    throw new TokenError("invalid-token", "The token has expired");
-  }
-  if (typeof claims.nbf === "number" && now < claims.nbf - options.clockSkewSeconds) {
-    throw new TokenError("invalid-token", "The token is not valid yet (nbf)");
-  }
+  const nbf = typeof claims.nbf === "number" ? claims.nbf : undefined;
+  checkTimes(claims.exp, nbf, options);
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!audiences.includes(options.audience)) {
     throw new TokenError("invalid-token", `The token is not for this audience (${options.audience})`);
@@ -153,7 +196,19 @@ export async function verify(authorization: string | null, keys: KeySet, options
     throw new TokenError("invalid-token", "The token names no subject (sub)");
   }
   const client = typeof claims.client_id === "string" ? claims.client_id : typeof claims.azp === "string" ? claims.azp : "";
-  return { subject: claims.sub, client, scopes: scopes(claims) };
+  const identity = { subject: claims.sub, client, scopes: scopes(claims) };
+  verified?.put(token, { identity, exp: claims.exp, nbf, verifiedAtMs: options.nowMs });
+  return identity;
+}
+
+function checkTimes(exp: number, nbf: number | undefined, options: VerifyOptions): void {
+  const now = options.nowMs / 1000;
+  if (now > exp + options.clockSkewSeconds) {
+    throw new TokenError("invalid-token", "The token has expired");
+  }
+  if (nbf !== undefined && now < nbf - options.clockSkewSeconds) {
+    throw new TokenError("invalid-token", "The token is not valid yet (nbf)");
+  }
 }
 
 /** Scopes from `scope` (space-separated, RFC 8693) or `scp` (an array). */

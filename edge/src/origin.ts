@@ -1,5 +1,7 @@
 import type { Region, Settings } from "./config";
 import type { Snapshot } from "./cache";
+import { signIdentity } from "./identity";
+import type { Identity } from "./jwt";
 import type { Service } from "./routes";
 
 /**
@@ -15,6 +17,8 @@ export interface OriginRequest {
   pathAndQuery: string;
   headers: Headers;
   body: ArrayBuffer | null;
+  /** The caller, signed into the headers when (and only when) the origin is asked. */
+  identity: Identity;
 }
 
 export interface OriginAnswer {
@@ -42,8 +46,11 @@ export async function send(
   attempts: Region[],
   settings: Settings,
   fetcher: typeof fetch,
+  nowMs: number,
   readBody = false,
 ): Promise<OriginAnswer> {
+  const headers = new Headers(request.headers);
+  await signIdentity(headers, request.identity, request.method, request.pathAndQuery, settings.originSecret, nowMs);
   let failure: OriginFailure | undefined;
   for (const [index, region] of attempts.entries()) {
     const last = index === attempts.length - 1;
@@ -51,7 +58,7 @@ export async function send(
       const signal = AbortSignal.timeout(settings.originTimeoutMs);
       let response = await fetcher(region[request.service] + request.pathAndQuery, {
         method: request.method,
-        headers: request.headers,
+        headers,
         body: request.body,
         signal,
         redirect: "manual",

@@ -90,6 +90,16 @@ describe("auth at the edge", () => {
     expect((await h.send("/orders/o-1", { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 
+  it("refuses a token it verified before once the token has expired", async () => {
+    const h = harness(ok);
+    const token = await mint(keys.hs, "hs-1", claims({ exp: NOW / 1000 + 10 }));
+    expect((await h.send("/orders/o-1", { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    h.advance(71_000);
+    const late = await h.send("/orders/o-1", { headers: { Authorization: `Bearer ${token}` } });
+    expect(late.status).toBe(401);
+    expect(((await late.json()) as { detail: string }).detail).toContain("expired");
+  });
+
   it("answers 403 insufficient-scope when the token lacks the route's scope", async () => {
     const h = harness(ok);
     const token = await mint(keys.hs, "hs-1", claims({ scope: "query:read" }));
