@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # edge-hit-p99-ms, edge-origin-offload, edge-vs-origin-rps, and nginx proxy_cache on the same load.
-#   benchmarks/edge.sh [requests/s, default 2000] [seconds, default 60]
+#   benchmarks/edge.sh [requests/s, default 2000] [seconds, default 60] [dev-stack flags...]
+#   e.g. benchmarks/edge.sh 2000 60 --set query.cache.control=default=5/30,stock-level-as-of=60/600
 # Starts a fresh dev-stack (with the edge worker in workerd) on the default ports, puts 10,000 SKUs
 # in the inventory, starts Debian's nginx with proxy_cache in front of the same query API, then:
 #   1. edge-hit: a fixed-rate load over 100 cached past states (?asOf=, lifetime 60 s) through the edge;
@@ -10,7 +11,7 @@
 # Needs: nginx, wrk, kcat, curl (apt-get install -y nginx wrk kcat curl), Node.js 20+.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rate="${1:-2000}"; seconds="${2:-60}"
+rate="${1:-2000}"; seconds="${2:-60}"; shift 2 || shift $#
 for tool in nginx wrk kcat curl node; do
   command -v "$tool" >/dev/null || { echo "benchmarks/edge.sh needs $tool (apt-get install -y nginx wrk kcat curl)" >&2; exit 2; }
 done
@@ -23,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-./dev-stack.sh --fresh --data-dir "$work/stack" > "$work/dev-stack.log" 2>&1 &
+./dev-stack.sh --fresh --data-dir "$work/stack" "$@" > "$work/dev-stack.log" 2>&1 &
 stack=$!
 until grep -q "Bulwark dev-stack ready in" "$work/dev-stack.log"; do
   kill -0 "$stack" 2>/dev/null || { echo "dev-stack exited; see $work/dev-stack.log" >&2; exit 1; }
@@ -33,9 +34,9 @@ token_file="$work/stack/edge-token"
 grep -q "^  Edge " "$work/dev-stack.log" || { echo "the dev-stack started without the edge; see $work/dev-stack.log" >&2; exit 1; }
 
 echo "seeding 10,000 SKUs"
-for i in $(seq 0 9999); do
-  printf 'sku-%d:{"type":"Restock","commandId":"%s","sku":"sku-%d","expectedVersion":null,"quantity":100}\n' \
-    "$i" "$(cat /proc/sys/kernel/random/uuid)" "$i"
+for i in $(seq 0 9999); do   # a random version-4 UUID per command, without a process per line
+  printf 'sku-%d:{"type":"Restock","commandId":"%04x%04x-%04x-4%03x-a%03x-%04x%04x%04x","sku":"sku-%d","expectedVersion":null,"quantity":100}\n' \
+    "$i" $RANDOM $RANDOM $RANDOM $((RANDOM % 4096)) $((RANDOM % 4096)) $RANDOM $RANDOM $RANDOM "$i"
 done | kcat -b 127.0.0.1:9092 -t bulwark.inventory.commands -P -K:
 until [[ "$(curl -s -o /dev/null -w '%{http_code}' localhost:8080/query/inventory/items/sku-9999)" == 200 ]]; do sleep 0.5; done
 until [[ "$(curl -s -o /dev/null -w '%{http_code}' localhost:8080/query/stock/sku-9999)" == 200 ]]; do sleep 0.5; done
@@ -81,8 +82,9 @@ token=$(cat "$token_file")
 for i in $(seq 0 99); do
   curl -s -o /dev/null -H "Authorization: Bearer $token" "localhost:8787/query/stock/sku-$i?asOf=$as_of"
 done
-echo "== 1. cached reads through the edge"
+echo "== 1. cached reads through the edge (at the asked rate, then at half of it)"
 load edge-hit "http://127.0.0.1:8787/query/stock/sku-{key}?asOf=$as_of" 100 0 "$rate" 30 "$metrics" workerd "$token_file"
+load edge-hit-half "http://127.0.0.1:8787/query/stock/sku-{key}?asOf=$as_of" 100 0 "$((rate / 2))" 30 "$metrics" workerd "$token_file"
 echo "== 2. Zipf(1.1) over 10,000 items, default Cache-Control"
 load edge-zipf "http://127.0.0.1:8787/query/inventory/items/sku-{key}" 10000 1.1 "$rate" "$seconds" "$metrics" workerd "$token_file"
 load nginx-zipf "http://127.0.0.1:8089/query/inventory/items/sku-{key}" 10000 1.1 "$rate" "$seconds" "$metrics" nginx

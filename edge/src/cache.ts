@@ -216,10 +216,11 @@ export class EdgeCache {
 }
 
 /**
- * Fresh answers held in this isolate's memory, in front of the Cache API: a hot key then costs no
- * cache read at all. Bounded by entries and bytes (least recently used go first), only for answers
- * that vary on nothing, and each kept at most {@link IsolateCache.MAX_AGE_MS} — so a purge, which
- * reaches only the isolate that receives it, reaches the others within that time.
+ * Stored answers held in this isolate's memory, in front of the Cache API, while they are fresh or
+ * within stale-while-revalidate: a hot key then costs no cache read at all (freshness is judged as
+ * for the Cache API's copy). Bounded by entries and bytes (least recently used go first), only for
+ * answers that vary on nothing, and each kept at most {@link IsolateCache.MAX_AGE_MS} — so a purge,
+ * which reaches only the isolate that receives it, reaches the others within that time.
  */
 export class IsolateCache {
   static readonly MAX_ENTRIES = 2_000;
@@ -243,15 +244,16 @@ export class IsolateCache {
     return entry.stored;
   }
 
-  /** Holds an answer while it is fresh, at most {@link IsolateCache.MAX_AGE_MS}. */
+  /** Holds an answer while fresh or within stale-while-revalidate, at most {@link IsolateCache.MAX_AGE_MS}. */
   put(key: string, stored: Stored, nowMs: number): void {
     this.remove(key);
-    const freshForMs = stored.lifetimes.fresh * 1000 - (nowMs - stored.storedAtMs) - stored.originAge * 1000;
+    const { fresh, swr } = stored.lifetimes;
+    const usableForMs = (fresh + swr) * 1000 - (nowMs - stored.storedAtMs) - stored.originAge * 1000;
     const bytes = (stored.snapshot.body?.byteLength ?? 0) + 64 * stored.snapshot.headers.length + key.length;
-    if (freshForMs <= 0 || varyNames(stored.snapshot.headers).length > 0 || bytes > IsolateCache.MAX_BYTES / 16) {
+    if (usableForMs <= 0 || varyNames(stored.snapshot.headers).length > 0 || bytes > IsolateCache.MAX_BYTES / 16) {
       return;
     }
-    this.entries.set(key, { stored, bytes, heldUntilMs: nowMs + Math.min(freshForMs, IsolateCache.MAX_AGE_MS) });
+    this.entries.set(key, { stored, bytes, heldUntilMs: nowMs + Math.min(usableForMs, IsolateCache.MAX_AGE_MS) });
     this.bytes += bytes;
     while (this.entries.size > IsolateCache.MAX_ENTRIES || this.bytes > IsolateCache.MAX_BYTES) {
       this.remove(this.entries.keys().next().value as string);

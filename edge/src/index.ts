@@ -130,9 +130,6 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
       const answer = await send(origin, attempts, config, fetcher, now());
       const response = new Response(answer.response.body, answer.response);
       response.headers.set("Bulwark-Region", answer.region.name);
-      if (route.cacheable) {
-        response.headers.set("Bulwark-Cache", "BYPASS");
-      }
       return response;
     } catch (e) {
       return originFailed(e, new URL(request.url).pathname);
@@ -146,17 +143,19 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
     // The origin is asked for a whole answer; the caller's own validators are answered here.
     origin.headers.delete("If-None-Match");
     origin.headers.delete("If-Modified-Since");
-    const held = local.get(key, now());
-    if (held) {
-      return answer(request, held.snapshot, "HIT", ageOf(held, now()));
+    // This isolate's memory first, then the Cache API (whose answer this isolate then keeps).
+    let stored = local.get(key, now());
+    if (!stored) {
+      stored = await cache.lookup(key, request.headers);
+      if (stored) {
+        local.put(key, stored, now());
+      }
     }
-    const stored = await cache.lookup(key, request.headers);
     const nowMs = now();
     if (stored) {
       const age = ageOf(stored, nowMs);
       const { fresh, swr, sie } = stored.lifetimes;
       if (age < fresh) {
-        local.put(key, stored, nowMs);
         return answer(request, stored.snapshot, "HIT", age);
       }
       if (age < fresh + swr) {
@@ -328,13 +327,22 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
 
   return {
     async fetch(request, env, ctx) {
+      let response: Response;
       try {
-        return await handle(request, env, ctx);
+        response = await handle(request, env, ctx);
       } catch (e) {
         // A defect, not the caller's fault: the log has the cause, the caller a stable code.
         console.error(`edge-internal: ${request.method} ${new URL(request.url).pathname}: ${e instanceof Error ? e.stack : String(e)}`);
-        return problem(500, "edge-internal", "The edge failed to answer; its log has the cause", new URL(request.url).pathname);
+        response = problem(500, "edge-internal", "The edge failed to answer; its log has the cause", new URL(request.url).pathname);
       }
+      // Every answer says what the cache did; one it took no part in is BYPASS.
+      if (!response.headers.has("Bulwark-Cache")) {
+        response.headers.set("Bulwark-Cache", "BYPASS");
+        if (!response.headers.has("Age")) {
+          response.headers.set("Age", "0");
+        }
+      }
+      return response;
     },
   };
 }

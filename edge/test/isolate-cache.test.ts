@@ -1,19 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { IsolateCache, type Stored } from "../src/cache";
 
-function stored(bytes: number, fresh = 60, headers: [string, string][] = []): Stored {
+function stored(bytes: number, fresh = 60, headers: [string, string][] = [], swr = 0): Stored {
   return {
     snapshot: { status: 200, headers, body: new ArrayBuffer(bytes), region: "eu" },
     storedAtMs: 0,
     originAge: 0,
-    lifetimes: { fresh, swr: 0, sie: 0 },
+    lifetimes: { fresh, swr, sie: 600 },
   };
 }
 
 describe("the isolate's own cache", () => {
-  it("holds an answer while fresh, at most five seconds", () => {
+  it("holds an answer while fresh or within stale-while-revalidate, at most five seconds", () => {
     const cache = new IsolateCache();
-    cache.put("a", stored(10, 2), 0);
+    cache.put("a", stored(10, 1, [], 1), 0);
     cache.put("b", stored(10, 60), 0);
     expect(cache.get("a", 1_999)).toBeDefined();
     expect(cache.get("a", 2_000)).toBeUndefined();

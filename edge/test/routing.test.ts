@@ -103,6 +103,15 @@ describe("geo-routing and failover", () => {
     expect(new URL(h.calls[1].url).host).toBe(`${["eu", "us"][fnv1a("c-42") % 2]}-orders.test`);
   });
 
+  it("says Bulwark-Cache: BYPASS and an Age on answers the cache takes no part in", async () => {
+    const h = harness(() => json({ orderId: "o-1" }, {}, 201));
+    const placed = await h.send("/orders", { method: "POST", body: "{}", headers: { ...auth, "Idempotency-Key": "k" } });
+    expect(placed.headers.get("Bulwark-Cache")).toBe("BYPASS");
+    expect(placed.headers.get("Age")).toBe("0");
+    const refused = await h.send("/orders", { method: "POST", body: "{}" });
+    expect(refused.headers.get("Bulwark-Cache")).toBe("BYPASS");
+  });
+
   it("keeps the home-region hash stable (FNV-1a over UTF-8)", () => {
     expect(fnv1a("")).toBe(0x811c9dc5);
     expect(fnv1a("a")).toBe(0xe40c292c);
