@@ -52,6 +52,7 @@ error_log $work/nginx-error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
+  keepalive_requests 1000000;
   proxy_cache_path $work/nginx-cache levels=1:2 keys_zone=query:16m max_size=256m inactive=10m use_temp_path=off;
   upstream query { server 127.0.0.1:8080; keepalive 64; }
   server {
@@ -66,7 +67,7 @@ http {
       proxy_cache_background_update on;
       proxy_cache_revalidate on;
       proxy_cache_lock on;
-      add_header X-Cache-Status \$upstream_cache_status always;
+      add_header Bulwark-Cache \$upstream_cache_status always;
     }
   }
 }

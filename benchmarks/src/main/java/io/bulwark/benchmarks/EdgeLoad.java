@@ -8,10 +8,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,7 +20,8 @@ import java.util.regex.Pattern;
 /**
  * An open-loop read load for an HTTP cache in front of the query API (the edge worker, or nginx):
  * GETs at a fixed rate over {@code keys} ids drawn uniformly or from a Zipf distribution, latency
- * measured from when each was due ({@link FixedRateLoad}). Reports percentiles, status and
+ * measured from when each was due ({@link PipelinedHttpLoad}: plain sockets, so that the generator
+ * leaves the CPU to the server under test). Reports percentiles, status and
  * {@code Bulwark-Cache} counts, the origin's own request count over the run (from the query API's
  * {@code bulwark_query_requests_seconds_count}) and so the share answered without an origin
  * request, and the CPU time the named server processes used per request (from /proc).
@@ -46,31 +48,25 @@ public final class EdgeLoad {
         String token = args.length > 8 ? Files.readString(Path.of(args[8])).trim() : null;
 
         double[] cdf = zipfCdf(keys, exponent);
+        URI target = URI.create(template.replace("{key}", "0"));
+        String pathTemplate = template.substring(template.indexOf('/', template.indexOf("//") + 2));
+        long seed = System.nanoTime();
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
-        Map<String, LongAdder> statuses = new ConcurrentHashMap<>();
-        Map<String, LongAdder> cache = new ConcurrentHashMap<>();
         double originBefore = originRequests(http, metrics);
         long cpuBefore = cpuTicks(processName);
         long selfBefore = selfTicks();
-        FixedRateLoad.Result result = FixedRateLoad.run(rate, Duration.ofSeconds(seconds), 256, index -> {
-            int key = pick(cdf, ThreadLocalRandom.current().nextDouble());
-            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(template.replace("{key}", Integer.toString(key))))
-                    .timeout(Duration.ofSeconds(10));
-            if (token != null) {
-                request.header("Authorization", "Bearer " + token);
-            }
-            HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-            statuses.computeIfAbsent(Integer.toString(response.statusCode()), s -> new LongAdder()).increment();
-            cache.computeIfAbsent(response.headers().firstValue("Bulwark-Cache")
-                    .or(() -> response.headers().firstValue("X-Cache-Status")).orElse("-"), s -> new LongAdder()).increment();
-            if (response.statusCode() != 200) {
-                throw new IOException("status " + response.statusCode());
-            }
-        });
+        PipelinedHttpLoad.Result result = PipelinedHttpLoad.run(new InetSocketAddress(target.getHost(), target.getPort()),
+                rate, Duration.ofSeconds(seconds), 32, i -> {
+                    // A reproducible key per request index (SplittableRandom is cheap and needs no sharing).
+                    int key = pick(cdf, new SplittableRandom(seed + i).nextDouble());
+                    return pathTemplate.replace("{key}", Integer.toString(key));
+                }, token == null ? List.of() : List.of("Authorization: Bearer " + token), "Bulwark-Cache");
         long cpuTicks = cpuTicks(processName) - cpuBefore;
         long selfTicks = selfTicks() - selfBefore;
         double origin = originRequests(http, metrics) - originBefore;
+        Map<String, LongAdder> statuses = result.statuses();
+        Map<String, LongAdder> cache = result.headerValues();
         long requests = result.latenciesMicros().length;
         System.out.printf("%s: %d GETs at %.0f/s (asked %d/s, %d keys, zipf %.2f), failures %d%n", name, requests,
                 result.achievedPerSecond(), rate, keys, exponent, result.failures());

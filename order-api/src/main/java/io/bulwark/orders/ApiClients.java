@@ -1,8 +1,8 @@
 package io.bulwark.orders;
 
+import com.sun.net.httpserver.HttpExchange;
 import io.bulwark.guard.ratelimit.Limit;
 import io.bulwark.guard.ratelimit.Tier;
-import com.sun.net.httpserver.HttpExchange;
 import io.bulwark.http.ApiKeyRing;
 import io.bulwark.http.EdgeSignature;
 import java.time.Duration;
@@ -88,10 +88,7 @@ public final class ApiClients {
      *     {@code unknown-client} / {@code insufficient-scope}
      */
     public Client authenticate(HttpExchange exchange, String scope) {
-        EdgeSignature.Verdict verdict = edge == null ? new EdgeSignature.Absent() : edge.verify(exchange.getRequestMethod(),
-                exchange.getRequestURI().getRawPath()
-                        + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery()),
-                exchange.getRequestHeaders());
+        EdgeSignature.Verdict verdict = edge == null ? new EdgeSignature.Absent() : edge.verify(exchange);
         if (verdict instanceof EdgeSignature.Invalid invalid) {
             throw new ApiProblem(401, "invalid-edge-signature", "The edge identity does not verify: " + invalid.reason());
         }

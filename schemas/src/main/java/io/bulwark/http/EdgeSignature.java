@@ -1,6 +1,7 @@
 package io.bulwark.http;
 
 import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +67,11 @@ public final class EdgeSignature {
         }
         this.key = new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256");
         this.clock = clock;
+    }
+
+    /** The verdict on a request to this server. */
+    public Verdict verify(HttpExchange exchange) {
+        return verify(exchange.getRequestMethod(), HttpIo.rawPathAndQuery(exchange), exchange.getRequestHeaders());
     }
 
     /** The verdict on {@code method pathAndQuery} with these request headers. */

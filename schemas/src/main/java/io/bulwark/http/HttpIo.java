@@ -57,6 +57,12 @@ public final class HttpIo {
         send(exchange, status, contentType, body.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The request's path and query as sent (still percent-encoded), e.g. {@code /query/stock/a%2Fb?asOf=x}. */
+    public static String rawPathAndQuery(HttpExchange exchange) {
+        String query = exchange.getRequestURI().getRawQuery();
+        return exchange.getRequestURI().getRawPath() + (query == null ? "" : "?" + query);
+    }
+
     /** An RFC 9457 problem document, with {@code no-store}: errors are never cached. */
     public static void problem(HttpExchange exchange, int status, String code, String title, String detail)
             throws IOException {

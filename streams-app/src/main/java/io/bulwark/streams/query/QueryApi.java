@@ -129,10 +129,8 @@ public final class QueryApi {
             QueryEndpoint endpoint = match.get().endpoint();
             endpointName = endpoint.name();
             Map<String, String> credentials = ApiKeyRing.credentialHeaders(exchange);
-            String rawPathAndQuery = exchange.getRequestURI().getRawPath()
-                    + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
-            EdgeSignature.Verdict edge = settings.edge() == null ? new EdgeSignature.Absent()
-                    : settings.edge().verify(exchange.getRequestMethod(), rawPathAndQuery, exchange.getRequestHeaders());
+            String rawPathAndQuery = HttpIo.rawPathAndQuery(exchange);
+            EdgeSignature.Verdict edge = settings.edge() == null ? new EdgeSignature.Absent() : settings.edge().verify(exchange);
             QueryAuth.Verdict verdict = settings.auth().check(credentials, edge, endpoint.name());
             if (edge instanceof EdgeSignature.Verified) {
                 // A hop carries the edge's headers on: they are signed for this same path and query.
