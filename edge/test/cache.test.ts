@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { type OriginCall, type TestKeys, claims, harness, json, makeKeys, mint, never, publish } from "./support";
+import { type OriginCall, type TestKeys, claims, harness, json, mint, never, publishedKeys } from "./support";
 
 /** The query API's default answer: shared, 1 s fresh, 5 s stale-while-revalidate. */
 const SHARED = { "Cache-Control": "public, max-age=1, stale-while-revalidate=5", "CDN-Cache-Control": "max-age=1, stale-while-revalidate=5" };
@@ -27,9 +27,7 @@ describe("edge cache", () => {
   let keys: TestKeys;
   let auth: Record<string, string>;
   beforeAll(async () => {
-    keys = await makeKeys();
-    await publish(keys.jwks);
-    auth = { Authorization: `Bearer ${await mint(keys.hs, "hs-1", claims({ scope: "query:read edge:purge" }))}` };
+    ({ keys, auth } = await publishedKeys({ scope: "query:read edge:purge" }));
   });
 
   it("answers MISS, then HIT without an origin request, with Age counting up", async () => {

@@ -1,14 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { fnv1a } from "../src/regions";
-import { type TestKeys, claims, harness, json, makeKeys, mint, never, publish } from "./support";
+import { harness, json, never, publishedKeys } from "./support";
 
 describe("geo-routing and failover", () => {
-  let keys: TestKeys;
   let auth: Record<string, string>;
   beforeAll(async () => {
-    keys = await makeKeys();
-    await publish(keys.jwks);
-    auth = { Authorization: `Bearer ${await mint(keys.hs, "hs-1", claims())}` };
+    ({ auth } = await publishedKeys());
   });
 
   const privateAnswer = () => json({ ok: true }, { "Cache-Control": "private, max-age=0" });

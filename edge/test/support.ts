@@ -22,6 +22,13 @@ export async function publish(jwks: { keys: JsonWebKey[] }): Promise<void> {
   await env.JWKS.put("jwks", JSON.stringify(jwks));
 }
 
+/** Fresh keys, published, and the Authorization header of an HS256 token with `extra` claims. */
+export async function publishedKeys(extra: Claims = {}): Promise<{ keys: TestKeys; auth: Record<string, string> }> {
+  const keys = await makeKeys();
+  await publish(keys.jwks);
+  return { keys, auth: { Authorization: `Bearer ${await mint(keys.hs, "hs-1", claims(extra))}` } };
+}
+
 export interface Claims {
   sub?: string;
   aud?: string | string[];

@@ -24,12 +24,17 @@ final class FixedRateLoad {
     /** Latencies in microseconds (sorted), failures, and the achieved rate. */
     record Result(long[] latenciesMicros, int failures, double achievedPerSecond) {
         double percentileMs(double p) {
-            if (latenciesMicros.length == 0) {
-                return Double.NaN;
-            }
-            int index = (int) Math.ceil(p / 100.0 * latenciesMicros.length) - 1;
-            return latenciesMicros[Math.max(0, Math.min(index, latenciesMicros.length - 1))] / 1000.0;
+            return FixedRateLoad.percentileMs(latenciesMicros, p);
         }
+    }
+
+    /** The {@code p}th percentile, in ms, of sorted latencies in µs (nearest rank); NaN when there are none. */
+    static double percentileMs(long[] sortedMicros, double p) {
+        if (sortedMicros.length == 0) {
+            return Double.NaN;
+        }
+        int index = (int) Math.ceil(p / 100.0 * sortedMicros.length) - 1;
+        return sortedMicros[Math.max(0, Math.min(index, sortedMicros.length - 1))] / 1000.0;
     }
 
     private FixedRateLoad() {}

@@ -35,11 +35,7 @@ final class PipelinedHttpLoad {
     record Result(long[] latenciesMicros, int failures, double achievedPerSecond, Map<String, LongAdder> statuses,
             Map<String, LongAdder> headerValues) {
         double percentileMs(double p) {
-            if (latenciesMicros.length == 0) {
-                return Double.NaN;
-            }
-            int index = (int) Math.ceil(p / 100.0 * latenciesMicros.length) - 1;
-            return latenciesMicros[Math.max(0, Math.min(index, latenciesMicros.length - 1))] / 1000.0;
+            return FixedRateLoad.percentileMs(latenciesMicros, p);
         }
     }
 
