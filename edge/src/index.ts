@@ -12,7 +12,7 @@ export type { Env } from "./config";
  * Bulwark's edge worker: authenticates every request by JWT, sends it to the right region's origin
  * with a signed identity, and answers `GET /query/*` from the edge cache where it may.
  *
- * Answers carry `Bulwark-Region` (the region whose origin produced them) and, for cacheable routes,
+ * Answers carry `Bulwark-Region` (the region whose origin produced them), and every answer
  * `Bulwark-Cache: HIT | MISS | STALE | REVALIDATED | BYPASS` and `Age`.
  */
 export interface WorkerOptions {
@@ -28,7 +28,8 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
   const now = options.now ?? (() => Date.now());
   const fetcher: typeof fetch = options.fetcher ?? ((input, init) => fetch(input, init));
   const cacheOf = options.cache ?? (() => caches.default);
-  let keySet: { kv: KVNamespace; keys: KeySet } | undefined;
+  /** The key set and the tokens verified with it, for the bindings this isolate runs with. */
+  let keySet: { kv: KVNamespace; keys: KeySet; verified: VerifiedTokens } | undefined;
   /** Origin fetches in flight per cache key, so that concurrent misses in this isolate share one. */
   const inflight = new Map<
     string,
@@ -36,16 +37,14 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
   >();
   /** Background revalidations in flight, one per cache key. */
   const revalidating = new Set<string>();
-  /** Fresh answers in this isolate's memory, in front of the Cache API. */
+  /** Answers in this isolate's memory (fresh or within stale-while-revalidate), in front of the Cache API. */
   const local = new IsolateCache();
-  /** Tokens verified recently in this isolate. */
-  const verifiedTokens = new VerifiedTokens();
 
-  function keysFor(env: Env): KeySet {
+  function keysFor(env: Env): { keys: KeySet; verified: VerifiedTokens } {
     if (keySet?.kv !== env.JWKS) {
-      keySet = { kv: env.JWKS, keys: new KeySet(env.JWKS, now) };
+      keySet = { kv: env.JWKS, keys: new KeySet(env.JWKS, now), verified: new VerifiedTokens() };
     }
-    return keySet.keys;
+    return keySet;
   }
 
   async function handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -73,12 +72,13 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
     const route = matched.route;
     let identity: Identity;
     try {
-      identity = await verify(request.headers.get("Authorization"), keysFor(env), {
-        audience: config.audience,
-        issuer: config.issuer,
-        clockSkewSeconds: config.clockSkewSeconds,
-        nowMs: now(),
-      }, verifiedTokens);
+      const { keys, verified } = keysFor(env);
+      identity = await verify(
+        request.headers.get("Authorization"),
+        keys,
+        { audience: config.audience, issuer: config.issuer, clockSkewSeconds: config.clockSkewSeconds, nowMs: now() },
+        verified,
+      );
     } catch (e) {
       if (e instanceof TokenError) {
         const error = e.code === "missing-token" ? "" : `, error="invalid_token"`;
