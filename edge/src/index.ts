@@ -8,6 +8,9 @@ import { type Route, match } from "./routes";
 
 export type { Env } from "./config";
 
+/** The largest request body the edge reads and forwards (order-api takes 16 KiB by default). */
+const MAX_BODY_BYTES = 64 * 1024;
+
 /**
  * Bulwark's edge worker: authenticates every request by JWT, sends it to the right region's origin
  * with a signed identity, and answers `GET /query/*` from the edge cache where it may.
@@ -97,7 +100,14 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
     if (route.service === "orders" && !identity.client) {
       return problem(403, "no-client", "The token names no API client (client_id or azp), which orders need", instance);
     }
+    const declared = Number(request.headers.get("Content-Length") ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      return problem(413, "payload-too-large", `Request bodies are at most ${MAX_BODY_BYTES} bytes`, instance);
+    }
     const body = request.method === "GET" || request.method === "HEAD" ? null : await request.arrayBuffer();
+    if (body && body.byteLength > MAX_BODY_BYTES) {
+      return problem(413, "payload-too-large", `Request bodies are at most ${MAX_BODY_BYTES} bytes`, instance);
+    }
     const headers = originHeaders(request.headers, config.forwardToken);
     const pathAndQuery = url.pathname + url.search;
     // A cacheable read is fetched whole with GET, also for a HEAD: the stored answer serves both.

@@ -109,6 +109,14 @@ describe("geo-routing and failover", () => {
     expect(refused.headers.get("Bulwark-Cache")).toBe("BYPASS");
   });
 
+  it("refuses a body over 64 KiB with 413 without an origin request", async () => {
+    const h = harness(privateAnswer);
+    const response = await h.send("/orders", { method: "POST", body: "x".repeat(64 * 1024 + 1), headers: { ...auth, "Idempotency-Key": "k" } });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { code: string }).code).toBe("payload-too-large");
+    expect(h.calls).toHaveLength(0);
+  });
+
   it("keeps the home-region hash stable (FNV-1a over UTF-8)", () => {
     expect(fnv1a("")).toBe(0x811c9dc5);
     expect(fnv1a("a")).toBe(0xe40c292c);
