@@ -200,7 +200,7 @@ public final class DevStack implements Callable<Integer> {
             }
             // The secret the edge worker signs caller identities with, for the query API and order-api to verify.
             String edgeSecret = Base64.getUrlEncoder().withoutPadding()
-                    .encodeToString(EdgeWorker.secret(dir.resolve("edge-origin-secret"), 32));
+                    .encodeToString(DevSecrets.secret(dir.resolve("edge-origin-secret"), 32));
             flags.put(AppConfig.QUERY_EDGE_SECRET, edgeSecret);
             flags.putAll(streamsFlags);
             AppConfig config = ConfigLoader.load(null, System.getenv(), flags);
@@ -343,10 +343,10 @@ public final class DevStack implements Callable<Integer> {
             System.out.println("Edge worker not started: " + unavailable.get() + ". --no-edge silences this.");
             return null;
         }
-        byte[] signingKey = EdgeWorker.secret(dir.resolve("edge-signing-key"), 32);
+        byte[] signingKey = DevSecrets.secret(dir.resolve("edge-signing-key"), 32);
         EdgeWorker worker = register(EdgeWorker.start(edgeHome, dir, edgePort, EdgeWorker.oneRegion(
                 "http://127.0.0.1:" + app.httpPort(), "http://127.0.0.1:" + orders.port()), edgeSecret, signingKey));
-        EdgeWorker.writeOwnerOnly(dir.resolve("edge-token"), EdgeWorker.devToken(signingKey, Duration.ofDays(1)));
+        DevSecrets.writeOwnerOnly(dir.resolve("edge-token"), EdgeWorker.devToken(signingKey, Duration.ofDays(1)));
         return worker;
     }
 
@@ -379,12 +379,7 @@ public final class DevStack implements Callable<Integer> {
         byte[] random = new byte[18];
         new java.security.SecureRandom().nextBytes(random);
         String key = prefix + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        Files.writeString(file, key);
-        try {
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException notPosix) {
-            // best effort on non-POSIX file systems
-        }
+        DevSecrets.writeOwnerOnly(file, key);
         return key;
     }
 

@@ -6,9 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -82,7 +80,7 @@ final class EdgeWorker implements AutoCloseable {
         ObjectNode set = Json.mapper().createObjectNode();
         set.putArray("keys").addObject().put("kty", "oct").put("kid", KID).put("alg", "HS256")
                 .put("k", Base64.getUrlEncoder().withoutPadding().encodeToString(signingKey));
-        writeOwnerOnly(jwks, Json.mapper().writeValueAsString(set));
+        DevSecrets.writeOwnerOnly(jwks, Json.mapper().writeValueAsString(set));
         Path log = dataDir.resolve("edge.log");
         List<String> command = new ArrayList<>(List.of("node", "scripts/serve.mjs", "--port", Integer.toString(port),
                 "--jwks-file", jwks.toString()));
@@ -130,26 +128,6 @@ final class EdgeWorker implements AutoCloseable {
         long now = Instant.now().getEpochSecond();
         return mint(key, Map.of("sub", "dev-user", "aud", "bulwark", "client_id", "dev", "scope", ALL_SCOPES,
                 "iat", now, "exp", now + ttl.toSeconds()));
-    }
-
-    /** A secret of {@code bytes} random bytes kept in {@code file} (owner-only), made on first use. */
-    static byte[] secret(Path file, int bytes) throws IOException {
-        if (Files.exists(file)) {
-            return Base64.getUrlDecoder().decode(Files.readString(file).trim());
-        }
-        byte[] secret = new byte[bytes];
-        new SecureRandom().nextBytes(secret);
-        writeOwnerOnly(file, Base64.getUrlEncoder().withoutPadding().encodeToString(secret));
-        return secret;
-    }
-
-    static void writeOwnerOnly(Path file, String content) throws IOException {
-        Files.writeString(file, content);
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException notPosix) {
-            // best effort on non-POSIX file systems
-        }
     }
 
     /** SIGTERM to node and its workerd, then SIGKILL for whatever is left after five seconds. */

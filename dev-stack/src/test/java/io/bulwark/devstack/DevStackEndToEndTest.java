@@ -288,7 +288,7 @@ class DevStackEndToEndTest {
         restock(sku, 20);
 
         assertThat(edgeGet("/query/inventory/items/" + sku, null).statusCode()).as("no token, no origin request").isEqualTo(401);
-        byte[] key = EdgeWorker.secret(dataDir.resolve("edge-signing-key"), 32);
+        byte[] key = DevSecrets.secret(dataDir.resolve("edge-signing-key"), 32);
         String readOnly = EdgeWorker.mint(key, java.util.Map.of("sub", "reader", "aud", "bulwark", "client_id", "dev",
                 "scope", "query:read", "exp", Instant.now().getEpochSecond() + 600));
         assertThat(edgePost("/orders", readOnly, "{}", "edge-scope-" + run).statusCode()).isEqualTo(403);
@@ -341,7 +341,7 @@ class DevStackEndToEndTest {
         Path edgeData = Files.createDirectories(dataDir.resolve("edge-failover"));
         try (EdgeWorker twoRegions = EdgeWorker.start(Path.of("../edge").toAbsolutePath().normalize(), edgeData, 0,
                 List.of("--regions-file", regions.toString()), Files.readString(dataDir.resolve("edge-origin-secret")).trim(),
-                EdgeWorker.secret(dataDir.resolve("edge-signing-key"), 32))) {
+                DevSecrets.secret(dataDir.resolve("edge-signing-key"), 32))) {
             HttpResponse<String> read = http.send(HttpRequest.newBuilder(URI.create(twoRegions.baseUrl()
                     + "/query/customers/c-" + run + "-ok/orders")).header("Authorization", "Bearer "
                     + Files.readString(dataDir.resolve("edge-token")).trim()).build(), HttpResponse.BodyHandlers.ofString());

@@ -99,8 +99,7 @@ public final class EdgeSignature {
         if (Math.abs(clock.instant().getEpochSecond() - t) > MAX_SKEW.toSeconds()) {
             return new Invalid("the edge signature is outside the allowed " + MAX_SKEW.toSeconds() + " s window");
         }
-        byte[] expected = mac(String.join("\n", "bulwark-edge-v1", method, pathAndQuery, subject, client, scopes,
-                Long.toString(t)));
+        byte[] expected = mac(method, pathAndQuery, subject, client, scopes, t);
         if (!MessageDigest.isEqual(expected, signature.substring(comma + 3).getBytes(StandardCharsets.US_ASCII))) {
             return new Invalid("the edge signature does not match this request");
         }
@@ -118,11 +117,13 @@ public final class EdgeSignature {
         headers.set(CLIENT, client);
         headers.set(SCOPES, scopes);
         headers.set(SIGNATURE, "t=" + t + ",s=" + new String(
-                mac(String.join("\n", "bulwark-edge-v1", method, pathAndQuery, subject, client, scopes, Long.toString(t))),
+                mac(method, pathAndQuery, subject, client, scopes, t),
                 StandardCharsets.US_ASCII));
     }
 
-    private byte[] mac(String text) {
+    /** The base64url HMAC of the signed text (see the class comment); subject and client as sent, encoded. */
+    private byte[] mac(String method, String pathAndQuery, String subject, String client, String scopes, long t) {
+        String text = String.join("\n", "bulwark-edge-v1", method, pathAndQuery, subject, client, scopes, Long.toString(t));
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);

@@ -19,6 +19,13 @@ class EdgeSignatureTest {
 
     private final EdgeSignature edge = new EdgeSignature(SECRET, Clock.fixed(SIGNED_AT, ZoneOffset.UTC));
 
+    /** What the edge sends for {@link #IDENTITY} on {@code GET /orders/o-1}. */
+    private Headers signedForAnOrder() {
+        Headers signed = new Headers();
+        edge.sign(signed, "GET", "/orders/o-1", IDENTITY);
+        return signed;
+    }
+
     private static Headers headers(String subject, String client, String scopes, String signature) {
         Headers headers = new Headers();
         headers.set(EdgeSignature.SUBJECT, subject);
@@ -50,8 +57,7 @@ class EdgeSignatureTest {
 
     @Test
     void refusesTheHeadersOnAnotherRequest() {
-        Headers signed = new Headers();
-        edge.sign(signed, "GET", "/orders/o-1", IDENTITY);
+        Headers signed = signedForAnOrder();
 
         assertThat(edge.verify("GET", "/orders/o-2", signed)).isInstanceOf(EdgeSignature.Invalid.class);
         assertThat(edge.verify("POST", "/orders/o-1", signed)).isInstanceOf(EdgeSignature.Invalid.class);
@@ -60,8 +66,7 @@ class EdgeSignatureTest {
 
     @Test
     void refusesWidenedScopesAndAnotherSubject() {
-        Headers signed = new Headers();
-        edge.sign(signed, "GET", "/orders/o-1", IDENTITY);
+        Headers signed = signedForAnOrder();
         Headers widened = headers(signed.getFirst(EdgeSignature.SUBJECT), "shop", "orders:read orders:write query:read",
                 signed.getFirst(EdgeSignature.SIGNATURE));
         Headers someoneElse = headers("admin", "shop", signed.getFirst(EdgeSignature.SCOPES),
@@ -73,8 +78,7 @@ class EdgeSignatureTest {
 
     @Test
     void refusesASignatureOutsideTheClockWindow() {
-        Headers signed = new Headers();
-        edge.sign(signed, "GET", "/orders/o-1", IDENTITY);
+        Headers signed = signedForAnOrder();
         EdgeSignature later = new EdgeSignature(SECRET,
                 Clock.fixed(SIGNED_AT.plus(EdgeSignature.MAX_SKEW).plusSeconds(1), ZoneOffset.UTC));
         EdgeSignature justInTime = new EdgeSignature(SECRET,
