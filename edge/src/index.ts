@@ -172,14 +172,14 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
         if (!revalidating.has(key)) {
           revalidating.add(key);
           ctx.waitUntil(
-            revalidate(key, request.headers, origin, regions, config, stored, cache)
+            revalidate(key, request.headers, origin, regions, config, stored, cache, ctx)
               .catch((e) => console.error(`revalidation of ${url.pathname} failed: ${String(e)}`))
               .finally(() => revalidating.delete(key)),
           );
         }
         return answer(request, stored.snapshot, "STALE", age);
       }
-      const result = await revalidate(key, request.headers, origin, regions, config, stored, cache);
+      const result = await revalidate(key, request.headers, origin, regions, config, stored, cache, ctx);
       if (result instanceof OriginFailure) {
         if (age < fresh + sie) {
           return answer(request, stored.snapshot, "STALE", age);
@@ -213,6 +213,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
     config: Settings,
     stored: Stored,
     cache: EdgeCache,
+    ctx: ExecutionContext,
   ): Promise<{ snapshot: Snapshot; revalidated: boolean } | OriginFailure> {
     const etag = stored.snapshot.headers.find(([n]) => n.toLowerCase() === "etag")?.[1];
     const conditional: OriginRequest = { ...origin, headers: new Headers(origin.headers) };
@@ -233,17 +234,18 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
       const refreshedHeaders = mergeHeaders(stored.snapshot.headers, result.headers);
       const snapshot: Snapshot = { ...stored.snapshot, headers: refreshedHeaders, region: result.region };
       const life = lifetimes(200, new Headers(refreshedHeaders), config.staleIfErrorSeconds) ?? stored.lifetimes;
-      await cache.store(key, requestHeaders, snapshot, life, nowMs, 0);
+      // The caller is answered from memory; the shared copy is written behind the answer.
       local.put(key, { snapshot, storedAtMs: nowMs, originAge: 0, lifetimes: life }, nowMs);
+      ctx.waitUntil(cache.store(key, requestHeaders, snapshot, life, nowMs, 0));
       return { snapshot, revalidated: true };
     }
     const life = lifetimes(result.status, new Headers(result.headers), config.staleIfErrorSeconds);
     if (life) {
-      await cache.store(key, requestHeaders, result, life, nowMs, originAgeOf(result));
       local.put(key, { snapshot: result, storedAtMs: nowMs, originAge: originAgeOf(result), lifetimes: life }, nowMs);
+      ctx.waitUntil(cache.store(key, requestHeaders, result, life, nowMs, originAgeOf(result)));
     } else {
       local.remove(key);
-      await cache.purge(key);
+      ctx.waitUntil(cache.purge(key));
     }
     return { snapshot: result, revalidated: false };
   }
