@@ -274,7 +274,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
     }
     const promise = load().then(
       (snapshot) => ({ snapshot, varyValues: varyValuesOf(snapshot, requestHeaders) }),
-      (e: unknown) => (e instanceof OriginFailure ? e : new OriginFailure("unreachable", undefined, undefined, String(e))),
+      (e: unknown) => (e instanceof OriginFailure ? e : new OriginFailure("unreachable", String(e))),
     );
     if (!pending) {
       const mine = { promise, startedAtMs: now() };
@@ -290,23 +290,7 @@ export function createWorker(options: WorkerOptions = {}): ExportedHandler<Env> 
   }
 
   async function fetchWhole(origin: OriginRequest, regions: Region[], config: Settings): Promise<Snapshot> {
-    let answer;
-    try {
-      answer = await send(origin, regions, config, fetcher, now(), true);
-    } catch (e) {
-      // A last 5xx answer is kept whole, so that callers sharing this request can each be given it.
-      if (e instanceof OriginFailure && e.lastResponse) {
-        const last = e.lastResponse;
-        throw new OriginFailure(e.kind, undefined, e.lastRegion, e.message, {
-          status: last.status,
-          headers: [...last.headers],
-          body: await last.arrayBuffer(),
-          region: e.lastRegion?.name ?? "",
-        });
-      }
-      throw e;
-    }
-    const { response, region } = answer;
+    const { response, region } = await send(origin, regions, config, fetcher, now(), true);
     return {
       status: response.status,
       headers: [...response.headers],
@@ -436,17 +420,10 @@ function customerOf(route: Route, body: ArrayBuffer | null, identity: Identity):
 
 function originFailed(e: unknown, instance: string): Response {
   if (e instanceof OriginFailure) {
-    if (e.snapshot) {
-      const headers = new Headers(e.snapshot.headers);
-      headers.set("Bulwark-Region", e.snapshot.region);
-      return new Response(e.snapshot.body, { status: e.snapshot.status, headers });
-    }
-    if (e.lastResponse) {
-      const response = new Response(e.lastResponse.body, e.lastResponse);
-      if (e.lastRegion) {
-        response.headers.set("Bulwark-Region", e.lastRegion.name);
-      }
-      return response;
+    if (e.lastAnswer) {
+      const headers = new Headers(e.lastAnswer.headers);
+      headers.set("Bulwark-Region", e.lastAnswer.region);
+      return new Response(e.lastAnswer.body, { status: e.lastAnswer.status, headers });
     }
     const timeout = e.kind === "timeout";
     return problem(timeout ? 504 : 502, timeout ? "origin-timeout" : "origin-unreachable", `No origin answered: ${e.message}`, instance, {

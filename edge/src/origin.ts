@@ -26,15 +26,15 @@ export interface OriginAnswer {
   region: Region;
 }
 
-/** Every attempt failed: the last 5xx answer when there was one, else why the origin was not reached. */
+/**
+ * Every attempt failed: the last 5xx answer, read whole (so that every caller sharing the request can
+ * be given it), when there was one; else why the origin was not reached.
+ */
 export class OriginFailure extends Error {
   constructor(
     readonly kind: "timeout" | "unreachable" | "error-status",
-    readonly lastResponse: Response | undefined,
-    readonly lastRegion: Region | undefined,
     message: string,
-    /** The last 5xx answer, read whole (when the failure is shared between callers). */
-    readonly snapshot?: Snapshot,
+    readonly lastAnswer?: Snapshot,
   ) {
     super(message);
   }
@@ -73,11 +73,16 @@ export async function send(
       }
       if (response.status >= 500 && !last) {
         await response.body?.cancel();
-        failure = new OriginFailure("error-status", undefined, region, `${region.name} answered ${response.status}`);
+        failure = new OriginFailure("error-status", `${region.name} answered ${response.status}`);
         continue;
       }
       if (response.status >= 500) {
-        throw new OriginFailure("error-status", response, region, `${region.name} answered ${response.status}`);
+        throw new OriginFailure("error-status", `${region.name} answered ${response.status}`, {
+          status: response.status,
+          headers: [...response.headers],
+          body: await response.arrayBuffer(),
+          region: region.name,
+        });
       }
       return { response, region };
     } catch (e) {
@@ -87,13 +92,11 @@ export async function send(
       const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
       failure = new OriginFailure(
         timedOut ? "timeout" : "unreachable",
-        undefined,
-        region,
         `${region.name} ${timedOut ? `did not answer within ${settings.originTimeoutMs} ms` : "could not be reached"}`,
       );
     }
   }
-  throw failure ?? new OriginFailure("unreachable", undefined, undefined, "no region to try");
+  throw failure ?? new OriginFailure("unreachable", "no region to try");
 }
 
 const HOP_BY_HOP = new Set([
