@@ -230,7 +230,8 @@ public final class DevStack implements Callable<Integer> {
             if (load > 0) {
                 loadGenerator = new LoadGenerator(LoadGenerator.Settings.of(load, Duration.ofSeconds(loadSeconds), loadGatewayFaults)
                                 .withCancels(loadCancels).withSlowPayments(loadSlowPayments, loadSlowPaymentMs),
-                        broker.bootstrapServers(), pg.jdbcUrl(), orders.port(), app.httpPort(), apiKey, gateway,
+                        broker.bootstrapServers(), pg.jdbcUrl(), orders.port(), List.of(app.httpPort()), apiKey,
+                        new GatewayClient(gateway.baseUrl()),
                         System.out);
             }
         } catch (ConfigException e) {

@@ -46,6 +46,9 @@ final class DevStackLogging {
             new Benign("org.apache.kafka.controller.QuorumController",
                     Pattern.compile("metadata log appears to be empty"),
                     "the first start of a freshly formatted broker"),
+            new Benign("org.netcrusher", Pattern.compile(""),
+                    "the chaos run's TCP fault proxy reporting connections it reset or could not open (the fault "
+                            + "itself)"),
             new Benign("org.apache.kafka.streams.StreamsConfig",
                     Pattern.compile("GlobalThread"),
                     "Bulwark enables the processing exception handler for global state explicitly"));

@@ -53,28 +53,50 @@ import org.apache.kafka.common.header.Header;
  */
 final class LoadGenerator {
 
+    /**
+     * What the run does. {@code retryFor} above zero makes the client a careful one: a request answered
+     * 503, 429, 409 (its twin still running) or not at all within {@code requestTimeout} is sent again
+     * with the same Idempotency-Key, after its Retry-After, for up to that long — so that every order
+     * ends with a definite answer even while components fail.
+     */
     record Settings(int ordersPerSecond, Duration duration, double duplicateShare, double declineShare,
-            double cancelShare, GatewaySimulator.Faults faults) {
+            double cancelShare, GatewaySimulator.Faults faults, Duration requestTimeout, Duration retryFor,
+            Duration drain) {
         static Settings of(int rate, Duration duration, boolean gatewayFaults) {
             return new Settings(rate, duration, 0.05, 0.05, 0.05, gatewayFaults
                     ? GatewaySimulator.Faults.none().withLatency(5).withErrorRate(0.02).withThrottle(0.01, 1)
-                    : GatewaySimulator.Faults.none().withLatency(5));
+                    : GatewaySimulator.Faults.none().withLatency(5), Duration.ofSeconds(30), Duration.ZERO,
+                    Duration.ofSeconds(90));
         }
 
         Settings withCancels(double share) {
-            return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, share, faults);
+            return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, share, faults, requestTimeout,
+                    retryFor, drain);
         }
 
         /** A share of gateway calls answered {@code lateMs} late (keep it below the payment client's timeout). */
         Settings withSlowPayments(double share, long lateMs) {
             return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, cancelShare,
-                    faults.withSlow(share, lateMs));
+                    faults.withSlow(share, lateMs), requestTimeout, retryFor, drain);
+        }
+
+        /** Resends unanswered or refused-for-now requests with the same key, each waiting at most {@code timeout}. */
+        Settings withRetries(Duration timeout, Duration retryFor) {
+            return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, cancelShare, faults, timeout,
+                    retryFor, drain);
+        }
+
+        /** How long to wait, after the last order, for every accepted order to show a terminal state. */
+        Settings withDrain(Duration drain) {
+            return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, cancelShare, faults,
+                    requestTimeout, retryFor, drain);
         }
     }
 
     /** What the run found. */
     record Summary(long sent, long accepted, long confirmed, long compensated, long cancelled, long lost, long doubled,
-            long deadLettered, double p50Ms, double p99Ms, double maxMs, boolean consistent) {}
+            long deadLettered, double p50Ms, double p99Ms, double maxMs, boolean consistent, long unanswered,
+            long serverErrors, long duplicateEffects, Map<String, Long> answers) {}
 
     private static final int SKUS = 100;
 
@@ -82,9 +104,11 @@ final class LoadGenerator {
     private final String kafka;
     private final String jdbcUrl;
     private final int ordersPort;
-    private final int queryPort;
+    private final List<Integer> queryPorts;
+    /** The query API instance asked first; moves to the next when one does not answer. */
+    private volatile int preferredQuery;
     private final String apiKey;
-    private final GatewaySimulator gateway;
+    private final GatewayClient gateway;
     private final PrintStream out;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
@@ -94,7 +118,15 @@ final class LoadGenerator {
     private final Map<String, Boolean> expectDecline = new ConcurrentHashMap<>();
     private final Map<String, String> outcomeType = new ConcurrentHashMap<>();
     private final Map<String, Integer> outcomeCount = new ConcurrentHashMap<>();
+    private final java.util.Set<String> outcomeRecords = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> visibleAt = new ConcurrentHashMap<>();
+    /** When each order's first outcome was seen on the outcome topic (nanoTime). */
+    private final Map<String, Long> outcomeAt = new ConcurrentHashMap<>();
+    /** Answers to order and cancel requests, by status ("503", "timeout", "503 without Retry-After", ...). */
+    private final Map<String, AtomicLong> answers = new ConcurrentHashMap<>();
+    /** Idempotency keys that never got a definite answer (201 or a 4xx other than 409/429) within the retry budget. */
+    private final java.util.Set<String> unanswered = ConcurrentHashMap.newKeySet();
+    private final AtomicLong inFlight = new AtomicLong();
     private final Map<String, String> visibleStatus = new ConcurrentHashMap<>();
     private final Map<String, Integer> deadLetters = new ConcurrentHashMap<>();
     private final AtomicLong sent = new AtomicLong();
@@ -107,22 +139,34 @@ final class LoadGenerator {
         thread.setDaemon(true);
         return thread;
     });
+    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "load-retries");
+        thread.setDaemon(true);
+        return thread;
+    });
     private static final int CUSTOMERS = 2_000;
     private final AtomicBoolean stop = new AtomicBoolean();
     /** Orders accepted before this instant warm the JVMs and caches: checked, but not in the latency figures. */
     private volatile long measureFrom = Long.MAX_VALUE;
     private static final Duration WARM_UP = Duration.ofSeconds(20);
+    private Duration warmUp = WARM_UP;
 
-    LoadGenerator(Settings settings, String kafka, String jdbcUrl, int ordersPort, int queryPort, String apiKey,
-            GatewaySimulator gateway, PrintStream out) {
+    LoadGenerator(Settings settings, String kafka, String jdbcUrl, int ordersPort, List<Integer> queryPorts, String apiKey,
+            GatewayClient gateway, PrintStream out) {
         this.settings = settings;
         this.kafka = kafka;
         this.jdbcUrl = jdbcUrl;
         this.ordersPort = ordersPort;
-        this.queryPort = queryPort;
+        this.queryPorts = List.copyOf(queryPorts);
         this.apiKey = apiKey;
         this.gateway = gateway;
         this.out = out;
+    }
+
+    /** Orders accepted in the first {@code warmUp} (at most a third of the run) are left out of the latency figures. */
+    LoadGenerator warmUp(Duration warmUp) {
+        this.warmUp = warmUp;
+        return this;
     }
 
     Summary run() throws Exception {
@@ -143,7 +187,7 @@ final class LoadGenerator {
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
         long total = settings.ordersPerSecond() * settings.duration().toSeconds();
         long began = System.nanoTime();
-        measureFrom = began + Math.min(WARM_UP.toNanos(), settings.duration().toNanos() / 3);
+        measureFrom = began + Math.min(warmUp.toNanos(), settings.duration().toNanos() / 3);
         long tickNanos = TimeUnit.MILLISECONDS.toNanos(10);
         ticker.scheduleAtFixedRate(() -> {
             long due = Math.min(total, (System.nanoTime() - began) * settings.ordersPerSecond() / 1_000_000_000L);
@@ -158,8 +202,8 @@ final class LoadGenerator {
             Thread.sleep(50);
         }
         ticker.shutdown();
-        long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < drainUntil && (visibleAt.size() < acceptedAt.size())) {
+        long drainUntil = System.nanoTime() + settings.drain().toNanos() + settings.retryFor().toNanos();
+        while (System.nanoTime() < drainUntil && (inFlight.get() > 0 || visibleAt.size() < acceptedAt.size())) {
             Thread.sleep(200);
         }
         Thread.sleep(1_000); // late doubles would show up on the outcome topic now
@@ -190,12 +234,13 @@ final class LoadGenerator {
 
     private void send(String key, String body, boolean decline, int quantity) {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort + "/orders"))
-                .timeout(Duration.ofSeconds(30)).header("X-API-Key", apiKey).header("Content-Type", "application/json")
+                .timeout(settings.requestTimeout()).header("X-API-Key", apiKey).header("Content-Type", "application/json")
                 .header("Idempotency-Key", key).POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
-            if (error != null || response.statusCode() != 201) {
-                // 409 = the first of a duplicate pair is still running: that is the point of the key
-                if (error != null || response.statusCode() != 409) {
+        // 409 = the first of a duplicate pair is still running: that is the point of the key. A careful
+        // client asks again until it has the first one's answer.
+        call(key, request, ORDER_RETRYABLE, System.nanoTime() + settings.retryFor().toNanos(), response -> {
+            if (response.statusCode() != 201) {
+                if (response.statusCode() != 409) {
                     refused.incrementAndGet();
                 }
                 return;
@@ -219,15 +264,81 @@ final class LoadGenerator {
     private void cancel(String orderId) {
         cancelRequests.incrementAndGet();
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort + "/orders/" + orderId
-                        + "/cancel")).timeout(Duration.ofSeconds(30)).header("X-API-Key", apiKey)
+                        + "/cancel")).timeout(settings.requestTimeout()).header("X-API-Key", apiKey)
                 .header("Idempotency-Key", "cancel-" + orderId).POST(HttpRequest.BodyPublishers.noBody()).build();
-        http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
-            if (error != null || response.statusCode() >= 500) {
-                refused.incrementAndGet();
-            } else if (response.statusCode() == 409) {
-                cancelsTooLate.incrementAndGet();
+        call("cancel-" + orderId, request, CANCEL_RETRYABLE, System.nanoTime() + settings.retryFor().toNanos(),
+                response -> {
+                    if (response.statusCode() == 409) {
+                        cancelsTooLate.incrementAndGet();
+                    } else if (response.statusCode() >= 400) {
+                        refused.incrementAndGet();
+                    }
+                });
+    }
+
+    private static final String NO_RETRY_AFTER = "503 without Retry-After";
+    private static final java.util.Set<Integer> ORDER_RETRYABLE = java.util.Set.of(409, 429, 500, 502, 503, 504);
+    private static final java.util.Set<Integer> CANCEL_RETRYABLE = java.util.Set.of(429, 500, 502, 503, 504);
+
+    /**
+     * Sends a request and counts its answer; while {@code giveUpAt} is ahead, a retryable answer (or
+     * none) sends it again — same Idempotency-Key — after the answer's Retry-After (1 s without one).
+     * {@code definite} gets the last answer; a request that never got one is remembered by key.
+     */
+    private void call(String key, HttpRequest request, java.util.Set<Integer> retryable, long giveUpAt,
+            java.util.function.Consumer<HttpResponse<String>> definite) {
+        inFlight.incrementAndGet();
+        http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+            inFlight.decrementAndGet();
+            String answer = error == null ? Integer.toString(response.statusCode())
+                    : error instanceof java.net.http.HttpTimeoutException
+                            || error.getCause() instanceof java.net.http.HttpTimeoutException ? "timeout" : "no answer";
+            if (response != null && response.statusCode() == 503 && response.headers().firstValue("Retry-After").isEmpty()) {
+                answer = NO_RETRY_AFTER;
+            } else if (response != null && response.statusCode() >= 500) {
+                answer += " " + problemCode(response.body());
             }
+            answers.computeIfAbsent(answer, a -> new AtomicLong()).incrementAndGet();
+            boolean again = error != null || retryable.contains(response.statusCode());
+            if (again && System.nanoTime() < giveUpAt) {
+                long waitMs = response == null ? 1_000 : 1_000 * response.headers().firstValue("Retry-After")
+                        .map(LoadGenerator::seconds).orElse(1L);
+                inFlight.incrementAndGet();
+                retries.schedule(() -> {
+                    inFlight.decrementAndGet();
+                    call(key, request, retryable, giveUpAt, definite);
+                }, waitMs + ThreadLocalRandom.current().nextLong(250), TimeUnit.MILLISECONDS);
+                return;
+            }
+            if (error != null) {
+                if (!settings.retryFor().isZero()) {
+                    unanswered.add(key);
+                }
+                refused.incrementAndGet();
+                return;
+            }
+            if (again && !settings.retryFor().isZero()) {
+                unanswered.add(key);
+            }
+            definite.accept(response);
         });
+    }
+
+    /** The stable code of a problem+json answer ("overloaded", "database-unavailable", ...), or "?". */
+    private static String problemCode(String body) {
+        try {
+            return Json.mapper().readTree(body).path("code").asText("?");
+        } catch (java.io.IOException e) {
+            return "?";
+        }
+    }
+
+    private static long seconds(String retryAfter) {
+        try {
+            return Math.max(0, Math.min(30, Long.parseLong(retryAfter.trim())));
+        } catch (NumberFormatException e) {
+            return 1;
+        }
     }
 
     private void watch(KafkaConsumer<byte[], byte[]> outcomes, KafkaConsumer<byte[], byte[]> dlq) {
@@ -237,7 +348,11 @@ final class LoadGenerator {
                     String orderId = new String(r.key(), StandardCharsets.UTF_8);
                     Header type = r.headers().lastHeader("eventType");
                     outcomeType.put(orderId, type == null ? "?" : new String(type.value(), StandardCharsets.UTF_8));
-                    outcomeCount.merge(orderId, 1, Integer::sum);
+                    // Count records, not deliveries: after a broker restart this reader may be sent some again.
+                    if (outcomeRecords.add(r.partition() + "@" + r.offset())) {
+                        outcomeCount.merge(orderId, 1, Integer::sum);
+                    }
+                    outcomeAt.putIfAbsent(orderId, System.nanoTime());
                 }
                 for (ConsumerRecord<byte[], byte[]> r : dlq.poll(Duration.ofMillis(10))) {
                     Header exception = r.headers().lastHeader("__streams.errors.exception");
@@ -258,10 +373,7 @@ final class LoadGenerator {
             });
             for (String orderId : due) {
                 try {
-                    HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                                    URI.create("http://127.0.0.1:" + queryPort + "/query/orders/" + orderId))
-                                    .timeout(Duration.ofSeconds(10)).build(),
-                            HttpResponse.BodyHandlers.ofString());
+                    HttpResponse<String> response = query("/query/orders/" + orderId);
                     if (response.statusCode() == 200) {
                         String status = Json.mapper().readTree(response.body()).path("status").asText();
                         if (TERMINAL.contains(status)) {
@@ -337,9 +449,13 @@ final class LoadGenerator {
         // undoes): give them up to 30 s to land before calling a difference a defect.
         long settleBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         java.util.Set<String> moneyOff;
+        java.util.Set<String> chargedTwice;
         long stockOff;
         while (true) {
-            java.util.Set<String> open = new java.util.HashSet<>(gateway.openAuthorizations());
+            GatewayClient.Ledger gatewayLedger = gateway.ledger();
+            chargedTwice = new java.util.TreeSet<>(gatewayLedger.chargedMoreThanOnce());
+            chargedTwice.retainAll(acceptedAt.keySet());
+            java.util.Set<String> open = new java.util.HashSet<>(gatewayLedger.open());
             open.retainAll(acceptedAt.keySet());
             moneyOff = new java.util.TreeSet<>();
             for (String id : open) {
@@ -354,16 +470,22 @@ final class LoadGenerator {
             }
             boolean last = System.nanoTime() > settleBy;
             stockOff = stockOff(ledger.confirmedUnits(), last);
-            if ((moneyOff.isEmpty() && stockOff == 0) || last) {
+            if ((moneyOff.isEmpty() && stockOff == 0 && chargedTwice.isEmpty()) || last) {
                 break;
             }
             Thread.sleep(500);
         }
         moneyOff.forEach(line -> out.printf("  gateway: %s%n", line));
+        chargedTwice.forEach(id -> out.printf("  gateway: %s charged under more than one key%n", id));
+        long outboxOff = outboxOff(ledger.status().keySet());
+        long serverErrors = answers.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("5"))
+                .filter(e -> !e.getKey().startsWith("503 ") || e.getKey().equals(NO_RETRY_AFTER))
+                .mapToLong(e -> e.getValue().get()).sum();
         long dead = deadLetters.values().stream().mapToInt(Integer::intValue).sum();
         boolean consistent = lost == 0 && doubled == 0 && wrong == 0 && ledger.rows() == acceptedAt.size()
                 && ledger.unsettled() == 0 && statusMismatch == 0 && ledger.creditOff() == 0 && stockOff == 0
-                && moneyOff.isEmpty();
+                && moneyOff.isEmpty() && chargedTwice.isEmpty() && outboxOff == 0 && unanswered.isEmpty();
         out.printf("%nLoad summary: sent %d requests for %d orders (%d duplicate requests), accepted %d orders, "
                         + "%d refused; %d cancel requests (%d after the order had ended: 409)%n", sent.get()
                         + duplicates.get(), sent.get(), duplicates.get(), acceptedAt.size(), refused.get(),
@@ -377,14 +499,50 @@ final class LoadGenerator {
                 Topics.ORDER_OUTCOMES.name(), doubled, wrong);
         out.printf("  stock: SKUs whose reservations or units do not match the confirmed orders %d; gateway: orders "
                 + "whose authorization stands but should not, or the reverse %d%n", stockOff, moneyOff.size());
+        out.printf("  outbox: orders without exactly one %s row %d; gateway: orders charged more than once %d%n",
+                EventTypes.ORDER_PLACED.name(), outboxOff, chargedTwice.size());
+        Map<String, Long> answerCounts = new TreeMap<>();
+        answers.forEach((answer, count) -> answerCounts.put(answer, count.get()));
+        out.printf("  answers to order and cancel requests (every attempt): %s; requests without a definite answer "
+                + "after retrying %d%n", answerCounts, unanswered.size());
         out.printf("  dead-lettered during the run: %d %s%n", dead, new TreeMap<>(deadLetters));
         out.printf("  e2e (201 -> terminal in the query API, after a %d s warm-up): p50 %.0f ms, p99 %.0f ms, "
-                + "max %.0f ms%n", Math.min(WARM_UP.toSeconds(), settings.duration().toSeconds() / 3), percentile(50),
+                + "max %.0f ms%n", Math.min(warmUp.toSeconds(), settings.duration().toSeconds() / 3), percentile(50),
                 percentile(99), percentile(100));
         out.printf("  %s%n", consistent ? "CONSISTENT: every accepted order reached one terminal state, none doubled, "
                 + "credit, stock and payments balance" : "INCONSISTENT: see the counts above");
         return new Summary(sent.get(), acceptedAt.size(), confirmed, compensated, cancelled, lost, doubled, dead,
-                percentile(50), percentile(99), percentile(100), consistent);
+                percentile(50), percentile(99), percentile(100), consistent, unanswered.size(), serverErrors,
+                doubled + chargedTwice.size() + outboxOff, answerCounts);
+    }
+
+    /** Of these orders, how many have not exactly one {@code OrderPlaced} row in the outbox. */
+    private long outboxOff(java.util.Set<String> orderIds) throws Exception {
+        try (Connection connection = DriverManager.getConnection(jdbcUrl, "postgres", "");
+                PreparedStatement select = connection.prepareStatement("SELECT aggregate_id, count(*) FROM "
+                        + "bulwark.bulwark_outbox WHERE event_type = ? AND aggregate_id = ANY (?) GROUP BY aggregate_id")) {
+            select.setString(1, EventTypes.ORDER_PLACED.name());
+            select.setArray(2, connection.createArrayOf("text", orderIds.toArray()));
+            long once = 0;
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    if (row.getLong(2) == 1) {
+                        once++;
+                    }
+                }
+            }
+            return orderIds.size() - once;
+        }
+    }
+
+    /**
+     * Seconds from {@code faultAt} (nanoTime) until an order accepted after it first showed its outcome
+     * on the outcome topic: how long the whole path took to carry new work again. Empty if none did.
+     */
+    java.util.OptionalDouble progressAfter(long faultAt) {
+        return acceptedAt.entrySet().stream().filter(e -> e.getValue() >= faultAt)
+                .map(e -> outcomeAt.get(e.getKey())).filter(java.util.Objects::nonNull)
+                .mapToLong(at -> at - faultAt).min().stream().mapToDouble(nanos -> nanos / 1e9).findFirst();
     }
 
     /** What PostgreSQL says of this run's orders, once order-api settled them (waits up to 30 s for that). */
@@ -442,9 +600,7 @@ final class LoadGenerator {
     private long stockOff(Map<String, Long> confirmedUnits, boolean print) throws Exception {
         long off = 0;
         for (int s = 0; s < SKUS; s++) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + queryPort
-                    + "/query/inventory/items/" + sku(s))).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = query("/query/inventory/items/" + sku(s));
             var item = Json.mapper().readTree(response.body());
             long expected = RESTOCK - confirmedUnits.getOrDefault(sku(s), 0L);
             if (response.statusCode() != 200 || item.path("available").asLong() != expected
@@ -511,16 +667,31 @@ final class LoadGenerator {
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         for (int s = 0; s < SKUS; s++) {
-            while (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + queryPort
-                    + "/query/inventory/items/" + sku(s))).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.discarding())
-                    .statusCode() != 200) {
+            while (query("/query/inventory/items/" + sku(s)).statusCode() != 200) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("Restocking " + sku(s) + " did not show in the query API");
                 }
                 Thread.sleep(100);
             }
         }
+    }
+
+    /** GET from the query API: the preferred instance, else the others in turn (one of them may be down). */
+    private HttpResponse<String> query(String path) throws java.io.IOException, InterruptedException {
+        java.io.IOException failure = null;
+        for (int i = 0; i < queryPorts.size(); i++) {
+            int index = (preferredQuery + i) % queryPorts.size();
+            try {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                + queryPorts.get(index) + path)).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                preferredQuery = index;
+                return response;
+            } catch (java.io.IOException e) {
+                failure = e;
+            }
+        }
+        throw failure;
     }
 
     private String sku(int s) {

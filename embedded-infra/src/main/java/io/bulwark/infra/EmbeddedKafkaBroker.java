@@ -42,6 +42,8 @@ public final class EmbeddedKafkaBroker implements KafkaService {
     private final int port;
     private final int controllerPort;
     private final Map<String, String> overrides;
+    private final int externalPort;
+    private final String externalAdvertised;
     private KafkaRaftServer server;
 
     private EmbeddedKafkaBroker(Builder builder) {
@@ -49,6 +51,8 @@ public final class EmbeddedKafkaBroker implements KafkaService {
         this.port = Ports.orFree(builder.port);
         this.controllerPort = Ports.orFree(builder.controllerPort);
         this.overrides = Map.copyOf(builder.overrides);
+        this.externalPort = builder.externalPort;
+        this.externalAdvertised = builder.externalAdvertised;
     }
 
     public static Builder builder(Path dataDir) {
@@ -103,9 +107,18 @@ public final class EmbeddedKafkaBroker implements KafkaService {
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
         p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        if (externalAdvertised == null) {
+            p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        } else {
+            // Clients bootstrapping on the external port learn the advertised address (a proxy, say);
+            // the broker's own traffic stays on PLAINTEXT.
+            p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",EXTERNAL://127.0.0.1:" + externalPort
+                    + ",CONTROLLER://127.0.0.1:" + controllerPort);
+            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port + ",EXTERNAL://" + externalAdvertised);
+            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        }
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("log.dirs", logDir.resolve("logs").toString());
@@ -176,6 +189,8 @@ public final class EmbeddedKafkaBroker implements KafkaService {
         private int port;
         private int controllerPort;
         private final Map<String, String> overrides = new LinkedHashMap<>();
+        private int externalPort;
+        private String externalAdvertised;
 
         private Builder(Path dataDir) {
             this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
@@ -190,6 +205,21 @@ public final class EmbeddedKafkaBroker implements KafkaService {
         /** Controller listener port; 0 (default) picks a free one. */
         public Builder controllerPort(int controllerPort) {
             this.controllerPort = checkPort("controllerPort", controllerPort);
+            return this;
+        }
+
+        /**
+         * A second client listener, {@code EXTERNAL}, on {@code port}, advertised as
+         * {@code advertisedHostPort}: clients that bootstrap there are sent to that address (a TCP
+         * fault proxy in front of the broker, for instance), while the broker's own requests stay on
+         * the plain listener.
+         */
+        public Builder externalListener(int port, String advertisedHostPort) {
+            if (port <= 0 || port > 65_535) {
+                throw new IllegalArgumentException("external port = " + port + " must be between 1 and 65535");
+            }
+            this.externalPort = port;
+            this.externalAdvertised = Objects.requireNonNull(advertisedHostPort, "advertisedHostPort");
             return this;
         }
 

@@ -102,7 +102,8 @@ public final class OrderApiApp implements AutoCloseable {
                     new PaymentGateway(config.getString(OrderApiConfig.GATEWAY_URL), Duration.ofSeconds(1),
                             Duration.ofMillis(config.getLong(OrderApiConfig.PAYMENT_GATEWAY_TIMEOUT_MS))),
                     new ResilientPayments("payment-gateway", ResilientPayments.Settings.defaults(), meters),
-                    config.getInt(OrderApiConfig.PAYMENT_CONCURRENCY), meters);
+                    config.getInt(OrderApiConfig.PAYMENT_CONCURRENCY), meters, PaymentWorker.DEFAULT_STALL_TIMEOUT,
+                    config.paymentInstanceId());
         } else {
             this.worker = null;
         }

@@ -56,6 +56,7 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String PAYMENT_WORKER_ENABLED = "payment.worker.enabled";
     public static final String PAYMENT_CONCURRENCY = "payment.concurrency";
     public static final String PAYMENT_GROUP_ID = "payment.group.id";
+    public static final String PAYMENT_INSTANCE_ID = "payment.instance.id";
     public static final String PAYMENT_GATEWAY_TIMEOUT_MS = "payment.gateway.timeout.ms";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
@@ -161,9 +162,37 @@ public final class OrderApiConfig extends AbstractConfig {
                     "Gateway calls the worker makes at once (the critical bulkhead bounds them too).")
             .define(PAYMENT_GROUP_ID, Type.STRING, "bulwark-payment-worker", Importance.LOW,
                     "Consumer group of the payment worker.")
+            .define(PAYMENT_INSTANCE_ID, Type.STRING, "", Importance.LOW,
+                    "This process's stable name in the payment worker's group (default: <host name>-<http.port>; "
+                            + "random each start with http.port=0): a worker restarted under the same name aborts the transaction its killed predecessor left "
+                            + "open and takes back its partitions at once. Unique per live process; in Kubernetes, the "
+                            + "pod name of a StatefulSet.")
             .define(PAYMENT_GATEWAY_TIMEOUT_MS, Type.LONG, 3_000L, Range.between(100L, 120_000L), Importance.LOW,
                     "How long one gateway call may take before the worker treats it as failed (and retries it with "
                             + "the same idempotency key).");
+
+    /**
+     * {@value #PAYMENT_INSTANCE_ID}, or {@code <host name>-<http.port>} when it is not set; null (a random
+     * name each start) when neither is fixed: two processes on {@code http.port=0} must not share a name.
+     */
+    public String paymentInstanceId() {
+        String configured = getString(PAYMENT_INSTANCE_ID).trim();
+        if (!configured.isEmpty()) {
+            return configured;
+        }
+        if (getInt(HTTP_PORT) == 0) {
+            return null;
+        }
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                host = "localhost";
+            }
+        }
+        return host + "-" + getInt(HTTP_PORT);
+    }
 
     public OrderApiConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);

@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       or 402 {@code {"status":"declined","reason"}} — the same key always gets the same answer and
  *       charges once;</li>
  *   <li>{@code POST /v1/voids} {@code {"orderId"}} with an {@code Idempotency-Key}: 200;</li>
- *   <li>{@code PUT /faults} {@link Faults} as JSON; {@code GET /stats}.</li>
+ *   <li>{@code PUT /faults} {@link Faults} as JSON; {@code GET /stats}; {@code GET /ledger}: the orders whose
+ *       authorization stands and those charged under more than one key.</li>
  * </ul>
  *
  * <p>Faults, drawn per request: added latency (for all, and more for a share: "slow"); 503; 429 with {@code Retry-After}; 400; a connection
@@ -91,6 +92,8 @@ public final class GatewaySimulator implements AutoCloseable {
     private final Map<String, Charge> charges = new ConcurrentHashMap<>();
     private final Map<String, Boolean> voids = new ConcurrentHashMap<>();
     private final Set<String> authorizedOrders = ConcurrentHashMap.newKeySet();
+    /** Orders authorized under more than one idempotency key: money taken twice for one order. */
+    private final Set<String> chargedTwice = ConcurrentHashMap.newKeySet();
     private final Set<String> voidedOrders = ConcurrentHashMap.newKeySet();
     private final AtomicLong attempts = new AtomicLong();
     private final AtomicLong authorized = new AtomicLong();
@@ -112,6 +115,7 @@ public final class GatewaySimulator implements AutoCloseable {
         server.createContext("/v1/voids", this::voidCharge);
         server.createContext("/faults", this::faults);
         server.createContext("/stats", this::stats);
+        server.createContext("/ledger", this::ledger);
         server.start();
     }
 
@@ -146,6 +150,11 @@ public final class GatewaySimulator implements AutoCloseable {
         Set<String> open = new HashSet<>(authorizedOrders);
         open.removeAll(voidedOrders);
         return open;
+    }
+
+    /** Orders authorized under more than one idempotency key (each of those moved money). */
+    public Set<String> chargedMoreThanOnce() {
+        return Set.copyOf(chargedTwice);
     }
 
     @Override
@@ -186,7 +195,9 @@ public final class GatewaySimulator implements AutoCloseable {
             return new Charge(402, answer.toString().getBytes(StandardCharsets.UTF_8));
         }
         authorized.incrementAndGet();
-        authorizedOrders.add(orderId);
+        if (!authorizedOrders.add(orderId)) {
+            chargedTwice.add(orderId);
+        }
         answer.put("chargeId", "ch_" + UUID.randomUUID()).put("status", "authorized").put("orderId", orderId);
         return new Charge(201, answer.toString().getBytes(StandardCharsets.UTF_8));
     }
@@ -262,6 +273,16 @@ public final class GatewaySimulator implements AutoCloseable {
                     .put("authorizedCharges", authorized.get()).put("keys", charges.size()).put("voids", voids.size())
                     .put("openAuthorizations", openAuthorizations().size());
             HttpIo.send(exchange, 200, HttpIo.JSON, stats.toString());
+        }
+    }
+
+    /** {@code {"open":[orderId...],"chargedMoreThanOnce":[orderId...]}}: what a run's checks compare against. */
+    private void ledger(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            ObjectNode ledger = Json.mapper().createObjectNode();
+            openAuthorizations().forEach(ledger.putArray("open")::add);
+            chargedTwice.forEach(ledger.putArray("chargedMoreThanOnce")::add);
+            HttpIo.send(exchange, 200, HttpIo.JSON, ledger.toString());
         }
     }
 

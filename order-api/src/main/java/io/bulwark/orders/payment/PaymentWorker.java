@@ -66,8 +66,9 @@ import org.slf4j.LoggerFactory;
  * asking to retry after a second) holds back only its partition's offset, not the other replies.
  * After a crash the uncommitted commands run again; the gateway idempotency key is derived from the
  * command id, so the gateway answers a repeat with the first result and never charges twice. Voids are acknowledged by silence (the saga does not wait);
- * a void that fails goes to the dead-letter topic, like records that cannot be read, with the cause
- * in {@code __streams.errors.*} headers.
+ * a void the gateway cannot take now is tried again in place (up to {@link #VOID_RETRY_FOR}); one it
+ * refuses, or still cannot take after that, goes to the dead-letter topic, like records that cannot be
+ * read, with the cause in {@code __streams.errors.*} headers.
  */
 public final class PaymentWorker implements AutoCloseable {
 
@@ -93,7 +94,12 @@ public final class PaymentWorker implements AutoCloseable {
 
     public PaymentWorker(String bootstrapServers, String groupId, PaymentGateway gateway, ResilientPayments payments,
             int concurrency, MeterRegistry meters) {
-        this(bootstrapServers, groupId, gateway, payments, concurrency, meters, DEFAULT_STALL_TIMEOUT);
+        this(bootstrapServers, groupId, gateway, payments, concurrency, meters, DEFAULT_STALL_TIMEOUT, null);
+    }
+
+    /** The transactional id of the worker named {@code instanceId} in {@code groupId}. */
+    public static String transactionalId(String groupId, String instanceId) {
+        return groupId + "-" + instanceId;
     }
 
     /** How long commands may wait with no reply transaction committed before the worker counts as stalled. */
@@ -102,9 +108,16 @@ public final class PaymentWorker implements AutoCloseable {
     /**
      * @param stallTimeout how long commands may wait (fetched or not) with no reply transaction committed
      *                     before {@link #stalled()} is true
+     * @param instanceId   this worker's stable name within its group (null: a random one). A worker started
+     *                     again under the same name fences its predecessor: the transaction a killed worker
+     *                     left open is aborted at once (else its replies' partitions stay blocked for
+     *                     read-committed readers until the transaction times out, a minute), and it takes
+     *                     back its partitions without waiting for the old member's session to expire
+     *                     (static membership). Two live workers must never share one.
      */
     public PaymentWorker(String bootstrapServers, String groupId, PaymentGateway gateway, ResilientPayments payments,
-            int concurrency, MeterRegistry meters, Duration stallTimeout) {
+            int concurrency, MeterRegistry meters, Duration stallTimeout, String instanceId) {
+        String instance = instanceId == null || instanceId.isBlank() ? UUID.randomUUID().toString() : instanceId;
         this.progress = new ProgressWatch(stallTimeout, System::nanoTime);
         this.gateway = gateway;
         this.payments = payments;
@@ -113,6 +126,9 @@ public final class PaymentWorker implements AutoCloseable {
         Properties consumerProps = new Properties();
         consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        if (instanceId != null && !instanceId.isBlank()) {
+            consumerProps.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
+        }
         consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -121,7 +137,7 @@ public final class PaymentWorker implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Properties producerProps = new Properties();
         producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, groupId + "-" + UUID.randomUUID());
+        producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(groupId, instance));
         producerProps.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         this.producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer());
         producer.initTransactions();
@@ -319,8 +335,7 @@ public final class PaymentWorker implements AutoCloseable {
                 return List.of(reply(command, orderId, outcome));
             }
             case "VoidPayment" -> {
-                ResilientPayments.Outcome outcome = payments.call(ResilientPayments.Tier.STANDARD,
-                        () -> gateway.voidPayment(orderId, key));
+                ResilientPayments.Outcome outcome = voidUntilDone(orderId, key);
                 if (outcome instanceof ResilientPayments.Outcome.Done) {
                     count("PaymentVoided");
                     return List.of();
@@ -330,6 +345,37 @@ public final class PaymentWorker implements AutoCloseable {
             default -> {
                 return List.of(deadLetter(record, "UnknownCommand", "unknown payment command " + command.type()));
             }
+        }
+    }
+
+    /** How long a void the gateway answers "retry later" is tried again before it is dead-lettered. */
+    static final Duration VOID_RETRY_FOR = Duration.ofMinutes(15);
+    private static final long VOID_BACKOFF_MAX_MS = 10_000;
+
+    /**
+     * A void is a compensation nobody waits for: if it is dead-lettered while the gateway is merely
+     * unavailable (breaker open, retries spent), money stays taken for an order that failed. So a
+     * "retry later" is tried again here, backing off from 0.5 s to 10 s, for up to {@link #VOID_RETRY_FOR};
+     * its partition's offset does not move meanwhile, so a restart runs it again (same key: the gateway
+     * voids once). Only a refusal ({@code Failed}) or the end of that time dead-letters it.
+     */
+    private ResilientPayments.Outcome voidUntilDone(String orderId, String key) {
+        long giveUpAt = System.nanoTime() + VOID_RETRY_FOR.toNanos();
+        long backoffMs = 500;
+        while (true) {
+            ResilientPayments.Outcome outcome = payments.call(ResilientPayments.Tier.STANDARD,
+                    () -> gateway.voidPayment(orderId, key));
+            if (!(outcome instanceof ResilientPayments.Outcome.RetryLater) || System.nanoTime() > giveUpAt) {
+                return outcome;
+            }
+            try {
+                Thread.sleep(backoffMs);
+            } catch (InterruptedException e) {
+                // stopping: the void is not committed, so it runs again after the restart
+                Thread.currentThread().interrupt();
+                return outcome;
+            }
+            backoffMs = Math.min(backoffMs * 2, VOID_BACKOFF_MAX_MS);
         }
     }
 
