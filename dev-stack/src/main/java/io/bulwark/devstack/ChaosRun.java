@@ -177,8 +177,10 @@ public final class ChaosRun implements Callable<Integer> {
         return code;
     }
 
-    /** Load before the first fault: the JVMs compile, the groups settle, the backlog of the start drains. */
-    private static final Duration WARM_UP = Duration.ofSeconds(60);
+    @Option(names = "--warm-up", paramLabel = "SECONDS",
+            description = "Load before the first fault: the JVMs compile, the groups settle, the start's backlog drains; "
+                    + "left out of the latency figures (default: ${DEFAULT-VALUE}).")
+    int warmUp = 60;
 
     private List<Fault> schedule(int count, Random random) {
         List<Fault> schedule = new ArrayList<>();
@@ -191,7 +193,7 @@ public final class ChaosRun implements Callable<Integer> {
     }
 
     private void inject(List<Fault> schedule, List<Injected> injected, Random targets) {
-        long start = System.nanoTime() + WARM_UP.toNanos();
+        long start = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmUp);
         long runStart = System.nanoTime();
         try {
             for (int i = 0; i < schedule.size(); i++) {
@@ -348,11 +350,11 @@ public final class ChaosRun implements Callable<Integer> {
         orders.start(START_TIMEOUT);
 
         long faultSeconds = Math.round(minutes * 60);
-        Duration loadFor = WARM_UP.plusSeconds(faultSeconds).plusSeconds(settle);
+        Duration loadFor = Duration.ofSeconds(warmUp + faultSeconds + settle);
         LoadGenerator.Settings settings = LoadGenerator.Settings.of(rate, loadFor, false).withCancels(0.05)
                 .withRetries(Duration.ofSeconds(10), Duration.ofSeconds(120)).withDrain(Duration.ofSeconds(120));
         return new LoadGenerator(settings, observerKafka, postgres.jdbcUrl(), ordersPort, queryPorts, apiKey,
-                new GatewayClient("http://127.0.0.1:" + gatewayPort), out).warmUp(WARM_UP);
+                new GatewayClient("http://127.0.0.1:" + gatewayPort), out).warmUp(Duration.ofSeconds(warmUp));
     }
 
     private FaultProxy proxy(NioReactor reactor, String name, int target) {
@@ -374,7 +376,7 @@ public final class ChaosRun implements Callable<Integer> {
     }
 
     private int report(LoadGenerator.Summary summary, List<Injected> injected, LoadGenerator load) {
-        out.printf("%nRecovery (fault -> first outcome of an order accepted after it):%n");
+        out.printf("%nRecovery (fault -> first confirmation of an order accepted after it):%n");
         Map<Fault, List<Double>> byKind = new LinkedHashMap<>();
         List<Double> all = new ArrayList<>();
         long noProgress = 0;

@@ -536,11 +536,13 @@ final class LoadGenerator {
     }
 
     /**
-     * Seconds from {@code faultAt} (nanoTime) until an order accepted after it first showed its outcome
-     * on the outcome topic: how long the whole path took to carry new work again. Empty if none did.
+     * Seconds from {@code faultAt} (nanoTime) until an order accepted after it was confirmed on the outcome
+     * topic: how long the whole path — order-api, relay, saga, inventory, payment worker, gateway — took to
+     * carry new work again (a rejection or a cancel can end an order without most of it). Empty if none did.
      */
     java.util.OptionalDouble progressAfter(long faultAt) {
         return acceptedAt.entrySet().stream().filter(e -> e.getValue() >= faultAt)
+                .filter(e -> EventTypes.ORDER_CONFIRMED.name().equals(outcomeType.get(e.getKey())))
                 .map(e -> outcomeAt.get(e.getKey())).filter(java.util.Objects::nonNull)
                 .mapToLong(at -> at - faultAt).min().stream().mapToDouble(nanos -> nanos / 1e9).findFirst();
     }

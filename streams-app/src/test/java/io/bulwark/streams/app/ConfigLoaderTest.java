@@ -115,6 +115,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldDetectAKilledInstanceWithinTenSecondsUnlessTheOperatorSaysOtherwise() {
+        assertThat(ConfigLoader.load(null, Map.of(), BOOTSTRAP).streamsProperties()
+                .get("consumer.session.timeout.ms")).isEqualTo(10_000);
+        assertThat(ConfigLoader.load(null, Map.of("BULWARK_KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "30000"), BOOTSTRAP)
+                .streamsProperties().get("consumer.session.timeout.ms")).isEqualTo("30000");
+    }
+
+    @Test
     void shouldRejectPassThroughThatShadowsDefinedKey() {
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), with("kafka.processing.guarantee", "at_least_once")))
                 .isInstanceOf(ConfigException.class)
