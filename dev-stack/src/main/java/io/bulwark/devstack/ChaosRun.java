@@ -25,11 +25,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -37,6 +35,8 @@ import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
@@ -113,7 +113,7 @@ public final class ChaosRun implements Callable<Integer> {
     private static final Duration LATENCY_FOR = Duration.ofSeconds(10);
     private static final Duration BLACK_HOLE_FOR = Duration.ofSeconds(5);
 
-    private final Deque<AutoCloseable> running = new ArrayDeque<>();
+    private final Running running = new Running();
     private final PrintStream out = System.out;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -162,6 +162,12 @@ public final class ChaosRun implements Callable<Integer> {
         Random targets = new Random(seedValue ^ 0x5DEECE66DL);
         Thread injector = new Thread(() -> inject(schedule, injected, targets), "chaos-injector");
         injector.setDaemon(true);
+        ScheduledExecutorService supervisor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "chaos-supervisor");
+            thread.setDaemon(true);
+            return thread;
+        });
+        supervisor.scheduleWithFixedDelay(this::superviseOnce, 1, 1, TimeUnit.SECONDS);
         // Faults start once the load warmed up and stop settle seconds before the load does.
         LoadGenerator.Summary summary;
         try {
@@ -172,6 +178,7 @@ public final class ChaosRun implements Callable<Integer> {
             injector.join(60_000);
             proxies.values().forEach(FaultProxy::heal);
         }
+        supervisor.shutdownNow();
         int code = report(summary, injected, load);
         stopAll();
         return code;
@@ -219,6 +226,33 @@ public final class ChaosRun implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
     }
+
+    /**
+     * What Kubernetes or systemd would do: start again a component that exited without being asked to
+     * (the streams app exits with status 1 when a stream thread dies, by its uncaught.exception.policy).
+     * Each such exit is a finding of the run, printed and counted.
+     */
+    private void superviseOnce() {
+        List<ChildProcess> all = new ArrayList<>(streams);
+        all.add(broker);
+        all.add(relay);
+        all.add(orders);
+        for (ChildProcess child : all) {
+            java.util.OptionalInt status = child.exitedOnItsOwn();
+            if (status.isPresent()) {
+                unplannedExits.add(child.name() + " exited with " + status.getAsInt());
+                out.printf("  !!! %s exited on its own (status %d; see %s); started again, as a supervisor would%n",
+                        child.name(), status.getAsInt(), child.log());
+                try {
+                    child.start(START_TIMEOUT);
+                } catch (RuntimeException e) {
+                    out.printf("  !!! %s did not start again: %s%n", child.name(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    private final List<String> unplannedExits = Collections.synchronizedList(new ArrayList<>());
 
     private String target(Fault fault, Random random) {
         return fault == Fault.STREAMS_KILL ? streams.get(random.nextInt(streams.size())).name() : "";
@@ -284,7 +318,7 @@ public final class ChaosRun implements Callable<Integer> {
         redis = register(EmbeddedRedisServer.builder(dir).persistent(true).build().start());
 
         NioReactor reactor = new NioReactor();
-        running.push(reactor);
+        running.register(reactor);
         int kafkaInternal = Ports.freePort();
         int kafkaExternal = Ports.freePort();
         FaultProxy kafkaProxy = proxy(reactor, "kafka", kafkaExternal);
@@ -403,6 +437,7 @@ public final class ChaosRun implements Callable<Integer> {
         byKind.forEach((kind, seconds) -> out.printf("chaos-recovery-max-s{%s}: %.1f%n", kind,
                 seconds.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN)));
         out.printf("chaos-server-errors: %d%n", summary.serverErrors());
+        out.printf("chaos-unplanned-exits: %d %s%n", unplannedExits.size(), unplannedExits);
         out.printf("chaos-faults-without-progress: %d%n", noProgress);
         boolean passed = summary.consistent() && summary.serverErrors() == 0 && noProgress == 0;
         out.println(passed ? "CHAOS PASSED" : "CHAOS FAILED");
@@ -410,26 +445,10 @@ public final class ChaosRun implements Callable<Integer> {
     }
 
     private <T extends AutoCloseable> T register(T service) {
-        synchronized (running) {
-            running.push(service);
-        }
-        return service;
+        return running.register(service);
     }
 
     private void stopAll() {
-        while (true) {
-            AutoCloseable next;
-            synchronized (running) {
-                next = running.poll();
-            }
-            if (next == null) {
-                return;
-            }
-            try {
-                next.close();
-            } catch (Exception e) {
-                log.warn("Stopping {} failed", next, e);
-            }
-        }
+        running.stopAll();
     }
 }

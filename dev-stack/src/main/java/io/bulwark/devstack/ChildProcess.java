@@ -25,6 +25,8 @@ final class ChildProcess implements AutoCloseable {
     private final Readiness ready;
     private Process process;
     private long logOffset;
+    /** Down on purpose (killed or stopped, not yet started again): a supervisor leaves it alone. */
+    private boolean expectedDown = true;
 
     /** When a (re)started process serves. */
     @FunctionalInterface
@@ -81,6 +83,7 @@ final class ChildProcess implements AutoCloseable {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             builder.environment().putAll(environment);
             process = builder.start();
+            expectedDown = false;
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start " + name, e);
         }
@@ -111,6 +114,7 @@ final class ChildProcess implements AutoCloseable {
 
     /** SIGKILL: no shutdown hook, no flush, no goodbye to the cluster. */
     synchronized void kill() {
+        expectedDown = true;
         if (process != null) {
             process.destroyForcibly();
             await(Duration.ofSeconds(30));
@@ -119,6 +123,7 @@ final class ChildProcess implements AutoCloseable {
 
     /** SIGTERM, then SIGKILL if it has not exited within {@code grace}. */
     synchronized void stop(Duration grace) {
+        expectedDown = true;
         if (process != null && process.isAlive()) {
             process.destroy();
             if (!await(grace)) {
@@ -130,6 +135,12 @@ final class ChildProcess implements AutoCloseable {
 
     synchronized boolean alive() {
         return process != null && process.isAlive();
+    }
+
+    /** The exit status if it exited without being asked to (a crash, or an exit by its own policy). */
+    synchronized java.util.OptionalInt exitedOnItsOwn() {
+        return !expectedDown && process != null && !process.isAlive()
+                ? java.util.OptionalInt.of(process.exitValue()) : java.util.OptionalInt.empty();
     }
 
     private boolean await(Duration timeout) {

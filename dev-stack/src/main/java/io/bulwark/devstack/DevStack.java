@@ -25,9 +25,7 @@ import io.bulwark.streams.app.TopicInstaller;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Base64;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,7 +141,7 @@ public final class DevStack implements Callable<Integer> {
             description = "A streams-app configuration key (see the README's reference); repeatable.")
     Map<String, String> streamsFlags = new LinkedHashMap<>();
 
-    private final Deque<AutoCloseable> running = new ArrayDeque<>();
+    private final Running running = new Running();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     public static void main(String[] args) {
@@ -385,28 +383,12 @@ public final class DevStack implements Callable<Integer> {
     }
 
     private <T extends AutoCloseable> T register(T service) {
-        synchronized (running) {
-            running.push(service);
-        }
-        return service;
+        return running.register(service);
     }
 
     /** Stops everything started so far, newest first. Safe to call twice and from the shutdown hook. */
     private void stop() {
-        while (true) {
-            AutoCloseable next;
-            synchronized (running) {
-                next = running.poll();
-            }
-            if (next == null) {
-                break;
-            }
-            try {
-                next.close();
-            } catch (Exception e) {
-                log.warn("Stopping {} failed", next.getClass().getSimpleName(), e);
-            }
-        }
+        running.stopAll();
         stopped.countDown();
     }
 
