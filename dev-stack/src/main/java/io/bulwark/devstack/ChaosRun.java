@@ -269,8 +269,8 @@ public final class ChaosRun implements Callable<Integer> {
             }
             case BROKER_KILL -> restartKilled(broker);
             case POSTGRES_RESTART -> {
-                postgres.close(); // pg_ctl stop -m fast
-                postgres.start();
+                postgres.close(); // pg_ctl stop -m fast; it may give up after 5 s while a walsender drains
+                startPostgresAgain();
             }
             case REDIS_RESTART -> {
                 redis.close();
@@ -289,6 +289,27 @@ public final class ChaosRun implements Callable<Integer> {
             case KAFKA_BLACKHOLE, POSTGRES_BLACKHOLE, REDIS_BLACKHOLE, GATEWAY_BLACKHOLE -> during(proxy(fault),
                     BLACK_HOLE_FOR, FaultProxy::blackHole);
             case KAFKA_RESET, POSTGRES_RESET, REDIS_RESET, GATEWAY_RESET -> proxy(fault).reset();
+        }
+    }
+
+    /**
+     * Starts PostgreSQL again on its data directory. A fast shutdown can outlast zonky's 5 s wait (seen
+     * with Debezium's walsender connected), and a start while the old postmaster still holds the port
+     * fails: try again for up to two minutes.
+     */
+    private void startPostgresAgain() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (true) {
+            try {
+                postgres.start();
+                return;
+            } catch (RuntimeException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                log.info("PostgreSQL not started yet ({}); trying again", e.getMessage());
+                Thread.sleep(1_000);
+            }
         }
     }
 
