@@ -20,6 +20,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -37,7 +38,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * same JDK HTTP server kind that inserts one row with auto-commit. PostgreSQL is durable (fsync,
  * synchronous commit), everything shares the machine's cores.
  *
- * <pre>benchmarks/orders.sh [seconds] [clients]</pre>
+ * <pre>benchmarks/orders.sh [seconds] [clients] [order-api key=value ...]</pre>
  */
 public final class OrderBenchmark {
 
@@ -49,12 +50,17 @@ public final class OrderBenchmark {
         Path dir = Files.createTempDirectory("bulwark-order-bench");
         try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.builder(dir.resolve("pg")).build().start();
                 EmbeddedRedisServer redis = EmbeddedRedisServer.builder(dir.resolve("redis")).build().start()) {
-            OrderApiConfig config = OrderApiConfig.load(Map.of(), Map.of(
+            Map<String, String> settings = new HashMap<>(Map.of(
                     OrderApiConfig.DB_URL, pg.jdbcUrl(), OrderApiConfig.DB_USER, pg.username(),
                     OrderApiConfig.DB_PASSWORD, pg.password(), OrderApiConfig.DB_SCHEMA, "bench",
                     OrderApiConfig.REDIS_URI, redis.uri(), OrderApiConfig.HTTP_PORT, "0",
                     OrderApiConfig.API_CLIENTS, "bench:bench-secret-1:internal",
                     OrderApiConfig.OUTCOMES_ENABLED, "false")); // the request path alone: no Kafka here
+            for (int i = 2; i < args.length; i++) { // key=value overrides, e.g. lock.fencing=redis
+                String[] kv = args[i].split("=", 2);
+                settings.put(kv[0], kv[1]);
+            }
+            OrderApiConfig config = OrderApiConfig.load(Map.of(), settings);
             try (OrderApiApp app = OrderApiApp.start(config, new SimpleMeterRegistry());
                     HikariDataSource bare = pool(pg)) {
                 try (Connection c = bare.getConnection(); Statement s = c.createStatement()) {
@@ -68,9 +74,9 @@ public final class OrderBenchmark {
                 URI orders = URI.create("http://127.0.0.1:" + app.port() + "/orders");
                 URI bareUri = URI.create("http://127.0.0.1:" + bareServer.getAddress().getPort() + "/bare");
                 AtomicInteger customer = new AtomicInteger();
-                Run warm = run(client, clients, 5, i -> placeRequest(orders, customer.incrementAndGet()));
+                Run warm = run(client, clients, 15, i -> placeRequest(orders, customer.incrementAndGet()));
                 Run place = run(client, clients, seconds, i -> placeRequest(orders, customer.incrementAndGet()));
-                run(client, clients, 5, i -> bareRequest(bareUri));
+                run(client, clients, 15, i -> bareRequest(bareUri));
                 Run bareRun = run(client, clients, seconds, i -> bareRequest(bareUri));
                 bareServer.stop(0);
                 System.out.printf("warm-up: %.0f req/s%n", warm.rps());

@@ -42,7 +42,7 @@ import org.apache.kafka.streams.KafkaStreams;
  */
 public final class SagaBenchmark {
 
-    private static final int WARM_UP_ORDERS = 3_000;
+    private static final int WARM_UP_ORDERS = Integer.getInteger("bench.warm.up.orders", 3_000);
 
     private SagaBenchmark() {}
 
@@ -81,7 +81,9 @@ public final class SagaBenchmark {
                 // Warm-up batch, not counted: on a cold JVM the JIT compiler threads took ~45% of the CPU
                 // of a 23 s run (async-profiler), which measured start-up rather than the saga.
                 confirm(producer, outcomes, "bench-warm-", WARM_UP_ORDERS);
+                Profiling.start();
                 Batch batch = confirm(producer, outcomes, "bench-o-", orders);
+                Profiling.stop();
                 stop.set(true);
                 payments.join(10_000);
                 System.out.printf("%n| metric id | value |%n|---|---|%n");

@@ -9,6 +9,7 @@ import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * concurrent requests with one key even when Redis is unavailable.
  *
  * <p><b>Redis in front.</b> Before touching PostgreSQL, Redis answers replays from a cached copy
- * and marks the key in flight ({@code SET NX PX}, with an owner token and a lifetime of
- * {@code inFlightTtl}, which callers set above their longest request). Redis is an accelerator
+ * or, when it holds nothing for the key, marks it in flight (with an owner token and a lifetime of
+ * {@code inFlightTtl}, which callers set above their longest request) — look-up and mark are one
+ * script, one round trip. Redis is an accelerator
  * only: when it fails, requests take the PostgreSQL path (counted in
  * {@code bulwark.idempotency.redis.errors}).
  *
@@ -150,19 +152,13 @@ public final class IdempotencyStore {
      */
     public Outcome execute(IdempotencyScope scope, String fingerprint, Work work) throws Exception {
         String id = scope.id();
-        Outcome cached = fromRedis(id, fingerprint);
-        if (cached != null && cached.kind() != Kind.IN_FLIGHT) {
-            return count(cached);
+        Claim claim = lookUpOrMark(id, fingerprint);
+        if (claim != null && claim.found() != null && claim.found().kind() != Kind.IN_FLIGHT) {
+            return count(claim.found());
         }
         // A mark found in Redis is only a hint: PostgreSQL's advisory lock says whether its owner is alive.
-        String mark = cached == null ? markInFlight(id, fingerprint) : null;
-        if (mark == null && cached == null) {
-            // Lost the race to the mark (or Redis is down): look again, then let PostgreSQL decide.
-            Outcome again = fromRedis(id, fingerprint);
-            if (again != null && again.kind() != Kind.IN_FLIGHT) {
-                return count(again);
-            }
-        }
+        // So is Redis failing (claim == null): PostgreSQL decides alone.
+        String mark = claim == null ? null : claim.mark();
         StoredResponse stored = null;
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
@@ -266,48 +262,41 @@ public final class IdempotencyStore {
         }
     }
 
-    private Outcome fromRedis(String id, String fingerprint) {
-        if (redis == null) {
-            return null;
-        }
-        try {
-            String value = redis.async().get(REDIS_PREFIX + id).get(settings.redisTimeout().toMillis(),
-                    TimeUnit.MILLISECONDS);
-            if (value == null) {
-                return null;
-            }
-            JsonNode entry = JSON.readTree(value);
-            if (!entry.path("fingerprint").asText().equals(fingerprint)) {
-                return new Outcome(Kind.MISMATCH, null);
-            }
-            if (entry.path("state").asText().equals("in-flight")) {
-                return new Outcome(Kind.IN_FLIGHT, null);
-            }
-            return new Outcome(Kind.REPLAYED, new StoredResponse(entry.path("status").asInt(),
-                    entry.path("contentType").isNull() ? null : entry.path("contentType").asText(),
-                    Base64.getDecoder().decode(entry.path("body").asText())));
-        } catch (Exception e) {
-            redisFailed("read", e);
-            return null;
-        }
-    }
+    /**
+     * What Redis holds for this key, and this request's in-flight mark when it held nothing: one round trip
+     * ({@link #LOOK_UP_OR_MARK}). Null when Redis failed or is not configured.
+     */
+    private record Claim(Outcome found, String mark) {}
 
-    /** Sets this request's mark; returns the mark's exact value (owner token included), or null when not set. */
-    private String markInFlight(String id, String fingerprint) {
+    private Claim lookUpOrMark(String id, String fingerprint) {
         if (redis == null) {
             return null;
         }
         try {
             String mark = JSON.writeValueAsString(JSON.createObjectNode().put("state", "in-flight")
                     .put("fingerprint", fingerprint).put("owner", UUID.randomUUID().toString()));
-            String result = redis.async().set(REDIS_PREFIX + id, mark,
-                            SetArgs.Builder.nx().px(settings.inFlightTtl().toMillis()))
-                    .get(settings.redisTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            return "OK".equals(result) ? mark : null;
+            String found = LOOK_UP_OR_MARK.run(redis.async(), settings.redisTimeout(), new String[] {REDIS_PREFIX + id},
+                    mark, Long.toString(settings.inFlightTtl().toMillis()));
+            return found == null ? new Claim(null, mark) : new Claim(entry(found, fingerprint), null);
         } catch (Exception e) {
-            redisFailed("mark", e); // a SET that lands later is a mark without a live owner: it is taken over
+            // A mark that lands after the timeout has no live owner: the next request takes it over.
+            redisFailed("look-up", e);
             return null;
         }
+    }
+
+    /** An entry Redis held: a replayable response, another request's mark, or a different body's. */
+    private static Outcome entry(String value, String fingerprint) throws IOException {
+        JsonNode entry = JSON.readTree(value);
+        if (!entry.path("fingerprint").asText().equals(fingerprint)) {
+            return new Outcome(Kind.MISMATCH, null);
+        }
+        if (entry.path("state").asText().equals("in-flight")) {
+            return new Outcome(Kind.IN_FLIGHT, null);
+        }
+        return new Outcome(Kind.REPLAYED, new StoredResponse(entry.path("status").asInt(),
+                entry.path("contentType").isNull() ? null : entry.path("contentType").asText(),
+                Base64.getDecoder().decode(entry.path("body").asText())));
     }
 
     private void cache(String id, String fingerprint, StoredResponse response) {
@@ -334,6 +323,15 @@ public final class IdempotencyStore {
             redisFailed("clear", e); // the mark expires after inFlightTtl, or is taken over before
         }
     }
+
+    /** Returns the key's entry, or sets this request's mark (ARGV[1], lifetime ARGV[2] ms) and returns nil. */
+    private static final RedisScript<String> LOOK_UP_OR_MARK = RedisScript.ofValue("idempotency-look-up-or-mark", """
+            local found = redis.call('GET', KEYS[1])
+            if found then
+              return found
+            end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return false""");
 
     private static final RedisScript<Long> CLEAR_MARK = RedisScript.ofInteger("idempotency-clear-mark", """
             if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -42,6 +42,11 @@ public final class RedisScript<T> {
         return new RedisScript<>(name, source, ScriptOutputType.INTEGER);
     }
 
+    /** A script whose reply is one bulk string, or null (a Lua {@code false} or {@code nil}). */
+    public static RedisScript<String> ofValue(String name, String source) {
+        return new RedisScript<>(name, source, ScriptOutputType.VALUE);
+    }
+
     /** A script whose reply is a list (of integers or bulk strings). */
     public static RedisScript<java.util.List<Object>> ofMulti(String name, String source) {
         return new RedisScript<>(name, source, ScriptOutputType.MULTI);

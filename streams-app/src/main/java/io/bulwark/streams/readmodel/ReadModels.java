@@ -4,6 +4,7 @@ import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.JsonSerde;
+import io.bulwark.streams.state.ExpiryIndex;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -11,18 +12,14 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.PunctuationType;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.VersionedKeyValueStore;
@@ -117,7 +114,7 @@ public final class ReadModels {
         private static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
         private final long retentionMs;
         private KeyValueStore<String, OrderStatus> statuses;
-        private KeyValueStore<String, String> expiry;
+        private ExpiryIndex expiry;
 
         OrderStatusProjector(Duration retention) {
             this.retentionMs = retention.toMillis();
@@ -126,7 +123,7 @@ public final class ReadModels {
         @Override
         public void init(ProcessorContext<Void, Void> context) {
             statuses = context.getStateStore(ORDER_STATUS);
-            expiry = context.getStateStore(ORDER_STATUS_EXPIRY);
+            expiry = new ExpiryIndex(context.getStateStore(ORDER_STATUS_EXPIRY));
             context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, this::sweep);
         }
 
@@ -157,26 +154,14 @@ public final class ReadModels {
                 return;
             }
             if (before != null) {
-                expiry.delete(expiryKey(before.lastEventMs() + retentionMs, record.key()));
+                expiry.remove(record.key(), before.lastEventMs() + retentionMs);
             }
-            expiry.put(expiryKey(after.lastEventMs() + retentionMs, record.key()), record.key());
+            expiry.add(record.key(), after.lastEventMs() + retentionMs);
             statuses.put(record.key(), after);
         }
 
         private void sweep(long streamTime) {
-            List<KeyValue<String, String>> due = new ArrayList<>();
-            try (KeyValueIterator<String, String> it = expiry.range(expiryKey(0, ""), expiryKey(streamTime, "\uffff"))) {
-                it.forEachRemaining(due::add);
-            }
-            for (KeyValue<String, String> entry : due) {
-                expiry.delete(entry.key);
-                statuses.delete(entry.value);
-            }
-        }
-
-        /** Zero-padded, so the store's byte order is expiry order. */
-        static String expiryKey(long atMs, String orderId) {
-            return String.format("%019d|%s", atMs, orderId);
+            expiry.takeDue(streamTime).forEach(statuses::delete);
         }
     }
 

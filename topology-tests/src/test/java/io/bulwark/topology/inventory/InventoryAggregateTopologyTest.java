@@ -109,6 +109,30 @@ class InventoryAggregateTopologyTest {
     }
 
     @Test
+    void shouldForgetAnAnswerOnceItsRetentionHasPassedInStreamTime() {
+        InventoryCommand.Restock restock = new InventoryCommand.Restock(id(), "sku-6", null, 5);
+        List<EventEnvelope> first = send(restock);
+        time += InventoryAggregate.DEFAULT_COMMAND_RETENTION.toMillis() - 60_000;
+        assertThat(send(restock)).as("within the retention: the first answer").isEqualTo(first);
+        KeyValueStore<String, List<EventEnvelope>> answers =
+                topology.driver.getKeyValueStore(InventoryAggregate.ANSWERS_STORE);
+        assertThat(answers.get(restock.commandId().toString())).isEqualTo(first);
+
+        time += 2 * 60_000; // stream time passes the retention; the next command's punctuation sweeps
+        send(new InventoryCommand.Restock(id(), "sku-7", null, 1));
+        assertThat(answers.get(restock.commandId().toString())).as("swept").isNull();
+        KeyValueStore<String, String> expiry = topology.driver.getKeyValueStore(InventoryAggregate.ANSWERS_EXPIRY_STORE);
+        try (KeyValueIterator<String, String> left = expiry.all()) {
+            assertThat(left).toIterable().extracting(kv -> kv.value).as("only the newer commands are still due")
+                    .doesNotContain(restock.commandId().toString());
+        }
+        List<EventEnvelope> again = send(restock);
+        assertThat(again).as("decided again, as a new command").singleElement()
+                .satisfies(e -> assertThat(e.eventId()).isNotEqualTo(first.get(0).eventId()));
+        assertThat(store().get("sku-6").available()).isEqualTo(10);
+    }
+
+    @Test
     void shouldRebuildIdenticalStateByReplayingTheEventTopic() {
         send(new InventoryCommand.Restock(id(), "a", null, 5));
         send(new InventoryCommand.Restock(id(), "b", null, 2));

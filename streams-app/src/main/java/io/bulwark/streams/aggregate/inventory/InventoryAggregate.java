@@ -8,6 +8,7 @@ import io.bulwark.schemas.JsonSerde;
 import io.bulwark.schemas.TopicSpec;
 import io.bulwark.streams.aggregate.Decision;
 import io.bulwark.streams.intake.KeyedInput;
+import io.bulwark.streams.state.ExpiryIndex;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -24,26 +25,30 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
-import org.apache.kafka.streams.state.WindowStore;
-import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * The inventory item aggregate as a topology: commands in ({@code bulwark.inventory.commands}, keyed
  * by SKU), events out ({@code bulwark.inventory.events}), state in a RocksDB store whose changelog is
  * the snapshot.
  *
- * <p>For each command: a command id seen before (within {@code commandRetention}) gets its first
- * answer again — the same events with the same ids, nothing applied twice; otherwise
+ * <p>For each command: a command id seen before (within {@code commandRetention}, in stream time) gets
+ * its first answer again — the same events with the same ids, nothing applied twice; otherwise
  * {@link InventoryBehavior#decide} runs against the stored item, accepted events are applied,
  * versioned ({@code aggregateVersion} = the item's version after the event) and published with the
  * command id as causation id; a refusal is published as {@code InventoryCommandRejected}, which
  * changes neither state nor version. Under exactly-once the state, the remembered answer and the
  * events commit together.
+ *
+ * <p><b>Remembered answers</b> live in a key-value store keyed by command id (a point look-up, with
+ * RocksDB's bloom filters) and go {@code commandRetention} after the command through an
+ * {@link ExpiryIndex} swept every minute of stream time; so the store holds about a retention's worth
+ * of commands and no more.
  *
  * <p><b>Rebuilding.</b> The event topic is the record: {@link #replay} folds it into the items, equal
  * to the store (tested), and {@link InventoryRebuild} is the command that does it against a broker
@@ -56,7 +61,15 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
 public final class InventoryAggregate {
 
     public static final String ITEMS_STORE = "inventory-items";
-    public static final String ANSWERS_STORE = "inventory-command-answers";
+    /**
+     * Remembered answers by command id. Until 2026-11-28 a window store named
+     * {@code inventory-command-answers}; the new name keeps its old changelog from being restored into a
+     * key-value store (an upgrade forgets the answers of the last retention: a command retried across it
+     * is decided again).
+     */
+    public static final String ANSWERS_STORE = "inventory-answers";
+    public static final String ANSWERS_EXPIRY_STORE = "inventory-answers-expiry";
+    private static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
     public static final Duration DEFAULT_COMMAND_RETENTION = Duration.ofHours(24);
 
     static final InventoryBehavior BEHAVIOR = new InventoryBehavior();
@@ -70,14 +83,15 @@ public final class InventoryAggregate {
             TopicSpec<String, EventEnvelope> events, Duration commandRetention) {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ITEMS_STORE),
                 Serdes.String(), ITEMS));
-        builder.addStateStore(Stores.windowStoreBuilder(
-                Stores.persistentWindowStore(ANSWERS_STORE, commandRetention, commandRetention, false),
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ANSWERS_STORE),
                 Serdes.String(), answerSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ANSWERS_EXPIRY_STORE),
+                Serdes.String(), Serdes.String()));
         KStream<String, InventoryCommand> in = builder.stream(commands.name(),
                 Consumed.with(commands.keySerde(), COMMANDS).withName("inventory-commands"));
         KStream<String, EventEnvelope> out = KeyedInput.routed(in, commands, COMMANDS, "inventory-commands-routed")
                 .process(() -> new CommandProcessor(commandRetention.toMillis()), Named.as("inventory-decide"),
-                        ITEMS_STORE, ANSWERS_STORE);
+                        ITEMS_STORE, ANSWERS_STORE, ANSWERS_EXPIRY_STORE);
         out.to(events.name(), Produced.with(events.keySerde(), EventEnvelopeSerde.inHeaders())
                 .withName("inventory-events-sink"));
         return out;
@@ -119,7 +133,8 @@ public final class InventoryAggregate {
         private final long retentionMs;
         private ProcessorContext<String, EventEnvelope> context;
         private KeyValueStore<String, InventoryItem> items;
-        private WindowStore<String, List<EventEnvelope>> answers;
+        private KeyValueStore<String, List<EventEnvelope>> answers;
+        private ExpiryIndex answersExpiry;
 
         CommandProcessor(long retentionMs) {
             this.retentionMs = retentionMs;
@@ -130,6 +145,9 @@ public final class InventoryAggregate {
             this.context = context;
             this.items = context.getStateStore(ITEMS_STORE);
             this.answers = context.getStateStore(ANSWERS_STORE);
+            this.answersExpiry = new ExpiryIndex(context.getStateStore(ANSWERS_EXPIRY_STORE));
+            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME,
+                    streamTime -> answersExpiry.takeDue(streamTime).forEach(answers::delete));
         }
 
         @Override
@@ -140,7 +158,7 @@ public final class InventoryAggregate {
             }
             String commandId = command.commandId().toString();
             long ts = record.timestamp();
-            List<EventEnvelope> previous = previousAnswer(commandId, ts);
+            List<EventEnvelope> previous = answers.get(commandId);
             if (previous != null) {
                 previous.forEach(e -> context.forward(new Record<>(command.sku(), e, ts)));
                 return;
@@ -164,15 +182,9 @@ public final class InventoryAggregate {
                 answer.add(envelope(command, InventoryBehavior.rejection(command, rejected.code(), rejected.reason()),
                         null, ts));
             }
-            answers.put(commandId, answer, ts);
+            answers.put(commandId, answer);
+            answersExpiry.add(commandId, ts + retentionMs);
             answer.forEach(e -> context.forward(new Record<>(command.sku(), e, ts)));
-        }
-
-        private List<EventEnvelope> previousAnswer(String commandId, long ts) {
-            try (WindowStoreIterator<List<EventEnvelope>> hits =
-                    answers.fetch(commandId, Math.max(0, ts - retentionMs), ts + retentionMs)) {
-                return hits.hasNext() ? hits.next().value : null;
-            }
         }
 
         private static EventEnvelope envelope(InventoryCommand command, InventoryEvent event, Long version, long ts) {

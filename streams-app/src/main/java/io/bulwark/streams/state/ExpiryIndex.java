@@ -1,0 +1,54 @@
+package io.bulwark.streams.state;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * When entries of a key-value store are due to go: a second key-value store keyed by due time, then
+ * key ({@code 0000000001700000000000|order-1 -> order-1}), so the store's byte order is due order and
+ * a sweep reads only what is due — never the whole store.
+ *
+ * <p>This is how Bulwark bounds key-value stores that must be read by point look-ups (a RocksDB
+ * {@code get} uses bloom filters; a window store's fetch is a seek into every segment, which read every
+ * level-0 file and cost the inventory aggregate 10% of its stream thread). The index adds one put per
+ * entry and its changelog; the caller decides when to sweep (a stream-time or wall-clock punctuator).
+ */
+public final class ExpiryIndex {
+
+    private final KeyValueStore<String, String> index;
+
+    public ExpiryIndex(KeyValueStore<String, String> index) {
+        this.index = index;
+    }
+
+    /** Records that {@code key} is due at {@code atMs}. */
+    public void add(String key, long atMs) {
+        index.put(indexKey(atMs, key), key);
+    }
+
+    /** Forgets that {@code key} was due at {@code atMs} (it was moved or deleted before). */
+    public void remove(String key, long atMs) {
+        index.delete(indexKey(atMs, key));
+    }
+
+    /** Removes and returns, in due order, every key due at or before {@code nowMs}. */
+    public List<String> takeDue(long nowMs) {
+        List<String> due = new ArrayList<>();
+        List<String> indexKeys = new ArrayList<>();
+        try (KeyValueIterator<String, String> it = index.range(indexKey(0, ""), indexKey(nowMs, "\uffff"))) {
+            it.forEachRemaining(entry -> {
+                indexKeys.add(entry.key);
+                due.add(entry.value);
+            });
+        }
+        indexKeys.forEach(index::delete);
+        return due;
+    }
+
+    /** Zero-padded due time, then the key. */
+    static String indexKey(long atMs, String key) {
+        return String.format("%019d|%s", atMs, key);
+    }
+}

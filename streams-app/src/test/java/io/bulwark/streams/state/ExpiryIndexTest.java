@@ -1,0 +1,37 @@
+package io.bulwark.streams.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.Test;
+
+class ExpiryIndexTest {
+
+    @Test
+    void shouldTakeOnlyTheKeysDueByTheGivenTimeInDueOrderAndOnlyOnce() {
+        KeyValueStore<String, String> store = inMemory();
+        ExpiryIndex index = new ExpiryIndex(store);
+        index.add("late", 9_000);
+        index.add("b", 2_000);
+        index.add("a", 1_000);
+        index.add("moved", 1_500);
+        index.remove("moved", 1_500);
+        index.add("moved", 20_000);
+
+        assertThat(index.takeDue(5_000)).containsExactly("a", "b");
+        assertThat(index.takeDue(5_000)).isEmpty();
+        assertThat(index.takeDue(10_000_000_000L)).as("byte order is time order past 10 digits")
+                .containsExactly("late", "moved");
+        assertThat(store.approximateNumEntries()).isZero();
+    }
+
+    private static KeyValueStore<String, String> inMemory() {
+        KeyValueStore<String, String> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("expiry"),
+                Serdes.String(), Serdes.String()).withLoggingDisabled().build();
+        store.init(new MockProcessorContext<>().getStateStoreContext(), store);
+        return store;
+    }
+}
