@@ -3,6 +3,7 @@ package io.bulwark.streams.saga;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.JsonSerde;
 import io.bulwark.streams.saga.SagaState.Status;
+import io.bulwark.streams.state.ExpiryIndex;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -296,6 +297,6 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
 
     /** Zero-padded, so the store's byte order is deadline order. */
     static String deadlineKey(long deadlineMs, String sagaId) {
-        return String.format("%019d|%s", deadlineMs, sagaId);
+        return ExpiryIndex.indexKey(deadlineMs, sagaId);
     }
 }

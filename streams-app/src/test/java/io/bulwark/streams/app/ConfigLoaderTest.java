@@ -115,6 +115,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldNotIdleTasksWaitingForLaggingInputsUnlessTheOperatorAsks() {
+        assertThat(ConfigLoader.load(null, Map.of(), BOOTSTRAP).streamsProperties().get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG))
+                .isEqualTo(StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
+        assertThat(ConfigLoader.load(null, Map.of("BULWARK_KAFKA_MAX_TASK_IDLE_MS", "0"), BOOTSTRAP)
+                .streamsProperties().get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG)).isEqualTo("0");
+    }
+
+    @Test
     void shouldDetectAKilledInstanceWithinTenSecondsUnlessTheOperatorSaysOtherwise() {
         assertThat(ConfigLoader.load(null, Map.of(), BOOTSTRAP).streamsProperties()
                 .get("consumer.session.timeout.ms")).isEqualTo(10_000);

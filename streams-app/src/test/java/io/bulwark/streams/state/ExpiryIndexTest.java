@@ -28,6 +28,14 @@ class ExpiryIndexTest {
         assertThat(store.approximateNumEntries()).isZero();
     }
 
+    @Test
+    void shouldFormatIndexKeysAsZeroPaddedTimesSoByteOrderIsTimeOrder() {
+        for (long t : new long[] {0, 7, 1_700_000_000_000L, Long.MAX_VALUE}) {
+            assertThat(ExpiryIndex.indexKey(t, "k")).isEqualTo(String.format("%019d|k", t));
+        }
+        assertThat(ExpiryIndex.indexKey(-5, "k")).isEqualTo(ExpiryIndex.indexKey(0, "k"));
+    }
+
     private static KeyValueStore<String, String> inMemory() {
         KeyValueStore<String, String> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("expiry"),
                 Serdes.String(), Serdes.String()).withLoggingDisabled().build();
