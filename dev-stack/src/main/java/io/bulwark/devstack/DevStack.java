@@ -115,6 +115,11 @@ public final class DevStack implements Callable<Integer> {
     @Option(names = "--load-duration", paramLabel = "SECONDS", description = "How long --load runs (default: ${DEFAULT-VALUE}).")
     int loadSeconds = 60;
 
+    @Option(names = "--load-ramp", paramLabel = "SECONDS",
+            description = "Before --load-duration, ramp the rate from 0 to --load over this many seconds; latency is "
+                    + "measured from full rate on (default: ${DEFAULT-VALUE}: full rate at once, the first 20 s not measured).")
+    int loadRampSeconds = 0;
+
     @Option(names = "--load-gateway-faults", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Inject gateway faults during --load: 2%% 503, 1%% 429 with Retry-After: 1 (default: on).")
     boolean loadGatewayFaults = true;
@@ -230,7 +235,7 @@ public final class DevStack implements Callable<Integer> {
                                 .withCancels(loadCancels).withSlowPayments(loadSlowPayments, loadSlowPaymentMs),
                         broker.bootstrapServers(), pg.jdbcUrl(), orders.port(), List.of(app.httpPort()), apiKey,
                         new GatewayClient(gateway.baseUrl()),
-                        System.out);
+                        System.out).ramp(Duration.ofSeconds(loadRampSeconds));
             }
         } catch (ConfigException e) {
             System.err.println("Invalid configuration: " + e.getMessage());

@@ -150,6 +150,7 @@ final class LoadGenerator {
     private volatile long measureFrom = Long.MAX_VALUE;
     private static final Duration WARM_UP = Duration.ofSeconds(20);
     private Duration warmUp = WARM_UP;
+    private Duration ramp = Duration.ZERO;
 
     LoadGenerator(Settings settings, String kafka, String jdbcUrl, int ordersPort, List<Integer> queryPorts, String apiKey,
             GatewayClient gateway, PrintStream out) {
@@ -169,6 +170,24 @@ final class LoadGenerator {
         return this;
     }
 
+    /**
+     * Before the run's {@code duration} at full rate, a ramp: the rate grows linearly from 0 to the full rate
+     * over {@code ramp} (as load tools ramp users), so cold JVMs warm up without building a backlog. Orders
+     * of the ramp are checked but left out of the latency figures, which then start at full rate.
+     */
+    LoadGenerator ramp(Duration ramp) {
+        this.ramp = ramp;
+        return this;
+    }
+
+    /** Orders due {@code elapsedNanos} into the run: the ramp's (rate × t² / 2r), then the full rate's. */
+    static long due(long elapsedNanos, long perSecond, long rampNanos) {
+        double t = elapsedNanos / 1e9;
+        double r = rampNanos / 1e9;
+        double orders = t < r ? perSecond * t * t / (2 * r) : perSecond * (r / 2 + (t - r));
+        return (long) orders;
+    }
+
     Summary run() throws Exception {
         restock();
         provisionCustomers();
@@ -179,18 +198,23 @@ final class LoadGenerator {
         watcher.start();
         Thread poller = new Thread(this::pollQueryApi, "load-query-poller");
         poller.start();
+        if (!ramp.isZero()) {
+            out.printf("Ramp: 0 to %d orders/s over %d s, not measured%n", settings.ordersPerSecond(), ramp.toSeconds());
+        }
         out.printf("Load: %d orders/s for %d s (%.0f%% duplicate requests, %.0f%% declines, %.0f%% cancels, "
                         + "gateway faults %s)%n", settings.ordersPerSecond(), settings.duration().toSeconds(),
                 settings.duplicateShare() * 100, settings.declineShare() * 100, settings.cancelShare() * 100,
                 settings.faults());
 
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
-        long total = settings.ordersPerSecond() * settings.duration().toSeconds();
+        long rampNanos = ramp.toNanos();
+        long total = due(rampNanos + settings.duration().toNanos(), settings.ordersPerSecond(), rampNanos);
         long began = System.nanoTime();
-        measureFrom = began + Math.min(warmUp.toNanos(), settings.duration().toNanos() / 3);
+        measureFrom = ramp.isZero() ? began + Math.min(warmUp.toNanos(), settings.duration().toNanos() / 3)
+                : began + rampNanos;
         long tickNanos = TimeUnit.MILLISECONDS.toNanos(10);
         ticker.scheduleAtFixedRate(() -> {
-            long due = Math.min(total, (System.nanoTime() - began) * settings.ordersPerSecond() / 1_000_000_000L);
+            long due = Math.min(total, due(System.nanoTime() - began, settings.ordersPerSecond(), rampNanos));
             while (sent.get() < due) {
                 place(sent.getAndIncrement());
             }
@@ -506,8 +530,9 @@ final class LoadGenerator {
         out.printf("  answers to order and cancel requests (every attempt): %s; requests without a definite answer "
                 + "after retrying %d%n", answerCounts, unanswered.size());
         out.printf("  dead-lettered during the run: %d %s%n", dead, new TreeMap<>(deadLetters));
-        out.printf("  e2e (201 -> terminal in the query API, after a %d s warm-up): p50 %.0f ms, p99 %.0f ms, "
-                + "max %.0f ms%n", Math.min(warmUp.toSeconds(), settings.duration().toSeconds() / 3), percentile(50),
+        out.printf("  e2e (201 -> terminal in the query API, after a %d s %s): p50 %.0f ms, p99 %.0f ms, "
+                + "max %.0f ms%n", ramp.isZero() ? Math.min(warmUp.toSeconds(), settings.duration().toSeconds() / 3)
+                        : ramp.toSeconds(), ramp.isZero() ? "warm-up" : "ramp", percentile(50),
                 percentile(99), percentile(100));
         out.printf("  %s%n", consistent ? "CONSISTENT: every accepted order reached one terminal state, none doubled, "
                 + "credit, stock and payments balance" : "INCONSISTENT: see the counts above");
