@@ -112,9 +112,11 @@ public final class StreamsBenchmark {
             rps.put("rates", run(kafka, dir, "rates", records, (builder, config) ->
                     RateAccounting.build(input(builder, schemas), config.rateSettings(), Topics.RATE_ALERTS)));
             preloadInventory(kafka, records);
+            Profiling.start(); // -Dbench.profile: the aggregate run only
             rps.put("inventory", run(kafka, dir, "inventory", records, (builder, config) ->
                     InventoryAggregate.build(builder, BENCH_COMMANDS, BENCH_EVENTS, config.inventoryCommandRetention()),
                     BENCH_COMMANDS.name()));
+            Profiling.stop();
             long rssMb = peakRssKb() / 1024;
             System.out.printf("%n| metric id | value |%n|---|---|%n");
             System.out.printf("| passthrough-rps | %.0f |%n", rps.get("passthrough"));

@@ -1,7 +1,6 @@
 package io.bulwark.streams.aggregate.inventory;
 
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * An inventory item's state: units available, units reserved per order, and the version (the
@@ -10,7 +9,9 @@ import java.util.TreeMap;
 public record InventoryItem(String sku, long version, long available, Map<String, Integer> reservations) {
 
     public InventoryItem {
-        reservations = Map.copyOf(new TreeMap<>(reservations));
+        // Immutable; no sorting (a TreeMap here, whose order Map.copyOf dropped anyway, cost 12% of the stream
+        // thread in the aggregate benchmark), and no copy at all of a map that is already an immutable copy.
+        reservations = Map.copyOf(reservations);
     }
 
     public long reserved() {
