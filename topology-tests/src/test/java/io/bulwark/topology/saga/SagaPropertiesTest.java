@@ -15,6 +15,7 @@ import io.bulwark.streams.saga.SagaEngine;
 import io.bulwark.streams.saga.SagaState;
 import io.bulwark.streams.saga.SagaStep;
 import io.bulwark.streams.saga.SagaTopology;
+import io.bulwark.streams.state.ExpiryIndex;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +39,7 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -142,6 +144,13 @@ class SagaPropertiesTest {
                 assertThat(succeeded).containsAll(end.touched());
                 assertThat(sent).containsAll(end.touched());
             }
+            List<String> deadlines = new ArrayList<>();
+            try (KeyValueIterator<String, String> it =
+                    driver.<String, String>getKeyValueStore(SagaEngine.deadlinesStore(definition)).all()) {
+                it.forEachRemaining(entry -> deadlines.add(entry.key));
+            }
+            assertThat(deadlines).as("the deadline index holds the saga's current deadline and no stale one")
+                    .containsExactly(ExpiryIndex.indexKey(end.deadlineMs(), "s-1"));
         } finally {
             Directories.deleteRecursively(dir);
         }
