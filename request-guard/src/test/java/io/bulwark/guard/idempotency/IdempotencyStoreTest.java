@@ -1,0 +1,162 @@
+package io.bulwark.guard.idempotency;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bulwark.guard.GuardMigrations;
+import io.bulwark.guard.idempotency.IdempotencyStore.Kind;
+import io.bulwark.guard.idempotency.IdempotencyStore.Outcome;
+import io.bulwark.guard.idempotency.IdempotencyStore.StoredResponse;
+import io.bulwark.infra.PostgresService;
+import io.bulwark.infra.RedisService;
+import io.bulwark.infra.junit.SharedInfraExtension;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * {@link IdempotencyStore} against a real PostgreSQL and Redis: executed once, replayed, refused while in
+ * flight or with another body, a dead owner's mark taken over, and PostgreSQL alone deciding when Redis
+ * is gone.
+ */
+@ExtendWith(SharedInfraExtension.class)
+class IdempotencyStoreTest {
+
+    private static final byte[] BODY = "{\"amount\":5}".getBytes(StandardCharsets.UTF_8);
+    private static final String FINGERPRINT = RequestFingerprint.of(BODY);
+
+    private PGSimpleDataSource dataSource;
+    private String schema;
+    private RedisClient client;
+    private StatefulRedisConnection<String, String> redis;
+    private final AtomicInteger runs = new AtomicInteger();
+    private IdempotencyScope scope;
+
+    @BeforeEach
+    void setUp(PostgresService postgres, RedisService redisServer) throws Exception {
+        schema = postgres.createUniqueSchema("idem");
+        GuardMigrations.migrate(postgres.jdbcUrl(), postgres.username(), postgres.password(), schema);
+        dataSource = new PGSimpleDataSource();
+        dataSource.setUrl(postgres.jdbcUrl());
+        dataSource.setUser(postgres.username());
+        dataSource.setPassword(postgres.password());
+        client = RedisClient.create(redisServer.uri());
+        redis = client.connect();
+        scope = new IdempotencyScope("client-1", "POST", "/orders", "key-" + UUID.randomUUID());
+    }
+
+    @AfterEach
+    void tearDown() {
+        client.shutdown();
+    }
+
+    @Test
+    void shouldExecuteOnceAndReplayTheStoredResponseToARetry() throws Exception {
+        IdempotencyStore store = store(redis);
+        Outcome first = store.execute(scope, FINGERPRINT, tx -> created());
+        Outcome retry = store.execute(scope, FINGERPRINT, tx -> created());
+
+        assertThat(first.kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(retry.kind()).isEqualTo(Kind.REPLAYED);
+        assertThat(retry.response().body()).isEqualTo(first.response().body());
+        assertThat(runs).hasValue(1);
+        assertThat(redis.sync().get("bulwark:idem:" + scope.id())).as("cached for the next replay").contains("\"done\"");
+    }
+
+    @Test
+    void shouldRefuseTheSameKeyWithAnotherBody() throws Exception {
+        IdempotencyStore store = store(redis);
+        store.execute(scope, FINGERPRINT, tx -> created());
+        Outcome other = store.execute(scope, RequestFingerprint.of("{}".getBytes(StandardCharsets.UTF_8)),
+                tx -> created());
+        assertThat(other.kind()).isEqualTo(Kind.MISMATCH);
+        assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void shouldAnswerInFlightWhileTheFirstRequestStillRuns() throws Exception {
+        IdempotencyStore store = store(redis);
+        CountDownLatch working = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        CompletableFuture<Outcome> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return store.execute(scope, FINGERPRINT, tx -> {
+                    working.countDown();
+                    finish.await(30, TimeUnit.SECONDS);
+                    return created();
+                });
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(working.await(30, TimeUnit.SECONDS)).isTrue();
+
+        Outcome second = store.execute(scope, FINGERPRINT, tx -> created());
+        finish.countDown();
+
+        assertThat(second.kind()).isEqualTo(Kind.IN_FLIGHT);
+        assertThat(first.get(30, TimeUnit.SECONDS).kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void shouldTakeOverAMarkWhoseOwnerIsGone() throws Exception {
+        // A crashed request's mark: in Redis, but nobody holds the scope's lock in PostgreSQL.
+        redis.sync().set("bulwark:idem:" + scope.id(), "{\"state\":\"in-flight\",\"fingerprint\":\"" + FINGERPRINT
+                + "\",\"owner\":\"dead\"}");
+        Outcome outcome = store(redis).execute(scope, FINGERPRINT, tx -> created());
+        assertThat(outcome.kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void shouldStoreNothingForAnErrorAnswerAndClearItsMark() throws Exception {
+        IdempotencyStore store = store(redis);
+        Outcome refused = store.execute(scope, FINGERPRINT, tx -> {
+            runs.incrementAndGet();
+            return new StoredResponse(409, "application/problem+json", "{}".getBytes(StandardCharsets.UTF_8));
+        });
+        assertThat(refused.kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(redis.sync().get("bulwark:idem:" + scope.id())).as("the mark is gone").isNull();
+        assertThat(store.execute(scope, FINGERPRINT, tx -> created()).kind()).as("a retry executes again")
+                .isEqualTo(Kind.EXECUTED);
+        assertThat(runs).hasValue(2);
+    }
+
+    @Test
+    void shouldLetPostgresDecideAloneWhenRedisFails() throws Exception {
+        redis.close(); // every command on a closed connection fails at once, as on a Redis that is gone
+        IdempotencyStore store = store(redis);
+        Outcome first = store.execute(scope, FINGERPRINT, tx -> created());
+        Outcome retry = store.execute(scope, FINGERPRINT, tx -> created());
+        Outcome other = store.execute(scope, RequestFingerprint.of(new byte[] {1}), tx -> created());
+
+        assertThat(first.kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(retry.kind()).as("replayed from PostgreSQL").isEqualTo(Kind.REPLAYED);
+        assertThat(retry.response().body()).isEqualTo(first.response().body());
+        assertThat(other.kind()).isEqualTo(Kind.MISMATCH);
+        assertThat(runs).hasValue(1);
+    }
+
+    private IdempotencyStore store(StatefulRedisConnection<String, String> connection) {
+        return new IdempotencyStore(dataSource, schema, connection,
+                IdempotencyStore.Settings.defaults().withInFlightTtl(Duration.ofSeconds(30)), new SimpleMeterRegistry());
+    }
+
+    private StoredResponse created() {
+        runs.incrementAndGet();
+        return new StoredResponse(201, "application/json",
+                ("{\"id\":\"" + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8));
+    }
+}
