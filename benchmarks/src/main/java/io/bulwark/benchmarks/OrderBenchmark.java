@@ -20,7 +20,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -50,16 +49,13 @@ public final class OrderBenchmark {
         Path dir = Files.createTempDirectory("bulwark-order-bench");
         try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.builder(dir.resolve("pg")).build().start();
                 EmbeddedRedisServer redis = EmbeddedRedisServer.builder(dir.resolve("redis")).build().start()) {
-            Map<String, String> settings = new HashMap<>(Map.of(
+            // The request path alone (no Kafka here), then key=value overrides, e.g. lock.fencing=redis.
+            Map<String, String> settings = KeyValueArgs.withOverrides(Map.of(
                     OrderApiConfig.DB_URL, pg.jdbcUrl(), OrderApiConfig.DB_USER, pg.username(),
                     OrderApiConfig.DB_PASSWORD, pg.password(), OrderApiConfig.DB_SCHEMA, "bench",
                     OrderApiConfig.REDIS_URI, redis.uri(), OrderApiConfig.HTTP_PORT, "0",
                     OrderApiConfig.API_CLIENTS, "bench:bench-secret-1:internal",
-                    OrderApiConfig.OUTCOMES_ENABLED, "false")); // the request path alone: no Kafka here
-            for (int i = 2; i < args.length; i++) { // key=value overrides, e.g. lock.fencing=redis
-                String[] kv = args[i].split("=", 2);
-                settings.put(kv[0], kv[1]);
-            }
+                    OrderApiConfig.OUTCOMES_ENABLED, "false"), args, 2);
             OrderApiConfig config = OrderApiConfig.load(Map.of(), settings);
             try (OrderApiApp app = OrderApiApp.start(config, new SimpleMeterRegistry());
                     HikariDataSource bare = pool(pg)) {

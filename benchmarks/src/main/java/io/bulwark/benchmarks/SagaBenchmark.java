@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -56,18 +55,14 @@ public final class SagaBenchmark {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
                 TopicInstaller.createMissing(admin, Topics.all(), (short) 1);
             }
-            Map<String, String> settings = new HashMap<>(Map.of(
+            Map<String, String> settings = KeyValueArgs.withOverrides(Map.of(
                     AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
                     AppConfig.APPLICATION_ID, "bench-saga",
                     AppConfig.STATE_DIR, dir.resolve("state").toString(),
                     AppConfig.HTTP_PORT, "0",
                     AppConfig.SAGA_STEP_TIMEOUT_MS, "600000",
                     AppConfig.NUM_STREAM_THREADS, threads,
-                    AppConfig.PROCESSING_GUARANTEE, guarantee));
-            for (int i = 3; i < args.length; i++) { // key=value overrides, e.g. kafka.max.task.idle.ms=-1
-                String[] kv = args[i].split("=", 2);
-                settings.put(kv[0], kv[1]);
-            }
+                    AppConfig.PROCESSING_GUARANTEE, guarantee), args, 3); // then key=value overrides, e.g. kafka.max.task.idle.ms=-1
             AppConfig config = ConfigLoader.load(null, Map.of(), settings);
             AtomicBoolean stop = new AtomicBoolean();
             try (StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));

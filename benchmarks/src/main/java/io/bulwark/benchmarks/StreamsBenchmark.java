@@ -74,10 +74,8 @@ public final class StreamsBenchmark {
             Optional.empty());
 
     /** Streams-app settings for every run, from the system property {@code bench.set=k=v,k=v}. */
-    private static final Map<String, String> EXTRA_SETTINGS = java.util.Arrays.stream(
-                    System.getProperty("bench.set", "").split(","))
-            .filter(kv -> kv.contains("="))
-            .collect(Collectors.toMap(kv -> kv.substring(0, kv.indexOf('=')), kv -> kv.substring(kv.indexOf('=') + 1)));
+    private static final Map<String, String> EXTRA_SETTINGS = KeyValueArgs.withOverrides(Map.of(),
+            System.getProperty("bench.set", "").isEmpty() ? new String[0] : System.getProperty("bench.set").split(","), 0);
 
     private StreamsBenchmark() {}
 

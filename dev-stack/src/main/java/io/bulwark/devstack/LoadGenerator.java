@@ -180,6 +180,14 @@ final class LoadGenerator {
         return this;
     }
 
+    /** The start of the run left out of the latency figures: the ramp, or else the warm-up (at most a third). */
+    private Duration unmeasured() {
+        if (!ramp.isZero()) {
+            return ramp;
+        }
+        return warmUp.compareTo(settings.duration().dividedBy(3)) < 0 ? warmUp : settings.duration().dividedBy(3);
+    }
+
     /** Orders due {@code elapsedNanos} into the run: the ramp's (rate × t² / 2r), then the full rate's. */
     static long due(long elapsedNanos, long perSecond, long rampNanos) {
         double t = elapsedNanos / 1e9;
@@ -210,8 +218,7 @@ final class LoadGenerator {
         long rampNanos = ramp.toNanos();
         long total = due(rampNanos + settings.duration().toNanos(), settings.ordersPerSecond(), rampNanos);
         long began = System.nanoTime();
-        measureFrom = ramp.isZero() ? began + Math.min(warmUp.toNanos(), settings.duration().toNanos() / 3)
-                : began + rampNanos;
+        measureFrom = began + unmeasured().toNanos();
         long tickNanos = TimeUnit.MILLISECONDS.toNanos(10);
         ticker.scheduleAtFixedRate(() -> {
             long due = Math.min(total, due(System.nanoTime() - began, settings.ordersPerSecond(), rampNanos));
@@ -531,8 +538,7 @@ final class LoadGenerator {
                 + "after retrying %d%n", answerCounts, unanswered.size());
         out.printf("  dead-lettered during the run: %d %s%n", dead, new TreeMap<>(deadLetters));
         out.printf("  e2e (201 -> terminal in the query API, after a %d s %s): p50 %.0f ms, p99 %.0f ms, "
-                + "max %.0f ms%n", ramp.isZero() ? Math.min(warmUp.toSeconds(), settings.duration().toSeconds() / 3)
-                        : ramp.toSeconds(), ramp.isZero() ? "warm-up" : "ramp", percentile(50),
+                + "max %.0f ms%n", unmeasured().toSeconds(), ramp.isZero() ? "warm-up" : "ramp", percentile(50),
                 percentile(99), percentile(100));
         out.printf("  %s%n", consistent ? "CONSISTENT: every accepted order reached one terminal state, none doubled, "
                 + "credit, stock and payments balance" : "INCONSISTENT: see the counts above");
