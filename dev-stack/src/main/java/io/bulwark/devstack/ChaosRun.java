@@ -383,7 +383,7 @@ public final class ChaosRun implements Callable<Integer> {
 
         relay = register(new ChildProcess("relay", logs, medium, RelayMain.class.getName(), List.of(
                 "--bootstrap-servers", kafka, "--db-host", "127.0.0.1", "--db-port", Integer.toString(proxies.get("postgres").port()),
-                "--db-user", postgres.username(), "--schema", DevStack.DB_SCHEMA), Map.of("BULWARK_CAPTURE_PASSWORD", postgres.password()),
+                "--db-user", postgres.username(), "--schema", DevStack.DB_SCHEMA), Map.of("BULWARK_RELAY_CAPTURE_PASSWORD", postgres.password()),
                 ChildProcess.Readiness.printed(RelayMain.STARTED_LINE)));
         relay.start(START_TIMEOUT);
 

@@ -158,6 +158,7 @@ public final class DevStack implements Callable<Integer> {
         long began = System.nanoTime();
         Path dir = dataDir.toAbsolutePath().normalize();
         try {
+            checkOwnVariables(System.getenv());
             checkPortsFree();
             if (fresh) {
                 Directories.deleteRecursively(dir);
@@ -196,7 +197,7 @@ public final class DevStack implements Callable<Integer> {
             flags.put(AppConfig.BOOTSTRAP_SERVERS, broker.bootstrapServers());
             flags.put(AppConfig.STATE_DIR, dir.resolve("streams-state").toString());
             flags.put(AppConfig.HTTP_PORT, Integer.toString(httpPort));
-            if (System.getenv("BULWARK_NUM_STREAM_THREADS") == null) {
+            if (System.getenv(ConfigLoader.variable(AppConfig.NUM_STREAM_THREADS)) == null) {
                 // Two threads on this 2-core layout: one thread's exactly-once flush overlaps the other's work
                 // (4x the outcomes after 60 s at 100 orders/s, benchmarks/PROFILES.md). --set overrides it.
                 flags.put(AppConfig.NUM_STREAM_THREADS, "2");
@@ -352,6 +353,20 @@ public final class DevStack implements Callable<Integer> {
                 "http://127.0.0.1:" + app.httpPort(), "http://127.0.0.1:" + orders.port()), edgeSecret, signingKey));
         DevSecrets.writeOwnerOnly(dir.resolve("edge-token"), EdgeWorker.devToken(signingKey, Duration.ofDays(1)));
         return worker;
+    }
+
+    /** The dev-stack's own environment variables; the components it runs read theirs (BULWARK_STREAMS_, BULWARK_ORDERS_). */
+    static final List<String> VARIABLES = List.of("BULWARK_DEV_API_KEY", "BULWARK_DEV_FREE_API_KEY",
+            "BULWARK_DEV_JAVA_OPTS");
+
+    /** Fails on a {@code BULWARK_DEV_*} variable the dev-stack does not know (a typo would silently do nothing). */
+    static void checkOwnVariables(Map<String, String> environment) {
+        List<String> unknown = environment.keySet().stream().filter(name -> name.startsWith("BULWARK_DEV_"))
+                .filter(name -> !VARIABLES.contains(name)).sorted().toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalStateException("Unknown dev-stack variable(s) " + String.join(", ", unknown) + "; known: "
+                    + String.join(", ", VARIABLES));
+        }
     }
 
     /**

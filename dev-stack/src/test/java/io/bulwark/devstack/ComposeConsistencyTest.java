@@ -112,7 +112,7 @@ class ComposeConsistencyTest {
         assertThat(referenced).isNotEmpty();
         assertThat(env).containsKeys(referenced.toArray(String[]::new));
         assertThat(env).containsEntry("CONNECT_CONFIG_PROVIDERS", "env")
-                .containsEntry("BULWARK_DB_SCHEMA", DevStack.DB_SCHEMA);
+                .containsEntry("BULWARK_RELAY_DB_SCHEMA", DevStack.DB_SCHEMA);
     }
 
     @Test
@@ -130,12 +130,12 @@ class ComposeConsistencyTest {
     @Test
     void shouldKeepCredentialsOutOfTheComposeFile() {
         assertThat(environment("postgres").get("POSTGRES_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
-        assertThat(environment("connect").get("BULWARK_CAPTURE_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
+        assertThat(environment("connect").get("BULWARK_RELAY_CAPTURE_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
         assertThat(environment("order-api").get("BULWARK_ORDERS_DB_PASSWORD")).startsWith("${POSTGRES_PASSWORD");
         assertThat(environment("order-api").get("BULWARK_ORDERS_API_CLIENTS")).startsWith("${BULWARK_ORDERS_API_CLIENTS");
         assertThat(environment("order-api").get("BULWARK_ORDERS_REDIS_PASSWORD")).startsWith("${REDIS_PASSWORD");
-        assertThat(environment("streams-app").get("BULWARK_QUERY_AUTH_KEYS")).startsWith("${BULWARK_QUERY_AUTH_KEYS");
-        assertThat(environment("streams-app").get("BULWARK_QUERY_HOP_SECRET")).startsWith("${BULWARK_QUERY_HOP_SECRET");
+        assertThat(environment("streams-app").get("BULWARK_STREAMS_QUERY_AUTH_KEYS")).startsWith("${BULWARK_STREAMS_QUERY_AUTH_KEYS");
+        assertThat(environment("streams-app").get("BULWARK_STREAMS_QUERY_HOP_SECRET")).startsWith("${BULWARK_STREAMS_QUERY_HOP_SECRET");
     }
 
     /** Replaces each {@code ${NAME:?...}} value by .env.example's NAME, which must exist. */

@@ -67,9 +67,7 @@ public final class OrderApiApp implements AutoCloseable {
         this.locks = config.getString(OrderApiConfig.LOCK_FENCING).equals("postgres")
                 ? new RedisLocks(redis, lockConfig, new PostgresFencingTokens(fencingPool, schema))
                 : new RedisLocks(redis, lockConfig);
-        ResilientRateLimiter.FailurePolicy failurePolicy = config.getString(OrderApiConfig.RATE_LIMIT_FAILURE_POLICY)
-                .equals("fail_open") ? ResilientRateLimiter.FailurePolicy.FAIL_OPEN
-                : ResilientRateLimiter.FailurePolicy.FAIL_CLOSED;
+        ResilientRateLimiter.FailurePolicy failurePolicy = config.rateLimitFailurePolicy();
         ResilientRateLimiter limiter = new ResilientRateLimiter(
                 new TokenBucketLimiter(redis, "bulwark:rl:", Duration.ofMillis(200)), failurePolicy,
                 ResilientRateLimiter.defaultBreaker("order-api-rate-limiter"), meters);

@@ -1,6 +1,8 @@
 package io.bulwark.orders;
 
+import io.bulwark.guard.ratelimit.ResilientRateLimiter;
 import io.bulwark.http.EdgeSignature;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -58,6 +60,15 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String PAYMENT_GROUP_ID = "payment.group.id";
     public static final String PAYMENT_INSTANCE_ID = "payment.instance.id";
     public static final String PAYMENT_GATEWAY_TIMEOUT_MS = "payment.gateway.timeout.ms";
+
+    /** A bulkhead setting must parse as {@link TierBulkheads.Limits}: refused by the definition, naming the key. */
+    private static final ConfigDef.Validator BULKHEAD_LIMITS = (key, value) -> {
+        try {
+            TierBulkheads.Limits.parse(key, (String) value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, value, e.getMessage());
+        }
+    };
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(HTTP_HOST, Type.STRING, "127.0.0.1", Importance.MEDIUM, "Address the API binds to.")
@@ -143,14 +154,15 @@ public final class OrderApiConfig extends AbstractConfig {
                     "PostgreSQL statement_timeout of order-api's connections: no statement (and so no customer "
                             + "lock waiting on it) runs longer.")
             .define(RATE_LIMIT_FAILURE_POLICY, Type.STRING, "fail_open",
-                    ConfigDef.ValidString.in("fail_open", "fail_closed"), Importance.MEDIUM,
+                    ConfigDef.ValidString.in(Arrays.stream(ResilientRateLimiter.FailurePolicy.values())
+                            .map(p -> p.name().toLowerCase(Locale.ROOT)).toArray(String[]::new)), Importance.MEDIUM,
                     "What the rate limiter answers while Redis is unreachable.")
-            .define(BULKHEAD_CRITICAL, Type.STRING, "32/16/500", Importance.LOW,
+            .define(BULKHEAD_CRITICAL, Type.STRING, "32/16/500", BULKHEAD_LIMITS, Importance.LOW,
                     "Bulkhead of placing orders: <concurrency>/<queue depth>/<max wait ms>[/reject|wait|shed]. "
                             + "Permits plus queue slots of all tiers must fit http.threads minus 2 (health, metrics).")
-            .define(BULKHEAD_STANDARD, Type.STRING, "4/4/100", Importance.LOW,
+            .define(BULKHEAD_STANDARD, Type.STRING, "4/4/100", BULKHEAD_LIMITS, Importance.LOW,
                     "Bulkhead of cancellations and customer provisioning (same format).")
-            .define(BULKHEAD_OPTIONAL, Type.STRING, "2/0/0/shed", Importance.LOW,
+            .define(BULKHEAD_OPTIONAL, Type.STRING, "2/0/0/shed", BULKHEAD_LIMITS, Importance.LOW,
                     "Bulkhead of reads (same format; shed: refused at once, and while another tier has requests "
                             + "queued).")
             .define(PAYMENT_WORKER_ENABLED, Type.BOOLEAN, false, Importance.MEDIUM,
@@ -250,6 +262,11 @@ public final class OrderApiConfig extends AbstractConfig {
             throw new ConfigException(EDGE_SECRET, "(hidden)", "must be at least " + EdgeSignature.MIN_SECRET_LENGTH + " characters");
         }
         return clients.trustingEdge(new EdgeSignature(edgeSecret, java.time.Clock.systemUTC()));
+    }
+
+    /** What the rate limiter answers while Redis is unreachable. */
+    public ResilientRateLimiter.FailurePolicy rateLimitFailurePolicy() {
+        return ResilientRateLimiter.FailurePolicy.valueOf(getString(RATE_LIMIT_FAILURE_POLICY).toUpperCase(Locale.ROOT));
     }
 
     /** The bulkhead of every request tier. */

@@ -76,12 +76,12 @@ public final class OutboxRelay implements AutoCloseable {
 
     private OutboxRelay(Settings settings, EventSchemas schemas, MeterRegistry registry) {
         Map<String, String> variables = new HashMap<>(settings.variables());
-        variables.put("BULWARK_DB_HOST", settings.database().host());
-        variables.put("BULWARK_DB_PORT", Integer.toString(settings.database().port()));
-        variables.put("BULWARK_DB_NAME", settings.database().name());
-        variables.put("BULWARK_DB_SCHEMA", settings.table().schema());
-        variables.put("BULWARK_CAPTURE_USER", settings.database().user());
-        variables.put("BULWARK_CAPTURE_PASSWORD", settings.database().password());
+        variables.put("BULWARK_RELAY_DB_HOST", settings.database().host());
+        variables.put("BULWARK_RELAY_DB_PORT", Integer.toString(settings.database().port()));
+        variables.put("BULWARK_RELAY_DB_NAME", settings.database().name());
+        variables.put("BULWARK_RELAY_DB_SCHEMA", settings.table().schema());
+        variables.put("BULWARK_RELAY_CAPTURE_USER", settings.database().user());
+        variables.put("BULWARK_RELAY_CAPTURE_PASSWORD", settings.database().password());
         ConnectorDefinition definition = ConnectorDefinition.outbox();
         Map<String, String> config = new HashMap<>(definition.resolve(variables));
         config.putAll(settings.overrides());

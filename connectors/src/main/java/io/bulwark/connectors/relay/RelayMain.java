@@ -4,6 +4,7 @@ import io.bulwark.connectors.outbox.OutboxTable;
 import io.bulwark.schemas.EventSchemas;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -13,7 +14,10 @@ import picocli.CommandLine.Option;
 
 /**
  * Runs an outbox relay on its own, for users without Kafka Connect. The capture user's password
- * comes from the environment variable {@code BULWARK_CAPTURE_PASSWORD}, never from the command line.
+ * comes from the environment variable {@code BULWARK_RELAY_CAPTURE_PASSWORD}, never from the command line.
+ * The database flags default to the same {@code BULWARK_RELAY_*} variables the Kafka Connect deployment's
+ * {@code outbox-connector.json} reads, so one environment serves both; any other {@code BULWARK_RELAY_*}
+ * variable is a typo and fails start-up (exit 2) naming it.
  */
 @Command(name = "bulwark-outbox-relay", mixinStandardHelpOptions = true, version = "Bulwark outbox relay 0.1.0",
         description = "Publishes the Postgres outbox to Kafka: cdc (Debezium, default) or polling.")
@@ -21,6 +25,9 @@ public final class RelayMain implements Callable<Integer> {
 
     /** Printed when the relay runs; tools and tests wait for it. */
     public static final String STARTED_LINE = "Bulwark outbox relay started";
+
+    /** Exit code of a start refused for its configuration, as the streams app and order-api use. */
+    public static final int EXIT_BAD_CONFIGURATION = 2;
 
     enum Mode { cdc, polling }
 
@@ -30,19 +37,30 @@ public final class RelayMain implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka brokers, host:port,...")
     String bootstrapServers;
 
-    @Option(names = "--db-host", defaultValue = "localhost")
+    /** The environment variables of the relay: the connector definition's, and nothing else. */
+    static final String ENV_PREFIX = "BULWARK_RELAY_";
+    static final List<String> VARIABLES = List.of("BULWARK_RELAY_DB_HOST", "BULWARK_RELAY_DB_PORT",
+            "BULWARK_RELAY_DB_NAME", "BULWARK_RELAY_DB_SCHEMA", "BULWARK_RELAY_CAPTURE_USER",
+            "BULWARK_RELAY_CAPTURE_PASSWORD");
+
+    @Option(names = "--db-host", defaultValue = "${env:BULWARK_RELAY_DB_HOST:-localhost}",
+            description = "Default: BULWARK_RELAY_DB_HOST, else localhost.")
     String dbHost;
 
-    @Option(names = "--db-port", defaultValue = "5432")
+    @Option(names = "--db-port", defaultValue = "${env:BULWARK_RELAY_DB_PORT:-5432}",
+            description = "Default: BULWARK_RELAY_DB_PORT, else 5432.")
     int dbPort;
 
-    @Option(names = "--db-name", defaultValue = "postgres")
+    @Option(names = "--db-name", defaultValue = "${env:BULWARK_RELAY_DB_NAME:-postgres}",
+            description = "Default: BULWARK_RELAY_DB_NAME, else postgres.")
     String dbName;
 
-    @Option(names = "--db-user", required = true, description = "The capture user (see connectors/README.md).")
+    @Option(names = "--db-user", defaultValue = "${env:BULWARK_RELAY_CAPTURE_USER}",
+            description = "The capture user (see connectors/README.md). Default: BULWARK_RELAY_CAPTURE_USER.")
     String dbUser;
 
-    @Option(names = "--schema", defaultValue = "bulwark", description = "Schema of the outbox table.")
+    @Option(names = "--schema", defaultValue = "${env:BULWARK_RELAY_DB_SCHEMA:-bulwark}",
+            description = "Schema of the outbox table. Default: BULWARK_RELAY_DB_SCHEMA, else bulwark.")
     String schema;
 
     @Option(names = "--offsets-topic", description = "cdc: topic of the source offsets (default: the registry's).")
@@ -58,9 +76,21 @@ public final class RelayMain implements Callable<Integer> {
         System.exit(new CommandLine(new RelayMain()).execute(args));
     }
 
+    /** The {@code BULWARK_RELAY_*} variables in {@code environment} that the relay does not know. */
+    static List<String> unknownVariables(Map<String, String> environment) {
+        return environment.keySet().stream().filter(name -> name.startsWith(ENV_PREFIX))
+                .filter(name -> !VARIABLES.contains(name)).sorted().toList();
+    }
+
     @Override
     public Integer call() throws InterruptedException {
-        String password = System.getenv().getOrDefault("BULWARK_CAPTURE_PASSWORD", "");
+        List<String> unknown = unknownVariables(System.getenv());
+        if (!unknown.isEmpty() || dbUser == null || dbUser.isBlank()) {
+            System.err.println(unknown.isEmpty() ? "The capture user is missing: give --db-user or set BULWARK_RELAY_CAPTURE_USER"
+                    : "Unknown relay variable(s) " + String.join(", ", unknown) + "; known: " + String.join(", ", VARIABLES));
+            return EXIT_BAD_CONFIGURATION;
+        }
+        String password = System.getenv().getOrDefault("BULWARK_RELAY_CAPTURE_PASSWORD", "");
         Database database = new Database(dbHost, dbPort, dbName, dbUser, password);
         OutboxTable table = new OutboxTable(schema);
         EventSchemas schemas = EventSchemas.load();

@@ -91,12 +91,12 @@ class ConnectWorkerParityTest {
                 .redirectErrorStream(true)
                 .redirectOutput(Path.of("target", "connect-worker.log").toFile());
         Map<String, String> env = builder.environment();
-        env.put("BULWARK_DB_HOST", outbox.postgres.host());
-        env.put("BULWARK_DB_PORT", Integer.toString(outbox.postgres.port()));
-        env.put("BULWARK_DB_NAME", outbox.postgres.database());
-        env.put("BULWARK_DB_SCHEMA", outbox.table.schema());
-        env.put("BULWARK_CAPTURE_USER", outbox.postgres.username());
-        env.put("BULWARK_CAPTURE_PASSWORD", outbox.postgres.password());
+        env.put("BULWARK_RELAY_DB_HOST", outbox.postgres.host());
+        env.put("BULWARK_RELAY_DB_PORT", Integer.toString(outbox.postgres.port()));
+        env.put("BULWARK_RELAY_DB_NAME", outbox.postgres.database());
+        env.put("BULWARK_RELAY_DB_SCHEMA", outbox.table.schema());
+        env.put("BULWARK_RELAY_CAPTURE_USER", outbox.postgres.username());
+        env.put("BULWARK_RELAY_CAPTURE_PASSWORD", outbox.postgres.password());
         Process process = builder.start();
         HttpClient http = HttpClient.newHttpClient();
         await().atMost(Duration.ofSeconds(60)).failFast(() -> !process.isAlive()).ignoreExceptions().until(() ->

@@ -96,7 +96,7 @@ class RelayCrashTest {
                 "--set", "topic.prefix=outbox-" + outbox.id)
                 .redirectErrorStream(true)
                 .redirectOutput(Path.of("target", "relay-crash-" + name + ".log").toFile());
-        builder.environment().put("BULWARK_CAPTURE_PASSWORD", outbox.postgres.password());
+        builder.environment().put("BULWARK_RELAY_CAPTURE_PASSWORD", outbox.postgres.password());
         Process process = builder.start();
         processes.add(process);
         return process;

@@ -149,16 +149,16 @@ public final class AppConfig extends AbstractConfig {
                             + "(default) or endpoint names joined by |. Callers send 'Authorization: Bearer <secret>' "
                             + "or 'X-API-Key: <secret>'. Empty: the API is open, and then http.host must be a loopback "
                             + "address (the embedded default). /metrics needs a key with scope * or metrics; health and "
-                            + "/openapi.json stay open. Set it from BULWARK_QUERY_AUTH_KEYS or a file.")
+                            + "/openapi.json stay open. Set it from BULWARK_STREAMS_QUERY_AUTH_KEYS or a file.")
             .define(QUERY_EDGE_SECRET, Type.PASSWORD, "", Importance.MEDIUM,
                     "Secret shared with Bulwark's edge worker (its EDGE_ORIGIN_SECRET, at least 32 characters): a "
                             + "request with a valid Bulwark-Edge-Signature is served for the token subject the edge "
                             + "verified, if its scopes include query:read, without an API key. Empty: edge identity "
-                            + "headers are not trusted (API keys only). Set it from BULWARK_QUERY_EDGE_SECRET or a file.")
+                            + "headers are not trusted (API keys only). Set it from BULWARK_STREAMS_QUERY_EDGE_SECRET or a file.")
             .define(QUERY_HOP_SECRET, Type.PASSWORD, "", Importance.MEDIUM,
                     "Secret the instances sign forwarded queries (Bulwark-Hop) with, so no caller can pose as an "
                             + "instance. Empty: derived from application.id and query.auth.keys, which every instance "
-                            + "shares; set it explicitly (BULWARK_QUERY_HOP_SECRET) when the keys are few or known.")
+                            + "shares; set it explicitly (BULWARK_STREAMS_QUERY_HOP_SECRET) when the keys are few or known.")
             .define(QUERY_CACHE_CONTROL, Type.LIST, "default=1/5,stock-level-as-of=60/600", Importance.LOW,
                     "Cache-Control of query answers as endpoint=max-age/stale-while-revalidate (seconds) "
                             + "entries; 'default' covers unnamed endpoints, '<endpoint>-as-of' the ?asOf= reads.")
@@ -177,10 +177,10 @@ public final class AppConfig extends AbstractConfig {
             .define(DLQ_TOPIC, Type.STRING, Topics.DEAD_LETTERS.name(), new ConfigDef.NonEmptyString(),
                     Importance.MEDIUM, "Dead-letter topic: records that cannot be read or processed go here, "
                             + "unchanged, with the error and their source topic, partition and offset in headers.")
-            .define(ERRORS_DESERIALIZATION, Type.STRING, "continue", ValidString.in("continue", "fail"),
+            .define(ERRORS_DESERIALIZATION, Type.STRING, "continue", ErrorPolicy.VALIDATOR,
                     Importance.MEDIUM, "On a record that cannot be deserialized: continue (dead-letter it "
                             + "and go on) or fail (stop the stream thread).")
-            .define(ERRORS_PROCESSING, Type.STRING, "continue", ValidString.in("continue", "fail"),
+            .define(ERRORS_PROCESSING, Type.STRING, "continue", ErrorPolicy.VALIDATOR,
                     Importance.MEDIUM, "On an exception while processing a record: continue (dead-letter it "
                             + "and go on) or fail (stop the stream thread).")
             .define(UNCAUGHT_EXCEPTION_POLICY, Type.STRING, "shutdown_client",
@@ -402,6 +402,21 @@ public final class AppConfig extends AbstractConfig {
         return getShort(TOPICS_REPLICATION_FACTOR);
     }
 
+    /** What a record that cannot be read ({@link #ERRORS_DESERIALIZATION}) or processed ({@link #ERRORS_PROCESSING}) does. */
+    public enum ErrorPolicy {
+        /** Dead-letter the record and go on. */
+        CONTINUE,
+        /** Stop the stream thread. */
+        FAIL;
+
+        static final ConfigDef.Validator VALIDATOR = ValidString.in(
+                java.util.Arrays.stream(values()).map(p -> p.name().toLowerCase(Locale.ROOT)).toArray(String[]::new));
+    }
+
+    public ErrorPolicy errorPolicy(String key) {
+        return ErrorPolicy.valueOf(getString(key).toUpperCase(Locale.ROOT));
+    }
+
     public StreamThreadExceptionResponse uncaughtExceptionResponse() {
         return StreamThreadExceptionResponse.valueOf(getString(UNCAUGHT_EXCEPTION_POLICY).toUpperCase(Locale.ROOT));
     }
@@ -418,11 +433,11 @@ public final class AppConfig extends AbstractConfig {
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, getLong(COMMIT_INTERVAL_MS));
         props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, getString(DLQ_TOPIC));
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                getString(ERRORS_DESERIALIZATION).equals("fail")
+                errorPolicy(ERRORS_DESERIALIZATION) == ErrorPolicy.FAIL
                         ? LogAndFailExceptionHandler.class
                         : LogAndContinueExceptionHandler.class);
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                getString(ERRORS_PROCESSING).equals("fail")
+                errorPolicy(ERRORS_PROCESSING) == ErrorPolicy.FAIL
                         ? LogAndFailProcessingExceptionHandler.class
                         : LogAndContinueProcessingExceptionHandler.class);
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);

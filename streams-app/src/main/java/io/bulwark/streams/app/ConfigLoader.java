@@ -19,18 +19,24 @@ import org.apache.kafka.common.config.ConfigException;
  *
  * <ol>
  *   <li>a properties file ({@code --config FILE}),</li>
- *   <li>environment variables {@code BULWARK_<KEY>}, the key upper-cased with dots as
- *       underscores ({@code BULWARK_HTTP_PORT} sets {@code http.port},
- *       {@code BULWARK_KAFKA_MAX_POLL_RECORDS} sets {@code kafka.max.poll.records}),</li>
+ *   <li>environment variables {@code BULWARK_STREAMS_<KEY>}, the key upper-cased with dots as
+ *       underscores ({@code BULWARK_STREAMS_HTTP_PORT} sets {@code http.port},
+ *       {@code BULWARK_STREAMS_KAFKA_MAX_POLL_RECORDS} sets {@code kafka.max.poll.records}),</li>
  *   <li>command-line flags ({@code --set key=value}).</li>
  * </ol>
  *
  * <p>An unknown key from any source fails start-up with a message naming the key and where it
- * came from, so a typo never silently falls back to a default.
+ * came from, so a typo never silently falls back to a default. Each component reads only its own
+ * prefix ({@code BULWARK_STREAMS_}, {@code BULWARK_ORDERS_}, {@code BULWARK_RELAY_}, {@code BULWARK_DEV_}),
+ * so other components' variables in the same environment are neither read nor refused here — except a
+ * {@code BULWARK_<KEY>} naming one of this app's keys without the prefix (the spelling before the
+ * prefixes): that fails start-up with the new name, rather than being silently ignored.
  */
 public final class ConfigLoader {
 
-    public static final String ENV_PREFIX = "BULWARK_";
+    public static final String ENV_PREFIX = "BULWARK_STREAMS_";
+
+    private static final String BULWARK = "BULWARK_";
 
     private ConfigLoader() {}
 
@@ -46,24 +52,44 @@ public final class ConfigLoader {
     }
 
     /**
-     * {@code BULWARK_*} variables of the other components (order-api, the dev-stack, the outbox
-     * connector) and of the launch scripts ({@code BULWARK_JAVA_OPTS}, read by {@code dev-stack.sh}):
-     * not the streams app's, so neither read nor refused here.
+     * The keys {@code BULWARK_STREAMS_*} variables set, as config keys. A {@code BULWARK_<KEY>} variable
+     * that names one of this app's keys without the prefix is refused, naming the variable to set instead.
      */
-    static final List<String> OTHER_COMPONENTS = List.of("BULWARK_ORDERS_", "BULWARK_DEV_", "BULWARK_DB_",
-            "BULWARK_CAPTURE_", "BULWARK_JAVA_OPTS");
-
-    /** The keys {@code BULWARK_*} variables set, as config keys. */
     static Map<String, String> fromEnvironment(Map<String, String> environment) {
         Map<String, String> values = new LinkedHashMap<>();
+        List<String> unprefixed = new ArrayList<>();
         environment.forEach((name, value) -> {
-            if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length()
-                    && OTHER_COMPONENTS.stream().noneMatch(name::startsWith)) {
-                String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
-                values.put(key, value);
+            if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length()) {
+                values.put(key(name.substring(ENV_PREFIX.length())), value);
+            } else if (name.startsWith(BULWARK) && isOwnKey(key(name.substring(BULWARK.length())))) {
+                unprefixed.add(name);
             }
         });
+        if (!unprefixed.isEmpty()) {
+            throw new ConfigException("Environment variable" + (unprefixed.size() > 1 ? "s " : " ")
+                    + String.join(", ", unprefixed.stream().sorted().toList()) + " set streams-app keys without its "
+                    + "prefix and are not read: rename them to "
+                    + String.join(", ", unprefixed.stream().sorted().map(ConfigLoader::prefixed).toList())
+                    + " (each component reads only its own BULWARK_<COMPONENT>_ variables)");
+        }
         return values;
+    }
+
+    /** The environment variable that sets {@code key}. */
+    public static String variable(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_');
+    }
+
+    private static String prefixed(String unprefixedName) {
+        return ENV_PREFIX + unprefixedName.substring(BULWARK.length());
+    }
+
+    private static boolean isOwnKey(String key) {
+        return AppConfig.DEFINITION.names().contains(key) || key.startsWith(AppConfig.KAFKA_PREFIX);
+    }
+
+    private static String key(String variableSuffix) {
+        return variableSuffix.toLowerCase(Locale.ROOT).replace('_', '.');
     }
 
     private static void putAll(Map<String, Object> values, Map<String, String> source, String origin) {

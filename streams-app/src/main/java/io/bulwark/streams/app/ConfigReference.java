@@ -17,7 +17,7 @@ public final class ConfigReference {
         AppConfig.DEFINITION.configKeys().values().stream()
                 .sorted(Comparator.comparing((ConfigKey k) -> k.importance).thenComparing(k -> k.name))
                 .forEach(key -> out.append("| `").append(key.name).append("` | `")
-                        .append(ConfigLoader.ENV_PREFIX).append(key.name.toUpperCase(Locale.ROOT).replace('.', '_'))
+                        .append(ConfigLoader.variable(key.name))
                         .append("` | ").append(key.type.name().toLowerCase(Locale.ROOT))
                         .append(" | ").append(defaultOf(key))
                         .append(" | ").append(key.validator == null ? "" : cell(key.validator.toString()))

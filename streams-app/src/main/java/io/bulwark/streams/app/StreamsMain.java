@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 /** Command line of the streams app. Exit codes: 0 stopped, 1 failed while running, 2 bad configuration. */
 @Command(name = "bulwark-streams", mixinStandardHelpOptions = true, version = "Bulwark streams app 0.1.0",
         description = "Runs Bulwark's Kafka Streams topologies. Configuration comes from --config FILE, "
-                + "then BULWARK_* environment variables, then --set flags (later wins).")
+                + "then BULWARK_STREAMS_* environment variables, then --set flags (later wins).")
 public final class StreamsMain implements Callable<Integer> {
 
     public static final int EXIT_FAILED = 1;

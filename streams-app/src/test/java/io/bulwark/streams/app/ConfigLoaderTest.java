@@ -67,7 +67,7 @@ class ConfigLoaderTest {
 
     @Test
     void shouldFailOnUnknownEnvironmentVariable() {
-        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("BULWARK_HTTP_PROT", "1"), BOOTSTRAP))
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("BULWARK_STREAMS_HTTP_PROT", "1"), BOOTSTRAP))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("'http.prot'")
                 .hasMessageContaining("environment");
@@ -96,7 +96,7 @@ class ConfigLoaderTest {
         Path file = dir.resolve("app.properties");
         Files.writeString(file, "bootstrap.servers=file:1\nhttp.port=1001\napplication.id=from-file\nnum.stream.threads=3\n");
         AppConfig config = ConfigLoader.load(file,
-                Map.of("BULWARK_HTTP_PORT", "1002", "BULWARK_APPLICATION_ID", "from-env", "PATH", "/bin"),
+                Map.of("BULWARK_STREAMS_HTTP_PORT", "1002", "BULWARK_STREAMS_APPLICATION_ID", "from-env", "PATH", "/bin"),
                 Map.of("http.port", "1003"));
         assertThat(config.httpPort()).isEqualTo(1003);
         assertThat(config.getString(AppConfig.APPLICATION_ID)).isEqualTo("from-env");
@@ -106,7 +106,7 @@ class ConfigLoaderTest {
 
     @Test
     void shouldPassPrefixedKafkaSettingsThrough() {
-        AppConfig config = ConfigLoader.load(null, Map.of("BULWARK_KAFKA_MAX_POLL_RECORDS", "42"),
+        AppConfig config = ConfigLoader.load(null, Map.of("BULWARK_STREAMS_KAFKA_MAX_POLL_RECORDS", "42"),
                 with("errors.deserialization", "fail"));
         Properties streams = config.streamsProperties();
         assertThat(streams.get("max.poll.records")).isEqualTo("42");
@@ -118,7 +118,7 @@ class ConfigLoaderTest {
     void shouldNotIdleTasksWaitingForLaggingInputsUnlessTheOperatorAsks() {
         assertThat(ConfigLoader.load(null, Map.of(), BOOTSTRAP).streamsProperties().get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG))
                 .isEqualTo(StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
-        assertThat(ConfigLoader.load(null, Map.of("BULWARK_KAFKA_MAX_TASK_IDLE_MS", "0"), BOOTSTRAP)
+        assertThat(ConfigLoader.load(null, Map.of("BULWARK_STREAMS_KAFKA_MAX_TASK_IDLE_MS", "0"), BOOTSTRAP)
                 .streamsProperties().get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG)).isEqualTo("0");
     }
 
@@ -126,7 +126,7 @@ class ConfigLoaderTest {
     void shouldDetectAKilledInstanceWithinTenSecondsUnlessTheOperatorSaysOtherwise() {
         assertThat(ConfigLoader.load(null, Map.of(), BOOTSTRAP).streamsProperties()
                 .get("consumer.session.timeout.ms")).isEqualTo(10_000);
-        assertThat(ConfigLoader.load(null, Map.of("BULWARK_KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "30000"), BOOTSTRAP)
+        assertThat(ConfigLoader.load(null, Map.of("BULWARK_STREAMS_KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "30000"), BOOTSTRAP)
                 .streamsProperties().get("consumer.session.timeout.ms")).isEqualTo("30000");
     }
 
@@ -159,13 +159,23 @@ class ConfigLoaderTest {
 
     @Test
     void shouldLeaveOtherComponentsVariablesAlone() {
-        Map<String, String> env = Map.of("BULWARK_BOOTSTRAP_SERVERS", "localhost:9092",
+        Map<String, String> env = Map.of("BULWARK_STREAMS_BOOTSTRAP_SERVERS", "localhost:9092",
                 "BULWARK_ORDERS_DB_URL", "jdbc:postgresql://x/y", "BULWARK_DEV_API_KEY", "dev-key-1",
-                "BULWARK_DB_HOST", "postgres", "BULWARK_CAPTURE_USER", "capture",
-                "BULWARK_JAVA_OPTS", "-XX:StartFlightRecording"); // dev-stack.sh's own variable
+                "BULWARK_RELAY_DB_HOST", "postgres", "BULWARK_RELAY_CAPTURE_USER", "capture",
+                "BULWARK_DEV_JAVA_OPTS", "-XX:StartFlightRecording", "BULWARK_JAVA_OPTS", "-Xmx1g",
+                "BULWARK_ORDERZ", "x"); // not under the streams app's prefix, and not one of its keys
         assertThat(ConfigLoader.load(null, env, Map.of()).getList(AppConfig.BOOTSTRAP_SERVERS))
                 .containsExactly("localhost:9092");
-        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("BULWARK_BOOTSTRAP_SERVERS", "localhost:9092",
-                "BULWARK_ORDERZ", "x"), Map.of())).hasMessageContaining("orderz");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("BULWARK_STREAMS_BOOTSTRAP_SERVERS", "localhost:9092",
+                "BULWARK_STREAMS_ORDERZ", "x"), Map.of())).hasMessageContaining("orderz");
+    }
+
+    @Test
+    void shouldRefuseAStreamsKeyWithoutTheStreamsPrefixNamingTheVariableToSetInstead() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("BULWARK_HTTP_PORT", "8080",
+                "BULWARK_KAFKA_MAX_POLL_RECORDS", "10"), BOOTSTRAP))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("BULWARK_HTTP_PORT").hasMessageContaining("BULWARK_STREAMS_HTTP_PORT")
+                .hasMessageContaining("BULWARK_STREAMS_KAFKA_MAX_POLL_RECORDS");
     }
 }

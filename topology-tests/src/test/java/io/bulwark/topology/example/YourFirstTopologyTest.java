@@ -33,7 +33,7 @@ class YourFirstTopologyTest {
 
     @Test
     void aDuplicatedOrderEventHasOneEffect(@TempDir Path stateDir) {
-        // 1. The same configuration the app loads (file < BULWARK_* env < flags); no broker is contacted.
+        // 1. The same configuration the app loads (file < BULWARK_STREAMS_* env < flags); no broker is contacted.
         AppConfig config = ConfigLoader.load(null, Map.of(), Map.of(
                 AppConfig.BOOTSTRAP_SERVERS, "unused:9092",
                 AppConfig.STATE_DIR, stateDir.toString()));
