@@ -116,6 +116,6 @@ public final class QueryBenchmark {
                 AppConfig.APPLICATION_ID, "bench-query",
                 AppConfig.STATE_DIR, state.toString(),
                 AppConfig.HTTP_PORT, "0"));
-        return StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
+        return StreamsApp.start(config, BulwarkTopology.create(config));
     }
 }

@@ -65,7 +65,7 @@ public final class SagaBenchmark {
                     AppConfig.PROCESSING_GUARANTEE, guarantee), args, 3); // then key=value overrides, e.g. kafka.max.task.idle.ms=-1
             AppConfig config = ConfigLoader.load(null, Map.of(), settings);
             AtomicBoolean stop = new AtomicBoolean();
-            try (StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
+            try (StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config));
                     KafkaProducer<byte[], byte[]> producer = producer(kafka);
                     KafkaConsumer<byte[], byte[]> outcomes = consumer(kafka, Topics.ORDER_OUTCOMES.name())) {
                 while (app.state() != KafkaStreams.State.RUNNING) {

@@ -53,7 +53,7 @@ public final class StoreSizes {
                 AppConfig.STATE_DIR, dir.toString()));
         EventSchemas schemas = EventSchemas.load();
         Map<String, Map<String, Integer>> changelogs = new TreeMap<>();
-        try (TopologyTestDriver driver = new TopologyTestDriver(BulwarkTopology.create(config, schemas),
+        try (TopologyTestDriver driver = new TopologyTestDriver(BulwarkTopology.create(config),
                 config.streamsProperties(), Instant.parse("2026-11-27T00:00:00Z"))) {
             TestInputTopic<String, EventEnvelope> orderEvents = driver.createInputTopic(Topics.ORDER_EVENTS.name(),
                     new StringSerializer(), EventEnvelopeSerde.inHeaders().serializer());

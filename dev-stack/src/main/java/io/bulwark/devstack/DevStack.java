@@ -208,7 +208,7 @@ public final class DevStack implements Callable<Integer> {
             flags.put(AppConfig.QUERY_EDGE_SECRET, edgeSecret);
             flags.putAll(streamsFlags);
             AppConfig config = ConfigLoader.load(null, System.getenv(), flags);
-            app = register(StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load())));
+            app = register(StreamsApp.start(config, BulwarkTopology.create(config)));
             awaitRunning(app);
             startOutbox(app, broker, pg);
             EmbeddedRedisServer cache = redis.join();

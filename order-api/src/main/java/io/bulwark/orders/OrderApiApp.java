@@ -72,7 +72,8 @@ public final class OrderApiApp implements AutoCloseable {
                 new TokenBucketLimiter(redis, "bulwark:rl:", Duration.ofMillis(200)), failurePolicy,
                 ResilientRateLimiter.defaultBreaker("order-api-rate-limiter"), meters);
         ResilientRateLimiter quotas = new ResilientRateLimiter(
-                new SlidingWindowLimiter(redis, "bulwark:quota:", Duration.ofMillis(200)), failurePolicy,
+                new SlidingWindowLimiter(redis, "bulwark:quota:", Duration.ofMillis(200), SlidingWindowLimiter.Kind.LOG),
+                failurePolicy,
                 ResilientRateLimiter.defaultBreaker("order-api-quota"), meters);
         IdempotencyStore.Settings settings = IdempotencyStore.Settings.defaults()
                 .withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_TTL_MS)))

@@ -1,8 +1,6 @@
 package io.bulwark.orders;
 
 import io.bulwark.schemas.EventEnvelope;
-import io.bulwark.schemas.EventEnvelopeSerde;
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
@@ -23,6 +21,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,7 +47,7 @@ public final class OrderOutcomes implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final DataSource dataSource;
     private final OrderService orders;
-    private final EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders(EventSchemas.load());
+    private final Deserializer<EventEnvelope> outcomes = Topics.ORDER_OUTCOMES.valueSerde().deserializer();
     private final MeterRegistry meters;
     private final Thread thread;
     private volatile boolean running = true;
@@ -143,7 +142,7 @@ public final class OrderOutcomes implements AutoCloseable {
     private String applyOne(Connection tx, ConsumerRecord<String, byte[]> record) throws SQLException {
         EventEnvelope outcome;
         try {
-            outcome = serde.deserializer().deserialize(record.topic(), record.headers(), record.value());
+            outcome = outcomes.deserialize(record.topic(), record.headers(), record.value());
         } catch (RuntimeException e) {
             log.error("Unreadable outcome at {}-{}@{} skipped: {}", record.topic(), record.partition(), record.offset(),
                     e.getMessage());

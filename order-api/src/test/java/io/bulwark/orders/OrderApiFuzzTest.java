@@ -3,7 +3,7 @@ package io.bulwark.orders;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.bulwark.infra.Infra;
+import io.bulwark.infra.junit.Infra;
 import io.bulwark.infra.PostgresService;
 import io.bulwark.infra.RedisService;
 import io.bulwark.schemas.Json;

@@ -34,9 +34,21 @@ public final class EventSchemas {
         this.payloads = Map.copyOf(payloads);
     }
 
-    /** The schemas of every type in {@link EventTypes#all()}. */
+    /** The schemas of every type in {@link EventTypes#all()}, parsed anew. */
     public static EventSchemas load() {
         return load(EventTypes.all());
+    }
+
+    /**
+     * The schemas of every type in {@link EventTypes#all()}, parsed once per JVM and shared: the topic
+     * registry's serdes ({@link Topics}) validate with them.
+     */
+    public static EventSchemas standard() {
+        return Standard.SCHEMAS;
+    }
+
+    private static final class Standard {
+        static final EventSchemas SCHEMAS = load();
     }
 
     public static EventSchemas load(Collection<EventType> types) {

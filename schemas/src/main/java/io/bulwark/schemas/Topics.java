@@ -11,6 +11,10 @@ import org.apache.kafka.common.serialization.Serdes;
  * <p>Event topics are named {@code bulwark.<aggregateType>.events}, which is where the Debezium
  * Outbox Event Router routes an outbox row by its aggregate type. Keys are aggregate ids, so all
  * events of one aggregate share a partition and keep their order.
+ *
+ * <p>The value serde of every envelope topic is the topic form that validates what it reads against
+ * {@link EventSchemas#standard()}: a reader through the registry never sees an event that breaks its
+ * schema (Kafka Streams dead-letters it; a consumer gets a {@code SerializationException}).
  */
 public final class Topics {
 
@@ -18,6 +22,9 @@ public final class Topics {
     public static final int DOMAIN_PARTITIONS = 6;
 
     private static final Duration WEEK = Duration.ofDays(7);
+
+    /** The topic form of envelopes, validating on read. */
+    private static final EventEnvelopeSerde ENVELOPES = EventEnvelopeSerde.inHeaders(EventSchemas.standard());
 
     public static final TopicSpec<String, EventEnvelope> ORDER_EVENTS = events("order");
     public static final TopicSpec<String, EventEnvelope> INVENTORY_EVENTS = events("inventory");
@@ -28,12 +35,12 @@ public final class Topics {
      * order first seen. Written by the streams app under exactly-once.
      */
     public static final TopicSpec<String, EventEnvelope> ORDER_EVENTS_UNIQUE = new TopicSpec<>(
-            "bulwark.order.events.unique", Serdes.String(), EventEnvelopeSerde.inHeaders(),
+            "bulwark.order.events.unique", Serdes.String(), ENVELOPES,
             DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
 
     /** {@code QuotaBreached} events: one per breached quota window, keyed by the limited key (customer id). */
     public static final TopicSpec<String, EventEnvelope> RATE_ALERTS = new TopicSpec<>(
-            "bulwark.rate.alerts", Serdes.String(), EventEnvelopeSerde.inHeaders(),
+            "bulwark.rate.alerts", Serdes.String(), ENVELOPES,
             DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
 
     /**
@@ -49,12 +56,12 @@ public final class Topics {
      * keyed by order id: exactly one per order. order-api reads them to settle the order row and its credit.
      */
     public static final TopicSpec<String, EventEnvelope> ORDER_OUTCOMES = new TopicSpec<>(
-            "bulwark.order.outcomes", Serdes.String(), EventEnvelopeSerde.inHeaders(),
+            "bulwark.order.outcomes", Serdes.String(), ENVELOPES,
             DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
 
     /** Commands from the order saga to the payment worker, keyed by order id. */
     public static final TopicSpec<String, EventEnvelope> PAYMENT_COMMANDS = new TopicSpec<>(
-            "bulwark.payment.commands", Serdes.String(), EventEnvelopeSerde.inHeaders(),
+            "bulwark.payment.commands", Serdes.String(), ENVELOPES,
             DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
 
     /**
@@ -101,6 +108,6 @@ public final class Topics {
 
     private static TopicSpec<String, EventEnvelope> events(String aggregateType) {
         return new TopicSpec<>(eventTopicName(aggregateType), Serdes.String(),
-                EventEnvelopeSerde.inHeaders(), DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+                ENVELOPES, DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
     }
 }

@@ -12,18 +12,19 @@ import java.util.UUID;
  * Sliding-window limits in Redis, both timed by the Redis server and decided in one {@code EVALSHA}:
  *
  * <ul>
- *   <li>{@link #log}: exact. A sorted set of admitted requests scored by time (members unique per
+ *   <li>{@link Kind#LOG}: exact. A sorted set of admitted requests scored by time (members unique per
  *       request); each call trims entries older than the window, then admits while the count
  *       stays within the limit. Memory grows with the limit.</li>
- *   <li>{@link #counter}: approximate, constant memory. Two fixed windows; the previous window's
+ *   <li>{@link Kind#COUNTER}: approximate, constant memory. Two fixed windows; the previous window's
  *       count is weighted by how much of it still overlaps the sliding window. Integer arithmetic:
  *       {@code previous × (window − elapsed) + current × window ≤ (limit − cost) × window}.</li>
  * </ul>
  *
  * A {@link Limit} here reads as {@code capacity} requests per {@code period}. Each script touches only
  * the key it is given in {@code KEYS} (Redis Cluster safe), and every key expires after its window.
- * As a {@link RateLimiter} it applies the exact log to one limit — the place for strict quotas such
- * as "1,000 per hour" (memory: one sorted-set member per request in the window).
+ * As a {@link RateLimiter} it decides one limit per call. The exact log is the place for strict quotas
+ * such as "1,000 per hour" (memory: one sorted-set member per request in the window); the counter holds
+ * two numbers per key, and admits at most twice the limit in any window.
  */
 public final class SlidingWindowLimiter implements RateLimiter {
 
@@ -77,18 +78,29 @@ public final class SlidingWindowLimiter implements RateLimiter {
             end
             return {0, now, math.max(0, math.floor((limit * window - weighted) / window)), math.max(1, retry)}""");
 
+    /** How the window is kept. */
+    public enum Kind {
+        /** Exact: a sorted set of the admitted requests in the window. */
+        LOG,
+        /** Approximate, constant memory: two fixed windows, the previous one weighted. */
+        COUNTER
+    }
+
     private final RedisScriptingAsyncCommands<String, String> redis;
     private final String keyPrefix;
     private final Duration timeout;
+    private final Kind kind;
 
-    public SlidingWindowLimiter(StatefulRedisConnection<String, String> connection, String keyPrefix, Duration timeout) {
+    public SlidingWindowLimiter(StatefulRedisConnection<String, String> connection, String keyPrefix, Duration timeout,
+            Kind kind) {
         this.redis = connection.async();
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this.kind = Objects.requireNonNull(kind, "kind");
     }
 
     /** Exact sliding window (log). */
-    public RateLimitDecision log(String key, Limit limit, int cost) {
+    private RateLimitDecision log(String key, Limit limit, int cost) {
         check(limit, cost);
         List<Object> reply = LOG.run(redis, timeout, new String[] {keyPrefix + "swl:{" + key + "}:" + limit.name()},
                 Long.toString(limit.capacity()), Long.toString(limit.periodMicros()), Integer.toString(cost),
@@ -97,20 +109,20 @@ public final class SlidingWindowLimiter implements RateLimiter {
     }
 
     /** Approximate sliding window (two weighted fixed windows). */
-    public RateLimitDecision counter(String key, Limit limit, int cost) {
+    private RateLimitDecision counter(String key, Limit limit, int cost) {
         check(limit, cost);
         List<Object> reply = COUNTER.run(redis, timeout, new String[] {keyPrefix + "swc:{" + key + "}:" + limit.name()},
                 Long.toString(limit.capacity()), Long.toString(limit.periodMicros()), Integer.toString(cost));
         return decision(limit, reply);
     }
 
-    /** The exact log over the one limit given (a quota); two limits would be two separate calls. */
+    /** Decides the one limit given (a quota); two limits would be two separate calls. */
     @Override
     public RateLimitDecision decide(String key, List<Limit> limits, int cost) {
         if (limits.size() != 1) {
             throw new IllegalArgumentException("A sliding window decides one limit at a time, got " + limits.size());
         }
-        return log(key, limits.get(0), cost);
+        return kind == Kind.LOG ? log(key, limits.get(0), cost) : counter(key, limits.get(0), cost);
     }
 
     private static void check(Limit limit, int cost) {

@@ -2,7 +2,7 @@ package io.bulwark.guard.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.bulwark.infra.Infra;
+import io.bulwark.infra.junit.Infra;
 import io.bulwark.infra.RedisService;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;

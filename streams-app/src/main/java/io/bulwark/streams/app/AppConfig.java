@@ -7,7 +7,7 @@ import io.bulwark.streams.query.CachePolicies;
 import io.bulwark.streams.query.QueryApi;
 import io.bulwark.streams.query.QueryAuth;
 import io.bulwark.streams.rates.RateAccounting;
-import io.bulwark.streams.saga.OrderFulfilmentSaga;
+import io.bulwark.streams.fulfilment.OrderFulfilmentSaga;
 import io.bulwark.streams.saga.SagaDefinition;
 import io.bulwark.streams.rates.RateSettings;
 import java.nio.file.Path;

@@ -11,7 +11,6 @@ import io.bulwark.streams.readmodel.CustomerOrders;
 import io.bulwark.streams.readmodel.OrderStatus;
 import io.bulwark.streams.readmodel.ReadModels;
 import io.bulwark.streams.readmodel.StockLevel;
-import io.bulwark.streams.saga.SagaEngine;
 import io.bulwark.streams.saga.SagaState;
 import java.time.Duration;
 import java.util.Locale;
@@ -33,7 +32,7 @@ public final class BulwarkQueries {
                         status -> status.lastEventMs() + "-" + status.history().size(), "An order's status and history")
                 .key("customer-orders", "/query/customers/{id}/orders", ReadModels.CUSTOMER_ORDERS,
                         CustomerOrders.class, orders -> "n" + orders.totalOrders(), "A customer's most recent orders")
-                .key("saga", "/query/sagas/{id}", SagaEngine.statesStore(config.orderSaga()), SagaState.class, null,
+                .key("saga", "/query/sagas/{id}", config.orderSaga().statesStore(), SagaState.class, null,
                         "The order-fulfilment saga of an order")
                 .personal("customer-orders", "saga");
         RateSettings rates = config.rateSettings();

@@ -1,45 +1,36 @@
 package io.bulwark.streams.app;
 
 import io.bulwark.schemas.EventEnvelope;
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.dedup.Deduplication;
+import io.bulwark.streams.fulfilment.OrderFulfilment;
 import io.bulwark.streams.intake.EventIntake;
 import io.bulwark.streams.rates.RateAccounting;
 import io.bulwark.streams.readmodel.ReadModels;
-import io.bulwark.streams.saga.SagaDefinition;
-import io.bulwark.streams.saga.SagaTopology;
-import io.bulwark.schemas.EventEnvelopeSerde;
-import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.common.serialization.Serdes;
+import java.time.Duration;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Produced;
 
 /**
- * Assembles the app's topology from the features' build functions:
+ * Assembles the app's topology from the features' build functions, each given the registry's topics:
  *
  * <pre>
  * bulwark.order.events --validate--> dedup --> bulwark.order.events.unique
  *                                          \--> rate accounting --> bulwark.rate.alerts
  * bulwark.inventory.commands --> inventory aggregate --> bulwark.inventory.events
- * OrderPlaced + inventory replies + bulwark.payment.events --> order saga
+ * OrderPlaced + inventory replies + bulwark.payment.events --> order fulfilment saga
  *     --> bulwark.inventory.commands, bulwark.payment.commands, bulwark.order.outcomes
+ * unique order events + inventory events + bulwark.order.outcomes --> read models
  * </pre>
  */
 public final class BulwarkTopology {
 
     /** How far back "as of" reads of the versioned read models reach. */
-    public static final java.time.Duration READ_MODEL_HISTORY = java.time.Duration.ofDays(7);
-
-    /** How often the saga engine looks for due deadlines (wall clock). */
-    public static final java.time.Duration SAGA_PUNCTUATION = java.time.Duration.ofMillis(250);
+    public static final Duration READ_MODEL_HISTORY = Duration.ofDays(7);
 
     /** The dedup store of order events. */
     public static final String ORDER_DEDUP_STORE = "dedup-order-events";
@@ -47,39 +38,18 @@ public final class BulwarkTopology {
     private BulwarkTopology() {}
 
     /** The whole topology, configured (and optimized) with the app's streams properties. */
-    public static Topology create(AppConfig config, EventSchemas schemas) {
+    public static Topology create(AppConfig config) {
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
-        KStream<String, EventEnvelope> orders = EventIntake.orderEvents(builder, schemas);
-        KStream<String, EventEnvelope> unique =
-                Deduplication.deduplicate(builder, orders, ORDER_DEDUP_STORE, config.dedupRetention());
-        unique.to(Topics.ORDER_EVENTS_UNIQUE.name(), Produced.with(Topics.ORDER_EVENTS_UNIQUE.keySerde(),
-                Topics.ORDER_EVENTS_UNIQUE.valueSerde()).withName("order-events-unique-sink"));
+        KStream<String, EventEnvelope> orders = EventIntake.events(builder, Topics.ORDER_EVENTS, "intake-order-events");
+        KStream<String, EventEnvelope> unique = Deduplication.build(builder, orders, Topics.ORDER_EVENTS_UNIQUE,
+                ORDER_DEDUP_STORE, config.dedupRetention());
         RateAccounting.build(unique, config.rateSettings(), Topics.RATE_ALERTS);
         KStream<String, EventEnvelope> inventory = InventoryAggregate.build(builder, Topics.INVENTORY_COMMANDS,
                 Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
-
-        SagaDefinition saga = config.orderSaga();
-        KStream<String, EventEnvelope> payments =
-                EventIntake.events(builder, schemas, Topics.PAYMENT_EVENTS, "saga-payment-replies");
-        KStream<String, EventEnvelope> sagaInputs = unique
-                .filter((k, e) -> saga.triggerType().equals(e.type()) || e.type().equals(saga.cancelType()),
-                        Named.as("saga-triggers"))
-                .merge(inventory
-                        .filter((sku, e) -> e.correlationId() != null && e.causationId() != null,
-                                Named.as("saga-inventory-replies"))
-                        .selectKey((sku, e) -> e.correlationId(), Named.as("saga-inventory-by-order"))
-                        // process() does not repartition by itself: without this, a reply would reach the
-                        // saga task of its SKU's partition, not of its order's (found by OrderSagaBrokerTest).
-                        .repartition(Repartitioned.<String, EventEnvelope>as("saga-inventory-replies")
-                                .withKeySerde(Serdes.String()).withValueSerde(EventEnvelopeSerde.asJson())),
-                        Named.as("saga-merge-inventory"))
-                .merge(payments, Named.as("saga-merge-payments"));
-        SagaTopology.build(builder, saga, sagaInputs, Topics.ORDER_OUTCOMES.name(), SAGA_PUNCTUATION,
-                config.sagaRetention());
-
-        KStream<String, EventEnvelope> outcomes = builder.stream(Topics.ORDER_OUTCOMES.name(),
-                Consumed.with(Topics.ORDER_OUTCOMES.keySerde(), EventEnvelopeSerde.inHeaders(schemas))
-                        .withName("read-models-outcomes"));
+        OrderFulfilment.build(builder, config.orderSaga(), unique, inventory, Topics.PAYMENT_EVENTS,
+                Topics.ORDER_OUTCOMES, config.sagaRetention());
+        KStream<String, EventEnvelope> outcomes =
+                EventIntake.ownEvents(builder, Topics.ORDER_OUTCOMES, "read-models-outcomes");
         ReadModels.build(builder, unique, inventory, outcomes, READ_MODEL_HISTORY, config.orderStatusRetention());
         return builder.build(config.streamsProperties());
     }

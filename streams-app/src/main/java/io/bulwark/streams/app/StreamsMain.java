@@ -58,7 +58,7 @@ public final class StreamsMain implements Callable<Integer> {
             System.err.println(e.getMessage());
             return EXIT_BAD_CONFIG;
         }
-        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
+        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config));
         Thread hook = new Thread(app::close, "bulwark-shutdown");
         Runtime.getRuntime().addShutdownHook(hook); // SIGTERM and Ctrl-C: graceful close
         app.awaitTermination();

@@ -1,6 +1,7 @@
 package io.bulwark.streams.dedup;
 
 import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.TopicSpec;
 import java.time.Duration;
 import java.util.Objects;
 import org.apache.kafka.common.metrics.Sensor;
@@ -8,6 +9,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -60,6 +62,23 @@ public final class Deduplication {
                 Serdes.String(), Serdes.Long()));
         return events.processValues(() -> new DedupProcessor(storeName, retention.toMillis()),
                 Named.as(storeName + "-processor"), storeName);
+    }
+
+    /**
+     * The dedup feature: {@link #deduplicate} {@code events}, and write the first copies to {@code unique}
+     * (the registry's serdes). Returns them for the features downstream in the same topology.
+     */
+    public static KStream<String, EventEnvelope> build(StreamsBuilder builder, KStream<String, EventEnvelope> events,
+            TopicSpec<String, EventEnvelope> unique, String storeName, Duration retention) {
+        KStream<String, EventEnvelope> firstCopies = deduplicate(builder, events, storeName, retention);
+        firstCopies.to(unique.name(), Produced.with(unique.keySerde(), unique.valueSerde())
+                .withName(sinkName(unique)));
+        return firstCopies;
+    }
+
+    /** The sink's node name: {@code order-events-unique-sink} for {@code bulwark.order.events.unique}. */
+    private static String sinkName(TopicSpec<?, ?> topic) {
+        return topic.name().replaceFirst("^bulwark\\.", "").replace('.', '-') + "-sink";
     }
 
     /** Forwards a record unless its event id is in the store within ±retention of its timestamp. */

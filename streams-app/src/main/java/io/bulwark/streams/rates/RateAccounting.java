@@ -2,7 +2,6 @@ package io.bulwark.streams.rates;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.schemas.EventEnvelope;
-import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.JsonSerde;
@@ -153,7 +152,7 @@ public final class RateAccounting {
                 .toStream(Named.as(quotaStore() + "-changes"))
                 .filter((window, quota) -> quota != null && quota.breachedNow(), Named.as(quotaStore() + "-crossings"))
                 .process(() -> new AlertProcessor(rule), Named.as(quotaStore() + "-alerts"))
-                .to(alerts.name(), Produced.with(alerts.keySerde(), EventEnvelopeSerde.inHeaders())
+                .to(alerts.name(), Produced.with(alerts.keySerde(), alerts.valueSerde())
                         .withName(quotaStore() + "-sink"));
     }
 

@@ -1,16 +1,15 @@
 package io.bulwark.streams.saga;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.bulwark.schemas.EventEnvelope;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * A saga as data: the event type that starts one (keyed by the saga id, e.g. the order id), its
- * steps in order, and the events it emits when it ends. The engine ({@link SagaEngine}) knows
+ * steps in order, and the events it emits when it ends. The engine ({@link SagaTopology}) knows
  * nothing of orders or payments: a second saga is a second definition.
  *
  * @param onCompleted the event to emit when every step succeeded
@@ -24,21 +23,31 @@ public record SagaDefinition(
         String name,
         String triggerType,
         List<SagaStep> steps,
-        BiFunction<String, JsonNode, EventEnvelope> onCompleted,
+        Function<SagaContext, EventEnvelope> onCompleted,
         TerminalEvent onFailed,
         String cancelType,
         TerminalEvent onCancelled) {
 
     /** A saga that cannot be cancelled. */
     public SagaDefinition(String name, String triggerType, List<SagaStep> steps,
-            BiFunction<String, JsonNode, EventEnvelope> onCompleted, TerminalEvent onFailed) {
+            Function<SagaContext, EventEnvelope> onCompleted, TerminalEvent onFailed) {
         this(name, triggerType, steps, onCompleted, onFailed, null, null);
     }
 
-    /** Builds the failure event from saga id, trigger payload, reason and terminal status. */
+    /** Builds the failure (or cancellation) event from the saga's context, the reason and the terminal status. */
     @FunctionalInterface
     public interface TerminalEvent {
-        EventEnvelope create(String sagaId, JsonNode trigger, String reason, SagaState.Status status);
+        EventEnvelope create(SagaContext saga, String reason, SagaState.Status status);
+    }
+
+    /** The store of this saga's states, by saga id (queryable). */
+    public String statesStore() {
+        return "saga-" + name + "-states";
+    }
+
+    /** The store of this saga's deadlines, by deadline then saga id. */
+    public String deadlinesStore() {
+        return "saga-" + name + "-deadlines";
     }
 
     public SagaDefinition {

@@ -14,7 +14,7 @@ import java.util.Set;
  * @param deadlineMs when the current wait ends (wall clock); for a terminal saga, when it is deleted
  *     (end + retention)
  * @param touched steps that had at least one successful reply (for operators; compensation undoes every
- *     step whose commands were sent, see {@link SagaEngine})
+ *     step whose commands were sent, see {@link SagaTopology})
  * @param compensated steps whose compensation was issued, in the order issued
  * @param history one line per transition, for operators
  */
@@ -46,7 +46,8 @@ public record SagaState(
         return status != Status.RUNNING;
     }
 
-    SagaState log(String line) {
+    /** This state with {@code line} added to its history. */
+    public SagaState log(String line) {
         List<String> lines = new ArrayList<>(history);
         lines.add(line);
         return new SagaState(sagaId, definition, status, step, pending, attempts, deadlineMs, touched, compensated,

@@ -67,7 +67,7 @@ class CrossClientPartitioningTest {
             throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         AppConfig config = BrokerApps.config(kafka, "crc32-" + run, state, Map.of());
-        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
+        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config));
         HttpClient http = HttpClient.newHttpClient();
         try (app; KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
                 KafkaConsumer<byte[], byte[]> unique = KafkaClients.bytesConsumer(kafka.bootstrapServers(),

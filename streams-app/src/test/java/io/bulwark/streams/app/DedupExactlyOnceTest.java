@@ -75,7 +75,7 @@ class DedupExactlyOnceTest {
                         AppConfig.NUM_STREAM_THREADS, "2"));
         produce(kafka, deliveries, prefix);
 
-        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
+        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config));
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka, Topics.ORDER_EVENTS_UNIQUE.name());
                 KafkaConsumer<byte[], byte[]> dead = consumer(kafka, Topics.DEAD_LETTERS.name())) {
             Map<String, Integer> copies = new HashMap<>();

@@ -61,7 +61,7 @@ class OrderSagaBrokerTest {
         AppConfig config = BrokerApps.config(kafka, "saga-test-" + run, state, Map.of(
                 AppConfig.SAGA_STEP_TIMEOUT_MS, "30000",
                 AppConfig.SAGA_MAX_ATTEMPTS, "2"));
-        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
+        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config));
         AtomicBoolean stop = new AtomicBoolean();
         KafkaConsumer<byte[], byte[]> paymentCommands = ready(consumer(kafka, Topics.PAYMENT_COMMANDS.name()));
         Thread paymentWorker = new Thread(() -> simulatePayments(paymentCommands, kafka, run, stop), "payment-worker-sim");

@@ -55,7 +55,7 @@ class StreamsAppTest {
                 AppConfig.APPLICATION_ID, "streams-app-test-" + UUID.randomUUID(),
                 AppConfig.STATE_DIR, state.toString(),
                 AppConfig.HTTP_PORT, "0"));
-        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
+        StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config));
         try {
             String base = "http://127.0.0.1:" + app.httpPort();
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->

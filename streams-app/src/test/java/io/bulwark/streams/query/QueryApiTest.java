@@ -66,7 +66,7 @@ class QueryApiTest {
                 AppConfig.QUERY_AUTH_KEYS, "ops:ops-secret-1,dashboard:" + STOCK_ONLY + ":stock-level",
                 AppConfig.QUERY_CACHE_CONTROL, "default=2/10,stock-level-as-of=600/3600",
                 AppConfig.QUERY_EDGE_SECRET, EDGE_SECRET));
-        app = StreamsApp.start(config, BulwarkTopology.create(config, EventSchemas.load()));
+        app = StreamsApp.start(config, BulwarkTopology.create(config));
         BrokerApps.awaitPositioned(app);
         try (KafkaProducer<byte[], byte[]> producer = QueryFixture.producer(kafka)) {
             QueryFixture.restock(producer, SKU, 50, RESTOCKED_AT);
@@ -308,7 +308,7 @@ class QueryApiTest {
         // A client that never starts: metadata is never available, so the bounded retry must end in 503.
         AppConfig config = BrokerApps.config(kafka, "query-never-" + RUN, Files.createTempDirectory("never"), Map.of());
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        try (KafkaStreams never = new KafkaStreams(BulwarkTopology.create(config, EventSchemas.load()),
+        try (KafkaStreams never = new KafkaStreams(BulwarkTopology.create(config),
                 config.streamsProperties())) {
             QueryApi api = new QueryApi(never, new HostInfo("127.0.0.1", server.getAddress().getPort()),
                     BulwarkQueries.registry(config), new QueryApi.Settings(Duration.ofMillis(200),

@@ -54,8 +54,8 @@ class QueryRoutingTest {
                 "kafka.heartbeat.interval.ms", "1000");
         AppConfig configA = BrokerApps.config(kafka, "query-routing-" + run, stateA, settings);
         AppConfig configB = BrokerApps.config(kafka, "query-routing-" + run, stateB, settings);
-        StreamsApp a = StreamsApp.start(configA, BulwarkTopology.create(configA, EventSchemas.load()));
-        StreamsApp b = StreamsApp.start(configB, BulwarkTopology.create(configB, EventSchemas.load()));
+        StreamsApp a = StreamsApp.start(configA, BulwarkTopology.create(configA));
+        StreamsApp b = StreamsApp.start(configB, BulwarkTopology.create(configB));
         try {
             BrokerApps.awaitPositioned(a, b);
             try (KafkaProducer<byte[], byte[]> producer = QueryFixture.producer(kafka)) {

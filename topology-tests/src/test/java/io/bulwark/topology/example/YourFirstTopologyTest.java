@@ -39,7 +39,7 @@ class YourFirstTopologyTest {
                 AppConfig.STATE_DIR, stateDir.toString()));
         EventSchemas schemas = EventSchemas.load();
 
-        try (TopologyTestDriver driver = new TopologyTestDriver(BulwarkTopology.create(config, schemas),
+        try (TopologyTestDriver driver = new TopologyTestDriver(BulwarkTopology.create(config),
                 config.streamsProperties(), Instant.parse("2026-11-26T00:00:00Z"))) {
             // 2. Topics through the registry, with the envelope serde: metadata in headers, payload as JSON.
             var orders = driver.createInputTopic(Topics.ORDER_EVENTS.name(), new StringSerializer(),

@@ -14,7 +14,7 @@ import io.bulwark.streams.aggregate.inventory.InventoryBehavior;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
 import io.bulwark.streams.aggregate.inventory.InventoryEvent;
 import io.bulwark.streams.aggregate.inventory.InventoryItem;
-import io.bulwark.streams.saga.OrderFulfilmentSaga;
+import io.bulwark.streams.fulfilment.OrderFulfilmentSaga;
 import io.bulwark.streams.saga.SagaDefinition;
 import io.bulwark.streams.saga.SagaTopology;
 import java.nio.file.Files;
@@ -361,7 +361,7 @@ class FulfilmentPropertiesTest {
     private static org.apache.kafka.streams.Topology topology(SagaDefinition saga) {
         StreamsBuilder builder = new StreamsBuilder();
         SagaTopology.build(builder, saga, builder.stream(IN, Consumed.with(Serdes.String(), EventEnvelopeSerde.inHeaders())),
-                Topics.ORDER_OUTCOMES.name(), Duration.ofMillis(100));
+                Topics.ORDER_OUTCOMES, Duration.ofMillis(100));
         return builder.build();
     }
 

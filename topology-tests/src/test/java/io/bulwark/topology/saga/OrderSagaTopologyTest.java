@@ -15,8 +15,7 @@ import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
 import io.bulwark.streams.aggregate.inventory.InventoryItem;
 import io.bulwark.streams.app.AppConfig;
-import io.bulwark.streams.saga.OrderFulfilmentSaga;
-import io.bulwark.streams.saga.SagaEngine;
+import io.bulwark.streams.fulfilment.OrderFulfilmentSaga;
 import io.bulwark.streams.saga.SagaState;
 import io.bulwark.topology.support.TestTopology;
 import java.nio.file.Path;
@@ -140,8 +139,8 @@ class OrderSagaTopologyTest {
         try (TestTopology shortLived = new TestTopology(otherDir, Map.of(AppConfig.SAGA_RETENTION_MS, "60000",
                 AppConfig.DEDUP_RETENTION_MS, "60000"))) {
             shortLived.pipe(TestTopology.order("o-r1", "c-1", null, 500), 1_000); // no stock: rejected at once
-            KeyValueStore<String, SagaState> states = shortLived.driver.getKeyValueStore(SagaEngine.statesStore(
-                    OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 1, Duration.ofSeconds(1))));
+            KeyValueStore<String, SagaState> states = shortLived.driver.getKeyValueStore(
+                    OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 1, Duration.ofSeconds(1)).statesStore());
             assertThat(states.get("o-r1").terminal()).isTrue();
 
             shortLived.driver.advanceWallClockTime(Duration.ofSeconds(59));
@@ -300,7 +299,7 @@ class OrderSagaTopologyTest {
 
     private SagaState saga(String orderId) {
         KeyValueStore<String, SagaState> states = topology.driver.getKeyValueStore(
-                SagaEngine.statesStore(OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 1, Duration.ofSeconds(1))));
+                OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 1, Duration.ofSeconds(1)).statesStore());
         return states.get(orderId);
     }
 

@@ -6,12 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.infra.Directories;
 import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.CleanupPolicy;
 import io.bulwark.schemas.EventEnvelopeSerde;
+import io.bulwark.schemas.TopicSpec;
 import io.bulwark.schemas.Json;
 import io.bulwark.streams.saga.Outcome;
 import io.bulwark.streams.saga.Outgoing;
 import io.bulwark.streams.saga.SagaDefinition;
-import io.bulwark.streams.saga.SagaEngine;
 import io.bulwark.streams.saga.SagaState;
 import io.bulwark.streams.saga.SagaStep;
 import io.bulwark.streams.saga.SagaTopology;
@@ -23,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import net.jqwik.api.Arbitraries;
@@ -146,7 +148,7 @@ class SagaPropertiesTest {
             }
             List<String> deadlines = new ArrayList<>();
             try (KeyValueIterator<String, String> it =
-                    driver.<String, String>getKeyValueStore(SagaEngine.deadlinesStore(definition)).all()) {
+                    driver.<String, String>getKeyValueStore(definition.deadlinesStore()).all()) {
                 it.forEachRemaining(entry -> deadlines.add(entry.key));
             }
             assertThat(deadlines).as("the deadline index holds the saga's current deadline and no stale one")
@@ -160,8 +162,8 @@ class SagaPropertiesTest {
         List<SagaStep> steps = new ArrayList<>();
         for (String name : STEPS) {
             steps.add(new SagaStep(name,
-                    (id, trigger) -> List.of(command(id, name, "do")),
-                    (id, trigger) -> List.of(command(id, name, "undo")),
+                    saga -> List.of(command(saga.sagaId(), name, "do")),
+                    saga -> List.of(command(saga.sagaId(), name, "undo")),
                     (trigger, reply) -> switch (reply.type()) {
                         case "Done" -> new Outcome.Succeeded();
                         case "Refused" -> new Outcome.Failed("refused");
@@ -171,8 +173,8 @@ class SagaPropertiesTest {
                     Duration.ofSeconds(1), 2, Duration.ofMillis(500)));
         }
         return new SagaDefinition("test", "Started", steps,
-                (id, trigger) -> event("Completed", null, Json.mapper().createObjectNode()),
-                (id, trigger, reason, status) -> event("Failed", null, Json.mapper().createObjectNode()));
+                saga -> event("Completed", null, Json.mapper().createObjectNode()),
+                (saga, reason, status) -> event("Failed", null, Json.mapper().createObjectNode()));
     }
 
     private static Outgoing command(String sagaId, String step, String purpose) {
@@ -191,7 +193,7 @@ class SagaPropertiesTest {
     }
 
     private static SagaState state(TopologyTestDriver driver, SagaDefinition definition) {
-        KeyValueStore<String, SagaState> states = driver.getKeyValueStore(SagaEngine.statesStore(definition));
+        KeyValueStore<String, SagaState> states = driver.getKeyValueStore(definition.statesStore());
         return states.get("s-1");
     }
 
@@ -199,7 +201,9 @@ class SagaPropertiesTest {
         StreamsBuilder builder = new StreamsBuilder();
         SagaTopology.build(builder, definition,
                 builder.stream("saga.test.in", Consumed.with(Serdes.String(), EventEnvelopeSerde.inHeaders())),
-                "saga.test.outcomes", Duration.ofMillis(100));
+                new TopicSpec<>("saga.test.outcomes", Serdes.String(), EventEnvelopeSerde.inHeaders(), 1,
+                        CleanupPolicy.DELETE, Optional.empty()),
+                Duration.ofMillis(100));
         return builder.build();
     }
 

@@ -37,7 +37,7 @@ public final class TestTopology implements AutoCloseable {
         flags.put(AppConfig.BOOTSTRAP_SERVERS, "unused:9092");
         flags.put(AppConfig.STATE_DIR, stateDir.toString());
         AppConfig config = ConfigLoader.load(null, Map.of(), flags);
-        driver = new TopologyTestDriver(BulwarkTopology.create(config, SCHEMAS), config.streamsProperties(),
+        driver = new TopologyTestDriver(BulwarkTopology.create(config), config.streamsProperties(),
                 Instant.EPOCH);
         orders = driver.createInputTopic(Topics.ORDER_EVENTS.name(), Topics.ORDER_EVENTS.keySerde().serializer(),
                 EventEnvelopeSerde.inHeaders().serializer());

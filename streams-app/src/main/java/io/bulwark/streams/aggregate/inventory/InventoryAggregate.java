@@ -2,7 +2,6 @@ package io.bulwark.streams.aggregate.inventory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.bulwark.schemas.EventEnvelope;
-import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.JsonSerde;
 import io.bulwark.schemas.TopicSpec;
@@ -92,7 +91,7 @@ public final class InventoryAggregate {
         KStream<String, EventEnvelope> out = KeyedInput.routed(in, commands, COMMANDS, "inventory-commands-routed")
                 .process(() -> new CommandProcessor(commandRetention.toMillis()), Named.as("inventory-decide"),
                         ITEMS_STORE, ANSWERS_STORE, ANSWERS_EXPIRY_STORE);
-        out.to(events.name(), Produced.with(events.keySerde(), EventEnvelopeSerde.inHeaders())
+        out.to(events.name(), Produced.with(events.keySerde(), events.valueSerde())
                 .withName("inventory-events-sink"));
         return out;
     }

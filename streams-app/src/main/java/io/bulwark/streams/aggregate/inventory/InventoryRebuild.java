@@ -1,7 +1,7 @@
 package io.bulwark.streams.aggregate.inventory;
 
 import io.bulwark.schemas.EventEnvelope;
-import io.bulwark.schemas.EventEnvelopeSerde;
+
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import java.time.Duration;
@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * The rebuild command: reads {@code bulwark.inventory.events} from the beginning and prints, as JSON,
@@ -36,7 +37,7 @@ public final class InventoryRebuild {
 
     /** Replays the whole event topic into items by SKU. */
     public static Map<String, InventoryItem> rebuild(String bootstrapServers) {
-        EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+        Deserializer<EventEnvelope> values = Topics.INVENTORY_EVENTS.valueSerde().deserializer();
         List<EventEnvelope> events = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -52,7 +53,7 @@ public final class InventoryRebuild {
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    events.add(serde.deserializer().deserialize(r.topic(), r.headers(), r.value()));
+                    events.add(values.deserialize(r.topic(), r.headers(), r.value()));
                 }
             }
         }

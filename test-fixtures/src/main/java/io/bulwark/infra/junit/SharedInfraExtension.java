@@ -1,7 +1,6 @@
 package io.bulwark.infra.junit;
 
 import io.bulwark.infra.Directories;
-import io.bulwark.infra.Infra;
 import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.PostgresService;
 import io.bulwark.infra.RedisService;

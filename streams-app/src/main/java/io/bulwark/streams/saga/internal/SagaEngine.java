@@ -1,8 +1,15 @@
-package io.bulwark.streams.saga;
+package io.bulwark.streams.saga.internal;
 
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.JsonSerde;
+import io.bulwark.streams.saga.Outcome;
+import io.bulwark.streams.saga.Outgoing;
+import io.bulwark.streams.saga.SagaContext;
+import io.bulwark.streams.saga.SagaDefinition;
+import io.bulwark.streams.saga.SagaState;
 import io.bulwark.streams.saga.SagaState.Status;
+import io.bulwark.streams.saga.SagaStep;
+import io.bulwark.streams.saga.UnknownSagaException;
 import io.bulwark.streams.state.ExpiryIndex;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,35 +27,10 @@ import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * Runs sagas of one {@link SagaDefinition}: a state machine per saga id, kept in a RocksDB store
- * ({@link #statesStore}) and driven by the trigger event, the participants' replies, and a
- * wall-clock punctuator over a deadline index ({@link #deadlinesStore}, keyed by deadline then saga
- * id, so each run reads only the due entries — never a scan of all sagas).
- *
- * <ul>
- *   <li>A reply counts only if its causation id is a command the current step still waits for;
- *       duplicates and late replies (for an earlier step, or after the end) are ignored.</li>
- *   <li>A reply for a saga that does not exist throws {@link UnknownSagaException}: the configured
- *       processing handler dead-letters it.</li>
- *   <li>Deadlines and retryable failures re-send the step's pending commands (same ids, so
- *       participants answer them once) until {@code maxAttempts}; then the saga compensates.</li>
- *   <li>Compensation issues the compensations of every step whose commands were sent (the failing
- *       one included: its late successes must be undone too), in reverse order, each once; a step
- *       without a compensation leaves the saga {@code FAILED_NEEDS_ATTENTION}. Every saga ends in a
- *       terminal state and emits its outcome.</li>
- *   <li>A late success (a reply after the saga ended) needs nothing more: the compensation of its step
- *       was already sent, after its command, on the same key, so the participant applies it after the
- *       success and exactly once.</li>
- *   <li>The definition's cancel event compensates a running saga the same way and ends it
- *       {@code CANCELLED}; after the end it changes nothing; before the trigger it ends the saga
- *       {@code CANCELLED} with nothing to undo, so the trigger that follows starts nothing.</li>
- *   <li>When every step succeeded, each step's completion commands are sent (e.g. turn a reservation
- *       into a sale) with the outcome.</li>
- *   <li><b>Bounded:</b> a terminal saga stays queryable for {@code retention}, then is deleted (a
- *       tombstone in its changelog) through the same deadline index. A reply for a deleted saga is
- *       dead-lettered as unknown; the trigger's dedup window must not outlive the retention, or a
- *       re-delivered trigger would start the saga again (checked by the app's config).</li>
- * </ul>
+ * The processor that runs sagas of one {@link SagaDefinition}: a state machine per saga id, kept in the
+ * definition's states store and driven by the trigger, the participants' replies, and a wall-clock
+ * punctuator over the deadline index (keyed by deadline then saga id, so each run reads only the due
+ * entries — never a scan of all sagas). Its rules are {@link SagaTopology}'s; wire it through there.
  */
 public final class SagaEngine implements Processor<String, EventEnvelope, String, Outgoing> {
 
@@ -75,27 +57,19 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         this.retention = retention;
     }
 
-    public static String statesStore(SagaDefinition definition) {
-        return "saga-" + definition.name() + "-states";
-    }
-
-    public static String deadlinesStore(SagaDefinition definition) {
-        return "saga-" + definition.name() + "-deadlines";
-    }
-
     public static List<StoreBuilder<?>> stores(SagaDefinition definition) {
         return List.of(
-                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(statesStore(definition)), Serdes.String(),
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(definition.statesStore()), Serdes.String(),
                         STATE_SERDE),
-                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(deadlinesStore(definition)), Serdes.String(),
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(definition.deadlinesStore()), Serdes.String(),
                         Serdes.String()));
     }
 
     @Override
     public void init(ProcessorContext<String, Outgoing> context) {
         this.context = context;
-        this.states = context.getStateStore(statesStore(definition));
-        this.deadlines = new ExpiryIndex(context.getStateStore(deadlinesStore(definition)));
+        this.states = context.getStateStore(definition.statesStore());
+        this.deadlines = new ExpiryIndex(context.getStateStore(definition.deadlinesStore()));
         context.schedule(punctuateEvery, PunctuationType.WALL_CLOCK_TIME, this::expire);
     }
 
@@ -145,7 +119,8 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                     now + retention.toMillis(), List.of(), List.of(), reason, request.payload(),
                     List.of(request.type() + " " + request.eventId() + " before the trigger; ended CANCELLED"));
             forward(Outgoing.envelope(outcomesTopic, sagaId,
-                    definition.onCancelled().create(sagaId, request.payload(), reason, Status.CANCELLED)));
+                    definition.onCancelled().create(new SagaContext(sagaId, request.payload(), Instant.ofEpochMilli(now)), reason,
+                            Status.CANCELLED)));
             save(cancelled);
         } else if (!state.terminal()) {
             compensate(state, reason, now, true);
@@ -161,7 +136,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
     /** Sends the current step's commands (all of them first time; the still pending ones on a re-send). */
     private void send(SagaState state, long now, boolean first) {
         SagaStep step = definition.steps().get(state.step());
-        List<Outgoing> commands = step.action().apply(state.sagaId(), state.trigger());
+        List<Outgoing> commands = step.action().apply(context(state, now));
         Set<String> pending = first ? ids(commands) : state.pending();
         commands.stream().filter(c -> pending.contains(c.commandId())).forEach(this::forward);
         int attempts = state.attempts() + 1;
@@ -193,11 +168,11 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         }
         for (SagaStep done : definition.steps()) {
             if (done.completion() != null) {
-                done.completion().apply(state.sagaId(), state.trigger()).forEach(this::forward);
+                done.completion().apply(context(state, now)).forEach(this::forward);
             }
         }
         forward(Outgoing.envelope(outcomesTopic, state.sagaId(),
-                definition.onCompleted().apply(state.sagaId(), state.trigger())));
+                definition.onCompleted().apply(context(state, now))));
         save(new SagaState(updated.sagaId(), updated.definition(), Status.COMPLETED, state.step(),
                 Set.of(), state.attempts(), now + retention.toMillis(), touched, updated.compensated(), null,
                 updated.trigger(), updated.history()).log(step.name() + " done; completed"));
@@ -224,7 +199,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                 logged = logged.log("no compensation for " + name);
                 continue;
             }
-            step.compensation().apply(state.sagaId(), state.trigger()).forEach(this::forward);
+            step.compensation().apply(context(state, now)).forEach(this::forward);
             compensated.add(name);
             logged = logged.log("compensate " + name);
         }
@@ -233,7 +208,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         SagaDefinition.TerminalEvent outcome = cancelled && !needsAttention ? definition.onCancelled()
                 : definition.onFailed();
         forward(Outgoing.envelope(outcomesTopic, state.sagaId(),
-                outcome.create(state.sagaId(), state.trigger(), reason, status)));
+                outcome.create(context(state, now), reason, status)));
         save(new SagaState(state.sagaId(), state.definition(), status, state.step(), Set.of(),
                 state.attempts(), now + retention.toMillis(), state.touched(), compensated, reason, state.trigger(),
                 logged.history()).log("ended " + status));
@@ -284,14 +259,14 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         loadedId = state.sagaId();
     }
 
-    /** Sends {@code outgoing}; an envelope is stamped with the processor's clock (the definition's is not used). */
+    /** Sends {@code outgoing} at the processor's time. */
     private void forward(Outgoing outgoing) {
-        long now = context.currentSystemTimeMs();
-        EventEnvelope e = outgoing.envelope();
-        Outgoing stamped = e == null ? outgoing : Outgoing.envelope(outgoing.topic(), outgoing.key(),
-                new EventEnvelope(e.eventId(), e.type(), e.aggregateType(), e.aggregateId(), e.aggregateVersion(),
-                        Instant.ofEpochMilli(now), e.correlationId(), e.causationId(), e.traceparent(), e.payload()));
-        context.forward(new Record<>(outgoing.key(), stamped, now));
+        context.forward(new Record<>(outgoing.key(), outgoing, context.currentSystemTimeMs()));
+    }
+
+    /** What the definition's functions see: the saga, its trigger, and the processor's time. */
+    private static SagaContext context(SagaState state, long now) {
+        return new SagaContext(state.sagaId(), state.trigger(), Instant.ofEpochMilli(now));
     }
 
     private static SagaState with(SagaState s, int step, Set<String> pending, int attempts, long deadline) {

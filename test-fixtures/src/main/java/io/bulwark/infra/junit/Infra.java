@@ -1,5 +1,11 @@
-package io.bulwark.infra;
+package io.bulwark.infra.junit;
 
+import io.bulwark.infra.EmbeddedKafkaBroker;
+import io.bulwark.infra.EmbeddedPostgresServer;
+import io.bulwark.infra.EmbeddedRedisServer;
+import io.bulwark.infra.KafkaService;
+import io.bulwark.infra.PostgresService;
+import io.bulwark.infra.RedisService;
 import io.bulwark.infra.containers.ContainerKafka;
 import io.bulwark.infra.containers.ContainerPostgres;
 import io.bulwark.infra.containers.ContainerRedis;

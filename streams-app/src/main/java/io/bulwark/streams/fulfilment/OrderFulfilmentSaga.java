@@ -1,17 +1,23 @@
-package io.bulwark.streams.saga;
+package io.bulwark.streams.fulfilment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventType;
 import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
+import io.bulwark.streams.saga.Outcome;
+import io.bulwark.streams.saga.Outgoing;
+import io.bulwark.streams.saga.SagaContext;
+import io.bulwark.streams.saga.SagaDefinition;
+import io.bulwark.streams.saga.SagaStep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,37 +48,71 @@ public final class OrderFulfilmentSaga {
 
     public static SagaDefinition definition(Duration stepTimeout, int maxAttempts, Duration retryBackoff) {
         SagaStep reserve = new SagaStep(RESERVE_STOCK,
-                (orderId, order) -> lines(orderId, order, "reserve"),
-                (orderId, order) -> lines(orderId, order, "release"),
-                (order, reply) -> switch (reply.type()) {
-                    case "StockReserved" -> Outcome.succeeded();
-                    case "InventoryCommandRejected" -> Outcome.failed(reply.payload().path("reason").asText());
+                saga -> lines(saga, "reserve"),
+                saga -> lines(saga, "release"),
+                (order, reply) -> switch (Reply.of(reply)) {
+                    case STOCK_RESERVED -> Outcome.succeeded();
+                    case INVENTORY_COMMAND_REJECTED -> Outcome.failed(reason(reply));
                     default -> Outcome.notMine();
                 },
                 stepTimeout, maxAttempts, retryBackoff)
-                .onSagaCompleted((orderId, order) -> lines(orderId, order, "commit"));
+                .onSagaCompleted(saga -> lines(saga, "commit"));
         SagaStep pay = new SagaStep(AUTHORIZE_PAYMENT,
-                (orderId, order) -> List.of(payment(orderId, order, EventTypes.AUTHORIZE_PAYMENT.name())),
-                (orderId, order) -> List.of(payment(orderId, order, EventTypes.VOID_PAYMENT.name())),
-                (order, reply) -> switch (reply.type()) {
-                    case "PaymentAuthorized" -> Outcome.succeeded();
-                    case "PaymentDeclined" -> Outcome.failed("payment declined: " + reply.payload().path("reason").asText());
-                    case "PaymentFailed" -> reply.payload().path("retryable").asBoolean(false)
-                            ? Outcome.retry(reply.payload().path("reason").asText())
-                            : Outcome.failed("payment failed: " + reply.payload().path("reason").asText());
+                saga -> List.of(payment(saga, EventTypes.AUTHORIZE_PAYMENT.name())),
+                saga -> List.of(payment(saga, EventTypes.VOID_PAYMENT.name())),
+                (order, reply) -> switch (Reply.of(reply)) {
+                    case PAYMENT_AUTHORIZED -> Outcome.succeeded();
+                    case PAYMENT_DECLINED -> Outcome.failed("payment declined: " + reason(reply));
+                    case PAYMENT_FAILED -> reply.payload().path("retryable").asBoolean(false)
+                            ? Outcome.retry(reason(reply))
+                            : Outcome.failed("payment failed: " + reason(reply));
                     default -> Outcome.notMine();
                 },
                 stepTimeout, maxAttempts, retryBackoff);
         return new SagaDefinition(NAME, EventTypes.ORDER_PLACED.name(), List.of(reserve, pay),
-                (orderId, order) -> outcome(orderId, EventTypes.ORDER_CONFIRMED.name(),
-                        Json.mapper().createObjectNode().put("orderId", orderId)),
-                (orderId, order, reason, status) -> outcome(orderId, EventTypes.ORDER_REJECTED.name(),
-                        Json.mapper().createObjectNode().put("orderId", orderId).put("reason", reason)
+                saga -> outcome(saga, EventTypes.ORDER_CONFIRMED.name(),
+                        Json.mapper().createObjectNode().put("orderId", saga.sagaId())),
+                (saga, reason, status) -> outcome(saga, EventTypes.ORDER_REJECTED.name(),
+                        Json.mapper().createObjectNode().put("orderId", saga.sagaId()).put("reason", reason)
                                 .put("sagaStatus", status.name())),
                 EventTypes.ORDER_CANCEL_REQUESTED.name(),
-                (orderId, order, reason, status) -> outcome(orderId, EventTypes.ORDER_CANCELLED.name(),
-                        Json.mapper().createObjectNode().put("orderId", orderId).put("reason", reason)
+                (saga, reason, status) -> outcome(saga, EventTypes.ORDER_CANCELLED.name(),
+                        Json.mapper().createObjectNode().put("orderId", saga.sagaId()).put("reason", reason)
                                 .put("sagaStatus", status.name())));
+    }
+
+    /** The participants' replies this saga reads, by event type; anything else is {@link #OTHER}. */
+    enum Reply {
+        STOCK_RESERVED(EventTypes.STOCK_RESERVED),
+        INVENTORY_COMMAND_REJECTED(EventTypes.INVENTORY_COMMAND_REJECTED),
+        PAYMENT_AUTHORIZED(EventTypes.PAYMENT_AUTHORIZED),
+        PAYMENT_DECLINED(EventTypes.PAYMENT_DECLINED),
+        PAYMENT_FAILED(EventTypes.PAYMENT_FAILED),
+        OTHER(null);
+
+        private static final Map<String, Reply> BY_TYPE = new HashMap<>();
+
+        static {
+            for (Reply reply : values()) {
+                if (reply.type != null) {
+                    BY_TYPE.put(reply.type.name(), reply);
+                }
+            }
+        }
+
+        private final EventType type;
+
+        Reply(EventType type) {
+            this.type = type;
+        }
+
+        static Reply of(EventEnvelope reply) {
+            return BY_TYPE.getOrDefault(reply.type(), OTHER);
+        }
+    }
+
+    private static String reason(EventEnvelope reply) {
+        return reply.payload().path("reason").asText();
     }
 
     /**
@@ -80,10 +120,11 @@ public final class OrderFulfilmentSaga {
      * are merged into one reservation of their summed quantity: an item holds one reservation per order,
      * so a second Reserve for the same order would be refused ALREADY_RESERVED.
      */
-    private static List<Outgoing> lines(String orderId, JsonNode order, String purpose) {
+    private static List<Outgoing> lines(SagaContext saga, String purpose) {
+        String orderId = saga.sagaId();
         List<Outgoing> commands = new ArrayList<>();
         Map<String, Integer> quantities = new LinkedHashMap<>();
-        for (JsonNode line : order.path("lines")) {
+        for (JsonNode line : saga.trigger().path("lines")) {
             quantities.merge(line.path("sku").asText(), line.path("quantity").asInt(), Integer::sum);
         }
         int i = 0;
@@ -105,19 +146,22 @@ public final class OrderFulfilmentSaga {
         return commands;
     }
 
-    private static Outgoing payment(String orderId, JsonNode order, String type) {
+    private static Outgoing payment(SagaContext saga, String type) {
+        String orderId = saga.sagaId();
+        JsonNode order = saga.trigger();
         ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId);
         if (type.equals(EventTypes.AUTHORIZE_PAYMENT.name())) {
             payload.put("amountCents", order.path("totalCents").asLong()).put("currency", order.path("currency").asText());
         }
         UUID id = UUID.fromString(SagaDefinition.commandId(orderId, AUTHORIZE_PAYMENT, type, 0));
-        EventEnvelope command = new EventEnvelope(id, type, "payment", orderId, null, Instant.now(), orderId, null, null,
+        EventEnvelope command = new EventEnvelope(id, type, "payment", orderId, null, saga.now(), orderId, null, null,
                 payload);
         return Outgoing.envelope(Topics.PAYMENT_COMMANDS.name(), orderId, command);
     }
 
-    private static EventEnvelope outcome(String orderId, String type, ObjectNode payload) {
+    private static EventEnvelope outcome(SagaContext saga, String type, ObjectNode payload) {
+        String orderId = saga.sagaId();
         UUID id = UUID.fromString(SagaDefinition.commandId(orderId, NAME, type, 0));
-        return new EventEnvelope(id, type, "order", orderId, null, Instant.now(), orderId, null, null, payload);
+        return new EventEnvelope(id, type, "order", orderId, null, saga.now(), orderId, null, null, payload);
     }
 }
