@@ -1,6 +1,7 @@
 package io.bulwark.benchmarks;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -8,7 +9,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  */
 public final class EdgeLoad {
 
-    private static final Pattern ORIGIN_COUNT = Pattern.compile("(?m)^bulwark_query_requests_seconds_count\\{[^}]*\\} ([0-9.eE+]+)$");
+    private static final Pattern ORIGIN_COUNT =
+            Pattern.compile("(?m)^bulwark_query_requests_seconds_count\\{[^}]*\\} ([0-9.eE+]+)$");
 
     private EdgeLoad() {}
 
@@ -51,31 +52,43 @@ public final class EdgeLoad {
         URI target = URI.create(template.replace("{key}", "0"));
         String pathTemplate = template.substring(template.indexOf('/', template.indexOf("//") + 2));
         long seed = System.nanoTime();
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
         double originBefore = originRequests(http, metrics);
         long cpuBefore = cpuTicks(processName);
         long selfBefore = selfTicks();
-        PipelinedHttpLoad.Result result = PipelinedHttpLoad.run(new InetSocketAddress(target.getHost(), target.getPort()),
-                rate, Duration.ofSeconds(seconds), 32, i -> {
+        PipelinedHttpLoad.Result result = PipelinedHttpLoad.run(
+                new InetSocketAddress(target.getHost(), target.getPort()),
+                rate,
+                Duration.ofSeconds(seconds),
+                32,
+                i -> {
                     // A reproducible key per request index (SplittableRandom is cheap and needs no sharing).
                     int key = pick(cdf, new SplittableRandom(seed + i).nextDouble());
                     return pathTemplate.replace("{key}", Integer.toString(key));
-                }, token == null ? List.of() : List.of("Authorization: Bearer " + token), "Bulwark-Cache");
+                },
+                token == null ? List.of() : List.of("Authorization: Bearer " + token),
+                "Bulwark-Cache");
         long cpuTicks = cpuTicks(processName) - cpuBefore;
         long selfTicks = selfTicks() - selfBefore;
         double origin = originRequests(http, metrics) - originBefore;
         Map<String, LongAdder> statuses = result.statuses();
         Map<String, LongAdder> cache = result.headerValues();
         long requests = result.latenciesMicros().length;
-        System.out.printf("%s: %d GETs at %.0f/s (asked %d/s, %d keys, zipf %.2f), failures %d%n", name, requests,
-                result.achievedPerSecond(), rate, keys, exponent, result.failures());
-        System.out.printf("%s: latency p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms%n", name, result.percentileMs(50),
-                result.percentileMs(99), result.percentileMs(99.9));
+        System.out.printf(
+                "%s: %d GETs at %.0f/s (asked %d/s, %d keys, zipf %.2f), failures %d%n",
+                name, requests, result.achievedPerSecond(), rate, keys, exponent, result.failures());
+        System.out.printf(
+                "%s: latency p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms%n",
+                name, result.percentileMs(50), result.percentileMs(99), result.percentileMs(99.9));
         System.out.printf("%s: statuses %s, cache %s%n", name, counts(statuses), counts(cache));
-        System.out.printf("%s: origin requests %.0f, answered without an origin request %.3f%n", name, origin,
-                1 - origin / requests);
-        System.out.printf("%s: %s CPU %.3f ms per request (%d ticks of 10 ms); this load generator %.3f ms per request%n",
+        System.out.printf(
+                "%s: origin requests %.0f, answered without an origin request %.3f%n",
+                name, origin, 1 - origin / requests);
+        System.out.printf(
+                "%s: %s CPU %.3f ms per request (%d ticks of 10 ms); this load generator %.3f ms per request%n",
                 name, processName, cpuTicks * 10.0 / requests, cpuTicks, selfTicks * 10.0 / requests);
     }
 
@@ -115,8 +128,9 @@ public final class EdgeLoad {
     }
 
     private static double originRequests(HttpClient http, String metricsUrl) throws Exception {
-        String body = http.send(HttpRequest.newBuilder(URI.create(metricsUrl)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String body = http.send(
+                        HttpRequest.newBuilder(URI.create(metricsUrl)).build(), HttpResponse.BodyHandlers.ofString())
+                .body();
         double total = 0;
         Matcher m = ORIGIN_COUNT.matcher(body);
         while (m.find()) {
@@ -130,8 +144,12 @@ public final class EdgeLoad {
         long self = ProcessHandle.current().pid();
         return ProcessHandle.allProcesses()
                 .filter(p -> p.pid() != self)
-                .filter(p -> p.info().command().map(c -> c.endsWith("/" + name) || c.equals(name)).orElse(false))
-                .mapToLong(p -> ticks(p.pid())).sum();
+                .filter(p -> p.info()
+                        .command()
+                        .map(c -> c.endsWith("/" + name) || c.equals(name))
+                        .orElse(false))
+                .mapToLong(p -> ticks(p.pid()))
+                .sum();
     }
 
     private static long selfTicks() {

@@ -17,6 +17,7 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +32,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.redisson.Redisson;
 import org.redisson.api.RLock;
 import org.redisson.api.RedissonClient;
@@ -58,7 +61,8 @@ public final class GuardBenchmark {
         try (StatefulRedisConnection<String, String> connection = client.connect();
                 StatefulRedisConnection<String, byte[]> bytes =
                         client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
-                RedisLocks locks = new RedisLocks(connection,
+                RedisLocks locks = new RedisLocks(
+                        connection,
                         RedisLockConfig.withTtl(Duration.ofSeconds(10)).watchdog(false))) {
             double ours = measure("bulwark lock", t -> {
                 try (Lease lease = locks.tryAcquire("lock-" + t).orElseThrow()) {
@@ -73,26 +77,35 @@ public final class GuardBenchmark {
 
             TokenBucketLimiter limiter = new TokenBucketLimiter(connection, "bench:", Duration.ofSeconds(2));
             List<Limit> limits = List.of(Limit.of("bench", 1_000_000, Duration.ofHours(1)));
-            ProxyManager<String> buckets = Bucket4jLettuce.casBasedBuilder(bytes).build();
+            ProxyManager<String> buckets =
+                    Bucket4jLettuce.casBasedBuilder(bytes).build();
             BucketConfiguration configuration = BucketConfiguration.builder()
-                    .addLimit(Bandwidth.simple(1_000_000, Duration.ofHours(1))).build();
+                    .addLimit(Bandwidth.simple(1_000_000, Duration.ofHours(1)))
+                    .build();
             double oursHot = measure("bulwark token bucket, hot key", t -> limiter.decide("hot", limits, 1));
-            double b4jHot = measure("bucket4j, hot key",
+            double b4jHot = measure(
+                    "bucket4j, hot key",
                     t -> buckets.getProxy("b4j-hot", () -> configuration).tryConsume(1));
-            double oursMany = measure("bulwark token bucket, 10k keys",
+            double oursMany = measure(
+                    "bulwark token bucket, 10k keys",
                     t -> limiter.decide("k" + ThreadLocalRandom.current().nextInt(10_000), limits, 1));
-            double b4jMany = measure("bucket4j, 10k keys", t -> buckets.getProxy(
-                    "b4j-" + ThreadLocalRandom.current().nextInt(10_000), () -> configuration).tryConsume(1));
+            double b4jMany = measure(
+                    "bucket4j, 10k keys",
+                    t -> buckets.getProxy("b4j-" + ThreadLocalRandom.current().nextInt(10_000), () -> configuration)
+                            .tryConsume(1));
             double ceiling = redisBenchmarkEvalsha(server.port(), connection);
 
             System.out.printf("%n| metric id | value |%n|---|---|%n");
             System.out.printf("| lock-vs-redisson | %.2f (%.0f vs %.0f ops/s) |%n", ours / theirs, ours, theirs);
-            System.out.printf("| tokenbucket-vs-bucket4j hot key | %.2f (%.0f vs %.0f decisions/s) |%n",
+            System.out.printf(
+                    "| tokenbucket-vs-bucket4j hot key | %.2f (%.0f vs %.0f decisions/s) |%n",
                     oursHot / b4jHot, oursHot, b4jHot);
-            System.out.printf("| tokenbucket-vs-bucket4j 10k keys | %.2f (%.0f vs %.0f decisions/s) |%n",
+            System.out.printf(
+                    "| tokenbucket-vs-bucket4j 10k keys | %.2f (%.0f vs %.0f decisions/s) |%n",
                     oursMany / b4jMany, oursMany, b4jMany);
             if (ceiling > 0) {
-                System.out.printf("| tokenbucket-vs-redis-ceiling | %.2f (%.0f vs %.0f EVALSHA/s) |%n",
+                System.out.printf(
+                        "| tokenbucket-vs-redis-ceiling | %.2f (%.0f vs %.0f EVALSHA/s) |%n",
                         oursHot / ceiling, oursHot, ceiling);
             } else {
                 System.out.println("| tokenbucket-vs-redis-ceiling | not measured: redis-benchmark not on PATH |");
@@ -147,16 +160,33 @@ public final class GuardBenchmark {
         }
         Process process;
         try {
-            process = new ProcessBuilder("redis-benchmark", "-p", Integer.toString(port), "-c", Integer.toString(THREADS),
-                    "-n", "200000", "-q", "EVALSHA", sha, "1", "ceiling:tb:{hot}:bench", "1", "1000000", "1000000",
-                    "3600000000").redirectErrorStream(true).start();
-        } catch (java.io.IOException notInstalled) {
+            process = new ProcessBuilder(
+                            "redis-benchmark",
+                            "-p",
+                            Integer.toString(port),
+                            "-c",
+                            Integer.toString(THREADS),
+                            "-n",
+                            "200000",
+                            "-q",
+                            "EVALSHA",
+                            sha,
+                            "1",
+                            "ceiling:tb:{hot}:bench",
+                            "1",
+                            "1000000",
+                            "1000000",
+                            "3600000000")
+                    .redirectErrorStream(true)
+                    .start();
+        } catch (IOException notInstalled) {
             return 0;
         }
         double rate = 0;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = out.readLine()) != null; ) {
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9.]+) requests per second").matcher(line);
+                Matcher m = Pattern.compile("([0-9.]+) requests per second").matcher(line);
                 while (m.find()) {
                     rate = Double.parseDouble(m.group(1));
                 }

@@ -14,6 +14,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -27,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 
 /**
  * {@code place-order-p99-ms}, {@code place-order-rps} and {@code place-order-vs-bare-insert}: 16
@@ -47,28 +49,50 @@ public final class OrderBenchmark {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int clients = args.length > 1 ? Integer.parseInt(args[1]) : 16;
         Path dir = Files.createTempDirectory("bulwark-order-bench");
-        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.builder(dir.resolve("pg")).build().start();
-                EmbeddedRedisServer redis = EmbeddedRedisServer.builder(dir.resolve("redis")).build().start()) {
+        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.builder(dir.resolve("pg"))
+                        .build()
+                        .start();
+                EmbeddedRedisServer redis = EmbeddedRedisServer.builder(dir.resolve("redis"))
+                        .build()
+                        .start()) {
             // The request path alone (no Kafka here), then key=value overrides, e.g. lock.fencing=redis.
-            Map<String, String> settings = KeyValueArgs.withOverrides(Map.of(
-                    OrderApiConfig.DB_URL, pg.jdbcUrl(), OrderApiConfig.DB_USER, pg.username(),
-                    OrderApiConfig.DB_PASSWORD, pg.password(), OrderApiConfig.DB_SCHEMA, "bench",
-                    OrderApiConfig.REDIS_URI, redis.uri(), OrderApiConfig.HTTP_PORT, "0",
-                    OrderApiConfig.API_CLIENTS, "bench:bench-secret-1:internal",
-                    OrderApiConfig.OUTCOMES_ENABLED, "false"), args, 2);
+            Map<String, String> settings = KeyValueArgs.withOverrides(
+                    Map.of(
+                            OrderApiConfig.DB_URL,
+                            pg.jdbcUrl(),
+                            OrderApiConfig.DB_USER,
+                            pg.username(),
+                            OrderApiConfig.DB_PASSWORD,
+                            pg.password(),
+                            OrderApiConfig.DB_SCHEMA,
+                            "bench",
+                            OrderApiConfig.REDIS_URI,
+                            redis.uri(),
+                            OrderApiConfig.HTTP_PORT,
+                            "0",
+                            OrderApiConfig.API_CLIENTS,
+                            "bench:bench-secret-1:internal",
+                            OrderApiConfig.OUTCOMES_ENABLED,
+                            "false"),
+                    args,
+                    2);
             OrderApiConfig config = OrderApiConfig.load(Map.of(), settings);
             try (OrderApiApp app = OrderApiApp.start(config, new SimpleMeterRegistry());
                     HikariDataSource bare = pool(pg)) {
-                try (Connection c = bare.getConnection(); Statement s = c.createStatement()) {
+                try (Connection c = bare.getConnection();
+                        Statement s = c.createStatement()) {
                     s.execute("CREATE TABLE IF NOT EXISTS bench.bare (id text PRIMARY KEY, body jsonb NOT NULL)");
                     // The customers the run orders for, provisioned as a client would (order-api refuses others).
                     s.execute("INSERT INTO bench.customer_credit (client_id, customer_id, limit_cents) SELECT 'bench',"
                             + " 'bench-c-' || g, 1000000000000 FROM generate_series(0, 4999) g ON CONFLICT DO NOTHING");
                 }
                 HttpServer bareServer = bareEndpoint(bare);
-                HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                HttpClient client = HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .build();
                 URI orders = URI.create("http://127.0.0.1:" + app.port() + "/orders");
-                URI bareUri = URI.create("http://127.0.0.1:" + bareServer.getAddress().getPort() + "/bare");
+                URI bareUri =
+                        URI.create("http://127.0.0.1:" + bareServer.getAddress().getPort() + "/bare");
                 AtomicInteger customer = new AtomicInteger();
                 Run warm = run(client, clients, 15, i -> placeRequest(orders, customer.incrementAndGet()));
                 Run place = run(client, clients, seconds, i -> placeRequest(orders, customer.incrementAndGet()));
@@ -76,12 +100,14 @@ public final class OrderBenchmark {
                 Run bareRun = run(client, clients, seconds, i -> bareRequest(bareUri));
                 bareServer.stop(0);
                 System.out.printf("warm-up: %.0f req/s%n", warm.rps());
-                System.out.printf("| place-order-rps | %.0f (%d clients, %d s, %d errors) |%n", place.rps(), clients,
-                        seconds, place.errors());
-                System.out.printf("| place-order-p99-ms | %.2f (p50 %.2f) |%n", place.percentileMs(99),
-                        place.percentileMs(50));
-                System.out.printf("| bare-insert-rps | %.0f (p99 %.2f ms, %d errors) |%n", bareRun.rps(),
-                        bareRun.percentileMs(99), bareRun.errors());
+                System.out.printf(
+                        "| place-order-rps | %.0f (%d clients, %d s, %d errors) |%n",
+                        place.rps(), clients, seconds, place.errors());
+                System.out.printf(
+                        "| place-order-p99-ms | %.2f (p50 %.2f) |%n", place.percentileMs(99), place.percentileMs(50));
+                System.out.printf(
+                        "| bare-insert-rps | %.0f (p99 %.2f ms, %d errors) |%n",
+                        bareRun.rps(), bareRun.percentileMs(99), bareRun.errors());
                 System.out.printf("| place-order-vs-bare-insert | %.2f |%n", place.rps() / bareRun.rps());
             }
         }
@@ -91,14 +117,19 @@ public final class OrderBenchmark {
     private static HttpRequest placeRequest(URI uri, int customer) {
         String body = "{\"customerId\":\"bench-c-" + (customer % 5_000) + "\",\"currency\":\"EUR\","
                 + "\"lines\":[{\"sku\":\"sku-" + (customer % 100) + "\",\"quantity\":1,\"unitPriceCents\":1000}]}";
-        return HttpRequest.newBuilder(uri).header("Authorization", "Bearer bench-secret-1")
-                .header("Content-Type", "application/json").header("Idempotency-Key", UUID.randomUUID().toString())
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return HttpRequest.newBuilder(uri)
+                .header("Authorization", "Bearer bench-secret-1")
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", UUID.randomUUID().toString())
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
     }
 
     private static HttpRequest bareRequest(URI uri) {
-        return HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"customerId\":\"c\",\"totalCents\":1000}")).build();
+        return HttpRequest.newBuilder(uri)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"customerId\":\"c\",\"totalCents\":1000}"))
+                .build();
     }
 
     record Run(long[] micros, long count, long errors, double seconds) {
@@ -114,8 +145,8 @@ public final class OrderBenchmark {
         }
     }
 
-    private static Run run(HttpClient client, int clients, int seconds,
-            java.util.function.IntFunction<HttpRequest> request) throws InterruptedException {
+    private static Run run(HttpClient client, int clients, int seconds, IntFunction<HttpRequest> request)
+            throws InterruptedException {
         long[] micros = new long[4_000_000];
         AtomicLong count = new AtomicLong();
         AtomicLong errors = new AtomicLong();
@@ -127,7 +158,8 @@ public final class OrderBenchmark {
                 while (System.nanoTime() < end) {
                     long start = System.nanoTime();
                     try {
-                        HttpResponse<Void> response = client.send(request.apply(0), HttpResponse.BodyHandlers.discarding());
+                        HttpResponse<Void> response =
+                                client.send(request.apply(0), HttpResponse.BodyHandlers.discarding());
                         if (response.statusCode() >= 300) {
                             errors.incrementAndGet();
                         }
@@ -159,13 +191,15 @@ public final class OrderBenchmark {
     private static HttpServer bareEndpoint(HikariDataSource dataSource) throws Exception {
         HttpServer server = HttpIo.createServer("127.0.0.1", 0, 256, Executors.newFixedThreadPool(32));
         server.createContext("/bare", exchange -> {
-            try (exchange; InputStream in = exchange.getRequestBody();
+            try (exchange;
+                    InputStream in = exchange.getRequestBody();
                     Connection c = dataSource.getConnection();
-                    PreparedStatement insert = c.prepareStatement("INSERT INTO bench.bare (id, body) VALUES (?, ?::jsonb)")) {
+                    PreparedStatement insert =
+                            c.prepareStatement("INSERT INTO bench.bare (id, body) VALUES (?, ?::jsonb)")) {
                 insert.setString(1, UUID.randomUUID().toString());
-                insert.setString(2, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                insert.setString(2, new String(in.readAllBytes(), StandardCharsets.UTF_8));
                 insert.executeUpdate();
-                byte[] ok = "{\"ok\":true}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                byte[] ok = "{\"ok\":true}".getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().set("Content-Type", "application/json");
                 exchange.sendResponseHeaders(201, ok.length);
                 exchange.getResponseBody().write(ok);

@@ -32,7 +32,11 @@ import java.util.function.LongFunction;
 final class PipelinedHttpLoad {
 
     /** Latencies (µs, sorted), failures, the achieved rate, statuses and a chosen header's values. */
-    record Result(long[] latenciesMicros, int failures, double achievedPerSecond, Map<String, LongAdder> statuses,
+    record Result(
+            long[] latenciesMicros,
+            int failures,
+            double achievedPerSecond,
+            Map<String, LongAdder> statuses,
             Map<String, LongAdder> headerValues) {
         double percentileMs(double p) {
             return FixedRateLoad.percentileMs(latenciesMicros, p);
@@ -46,8 +50,15 @@ final class PipelinedHttpLoad {
      * @param extraHeaders header lines (without CRLF) sent with every request
      * @param countedHeader the response header whose values are counted (e.g. {@code Bulwark-Cache})
      */
-    static Result run(InetSocketAddress server, int perSecond, Duration duration, int connections,
-            LongFunction<String> pathOf, List<String> extraHeaders, String countedHeader) throws Exception {
+    static Result run(
+            InetSocketAddress server,
+            int perSecond,
+            Duration duration,
+            int connections,
+            LongFunction<String> pathOf,
+            List<String> extraHeaders,
+            String countedHeader)
+            throws Exception {
         long total = (long) perSecond * duration.toSeconds();
         long interval = TimeUnit.SECONDS.toNanos(1) / perSecond;
         long[] latencies = new long[(int) total];
@@ -79,7 +90,8 @@ final class PipelinedHttpLoad {
                             LockSupport.parkNanos(wait);
                         }
                         sent.put(new long[] {i, due});
-                        out.write(("GET " + pathOf.apply(i) + " HTTP/1.1\r\n" + fixed).getBytes(StandardCharsets.US_ASCII));
+                        out.write(("GET " + pathOf.apply(i) + " HTTP/1.1\r\n" + fixed)
+                                .getBytes(StandardCharsets.US_ASCII));
                         out.flush();
                     }
                 } catch (IOException | InterruptedException e) {
@@ -93,7 +105,8 @@ final class PipelinedHttpLoad {
                         long[] request = sent.take();
                         String[] answer = readResponse(in, counted);
                         latencies[(int) request[0]] = (System.nanoTime() - request[1]) / 1000;
-                        statuses.computeIfAbsent(answer[0], k -> new LongAdder()).increment();
+                        statuses.computeIfAbsent(answer[0], k -> new LongAdder())
+                                .increment();
                         values.computeIfAbsent(answer[1], k -> new LongAdder()).increment();
                         if (!answer[0].equals("200")) {
                             failures.incrementAndGet();
@@ -145,7 +158,8 @@ final class PipelinedHttpLoad {
             }
         }
         if (chunked) {
-            for (long size = Long.parseLong(line(in).split(";")[0].trim(), 16); size > 0;
+            for (long size = Long.parseLong(line(in).split(";")[0].trim(), 16);
+                    size > 0;
                     size = Long.parseLong(line(in).split(";")[0].trim(), 16)) {
                 in.skipNBytes(size);
                 line(in);

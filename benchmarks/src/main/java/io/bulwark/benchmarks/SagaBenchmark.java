@@ -6,7 +6,6 @@ import io.bulwark.infra.EmbeddedKafkaBroker;
 import io.bulwark.infra.KafkaClients;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
@@ -51,18 +50,29 @@ public final class SagaBenchmark {
         String threads = args.length > 1 ? args[1] : "1";
         String guarantee = args.length > 2 ? args[2] : "exactly_once_v2";
         Path dir = Files.createTempDirectory("bulwark-saga-bench");
-        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.builder(dir).build().start()) {
+        try (EmbeddedKafkaBroker kafka =
+                EmbeddedKafkaBroker.builder(dir).build().start()) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
                 TopicInstaller.createMissing(admin, Topics.all(), (short) 1);
             }
-            Map<String, String> settings = KeyValueArgs.withOverrides(Map.of(
-                    AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
-                    AppConfig.APPLICATION_ID, "bench-saga",
-                    AppConfig.STATE_DIR, dir.resolve("state").toString(),
-                    AppConfig.HTTP_PORT, "0",
-                    AppConfig.SAGA_STEP_TIMEOUT_MS, "600000",
-                    AppConfig.NUM_STREAM_THREADS, threads,
-                    AppConfig.PROCESSING_GUARANTEE, guarantee), args, 3); // then key=value overrides, e.g. kafka.max.task.idle.ms=-1
+            Map<String, String> settings = KeyValueArgs.withOverrides(
+                    Map.of(
+                            AppConfig.BOOTSTRAP_SERVERS,
+                            kafka.bootstrapServers(),
+                            AppConfig.APPLICATION_ID,
+                            "bench-saga",
+                            AppConfig.STATE_DIR,
+                            dir.resolve("state").toString(),
+                            AppConfig.HTTP_PORT,
+                            "0",
+                            AppConfig.SAGA_STEP_TIMEOUT_MS,
+                            "600000",
+                            AppConfig.NUM_STREAM_THREADS,
+                            threads,
+                            AppConfig.PROCESSING_GUARANTEE,
+                            guarantee),
+                    args,
+                    3); // then key=value overrides, e.g. kafka.max.task.idle.ms=-1
             AppConfig config = ConfigLoader.load(null, Map.of(), settings);
             AtomicBoolean stop = new AtomicBoolean();
             try (StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config));
@@ -74,9 +84,13 @@ public final class SagaBenchmark {
                 Thread payments = new Thread(() -> payments(kafka, stop), "bench-payments");
                 payments.start();
                 for (int s = 0; s < 100; s++) {
-                    producer.send(new ProducerRecord<>(Topics.INVENTORY_COMMANDS.name(), key("bench-sku-" + s),
-                            Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(
-                                    new InventoryCommand.Restock(UUID.randomUUID(), "bench-sku-" + s, null, 1_000_000))));
+                    producer.send(new ProducerRecord<>(
+                            Topics.INVENTORY_COMMANDS.name(),
+                            key("bench-sku-" + s),
+                            Json.mapper()
+                                    .writerFor(InventoryCommand.class)
+                                    .writeValueAsBytes(new InventoryCommand.Restock(
+                                            UUID.randomUUID(), "bench-sku-" + s, null, 1_000_000))));
                 }
                 producer.flush();
                 // Warm-up batch, not counted: on a cold JVM the JIT compiler threads took ~45% of the CPU
@@ -88,9 +102,17 @@ public final class SagaBenchmark {
                 stop.set(true);
                 payments.join(10_000);
                 System.out.printf("%n| metric id | value |%n|---|---|%n");
-                System.out.printf("| saga-completions-per-s | %.0f (%d of %d orders confirmed in %.1f s after %d warm-up "
-                        + "orders; %s stream thread(s), %s; half of them in %.1f s) |%n", batch.confirmed() / batch.seconds(),
-                        batch.confirmed(), orders, batch.seconds(), WARM_UP_ORDERS, threads, guarantee, batch.halfSeconds());
+                System.out.printf(
+                        "| saga-completions-per-s | %.0f (%d of %d orders confirmed in %.1f s after %d warm-up "
+                                + "orders; %s stream thread(s), %s; half of them in %.1f s) |%n",
+                        batch.confirmed() / batch.seconds(),
+                        batch.confirmed(),
+                        orders,
+                        batch.seconds(),
+                        WARM_UP_ORDERS,
+                        threads,
+                        guarantee,
+                        batch.halfSeconds());
             }
         } finally {
             Directories.deleteRecursively(dir);
@@ -101,16 +123,17 @@ public final class SagaBenchmark {
     private record Batch(int confirmed, double seconds, double halfSeconds) {}
 
     /** Sends {@code orders} orders at once and waits (at most 10 minutes) until each is confirmed. */
-    private static Batch confirm(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> outcomes,
-            String prefix, int orders) throws Exception {
+    private static Batch confirm(
+            KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> outcomes, String prefix, int orders)
+            throws Exception {
         EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
         long start = System.nanoTime();
         for (int i = 0; i < orders; i++) {
             EventEnvelope order = order(prefix + i, "bench-sku-" + (i % 100));
             RecordHeaders headers = new RecordHeaders();
             byte[] value = serde.serializer().serialize(Topics.ORDER_EVENTS.name(), headers, order);
-            producer.send(new ProducerRecord<>(Topics.ORDER_EVENTS.name(), null, key(order.aggregateId()), value,
-                    headers));
+            producer.send(
+                    new ProducerRecord<>(Topics.ORDER_EVENTS.name(), null, key(order.aggregateId()), value, headers));
         }
         producer.flush();
         Set<String> confirmed = new HashSet<>();
@@ -120,7 +143,8 @@ public final class SagaBenchmark {
         while (confirmed.size() < orders && System.nanoTime() < deadline) {
             for (ConsumerRecord<byte[], byte[]> r : outcomes.poll(Duration.ofMillis(200))) {
                 EventEnvelope outcome = serde.deserializer().deserialize(r.topic(), r.headers(), r.value());
-                if (outcome.type().equals("OrderConfirmed") && outcome.aggregateId().startsWith(prefix)
+                if (outcome.type().equals("OrderConfirmed")
+                        && outcome.aggregateId().startsWith(prefix)
                         && confirmed.add(outcome.aggregateId())) {
                     last = System.nanoTime();
                     if (confirmed.size() == orders / 2) {
@@ -143,13 +167,21 @@ public final class SagaBenchmark {
                         continue;
                     }
                     ObjectNode payload = Json.mapper().createObjectNode().put("orderId", command.aggregateId());
-                    EventEnvelope reply = new EventEnvelope(UUID.randomUUID(), "PaymentAuthorized", "payment",
-                            command.aggregateId(), null, Instant.now(), command.aggregateId(),
-                            command.eventId().toString(), null, payload);
+                    EventEnvelope reply = new EventEnvelope(
+                            UUID.randomUUID(),
+                            "PaymentAuthorized",
+                            "payment",
+                            command.aggregateId(),
+                            null,
+                            Instant.now(),
+                            command.aggregateId(),
+                            command.eventId().toString(),
+                            null,
+                            payload);
                     RecordHeaders headers = new RecordHeaders();
                     byte[] value = serde.serializer().serialize(Topics.PAYMENT_EVENTS.name(), headers, reply);
-                    replies.send(new ProducerRecord<>(Topics.PAYMENT_EVENTS.name(), null, key(command.aggregateId()), value,
-                            headers));
+                    replies.send(new ProducerRecord<>(
+                            Topics.PAYMENT_EVENTS.name(), null, key(command.aggregateId()), value, headers));
                 }
             }
         }
@@ -157,11 +189,13 @@ public final class SagaBenchmark {
 
     private static EventEnvelope order(String orderId, String sku) {
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId).put("customerId", "bench-c-" + orderId.hashCode() % 500).put("totalCents", 1000)
+        payload.put("orderId", orderId)
+                .put("customerId", "bench-c-" + orderId.hashCode() % 500)
+                .put("totalCents", 1000)
                 .put("currency", "EUR");
         payload.putArray("lines").addObject().put("sku", sku).put("quantity", 1).put("unitPriceCents", 1000);
-        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null,
-                payload);
+        return new EventEnvelope(
+                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
     }
 
     private static byte[] key(String key) {

@@ -1,21 +1,21 @@
 package io.bulwark.benchmarks;
 
-import io.bulwark.schemas.TopicLeaders;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.infra.Directories;
 import io.bulwark.infra.EmbeddedKafkaBroker;
 import io.bulwark.infra.KafkaClients;
+import io.bulwark.schemas.CleanupPolicy;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
-import io.bulwark.schemas.Topics;
-import io.bulwark.streams.app.AppConfig;
-import io.bulwark.streams.app.ConfigLoader;
-import io.bulwark.schemas.CleanupPolicy;
+import io.bulwark.schemas.TopicLeaders;
 import io.bulwark.schemas.TopicSpec;
+import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
+import io.bulwark.streams.app.AppConfig;
+import io.bulwark.streams.app.ConfigLoader;
 import io.bulwark.streams.dedup.Deduplication;
 import io.bulwark.streams.intake.KeyedInput;
 import io.bulwark.streams.rates.RateAccounting;
@@ -33,6 +33,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -47,6 +48,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Produced;
@@ -65,66 +67,136 @@ public final class StreamsBenchmark {
 
     private static final Logger log = LoggerFactory.getLogger(StreamsBenchmark.class);
     private static final String INPUT = "bench.streams.input";
-    private static final TopicSpec<String, EventEnvelope> INPUT_SPEC = new TopicSpec<>(INPUT, Serdes.String(),
-            EventEnvelopeSerde.inHeaders(), Topics.DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.empty());
-    private static final TopicSpec<String, byte[]> BENCH_COMMANDS = new TopicSpec<>("bench.inventory.commands",
-            Serdes.String(), Serdes.ByteArray(), Topics.DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.empty());
-    private static final TopicSpec<String, EventEnvelope> BENCH_EVENTS = new TopicSpec<>("bench.inventory.events",
-            Serdes.String(), EventEnvelopeSerde.inHeaders(), Topics.DOMAIN_PARTITIONS, CleanupPolicy.DELETE,
+    private static final TopicSpec<String, EventEnvelope> INPUT_SPEC = new TopicSpec<>(
+            INPUT,
+            Serdes.String(),
+            EventEnvelopeSerde.inHeaders(),
+            Topics.DOMAIN_PARTITIONS,
+            CleanupPolicy.DELETE,
+            Optional.empty());
+    private static final TopicSpec<String, byte[]> BENCH_COMMANDS = new TopicSpec<>(
+            "bench.inventory.commands",
+            Serdes.String(),
+            Serdes.ByteArray(),
+            Topics.DOMAIN_PARTITIONS,
+            CleanupPolicy.DELETE,
+            Optional.empty());
+    private static final TopicSpec<String, EventEnvelope> BENCH_EVENTS = new TopicSpec<>(
+            "bench.inventory.events",
+            Serdes.String(),
+            EventEnvelopeSerde.inHeaders(),
+            Topics.DOMAIN_PARTITIONS,
+            CleanupPolicy.DELETE,
             Optional.empty());
 
     /** Streams-app settings for every run, from the system property {@code bench.set=k=v,k=v}. */
-    private static final Map<String, String> EXTRA_SETTINGS = KeyValueArgs.withOverrides(Map.of(),
-            System.getProperty("bench.set", "").isEmpty() ? new String[0] : System.getProperty("bench.set").split(","), 0);
+    private static final Map<String, String> EXTRA_SETTINGS = KeyValueArgs.withOverrides(
+            Map.of(),
+            System.getProperty("bench.set", "").isEmpty()
+                    ? new String[0]
+                    : System.getProperty("bench.set").split(","),
+            0);
 
     private StreamsBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         int records = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
         Path dir = Files.createTempDirectory("bulwark-streams-bench");
-        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.builder(dir).build().start()) {
+        try (EmbeddedKafkaBroker kafka =
+                EmbeddedKafkaBroker.builder(dir).build().start()) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-                List<NewTopic> topics = new ArrayList<>(Topics.all().stream().map(t -> t.newTopic((short) 1)).toList());
+                List<NewTopic> topics = new ArrayList<>(
+                        Topics.all().stream().map(t -> t.newTopic((short) 1)).toList());
                 topics.add(new NewTopic(INPUT, Topics.DOMAIN_PARTITIONS, (short) 1));
-                for (String out : List.of("bench.out.passthrough", "bench.out.dedup", "bench.out.rates",
-                        BENCH_COMMANDS.name(), BENCH_EVENTS.name())) {
+                for (String out : List.of(
+                        "bench.out.passthrough",
+                        "bench.out.dedup",
+                        "bench.out.rates",
+                        BENCH_COMMANDS.name(),
+                        BENCH_EVENTS.name())) {
                     topics.add(new NewTopic(out, Topics.DOMAIN_PARTITIONS, (short) 1));
                 }
                 admin.createTopics(topics).all().get();
-                TopicLeaders.await(admin, topics.stream().map(NewTopic::name).toList(), java.time.Duration.ofSeconds(60));
+                TopicLeaders.await(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
             }
             preload(kafka, records);
             EventSchemas schemas = EventSchemas.load();
             Map<String, Double> rps = new LinkedHashMap<>();
-            run(kafka, dir, "warm-up", records, (builder, config) -> // JIT and page cache, not measured
+            run(
+                    kafka,
+                    dir,
+                    "warm-up",
+                    records,
+                    (builder, config) -> // JIT and page cache, not measured
                     input(builder, schemas).to("bench.out.passthrough", produced()));
-            rps.put("passthrough", run(kafka, dir, "passthrough", records, (builder, config) ->
-                    input(builder, schemas).to("bench.out.passthrough", produced())));
+            rps.put(
+                    "passthrough",
+                    run(
+                            kafka,
+                            dir,
+                            "passthrough",
+                            records,
+                            (builder, config) -> input(builder, schemas).to("bench.out.passthrough", produced())));
             // Every input record is on its key's murmur2 partition (Java producer): the cost of the check alone.
-            rps.put("routing", run(kafka, dir, "routing", records, (builder, config) ->
-                    KeyedInput.routed(input(builder, schemas), INPUT_SPEC, EventEnvelopeSerde.asJson(), "bench-routed")
-                            .to("bench.out.passthrough", produced())));
-            rps.put("dedup", run(kafka, dir, "dedup", records, (builder, config) ->
-                    Deduplication.deduplicate(builder, input(builder, schemas), "bench-dedup", config.dedupRetention())
-                            .to("bench.out.dedup", produced())));
-            rps.put("rates", run(kafka, dir, "rates", records, (builder, config) ->
-                    RateAccounting.build(input(builder, schemas), config.rateSettings(), Topics.RATE_ALERTS)));
+            rps.put(
+                    "routing",
+                    run(
+                            kafka,
+                            dir,
+                            "routing",
+                            records,
+                            (builder, config) -> KeyedInput.routed(
+                                            input(builder, schemas),
+                                            INPUT_SPEC,
+                                            EventEnvelopeSerde.asJson(),
+                                            "bench-routed")
+                                    .to("bench.out.passthrough", produced())));
+            rps.put(
+                    "dedup",
+                    run(
+                            kafka,
+                            dir,
+                            "dedup",
+                            records,
+                            (builder, config) -> Deduplication.deduplicate(
+                                            builder, input(builder, schemas), "bench-dedup", config.dedupRetention())
+                                    .to("bench.out.dedup", produced())));
+            rps.put(
+                    "rates",
+                    run(
+                            kafka,
+                            dir,
+                            "rates",
+                            records,
+                            (builder, config) -> RateAccounting.build(
+                                    input(builder, schemas), config.rateSettings(), Topics.RATE_ALERTS)));
             preloadInventory(kafka, records);
             Profiling.start(); // -Dbench.profile: the aggregate run only
-            rps.put("inventory", run(kafka, dir, "inventory", records, (builder, config) ->
-                    InventoryAggregate.build(builder, BENCH_COMMANDS, BENCH_EVENTS, config.inventoryCommandRetention()),
-                    BENCH_COMMANDS.name()));
+            rps.put(
+                    "inventory",
+                    run(
+                            kafka,
+                            dir,
+                            "inventory",
+                            records,
+                            (builder, config) -> InventoryAggregate.build(
+                                    builder, BENCH_COMMANDS, BENCH_EVENTS, config.inventoryCommandRetention()),
+                            BENCH_COMMANDS.name()));
             Profiling.stop();
             long rssMb = peakRssKb() / 1024;
             System.out.printf("%n| metric id | value |%n|---|---|%n");
             System.out.printf("| passthrough-rps | %.0f |%n", rps.get("passthrough"));
-            System.out.printf("| keyed-routing-vs-passthrough | %.2f (%.0f records/s) |%n",
+            System.out.printf(
+                    "| keyed-routing-vs-passthrough | %.2f (%.0f records/s) |%n",
                     rps.get("routing") / rps.get("passthrough"), rps.get("routing"));
-            System.out.printf("| dedup-vs-passthrough | %.2f (%.0f records/s) |%n",
+            System.out.printf(
+                    "| dedup-vs-passthrough | %.2f (%.0f records/s) |%n",
                     rps.get("dedup") / rps.get("passthrough"), rps.get("dedup"));
-            System.out.printf("| rates-vs-passthrough | %.2f (%.0f records/s) |%n",
+            System.out.printf(
+                    "| rates-vs-passthrough | %.2f (%.0f records/s) |%n",
                     rps.get("rates") / rps.get("passthrough"), rps.get("rates"));
-            System.out.printf("| aggregate-vs-passthrough | %.2f (%.0f commands/s) |%n",
+            System.out.printf(
+                    "| aggregate-vs-passthrough | %.2f (%.0f commands/s) |%n",
                     rps.get("inventory") / rps.get("passthrough"), rps.get("inventory"));
             System.out.printf("| streams-rss-mb | %d (peak, whole process incl. broker) |%n", rssMb);
         } finally {
@@ -140,13 +212,24 @@ public final class StreamsBenchmark {
         return Produced.with(Serdes.String(), EventEnvelopeSerde.inHeaders());
     }
 
-    private static double run(EmbeddedKafkaBroker kafka, Path dir, String name, int records,
-            BiConsumer<StreamsBuilder, AppConfig> topology) throws Exception {
+    private static double run(
+            EmbeddedKafkaBroker kafka,
+            Path dir,
+            String name,
+            int records,
+            BiConsumer<StreamsBuilder, AppConfig> topology)
+            throws Exception {
         return run(kafka, dir, name, records, topology, INPUT);
     }
 
-    private static double run(EmbeddedKafkaBroker kafka, Path dir, String name, int records,
-            BiConsumer<StreamsBuilder, AppConfig> topology, String input) throws Exception {
+    private static double run(
+            EmbeddedKafkaBroker kafka,
+            Path dir,
+            String name,
+            int records,
+            BiConsumer<StreamsBuilder, AppConfig> topology,
+            String input)
+            throws Exception {
         String appId = "bench-" + name + "-" + UUID.randomUUID();
         Map<String, String> flags = new HashMap<>(EXTRA_SETTINGS);
         flags.put(AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
@@ -155,7 +238,7 @@ public final class StreamsBenchmark {
         flags.put("kafka.auto.offset.reset", "earliest");
         AppConfig config = ConfigLoader.load(null, Map.of(), flags);
         Properties props = config.streamsProperties();
-        StreamsBuilder builder = new StreamsBuilder(new org.apache.kafka.streams.TopologyConfig(new StreamsConfig(props)));
+        StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(props)));
         topology.accept(builder, config);
         try (KafkaStreams streams = new KafkaStreams(builder.build(props), props);
                 Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
@@ -166,18 +249,24 @@ public final class StreamsBenchmark {
             long start = System.nanoTime();
             Map<TopicPartition, Long> end = endOffsets(admin, input);
             while (true) {
-                Map<TopicPartition, OffsetAndMetadata> committed =
-                        admin.listConsumerGroupOffsets(appId).partitionsToOffsetAndMetadata().get();
-                boolean done = end.entrySet().stream().allMatch(e -> committed.get(e.getKey()) != null
-                        && committed.get(e.getKey()).offset() >= e.getValue());
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(appId)
+                        .partitionsToOffsetAndMetadata()
+                        .get();
+                boolean done = end.entrySet().stream()
+                        .allMatch(e -> committed.get(e.getKey()) != null
+                                && committed.get(e.getKey()).offset() >= e.getValue());
                 if (done) {
                     break;
                 }
-                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+                LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             double rps = records / seconds;
-            log.info("{}: {} records in {} s = {} records/s", name, records, String.format("%.1f", seconds),
+            log.info(
+                    "{}: {} records in {} s = {} records/s",
+                    name,
+                    records,
+                    String.format("%.1f", seconds),
                     Math.round(rps));
             streams.close(Duration.ofSeconds(30));
             return rps;
@@ -214,8 +303,13 @@ public final class StreamsBenchmark {
                 RecordHeaders headers = new RecordHeaders();
                 byte[] value = serde.serializer().serialize(INPUT, headers, event);
                 // event time advances 10 ms per record: ~33 minutes of traffic for 200,000 records
-                producer.send(new ProducerRecord<>(INPUT, null, t0 + i * 10L,
-                        event.aggregateId().getBytes(StandardCharsets.UTF_8), value, headers));
+                producer.send(new ProducerRecord<>(
+                        INPUT,
+                        null,
+                        t0 + i * 10L,
+                        event.aggregateId().getBytes(StandardCharsets.UTF_8),
+                        value,
+                        headers));
             }
         }
         log.info("preloaded {} records", records);
@@ -230,10 +324,17 @@ public final class StreamsBenchmark {
                 InventoryCommand command = i < 1_000
                         ? new InventoryCommand.Restock(UUID.randomUUID(), sku, null, 1_000_000)
                         : random.nextInt(4) == 0
-                                ? new InventoryCommand.Release(UUID.randomUUID(), sku, null, "bo-" + random.nextInt(5_000))
-                                : new InventoryCommand.Reserve(UUID.randomUUID(), sku, null, "bo-" + random.nextInt(5_000),
+                                ? new InventoryCommand.Release(
+                                        UUID.randomUUID(), sku, null, "bo-" + random.nextInt(5_000))
+                                : new InventoryCommand.Reserve(
+                                        UUID.randomUUID(),
+                                        sku,
+                                        null,
+                                        "bo-" + random.nextInt(5_000),
                                         1 + random.nextInt(3));
-                producer.send(new ProducerRecord<>(BENCH_COMMANDS.name(), sku.getBytes(StandardCharsets.UTF_8),
+                producer.send(new ProducerRecord<>(
+                        BENCH_COMMANDS.name(),
+                        sku.getBytes(StandardCharsets.UTF_8),
                         Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command)));
             }
         }
@@ -243,11 +344,14 @@ public final class StreamsBenchmark {
     private static EventEnvelope order(String orderId, Random random) {
         long cents = 100 + random.nextInt(10_000);
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId).put("customerId", "bc-" + random.nextInt(500)).put("totalCents", cents)
-                .put("currency", "EUR").put("merchantId", "bm-" + random.nextInt(50));
+        payload.put("orderId", orderId)
+                .put("customerId", "bc-" + random.nextInt(500))
+                .put("totalCents", cents)
+                .put("currency", "EUR")
+                .put("merchantId", "bm-" + random.nextInt(50));
         payload.putArray("lines").addObject().put("sku", "s").put("quantity", 1).put("unitPriceCents", cents);
-        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null,
-                null, payload);
+        return new EventEnvelope(
+                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
     }
 
     /** Peak resident set size of this process, from /proc (Linux); 0 elsewhere. */
@@ -256,7 +360,8 @@ public final class StreamsBenchmark {
             return Files.readAllLines(Path.of("/proc/self/status")).stream()
                     .filter(line -> line.startsWith("VmHWM:"))
                     .map(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
-                    .findFirst().orElse(0L);
+                    .findFirst()
+                    .orElse(0L);
         } catch (Exception e) {
             return 0;
         }

@@ -33,8 +33,11 @@ public final class DatabaseMigrations {
                 .failOnMissingLocations(true)
                 .load()
                 .migrate();
-        log.info("Database schema '{}' at version {} ({} migration(s) applied)",
-                schema, result.targetSchemaVersion, result.migrationsExecuted);
+        log.info(
+                "Database schema '{}' at version {} ({} migration(s) applied)",
+                schema,
+                result.targetSchemaVersion,
+                result.migrationsExecuted);
         return result.migrationsExecuted;
     }
 }

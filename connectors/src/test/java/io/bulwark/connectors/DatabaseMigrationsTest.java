@@ -23,7 +23,8 @@ class DatabaseMigrationsTest {
 
         assertThat(first).isPositive();
         assertThat(second).isZero();
-        try (Connection c = postgres.connect(); Statement s = c.createStatement();
+        try (Connection c = postgres.connect();
+                Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT count(*) FROM " + schema + ".bulwark_heartbeat")) {
             rs.next();
             assertThat(rs.getInt(1)).isEqualTo(1);

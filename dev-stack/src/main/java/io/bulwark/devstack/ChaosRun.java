@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
@@ -59,7 +60,10 @@ import picocli.CommandLine.Option;
  * reach Kafka, PostgreSQL, Redis and the gateway through {@link FaultProxy} TCP proxies; the
  * checks read them directly.
  */
-@Command(name = "bulwark-chaos", mixinStandardHelpOptions = true, version = "Bulwark chaos run 0.1.0",
+@Command(
+        name = "bulwark-chaos",
+        mixinStandardHelpOptions = true,
+        version = "Bulwark chaos run 0.1.0",
         description = "Kills, restarts and cuts the components of Bulwark while orders flow, then checks that "
                 + "nothing was lost or doubled.")
 public final class ChaosRun implements Callable<Integer> {
@@ -70,31 +74,62 @@ public final class ChaosRun implements Callable<Integer> {
     @Option(names = "--minutes", description = "How long faults are injected (default: ${DEFAULT-VALUE}).")
     double minutes = 10;
 
-    @Option(names = "--interval", paramLabel = "SECONDS", description = "Seconds between faults (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--interval",
+            paramLabel = "SECONDS",
+            description = "Seconds between faults (default: ${DEFAULT-VALUE}).")
     int interval = 20;
 
-    @Option(names = "--rate", paramLabel = "ORDERS_PER_S", description = "Orders per second (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rate",
+            paramLabel = "ORDERS_PER_S",
+            description = "Orders per second (default: ${DEFAULT-VALUE}).")
     int rate = 20;
 
     @Option(names = "--seed", description = "Seed of the fault order (default: random, printed).")
     Long seed;
 
-    @Option(names = "--faults", split = ",", paramLabel = "KIND",
+    @Option(
+            names = "--faults",
+            split = ",",
+            paramLabel = "KIND",
             description = "Only these kinds (default: all): ${COMPLETION-CANDIDATES}.")
     List<Fault> kinds = new ArrayList<>(Arrays.asList(Fault.values()));
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Wiped and used for every process's data and log (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            description = "Wiped and used for every process's data and log (default: ${DEFAULT-VALUE}).")
     Path dataDir = Path.of(".bulwark", "chaos");
 
-    @Option(names = "--settle", paramLabel = "SECONDS", description = "Time after the last fault before the checks (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--settle",
+            paramLabel = "SECONDS",
+            description = "Time after the last fault before the checks (default: ${DEFAULT-VALUE}).")
     int settle = 60;
 
     /** What a run injects. */
     enum Fault {
-        STREAMS_KILL, RELAY_KILL, ORDERS_KILL, BROKER_RESTART, BROKER_KILL, POSTGRES_RESTART, REDIS_RESTART,
+        STREAMS_KILL,
+        RELAY_KILL,
+        ORDERS_KILL,
+        BROKER_RESTART,
+        BROKER_KILL,
+        POSTGRES_RESTART,
+        REDIS_RESTART,
         REDIS_FLUSHALL,
-        KAFKA_LATENCY, KAFKA_BLACKHOLE, KAFKA_RESET, POSTGRES_LATENCY, POSTGRES_BLACKHOLE, POSTGRES_RESET,
-        REDIS_LATENCY, REDIS_BLACKHOLE, REDIS_RESET, GATEWAY_LATENCY, GATEWAY_BLACKHOLE, GATEWAY_RESET;
+        KAFKA_LATENCY,
+        KAFKA_BLACKHOLE,
+        KAFKA_RESET,
+        POSTGRES_LATENCY,
+        POSTGRES_BLACKHOLE,
+        POSTGRES_RESET,
+        REDIS_LATENCY,
+        REDIS_BLACKHOLE,
+        REDIS_RESET,
+        GATEWAY_LATENCY,
+        GATEWAY_BLACKHOLE,
+        GATEWAY_RESET;
 
         @Override
         public String toString() {
@@ -115,7 +150,8 @@ public final class ChaosRun implements Callable<Integer> {
 
     private final Running running = new Running();
     private final PrintStream out = System.out;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private EmbeddedPostgresServer postgres;
     private EmbeddedRedisServer redis;
@@ -142,8 +178,9 @@ public final class ChaosRun implements Callable<Integer> {
         // This JVM's Kafka clients only observe; their complaints while the broker is down are the fault itself.
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.kafka.clients"))
                 .setLevel(ch.qos.logback.classic.Level.ERROR);
-        out.printf("Chaos run: %d faults, one every %d s, seed %d, %d orders/s; processes log to %s%n", faults, interval,
-                seedValue, rate, dir.resolve("logs"));
+        out.printf(
+                "Chaos run: %d faults, one every %d s, seed %d, %d orders/s; processes log to %s%n",
+                faults, interval, seedValue, rate, dir.resolve("logs"));
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "chaos-shutdown"));
         LoadGenerator load;
         long began = System.nanoTime();
@@ -184,9 +221,12 @@ public final class ChaosRun implements Callable<Integer> {
         return code;
     }
 
-    @Option(names = "--warm-up", paramLabel = "SECONDS",
-            description = "Load before the first fault: the JVMs compile, the groups settle, the start's backlog drains; "
-                    + "left out of the latency figures (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--warm-up",
+            paramLabel = "SECONDS",
+            description =
+                    "Load before the first fault: the JVMs compile, the groups settle, the start's backlog drains; "
+                            + "left out of the latency figures (default: ${DEFAULT-VALUE}).")
     int warmUp = 60;
 
     private List<Fault> schedule(int count, Random random) {
@@ -212,7 +252,12 @@ public final class ChaosRun implements Callable<Integer> {
                 Fault fault = schedule.get(i);
                 long at = System.nanoTime();
                 String target = target(fault, targets);
-                out.printf("  >>> fault %d/%d at t=%.0fs: %s%s%n", i + 1, schedule.size(), (at - runStart) / 1e9, fault,
+                out.printf(
+                        "  >>> fault %d/%d at t=%.0fs: %s%s%n",
+                        i + 1,
+                        schedule.size(),
+                        (at - runStart) / 1e9,
+                        fault,
                         target.isEmpty() ? "" : " (" + target + ")");
                 injected.add(new Injected(fault, target, at, (at - runStart) / 1e9));
                 try {
@@ -238,10 +283,11 @@ public final class ChaosRun implements Callable<Integer> {
         all.add(relay);
         all.add(orders);
         for (ChildProcess child : all) {
-            java.util.OptionalInt status = child.exitedOnItsOwn();
+            OptionalInt status = child.exitedOnItsOwn();
             if (status.isPresent()) {
                 unplannedExits.add(child.name() + " exited with " + status.getAsInt());
-                out.printf("  !!! %s exited on its own (status %d; see %s); started again, as a supervisor would%n",
+                out.printf(
+                        "  !!! %s exited on its own (status %d; see %s); started again, as a supervisor would%n",
                         child.name(), status.getAsInt(), child.log());
                 try {
                     child.start(START_TIMEOUT);
@@ -255,12 +301,18 @@ public final class ChaosRun implements Callable<Integer> {
     private final List<String> unplannedExits = Collections.synchronizedList(new ArrayList<>());
 
     private String target(Fault fault, Random random) {
-        return fault == Fault.STREAMS_KILL ? streams.get(random.nextInt(streams.size())).name() : "";
+        return fault == Fault.STREAMS_KILL
+                ? streams.get(random.nextInt(streams.size())).name()
+                : "";
     }
 
     private void apply(Fault fault, String target) throws InterruptedException {
         switch (fault) {
-            case STREAMS_KILL -> restartKilled(streams.stream().filter(s -> s.name().equals(target)).findFirst().orElseThrow());
+            case STREAMS_KILL ->
+                restartKilled(streams.stream()
+                        .filter(s -> s.name().equals(target))
+                        .findFirst()
+                        .orElseThrow());
             case RELAY_KILL -> restartKilled(relay);
             case ORDERS_KILL -> restartKilled(orders);
             case BROKER_RESTART -> {
@@ -284,11 +336,12 @@ public final class ChaosRun implements Callable<Integer> {
                     client.shutdown();
                 }
             }
-            case KAFKA_LATENCY, POSTGRES_LATENCY, REDIS_LATENCY, GATEWAY_LATENCY -> during(proxy(fault), LATENCY_FOR,
-                    p -> p.latency(LATENCY));
-            case KAFKA_BLACKHOLE, POSTGRES_BLACKHOLE, REDIS_BLACKHOLE, GATEWAY_BLACKHOLE -> during(proxy(fault),
-                    BLACK_HOLE_FOR, FaultProxy::blackHole);
-            case KAFKA_RESET, POSTGRES_RESET, REDIS_RESET, GATEWAY_RESET -> proxy(fault).reset();
+            case KAFKA_LATENCY, POSTGRES_LATENCY, REDIS_LATENCY, GATEWAY_LATENCY ->
+                during(proxy(fault), LATENCY_FOR, p -> p.latency(LATENCY));
+            case KAFKA_BLACKHOLE, POSTGRES_BLACKHOLE, REDIS_BLACKHOLE, GATEWAY_BLACKHOLE ->
+                during(proxy(fault), BLACK_HOLE_FOR, FaultProxy::blackHole);
+            case KAFKA_RESET, POSTGRES_RESET, REDIS_RESET, GATEWAY_RESET ->
+                proxy(fault).reset();
         }
     }
 
@@ -322,7 +375,8 @@ public final class ChaosRun implements Callable<Integer> {
         return proxies.get(fault.name().substring(0, fault.name().indexOf('_')).toLowerCase(Locale.ROOT));
     }
 
-    private static void during(FaultProxy proxy, Duration duration, Consumer<FaultProxy> fault) throws InterruptedException {
+    private static void during(FaultProxy proxy, Duration duration, Consumer<FaultProxy> fault)
+            throws InterruptedException {
         fault.accept(proxy);
         try {
             Thread.sleep(duration.toMillis());
@@ -334,9 +388,13 @@ public final class ChaosRun implements Callable<Integer> {
     /** Starts every component, and returns the load ready to run. */
     private LoadGenerator startAll(Path dir) throws IOException, InterruptedException {
         Path logs = dir.resolve("logs");
-        postgres = register(EmbeddedPostgresServer.builder(dir).registerShutdownHook(false).build().start());
+        postgres = register(EmbeddedPostgresServer.builder(dir)
+                .registerShutdownHook(false)
+                .build()
+                .start());
         DatabaseMigrations.migrate(postgres.jdbcUrl(), postgres.username(), postgres.password(), DevStack.DB_SCHEMA);
-        redis = register(EmbeddedRedisServer.builder(dir).persistent(true).build().start());
+        redis = register(
+                EmbeddedRedisServer.builder(dir).persistent(true).build().start());
 
         NioReactor reactor = new NioReactor();
         running.register(reactor);
@@ -351,65 +409,125 @@ public final class ChaosRun implements Callable<Integer> {
 
         List<String> small = List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
         List<String> medium = List.of("-Xmx768m", "-XX:+UseParallelGC");
-        broker = register(new ChildProcess("broker", logs, medium, BrokerMain.class.getName(), List.of(
-                "--data-dir", dir.toString(), "--port", Integer.toString(kafkaInternal),
-                "--controller-port", Integer.toString(Ports.freePort()), "--external-port", Integer.toString(kafkaExternal),
-                "--advertise", kafka), Map.of(), ChildProcess.Readiness.when(() -> Ports.isListening(kafkaInternal))));
+        broker = register(new ChildProcess(
+                "broker",
+                logs,
+                medium,
+                BrokerMain.class.getName(),
+                List.of(
+                        "--data-dir",
+                        dir.toString(),
+                        "--port",
+                        Integer.toString(kafkaInternal),
+                        "--controller-port",
+                        Integer.toString(Ports.freePort()),
+                        "--external-port",
+                        Integer.toString(kafkaExternal),
+                        "--advertise",
+                        kafka),
+                Map.of(),
+                ChildProcess.Readiness.when(() -> Ports.isListening(kafkaInternal))));
         broker.start(START_TIMEOUT);
         String observerKafka = "127.0.0.1:" + kafkaInternal;
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", observerKafka))) {
             TopicInstaller.createMissing(admin, Topics.all(), (short) 1);
         }
 
-        ChildProcess gateway = register(new ChildProcess("gateway", logs, small, GatewaySimulatorMain.class.getName(),
-                List.of(Integer.toString(gatewayPort)), Map.of(), ChildProcess.Readiness.when(() -> Ports.isListening(gatewayPort))));
+        ChildProcess gateway = register(new ChildProcess(
+                "gateway",
+                logs,
+                small,
+                GatewaySimulatorMain.class.getName(),
+                List.of(Integer.toString(gatewayPort)),
+                Map.of(),
+                ChildProcess.Readiness.when(() -> Ports.isListening(gatewayPort))));
         gateway.start(START_TIMEOUT);
 
-        String hopSecret = "chaos-hop-" + Long.toHexString(new Random().nextLong()) + Long.toHexString(new Random().nextLong());
+        String hopSecret =
+                "chaos-hop-" + Long.toHexString(new Random().nextLong()) + Long.toHexString(new Random().nextLong());
         List<Integer> queryPorts = new ArrayList<>();
         for (int n = 1; n <= 2; n++) {
             int httpPort = Ports.freePort();
             queryPorts.add(httpPort);
-            streams.add(register(new ChildProcess("streams-" + n, logs, medium, StreamsMain.class.getName(), List.of(
-                    "--set", AppConfig.BOOTSTRAP_SERVERS + "=" + kafka,
-                    "--set", AppConfig.STATE_DIR + "=" + dir.resolve("streams-" + n),
-                    "--set", AppConfig.HTTP_PORT + "=" + httpPort,
-                    "--set", AppConfig.NUM_STANDBY_REPLICAS + "=1",
-                    "--set", AppConfig.NUM_STREAM_THREADS + "=1",
-                    "--set", AppConfig.QUERY_HOP_SECRET + "=" + hopSecret), Map.of(),
+            streams.add(register(new ChildProcess(
+                    "streams-" + n,
+                    logs,
+                    medium,
+                    StreamsMain.class.getName(),
+                    List.of(
+                            "--set", AppConfig.BOOTSTRAP_SERVERS + "=" + kafka,
+                            "--set", AppConfig.STATE_DIR + "=" + dir.resolve("streams-" + n),
+                            "--set", AppConfig.HTTP_PORT + "=" + httpPort,
+                            "--set", AppConfig.NUM_STANDBY_REPLICAS + "=1",
+                            "--set", AppConfig.NUM_STREAM_THREADS + "=1",
+                            "--set", AppConfig.QUERY_HOP_SECRET + "=" + hopSecret),
+                    Map.of(),
                     ChildProcess.Readiness.when(() -> answers("http://127.0.0.1:" + httpPort + "/health/live")))));
         }
         streams.forEach(s -> s.start(START_TIMEOUT));
 
-        relay = register(new ChildProcess("relay", logs, medium, RelayMain.class.getName(), List.of(
-                "--bootstrap-servers", kafka, "--db-host", "127.0.0.1", "--db-port", Integer.toString(proxies.get("postgres").port()),
-                "--db-user", postgres.username(), "--schema", DevStack.DB_SCHEMA), Map.of("BULWARK_RELAY_CAPTURE_PASSWORD", postgres.password()),
+        relay = register(new ChildProcess(
+                "relay",
+                logs,
+                medium,
+                RelayMain.class.getName(),
+                List.of(
+                        "--bootstrap-servers",
+                        kafka,
+                        "--db-host",
+                        "127.0.0.1",
+                        "--db-port",
+                        Integer.toString(proxies.get("postgres").port()),
+                        "--db-user",
+                        postgres.username(),
+                        "--schema",
+                        DevStack.DB_SCHEMA),
+                Map.of("BULWARK_RELAY_CAPTURE_PASSWORD", postgres.password()),
                 ChildProcess.Readiness.printed(RelayMain.STARTED_LINE)));
         relay.start(START_TIMEOUT);
 
         int ordersPort = Ports.freePort();
         String apiKey = "chaos-" + Long.toHexString(new Random().nextLong());
-        orders = register(new ChildProcess("order-api", logs, medium, OrderApiMain.class.getName(), List.of(
-                "--set", OrderApiConfig.DB_URL + "=jdbc:postgresql://127.0.0.1:" + proxies.get("postgres").port() + "/"
-                        + postgres.database(),
-                "--set", OrderApiConfig.DB_USER + "=" + postgres.username(),
-                "--set", OrderApiConfig.DB_PASSWORD + "=" + postgres.password(),
-                "--set", OrderApiConfig.DB_SCHEMA + "=" + DevStack.DB_SCHEMA,
-                "--set", OrderApiConfig.REDIS_URI + "=redis://127.0.0.1:" + proxies.get("redis").port(),
-                "--set", OrderApiConfig.HTTP_PORT + "=" + ordersPort,
-                "--set", OrderApiConfig.API_CLIENTS + "=chaos:" + apiKey + ":internal",
-                "--set", OrderApiConfig.PAYMENT_WORKER_ENABLED + "=true",
-                "--set", OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS + "=" + kafka,
-                "--set", OrderApiConfig.GATEWAY_URL + "=http://127.0.0.1:" + gatewayProxy.port()), Map.of(),
+        orders = register(new ChildProcess(
+                "order-api",
+                logs,
+                medium,
+                OrderApiMain.class.getName(),
+                List.of(
+                        "--set",
+                                OrderApiConfig.DB_URL + "=jdbc:postgresql://127.0.0.1:"
+                                        + proxies.get("postgres").port() + "/" + postgres.database(),
+                        "--set", OrderApiConfig.DB_USER + "=" + postgres.username(),
+                        "--set", OrderApiConfig.DB_PASSWORD + "=" + postgres.password(),
+                        "--set", OrderApiConfig.DB_SCHEMA + "=" + DevStack.DB_SCHEMA,
+                        "--set",
+                                OrderApiConfig.REDIS_URI + "=redis://127.0.0.1:"
+                                        + proxies.get("redis").port(),
+                        "--set", OrderApiConfig.HTTP_PORT + "=" + ordersPort,
+                        "--set", OrderApiConfig.API_CLIENTS + "=chaos:" + apiKey + ":internal",
+                        "--set", OrderApiConfig.PAYMENT_WORKER_ENABLED + "=true",
+                        "--set", OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS + "=" + kafka,
+                        "--set", OrderApiConfig.GATEWAY_URL + "=http://127.0.0.1:" + gatewayProxy.port()),
+                Map.of(),
                 ChildProcess.Readiness.when(() -> Ports.isListening(ordersPort))));
         orders.start(START_TIMEOUT);
 
         long faultSeconds = Math.round(minutes * 60);
         Duration loadFor = Duration.ofSeconds(warmUp + faultSeconds + settle);
-        LoadGenerator.Settings settings = LoadGenerator.Settings.of(rate, loadFor, false).withCancels(0.05)
-                .withRetries(Duration.ofSeconds(10), Duration.ofSeconds(120)).withDrain(Duration.ofSeconds(120));
-        return new LoadGenerator(settings, observerKafka, postgres.jdbcUrl(), ordersPort, queryPorts, apiKey,
-                new GatewayClient("http://127.0.0.1:" + gatewayPort), out).warmUp(Duration.ofSeconds(warmUp));
+        LoadGenerator.Settings settings = LoadGenerator.Settings.of(rate, loadFor, false)
+                .withCancels(0.05)
+                .withRetries(Duration.ofSeconds(10), Duration.ofSeconds(120))
+                .withDrain(Duration.ofSeconds(120));
+        return new LoadGenerator(
+                        settings,
+                        observerKafka,
+                        postgres.jdbcUrl(),
+                        ordersPort,
+                        queryPorts,
+                        apiKey,
+                        new GatewayClient("http://127.0.0.1:" + gatewayPort),
+                        out)
+                .warmUp(Duration.ofSeconds(warmUp));
     }
 
     private FaultProxy proxy(NioReactor reactor, String name, int target) {
@@ -420,8 +538,13 @@ public final class ChaosRun implements Callable<Integer> {
 
     private boolean answers(String url) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            return http.send(
+                                    HttpRequest.newBuilder(URI.create(url))
+                                            .timeout(Duration.ofSeconds(2))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.discarding())
+                            .statusCode()
+                    == 200;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
@@ -437,7 +560,11 @@ public final class ChaosRun implements Callable<Integer> {
         long noProgress = 0;
         for (Injected fault : injected) {
             OptionalDouble seconds = load.progressAfter(fault.at());
-            out.printf("  t=%4.0fs  %-20s %-10s %s%n", fault.atSeconds(), fault.fault(), fault.target(),
+            out.printf(
+                    "  t=%4.0fs  %-20s %-10s %s%n",
+                    fault.atSeconds(),
+                    fault.fault(),
+                    fault.target(),
                     seconds.isPresent() ? String.format("%.1f s", seconds.getAsDouble()) : "NO PROGRESS");
             if (seconds.isPresent()) {
                 all.add(seconds.getAsDouble());
@@ -455,8 +582,9 @@ public final class ChaosRun implements Callable<Integer> {
         out.printf("chaos-duplicate-effects: %d%n", summary.duplicateEffects());
         out.printf("chaos-stuck-orders: %d%n", stuck);
         out.printf("chaos-recovery-p99-s: %.1f%n", p99);
-        byKind.forEach((kind, seconds) -> out.printf("chaos-recovery-max-s{%s}: %.1f%n", kind,
-                seconds.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN)));
+        byKind.forEach((kind, seconds) -> out.printf(
+                "chaos-recovery-max-s{%s}: %.1f%n",
+                kind, seconds.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN)));
         out.printf("chaos-server-errors: %d%n", summary.serverErrors());
         out.printf("chaos-unplanned-exits: %d %s%n", unplannedExits.size(), unplannedExits);
         out.printf("chaos-faults-without-progress: %d%n", noProgress);

@@ -2,15 +2,19 @@ package io.bulwark.devstack;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * One component of a run in its own JVM, started again and again with the same command: its output
@@ -47,8 +51,14 @@ final class ChildProcess implements AutoCloseable {
      * @param mainClass a class on this JVM's class path
      * @param ready true once the component serves (checked every 100 ms after a start)
      */
-    ChildProcess(String name, Path logDir, List<String> jvmOptions, String mainClass, List<String> args,
-            Map<String, String> environment, Readiness ready) {
+    ChildProcess(
+            String name,
+            Path logDir,
+            List<String> jvmOptions,
+            String mainClass,
+            List<String> args,
+            Map<String, String> environment,
+            Readiness ready) {
         this.name = name;
         this.log = logDir.resolve(name + ".log");
         this.environment = Map.copyOf(environment);
@@ -79,7 +89,8 @@ final class ChildProcess implements AutoCloseable {
         try {
             Files.createDirectories(log.getParent());
             logOffset = Files.exists(log) ? Files.size(log) : 0;
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             builder.environment().putAll(environment);
             process = builder.start();
@@ -90,7 +101,8 @@ final class ChildProcess implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!ready.ready(this)) {
             if (!process.isAlive()) {
-                throw new IllegalStateException(name + " exited with " + process.exitValue() + " while starting; see " + log);
+                throw new IllegalStateException(
+                        name + " exited with " + process.exitValue() + " while starting; see " + log);
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException(name + " was not ready within " + timeout + "; see " + log);
@@ -100,13 +112,13 @@ final class ChildProcess implements AutoCloseable {
     }
 
     private boolean printedSinceStart(String line) {
-        try (var channel = java.nio.channels.FileChannel.open(log)) {
+        try (var channel = FileChannel.open(log)) {
             if (channel.size() <= logOffset) {
                 return false;
             }
-            java.nio.ByteBuffer text = java.nio.ByteBuffer.allocate((int) Math.min(channel.size() - logOffset, 1 << 22));
+            ByteBuffer text = ByteBuffer.allocate((int) Math.min(channel.size() - logOffset, 1 << 22));
             channel.read(text, logOffset);
-            return new String(text.array(), 0, text.position(), java.nio.charset.StandardCharsets.UTF_8).contains(line);
+            return new String(text.array(), 0, text.position(), StandardCharsets.UTF_8).contains(line);
         } catch (IOException e) {
             return false;
         }
@@ -138,9 +150,10 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** The exit status if it exited without being asked to (a crash, or an exit by its own policy). */
-    synchronized java.util.OptionalInt exitedOnItsOwn() {
+    synchronized OptionalInt exitedOnItsOwn() {
         return !expectedDown && process != null && !process.isAlive()
-                ? java.util.OptionalInt.of(process.exitValue()) : java.util.OptionalInt.empty();
+                ? OptionalInt.of(process.exitValue())
+                : OptionalInt.empty();
     }
 
     private boolean await(Duration timeout) {

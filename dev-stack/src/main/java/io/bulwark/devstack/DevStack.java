@@ -22,8 +22,10 @@ import io.bulwark.streams.app.ConfigLoader;
 import io.bulwark.streams.app.HealthStatus;
 import io.bulwark.streams.app.StreamsApp;
 import io.bulwark.streams.app.TopicInstaller;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -50,9 +52,13 @@ import picocli.CommandLine.Option;
  * order-api with its payment worker and the simulated payment gateway — one command, no Docker. Data stays in {@code --data-dir} across restarts; {@code --fresh} wipes it first.
  * Ctrl-C or SIGTERM stops everything in reverse order, leaving no process or port behind.
  */
-@Command(name = "bulwark-dev-stack", mixinStandardHelpOptions = true, version = "Bulwark dev-stack 0.1.0",
-        description = "Runs Kafka, PostgreSQL, Redis, the Bulwark streams app, the outbox relay, order-api, the payment "
-                + "worker and a simulated payment gateway on this machine.")
+@Command(
+        name = "bulwark-dev-stack",
+        mixinStandardHelpOptions = true,
+        version = "Bulwark dev-stack 0.1.0",
+        description =
+                "Runs Kafka, PostgreSQL, Redis, the Bulwark streams app, the outbox relay, order-api, the payment "
+                        + "worker and a simulated payment gateway on this machine.")
 public final class DevStack implements Callable<Integer> {
 
     /** Printed once everything is up; tools and tests wait for this line. */
@@ -63,7 +69,10 @@ public final class DevStack implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(DevStack.class);
     private static final Duration STREAMS_READY_TIMEOUT = Duration.ofSeconds(90);
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the servers keep their data (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            description = "Where the servers keep their data (default: ${DEFAULT-VALUE}).")
     Path dataDir = Path.of(".bulwark", "dev-stack");
 
     @Option(names = "--fresh", description = "Delete the data directory first.")
@@ -78,71 +87,112 @@ public final class DevStack implements Callable<Integer> {
     @Option(names = "--redis-port", description = "Redis port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int redisPort = 6379;
 
-    @Option(names = "--http-port", description = "Streams app health/metrics/query port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--http-port",
+            description = "Streams app health/metrics/query port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int httpPort = 8080;
 
     @Option(names = "--orders-port", description = "order-api port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int ordersPort = 8081;
 
-    @Option(names = "--gateway-port", description = "Payment gateway simulator port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--gateway-port",
+            description = "Payment gateway simulator port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int gatewayPort = 8090;
 
-    @Option(names = "--edge-port", description = "Edge worker port (workerd, in front of the query API and order-api); "
-            + "0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--edge-port",
+            description = "Edge worker port (workerd, in front of the query API and order-api); "
+                    + "0 picks a free one (default: ${DEFAULT-VALUE}).")
     int edgePort = 8787;
 
-    @Option(names = "--edge", negatable = true, defaultValue = "true", fallbackValue = "true",
+    @Option(
+            names = "--edge",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
             description = "Run the edge worker (needs Node.js 20+, built by Maven; default: on). --no-edge skips it.")
     boolean edge = true;
 
-    @Option(names = "--edge-dir", paramLabel = "DIR", description = "The edge worker's directory (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--edge-dir",
+            paramLabel = "DIR",
+            description = "The edge worker's directory (default: ${DEFAULT-VALUE}).")
     Path edgeDir = Path.of("edge");
 
     /** How the outbox reaches Kafka. */
-    enum OutboxMode { cdc, polling }
+    enum OutboxMode {
+        cdc,
+        polling
+    }
 
     @Option(names = "--outbox-mode", description = "cdc (Debezium, default) or polling (SELECT ... SKIP LOCKED).")
     OutboxMode outboxMode = OutboxMode.cdc;
 
-    @Option(names = "--outbox-retention", description = "How long published outbox rows are kept, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--outbox-retention",
+            description = "How long published outbox rows are kept, ISO-8601 (default: ${DEFAULT-VALUE}).")
     Duration outboxRetention = Duration.ofDays(1);
 
-    @Option(names = "--load", paramLabel = "ORDERS_PER_S",
+    @Option(
+            names = "--load",
+            paramLabel = "ORDERS_PER_S",
             description = "After start-up, place this many orders per second over HTTP (with duplicates, declines "
                     + "and gateway faults), show progress, and check the outcome.")
     int load;
 
-    @Option(names = "--load-duration", paramLabel = "SECONDS", description = "How long --load runs (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--load-duration",
+            paramLabel = "SECONDS",
+            description = "How long --load runs (default: ${DEFAULT-VALUE}).")
     int loadSeconds = 60;
 
-    @Option(names = "--load-ramp", paramLabel = "SECONDS",
-            description = "Before --load-duration, ramp the rate from 0 to --load over this many seconds; latency is "
-                    + "measured from full rate on (default: ${DEFAULT-VALUE}: full rate at once, the first 20 s not measured).")
+    @Option(
+            names = "--load-ramp",
+            paramLabel = "SECONDS",
+            description =
+                    "Before --load-duration, ramp the rate from 0 to --load over this many seconds; latency is "
+                            + "measured from full rate on (default: ${DEFAULT-VALUE}: full rate at once, the first 20 s not measured).")
     int loadRampSeconds = 0;
 
-    @Option(names = "--load-gateway-faults", negatable = true, defaultValue = "true", fallbackValue = "true",
+    @Option(
+            names = "--load-gateway-faults",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
             description = "Inject gateway faults during --load: 2%% 503, 1%% 429 with Retry-After: 1 (default: on).")
     boolean loadGatewayFaults = true;
 
-    @Option(names = "--load-cancels", paramLabel = "SHARE",
-            description = "Share of accepted --load orders cancelled 0 to 1.5 s after their 201 (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--load-cancels",
+            paramLabel = "SHARE",
+            description =
+                    "Share of accepted --load orders cancelled 0 to 1.5 s after their 201 (default: ${DEFAULT-VALUE}).")
     double loadCancels = 0.05;
 
-    @Option(names = "--load-slow-payments", paramLabel = "SHARE",
+    @Option(
+            names = "--load-slow-payments",
+            paramLabel = "SHARE",
             description = "Share of gateway calls answered --load-slow-payment-ms late during --load (default: "
                     + "${DEFAULT-VALUE}). With --set saga.step.timeout.ms=1000 --set saga.max.attempts=1 their replies "
                     + "reach sagas that already gave up.")
     double loadSlowPayments = 0;
 
-    @Option(names = "--load-slow-payment-ms", paramLabel = "MS",
+    @Option(
+            names = "--load-slow-payment-ms",
+            paramLabel = "MS",
             description = "How late a slow gateway answer is (default: ${DEFAULT-VALUE}; keep it below order-api's "
                     + "payment.gateway.timeout.ms, BULWARK_ORDERS_PAYMENT_GATEWAY_TIMEOUT_MS, or the call is retried).")
     long loadSlowPaymentMs = 2_500;
 
-    @Option(names = "--exit-after-load", description = "Stop the dev-stack when the --load run is checked; exit 0 if consistent.")
+    @Option(
+            names = "--exit-after-load",
+            description = "Stop the dev-stack when the --load run is checked; exit 0 if consistent.")
     boolean exitAfterLoad;
 
-    @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
+    @Option(
+            names = {"-s", "--set"},
+            paramLabel = "KEY=VALUE",
             description = "A streams-app configuration key (see the README's reference); repeatable.")
     Map<String, String> streamsFlags = new LinkedHashMap<>();
 
@@ -175,13 +225,20 @@ public final class DevStack implements Callable<Integer> {
         LoadGenerator loadGenerator = null;
         Map<String, String> where = new LinkedHashMap<>();
         try {
-            CompletableFuture<EmbeddedKafkaBroker> kafka = CompletableFuture.supplyAsync(
-                    () -> register(EmbeddedKafkaBroker.builder(dir).port(kafkaPort).build().start()));
-            CompletableFuture<EmbeddedPostgresServer> postgres = CompletableFuture.supplyAsync(
-                    () -> register(EmbeddedPostgresServer.builder(dir).port(postgresPort)
-                            .registerShutdownHook(false).build().start()));
-            CompletableFuture<EmbeddedRedisServer> redis = CompletableFuture.supplyAsync(
-                    () -> register(EmbeddedRedisServer.builder(dir).port(redisPort).persistent(true).build().start()));
+            CompletableFuture<EmbeddedKafkaBroker> kafka = CompletableFuture.supplyAsync(() -> register(
+                    EmbeddedKafkaBroker.builder(dir).port(kafkaPort).build().start()));
+            CompletableFuture<EmbeddedPostgresServer> postgres =
+                    CompletableFuture.supplyAsync(() -> register(EmbeddedPostgresServer.builder(dir)
+                            .port(postgresPort)
+                            .registerShutdownHook(false)
+                            .build()
+                            .start()));
+            CompletableFuture<EmbeddedRedisServer> redis =
+                    CompletableFuture.supplyAsync(() -> register(EmbeddedRedisServer.builder(dir)
+                            .port(redisPort)
+                            .persistent(true)
+                            .build()
+                            .start()));
 
             EmbeddedPostgresServer pg = postgres.join();
             DatabaseMigrations.migrate(pg.jdbcUrl(), pg.username(), pg.password(), DB_SCHEMA);
@@ -203,7 +260,8 @@ public final class DevStack implements Callable<Integer> {
                 flags.put(AppConfig.NUM_STREAM_THREADS, "2");
             }
             // The secret the edge worker signs caller identities with, for the query API and order-api to verify.
-            String edgeSecret = Base64.getUrlEncoder().withoutPadding()
+            String edgeSecret = Base64.getUrlEncoder()
+                    .withoutPadding()
                     .encodeToString(DevSecrets.secret(dir.resolve("edge-origin-secret"), 32));
             flags.put(AppConfig.QUERY_EDGE_SECRET, edgeSecret);
             flags.putAll(streamsFlags);
@@ -222,35 +280,48 @@ public final class DevStack implements Callable<Integer> {
             where.put("PostgreSQL", pg.jdbcUrl() + "  (user " + pg.username() + ", schema " + DB_SCHEMA + ")");
             where.put("Redis", cache.uri());
             where.put("Outbox", DB_SCHEMA + "." + OutboxTable.TABLE + " -> Kafka (" + outboxMode + " relay)");
-            where.put("Streams app", "http://127.0.0.1:" + app.httpPort() + "/health, /metrics, /query/..., /openapi.json");
-            where.put("Order API", "http://127.0.0.1:" + orders.port() + "/orders  (X-API-Key: " + apiKey
-                    + "; free tier, 10/s: " + freeKey + "; /health, /metrics)");
+            where.put(
+                    "Streams app",
+                    "http://127.0.0.1:" + app.httpPort() + "/health, /metrics, /query/..., /openapi.json");
+            where.put(
+                    "Order API",
+                    "http://127.0.0.1:" + orders.port() + "/orders  (X-API-Key: " + apiKey + "; free tier, 10/s: "
+                            + freeKey + "; /health, /metrics)");
             where.put("Gateway", gateway.baseUrl() + "  (simulated payments; PUT /faults, GET /stats)");
             if (worker != null) {
-                where.put("Edge", worker.baseUrl() + "  (workerd: /query/*, /orders, /customers/{id}; Authorization: Bearer "
-                        + "<JWT>, a day's development token in " + dir.resolve("edge-token") + ")");
+                where.put(
+                        "Edge",
+                        worker.baseUrl() + "  (workerd: /query/*, /orders, /customers/{id}; Authorization: Bearer "
+                                + "<JWT>, a day's development token in " + dir.resolve("edge-token") + ")");
             }
             where.put("Data", dir.toString());
             if (load > 0) {
-                loadGenerator = new LoadGenerator(LoadGenerator.Settings.of(load, Duration.ofSeconds(loadSeconds), loadGatewayFaults)
-                                .withCancels(loadCancels).withSlowPayments(loadSlowPayments, loadSlowPaymentMs),
-                        broker.bootstrapServers(), pg.jdbcUrl(), orders.port(), List.of(app.httpPort()), apiKey,
-                        new GatewayClient(gateway.baseUrl()),
-                        System.out).ramp(Duration.ofSeconds(loadRampSeconds));
+                loadGenerator = new LoadGenerator(
+                                LoadGenerator.Settings.of(load, Duration.ofSeconds(loadSeconds), loadGatewayFaults)
+                                        .withCancels(loadCancels)
+                                        .withSlowPayments(loadSlowPayments, loadSlowPaymentMs),
+                                broker.bootstrapServers(),
+                                pg.jdbcUrl(),
+                                orders.port(),
+                                List.of(app.httpPort()),
+                                apiKey,
+                                new GatewayClient(gateway.baseUrl()),
+                                System.out)
+                        .ramp(Duration.ofSeconds(loadRampSeconds));
             }
         } catch (ConfigException e) {
             System.err.println("Invalid configuration: " + e.getMessage());
             stop();
             return 2;
-        } catch (RuntimeException | java.io.IOException e) {
+        } catch (RuntimeException | IOException e) {
             log.error("dev-stack failed to start", e);
             stop();
             return 1;
         }
         StringBuilder banner = new StringBuilder("\n");
         where.forEach((name, address) -> banner.append(String.format("  %-12s %s%n", name, address)));
-        banner.append(String.format("%s%.1f s. Ctrl-C stops everything.%n", READY_LINE,
-                (System.nanoTime() - began) / 1e9));
+        banner.append(
+                String.format("%s%.1f s. Ctrl-C stops everything.%n", READY_LINE, (System.nanoTime() - began) / 1e9));
         System.out.print(banner);
         System.out.flush();
 
@@ -286,11 +357,27 @@ public final class DevStack implements Callable<Integer> {
         if (outboxMode == OutboxMode.cdc) {
             OutboxRelay relay = register(OutboxRelay.start(
                     OutboxRelay.Settings.of(broker.bootstrapServers(), database, table), schemas, app.meterRegistry()));
-            app.addHealthCheck("outbox-relay", () -> new HealthStatus(relay.running() && !relay.stalled(),
-                    Map.of("mode", "cdc", "slot", relay.slotName(), "slotLagBytes", relay.slotLagBytes(),
-                            "stalled", relay.stalled())));
-            register(new OutboxPruner(database, table, OutboxPruner.Mode.CDC, outboxRetention, relay.slotName(),
-                    app.meterRegistry()).schedule(Duration.ofMinutes(1)));
+            app.addHealthCheck(
+                    "outbox-relay",
+                    () -> new HealthStatus(
+                            relay.running() && !relay.stalled(),
+                            Map.of(
+                                    "mode",
+                                    "cdc",
+                                    "slot",
+                                    relay.slotName(),
+                                    "slotLagBytes",
+                                    relay.slotLagBytes(),
+                                    "stalled",
+                                    relay.stalled())));
+            register(new OutboxPruner(
+                            database,
+                            table,
+                            OutboxPruner.Mode.CDC,
+                            outboxRetention,
+                            relay.slotName(),
+                            app.meterRegistry())
+                    .schedule(Duration.ofMinutes(1)));
             long deadline = System.nanoTime() + STREAMS_READY_TIMEOUT.toNanos();
             while (!relay.running()) {
                 if (System.nanoTime() > deadline) {
@@ -301,11 +388,13 @@ public final class DevStack implements Callable<Integer> {
             relay.refreshSlotLag();
         } else {
             PollingOutboxRelay relay = register(PollingOutboxRelay.start(
-                    PollingOutboxRelay.Settings.of(broker.bootstrapServers(), database, table), schemas,
+                    PollingOutboxRelay.Settings.of(broker.bootstrapServers(), database, table),
+                    schemas,
                     app.meterRegistry()));
             app.addHealthCheck("outbox-relay", () -> new HealthStatus(relay.running(), Map.of("mode", "polling")));
-            register(new OutboxPruner(database, table, OutboxPruner.Mode.POLLING, outboxRetention, null,
-                    app.meterRegistry()).schedule(Duration.ofMinutes(1)));
+            register(new OutboxPruner(
+                            database, table, OutboxPruner.Mode.POLLING, outboxRetention, null, app.meterRegistry())
+                    .schedule(Duration.ofMinutes(1)));
         }
     }
 
@@ -313,8 +402,15 @@ public final class DevStack implements Callable<Integer> {
      * order-api with the payment worker, on the dev-stack's PostgreSQL schema (so the relay publishes its
      * outbox), Redis and Kafka; its health joins the streams app's /health.
      */
-    private OrderApiApp startOrders(EmbeddedKafkaBroker broker, EmbeddedPostgresServer pg, EmbeddedRedisServer redis,
-            GatewaySimulator gateway, String apiKey, String freeKey, StreamsApp app, String edgeSecret) {
+    private OrderApiApp startOrders(
+            EmbeddedKafkaBroker broker,
+            EmbeddedPostgresServer pg,
+            EmbeddedRedisServer redis,
+            GatewaySimulator gateway,
+            String apiKey,
+            String freeKey,
+            StreamsApp app,
+            String edgeSecret) {
         Map<String, String> flags = new LinkedHashMap<>();
         flags.put(OrderApiConfig.DB_URL, pg.jdbcUrl());
         flags.put(OrderApiConfig.DB_USER, pg.username());
@@ -330,7 +426,8 @@ public final class DevStack implements Callable<Integer> {
         OrderApiApp orders = OrderApiApp.start(OrderApiConfig.load(System.getenv(), flags), app.meterRegistry());
         app.addHealthCheck("order-api", () -> {
             Map<String, Boolean> components = orders.health();
-            return new HealthStatus(components.values().stream().allMatch(Boolean::booleanValue),
+            return new HealthStatus(
+                    components.values().stream().allMatch(Boolean::booleanValue),
                     new LinkedHashMap<String, Object>(components));
         });
         return orders;
@@ -341,7 +438,7 @@ public final class DevStack implements Callable<Integer> {
      * {@code dev}, every scope, a day) in {@code <data dir>/edge-token}; null, with the reason printed,
      * when it cannot run here (no Node.js 20, not built).
      */
-    private EdgeWorker startEdge(Path dir, StreamsApp app, OrderApiApp orders, String edgeSecret) throws java.io.IOException {
+    private EdgeWorker startEdge(Path dir, StreamsApp app, OrderApiApp orders, String edgeSecret) throws IOException {
         Path edgeHome = edgeDir.toAbsolutePath().normalize();
         Optional<String> unavailable = EdgeWorker.unavailable(edgeHome);
         if (unavailable.isPresent()) {
@@ -349,20 +446,28 @@ public final class DevStack implements Callable<Integer> {
             return null;
         }
         byte[] signingKey = DevSecrets.secret(dir.resolve("edge-signing-key"), 32);
-        EdgeWorker worker = register(EdgeWorker.start(edgeHome, dir, edgePort, EdgeWorker.oneRegion(
-                "http://127.0.0.1:" + app.httpPort(), "http://127.0.0.1:" + orders.port()), edgeSecret, signingKey));
+        EdgeWorker worker = register(EdgeWorker.start(
+                edgeHome,
+                dir,
+                edgePort,
+                EdgeWorker.oneRegion("http://127.0.0.1:" + app.httpPort(), "http://127.0.0.1:" + orders.port()),
+                edgeSecret,
+                signingKey));
         DevSecrets.writeOwnerOnly(dir.resolve("edge-token"), EdgeWorker.devToken(signingKey, Duration.ofDays(1)));
         return worker;
     }
 
     /** The dev-stack's own environment variables; the components it runs read theirs (BULWARK_STREAMS_, BULWARK_ORDERS_). */
-    static final List<String> VARIABLES = List.of("BULWARK_DEV_API_KEY", "BULWARK_DEV_FREE_API_KEY",
-            "BULWARK_DEV_JAVA_OPTS");
+    static final List<String> VARIABLES =
+            List.of("BULWARK_DEV_API_KEY", "BULWARK_DEV_FREE_API_KEY", "BULWARK_DEV_JAVA_OPTS");
 
     /** Fails on a {@code BULWARK_DEV_*} variable the dev-stack does not know (a typo would silently do nothing). */
     static void checkOwnVariables(Map<String, String> environment) {
-        List<String> unknown = environment.keySet().stream().filter(name -> name.startsWith("BULWARK_DEV_"))
-                .filter(name -> !VARIABLES.contains(name)).sorted().toList();
+        List<String> unknown = environment.keySet().stream()
+                .filter(name -> name.startsWith("BULWARK_DEV_"))
+                .filter(name -> !VARIABLES.contains(name))
+                .sorted()
+                .toList();
         if (!unknown.isEmpty()) {
             throw new IllegalStateException("Unknown dev-stack variable(s) " + String.join(", ", unknown) + "; known: "
                     + String.join(", ", VARIABLES));
@@ -373,7 +478,7 @@ public final class DevStack implements Callable<Integer> {
      * The dev client's API key: {@code BULWARK_DEV_API_KEY} if set, else one generated on first start and
      * kept in the data directory (owner-only), so it survives restarts and never lives in code.
      */
-    private static String apiKey(Path dir) throws java.io.IOException {
+    private static String apiKey(Path dir) throws IOException {
         return apiKey(dir, "BULWARK_DEV_API_KEY", "dev-api-key", "dev-");
     }
 
@@ -382,11 +487,11 @@ public final class DevStack implements Callable<Integer> {
      * the rate limiter refuse: {@code BULWARK_DEV_FREE_API_KEY}, or generated into
      * {@code <data dir>/dev-free-api-key}.
      */
-    private static String freeApiKey(Path dir) throws java.io.IOException {
+    private static String freeApiKey(Path dir) throws IOException {
         return apiKey(dir, "BULWARK_DEV_FREE_API_KEY", "dev-free-api-key", "free-");
     }
 
-    private static String apiKey(Path dir, String variable, String fileName, String prefix) throws java.io.IOException {
+    private static String apiKey(Path dir, String variable, String fileName, String prefix) throws IOException {
         String fromEnv = System.getenv(variable);
         if (fromEnv != null && !fromEnv.isBlank()) {
             return fromEnv.trim();
@@ -396,8 +501,8 @@ public final class DevStack implements Callable<Integer> {
             return Files.readString(file).trim();
         }
         byte[] random = new byte[18];
-        new java.security.SecureRandom().nextBytes(random);
-        String key = prefix + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        new SecureRandom().nextBytes(random);
+        String key = prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         DevSecrets.writeOwnerOnly(file, key);
         return key;
     }

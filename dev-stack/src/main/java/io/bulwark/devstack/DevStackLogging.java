@@ -33,23 +33,30 @@ final class DevStackLogging {
     record Benign(String loggerPrefix, Pattern message, String why) {}
 
     static final List<Benign> BENIGN = List.of(
-            new Benign("org.apache.kafka.clients.producer.internals.Sender",
+            new Benign(
+                    "org.apache.kafka.clients.producer.internals.Sender",
                     Pattern.compile("retrying .*Error: (CONCURRENT_TRANSACTIONS|OUT_OF_ORDER_SEQUENCE_NUMBER)"),
                     "a transactional produce sent while the previous transaction's markers are still being written "
                             + "(transactions v2, KAFKA-18654), or a later batch of it; the producer retries and nothing is lost"),
-            new Benign("kafka.server.ReplicaManager",
+            new Benign(
+                    "kafka.server.ReplicaManager",
                     Pattern.compile("Error processing append operation"),
                     "the broker's side of the same retried produce (it logs each refusal at ERROR)"),
-            new Benign("org.apache.kafka.clients.NetworkClient",
+            new Benign(
+                    "org.apache.kafka.clients.NetworkClient",
                     Pattern.compile("UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|already been closed"),
                     "metadata of a topic created a moment ago (Kafka Streams' internal topics in the first rebalance)"),
-            new Benign("org.apache.kafka.controller.QuorumController",
+            new Benign(
+                    "org.apache.kafka.controller.QuorumController",
                     Pattern.compile("metadata log appears to be empty"),
                     "the first start of a freshly formatted broker"),
-            new Benign("org.netcrusher", Pattern.compile(""),
+            new Benign(
+                    "org.netcrusher",
+                    Pattern.compile(""),
                     "the chaos run's TCP fault proxy reporting connections it reset or could not open (the fault "
                             + "itself)"),
-            new Benign("org.apache.kafka.streams.StreamsConfig",
+            new Benign(
+                    "org.apache.kafka.streams.StreamsConfig",
                     Pattern.compile("GlobalThread"),
                     "Bulwark enables the processing exception handler for global state explicitly"));
 
@@ -80,7 +87,8 @@ final class DevStackLogging {
         FixedWindowRollingPolicy rolling = new FixedWindowRollingPolicy();
         rolling.setContext(context);
         rolling.setParent(appender);
-        rolling.setFileNamePattern(dataDir.resolve("logs").resolve("dev-stack.%i.log").toString());
+        rolling.setFileNamePattern(
+                dataDir.resolve("logs").resolve("dev-stack.%i.log").toString());
         rolling.setMinIndex(1);
         rolling.setMaxIndex(3);
         rolling.start();
@@ -123,7 +131,8 @@ final class DevStackLogging {
                 return FilterReply.NEUTRAL;
             }
             if (explained.add(benign)) {
-                System.out.printf("%s (known and benign: %s; further ones go only to %s)%n",
+                System.out.printf(
+                        "%s (known and benign: %s; further ones go only to %s)%n",
                         firstLine(event), benign.why(), file);
             }
             return FilterReply.DENY;
@@ -141,14 +150,17 @@ final class DevStackLogging {
 
         private static boolean causeMatches(Benign b, ILoggingEvent event) {
             IThrowableProxy t = event.getThrowableProxy();
-            return t != null && t.getMessage() != null && b.message().matcher(t.getMessage()).find();
+            return t != null
+                    && t.getMessage() != null
+                    && b.message().matcher(t.getMessage()).find();
         }
 
         private static String firstLine(ILoggingEvent event) {
             String message = event.getFormattedMessage();
             int newline = message.indexOf('\n');
             String line = newline < 0 ? message : message.substring(0, newline);
-            return event.getLevel() + " " + event.getLoggerName() + " - " + (line.length() > 120 ? line.substring(0, 120) + "…" : line);
+            return event.getLevel() + " " + event.getLoggerName() + " - "
+                    + (line.length() > 120 ? line.substring(0, 120) + "…" : line);
         }
     }
 }

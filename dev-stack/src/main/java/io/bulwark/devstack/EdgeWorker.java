@@ -34,6 +34,7 @@ final class EdgeWorker implements AutoCloseable {
     static final String KID = "dev-hs256";
     /** Every scope the edge knows, for the development token. */
     static final String ALL_SCOPES = "query:read orders:write orders:read customers:write customers:read edge:purge";
+
     private static final Pattern LISTENING = Pattern.compile("Bulwark edge listening on (http://\\S+)");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
@@ -47,11 +48,15 @@ final class EdgeWorker implements AutoCloseable {
 
     /** Why the edge cannot run here (no Node 20, not built), or empty when it can. */
     static Optional<String> unavailable(Path edgeDir) {
-        if (!Files.isRegularFile(edgeDir.resolve("dist/worker.js")) || !Files.isDirectory(edgeDir.resolve("node_modules/miniflare"))) {
-            return Optional.of("not built (" + edgeDir + "/dist/worker.js; it needs Node.js 20+ with npm when Maven builds)");
+        if (!Files.isRegularFile(edgeDir.resolve("dist/worker.js"))
+                || !Files.isDirectory(edgeDir.resolve("node_modules/miniflare"))) {
+            return Optional.of(
+                    "not built (" + edgeDir + "/dist/worker.js; it needs Node.js 20+ with npm when Maven builds)");
         }
         try {
-            Process node = new ProcessBuilder("node", "-p", "process.versions.node.split('.')[0]").redirectErrorStream(true).start();
+            Process node = new ProcessBuilder("node", "-p", "process.versions.node.split('.')[0]")
+                    .redirectErrorStream(true)
+                    .start();
             String major = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (!node.waitFor(10, TimeUnit.SECONDS) || Integer.parseInt(major) < 20) {
                 return Optional.of("it needs Node.js 20 or newer (found " + major + ")");
@@ -74,18 +79,25 @@ final class EdgeWorker implements AutoCloseable {
      * Starts the worker on {@code port} (0: a free one) with the origins {@code originArgs} name
      * ({@link #oneRegion}, or {@code --regions-file}); its output goes to {@code <data dir>/edge.log}.
      */
-    static EdgeWorker start(Path edgeDir, Path dataDir, int port, List<String> originArgs, String originSecret,
-            byte[] signingKey) throws IOException {
+    static EdgeWorker start(
+            Path edgeDir, Path dataDir, int port, List<String> originArgs, String originSecret, byte[] signingKey)
+            throws IOException {
         Path jwks = dataDir.resolve("edge-jwks.json");
         ObjectNode set = Json.mapper().createObjectNode();
-        set.putArray("keys").addObject().put("kty", "oct").put("kid", KID).put("alg", "HS256")
+        set.putArray("keys")
+                .addObject()
+                .put("kty", "oct")
+                .put("kid", KID)
+                .put("alg", "HS256")
                 .put("k", Base64.getUrlEncoder().withoutPadding().encodeToString(signingKey));
         DevSecrets.writeOwnerOnly(jwks, Json.mapper().writeValueAsString(set));
         Path log = dataDir.resolve("edge.log");
-        List<String> command = new ArrayList<>(List.of("node", "scripts/serve.mjs", "--port", Integer.toString(port),
-                "--jwks-file", jwks.toString()));
+        List<String> command = new ArrayList<>(
+                List.of("node", "scripts/serve.mjs", "--port", Integer.toString(port), "--jwks-file", jwks.toString()));
         command.addAll(originArgs);
-        ProcessBuilder builder = new ProcessBuilder(command).directory(edgeDir.toFile()).redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(edgeDir.toFile())
+                .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
         builder.environment().put("EDGE_ORIGIN_SECRET", originSecret);
         Process process = builder.start();
@@ -112,7 +124,8 @@ final class EdgeWorker implements AutoCloseable {
     static String mint(byte[] key, Map<String, Object> claims) {
         Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
         try {
-            String header = b64.encodeToString(Json.mapper().writeValueAsBytes(Map.of("alg", "HS256", "kid", KID, "typ", "JWT")));
+            String header = b64.encodeToString(
+                    Json.mapper().writeValueAsBytes(Map.of("alg", "HS256", "kid", KID, "typ", "JWT")));
             String payload = b64.encodeToString(Json.mapper().writeValueAsBytes(claims));
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
@@ -126,8 +139,21 @@ final class EdgeWorker implements AutoCloseable {
     /** The development token: client {@code dev}, every scope, valid for {@code ttl}. */
     static String devToken(byte[] key, Duration ttl) {
         long now = Instant.now().getEpochSecond();
-        return mint(key, Map.of("sub", "dev-user", "aud", "bulwark", "client_id", "dev", "scope", ALL_SCOPES,
-                "iat", now, "exp", now + ttl.toSeconds()));
+        return mint(
+                key,
+                Map.of(
+                        "sub",
+                        "dev-user",
+                        "aud",
+                        "bulwark",
+                        "client_id",
+                        "dev",
+                        "scope",
+                        ALL_SCOPES,
+                        "iat",
+                        now,
+                        "exp",
+                        now + ttl.toSeconds()));
     }
 
     /** SIGTERM to node and its workerd, then SIGKILL for whatever is left after five seconds. */

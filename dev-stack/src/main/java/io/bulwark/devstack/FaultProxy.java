@@ -22,9 +22,12 @@ final class FaultProxy implements AutoCloseable {
         this.name = name;
         this.port = port;
         Throttler delay = buffer -> delayNanos == 0 ? Throttler.NO_DELAY_NS : delayNanos;
-        this.crusher = TcpCrusherBuilder.builder().withReactor(reactor)
-                .withBindAddress("127.0.0.1", port).withConnectAddress("127.0.0.1", targetPort)
-                .withIncomingThrottlerFactory(address -> delay).withOutgoingThrottlerFactory(address -> delay)
+        this.crusher = TcpCrusherBuilder.builder()
+                .withReactor(reactor)
+                .withBindAddress("127.0.0.1", port)
+                .withConnectAddress("127.0.0.1", targetPort)
+                .withIncomingThrottlerFactory(address -> delay)
+                .withOutgoingThrottlerFactory(address -> delay)
                 .withTcpNoDelay(true)
                 .withLingerMs(0) // closing a pair resets both connections (RST), as a dropped route would
                 .buildAndOpen();

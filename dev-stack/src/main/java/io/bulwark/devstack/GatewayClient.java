@@ -23,8 +23,10 @@ final class GatewayClient {
     record Ledger(Set<String> open, Set<String> chargedMoreThanOnce) {}
 
     private final String baseUrl;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
     GatewayClient(String baseUrl) {
         this.baseUrl = baseUrl;
@@ -32,7 +34,8 @@ final class GatewayClient {
 
     void faults(GatewaySimulator.Faults faults) {
         try {
-            send(HttpRequest.newBuilder(URI.create(baseUrl + "/faults")).header("Content-Type", "application/json")
+            send(HttpRequest.newBuilder(URI.create(baseUrl + "/faults"))
+                    .header("Content-Type", "application/json")
                     .PUT(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(faults))));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -40,7 +43,8 @@ final class GatewayClient {
     }
 
     Ledger ledger() {
-        JsonNode ledger = send(HttpRequest.newBuilder(URI.create(baseUrl + "/ledger")).GET());
+        JsonNode ledger =
+                send(HttpRequest.newBuilder(URI.create(baseUrl + "/ledger")).GET());
         return new Ledger(ids(ledger.path("open")), ids(ledger.path("chargedMoreThanOnce")));
     }
 
@@ -52,11 +56,11 @@ final class GatewayClient {
 
     private JsonNode send(HttpRequest.Builder request) {
         try {
-            HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response =
+                    http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
-                throw new IllegalStateException("The gateway at " + baseUrl + " answered " + response.statusCode()
-                        + ": " + response.body());
+                throw new IllegalStateException(
+                        "The gateway at " + baseUrl + " answered " + response.statusCode() + ": " + response.body());
             }
             return Json.mapper().readTree(response.body());
         } catch (IOException e) {

@@ -6,11 +6,13 @@ import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -18,17 +20,26 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -59,44 +70,108 @@ final class LoadGenerator {
      * with the same Idempotency-Key, after its Retry-After, for up to that long — so that every order
      * ends with a definite answer even while components fail.
      */
-    record Settings(int ordersPerSecond, Duration duration, double duplicateShare, double declineShare,
-            double cancelShare, GatewaySimulator.Faults faults, Duration requestTimeout, Duration retryFor,
+    record Settings(
+            int ordersPerSecond,
+            Duration duration,
+            double duplicateShare,
+            double declineShare,
+            double cancelShare,
+            GatewaySimulator.Faults faults,
+            Duration requestTimeout,
+            Duration retryFor,
             Duration drain) {
         static Settings of(int rate, Duration duration, boolean gatewayFaults) {
-            return new Settings(rate, duration, 0.05, 0.05, 0.05, gatewayFaults
-                    ? GatewaySimulator.Faults.none().withLatency(5).withErrorRate(0.02).withThrottle(0.01, 1)
-                    : GatewaySimulator.Faults.none().withLatency(5), Duration.ofSeconds(30), Duration.ZERO,
+            return new Settings(
+                    rate,
+                    duration,
+                    0.05,
+                    0.05,
+                    0.05,
+                    gatewayFaults
+                            ? GatewaySimulator.Faults.none()
+                                    .withLatency(5)
+                                    .withErrorRate(0.02)
+                                    .withThrottle(0.01, 1)
+                            : GatewaySimulator.Faults.none().withLatency(5),
+                    Duration.ofSeconds(30),
+                    Duration.ZERO,
                     Duration.ofSeconds(90));
         }
 
         Settings withCancels(double share) {
-            return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, share, faults, requestTimeout,
-                    retryFor, drain);
+            return new Settings(
+                    ordersPerSecond,
+                    duration,
+                    duplicateShare,
+                    declineShare,
+                    share,
+                    faults,
+                    requestTimeout,
+                    retryFor,
+                    drain);
         }
 
         /** A share of gateway calls answered {@code lateMs} late (keep it below the payment client's timeout). */
         Settings withSlowPayments(double share, long lateMs) {
-            return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, cancelShare,
-                    faults.withSlow(share, lateMs), requestTimeout, retryFor, drain);
+            return new Settings(
+                    ordersPerSecond,
+                    duration,
+                    duplicateShare,
+                    declineShare,
+                    cancelShare,
+                    faults.withSlow(share, lateMs),
+                    requestTimeout,
+                    retryFor,
+                    drain);
         }
 
         /** Resends unanswered or refused-for-now requests with the same key, each waiting at most {@code timeout}. */
         Settings withRetries(Duration timeout, Duration retryFor) {
-            return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, cancelShare, faults, timeout,
-                    retryFor, drain);
+            return new Settings(
+                    ordersPerSecond,
+                    duration,
+                    duplicateShare,
+                    declineShare,
+                    cancelShare,
+                    faults,
+                    timeout,
+                    retryFor,
+                    drain);
         }
 
         /** How long to wait, after the last order, for every accepted order to show a terminal state. */
         Settings withDrain(Duration drain) {
-            return new Settings(ordersPerSecond, duration, duplicateShare, declineShare, cancelShare, faults,
-                    requestTimeout, retryFor, drain);
+            return new Settings(
+                    ordersPerSecond,
+                    duration,
+                    duplicateShare,
+                    declineShare,
+                    cancelShare,
+                    faults,
+                    requestTimeout,
+                    retryFor,
+                    drain);
         }
     }
 
     /** What the run found. */
-    record Summary(long sent, long accepted, long confirmed, long compensated, long cancelled, long lost, long doubled,
-            long deadLettered, double p50Ms, double p99Ms, double maxMs, boolean consistent, long unanswered,
-            long serverErrors, long duplicateEffects, Map<String, Long> answers) {}
+    record Summary(
+            long sent,
+            long accepted,
+            long confirmed,
+            long compensated,
+            long cancelled,
+            long lost,
+            long doubled,
+            long deadLettered,
+            double p50Ms,
+            double p99Ms,
+            double maxMs,
+            boolean consistent,
+            long unanswered,
+            long serverErrors,
+            long duplicateEffects,
+            Map<String, Long> answers) {}
 
     private static final int SKUS = 100;
 
@@ -107,25 +182,29 @@ final class LoadGenerator {
     private final List<Integer> queryPorts;
     /** The query API instance asked first; moves to the next when one does not answer. */
     private volatile int preferredQuery;
+
     private final String apiKey;
     private final GatewayClient gateway;
     private final PrintStream out;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private final String run = UUID.randomUUID().toString().substring(0, 6);
 
     private final Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
     private final Map<String, Boolean> expectDecline = new ConcurrentHashMap<>();
     private final Map<String, String> outcomeType = new ConcurrentHashMap<>();
     private final Map<String, Integer> outcomeCount = new ConcurrentHashMap<>();
-    private final java.util.Set<String> outcomeRecords = ConcurrentHashMap.newKeySet();
+    private final Set<String> outcomeRecords = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> visibleAt = new ConcurrentHashMap<>();
     /** When each order's first outcome was seen on the outcome topic (nanoTime). */
     private final Map<String, Long> outcomeAt = new ConcurrentHashMap<>();
     /** Answers to order and cancel requests, by status ("503", "timeout", "503 without Retry-After", ...). */
     private final Map<String, AtomicLong> answers = new ConcurrentHashMap<>();
     /** Idempotency keys that never got a definite answer (201 or a 4xx other than 409/429) within the retry budget. */
-    private final java.util.Set<String> unanswered = ConcurrentHashMap.newKeySet();
+    private final Set<String> unanswered = ConcurrentHashMap.newKeySet();
+
     private final AtomicLong inFlight = new AtomicLong();
     private final Map<String, String> visibleStatus = new ConcurrentHashMap<>();
     private final Map<String, Integer> deadLetters = new ConcurrentHashMap<>();
@@ -148,12 +227,20 @@ final class LoadGenerator {
     private final AtomicBoolean stop = new AtomicBoolean();
     /** Orders accepted before this instant warm the JVMs and caches: checked, but not in the latency figures. */
     private volatile long measureFrom = Long.MAX_VALUE;
+
     private static final Duration WARM_UP = Duration.ofSeconds(20);
     private Duration warmUp = WARM_UP;
     private Duration ramp = Duration.ZERO;
 
-    LoadGenerator(Settings settings, String kafka, String jdbcUrl, int ordersPort, List<Integer> queryPorts, String apiKey,
-            GatewayClient gateway, PrintStream out) {
+    LoadGenerator(
+            Settings settings,
+            String kafka,
+            String jdbcUrl,
+            int ordersPort,
+            List<Integer> queryPorts,
+            String apiKey,
+            GatewayClient gateway,
+            PrintStream out) {
         this.settings = settings;
         this.kafka = kafka;
         this.jdbcUrl = jdbcUrl;
@@ -185,7 +272,9 @@ final class LoadGenerator {
         if (!ramp.isZero()) {
             return ramp;
         }
-        return warmUp.compareTo(settings.duration().dividedBy(3)) < 0 ? warmUp : settings.duration().dividedBy(3);
+        return warmUp.compareTo(settings.duration().dividedBy(3)) < 0
+                ? warmUp
+                : settings.duration().dividedBy(3);
     }
 
     /** Orders due {@code elapsedNanos} into the run: the ramp's (rate × t² / 2r), then the full rate's. */
@@ -207,11 +296,17 @@ final class LoadGenerator {
         Thread poller = new Thread(this::pollQueryApi, "load-query-poller");
         poller.start();
         if (!ramp.isZero()) {
-            out.printf("Ramp: 0 to %d orders/s over %d s, not measured%n", settings.ordersPerSecond(), ramp.toSeconds());
+            out.printf(
+                    "Ramp: 0 to %d orders/s over %d s, not measured%n", settings.ordersPerSecond(), ramp.toSeconds());
         }
-        out.printf("Load: %d orders/s for %d s (%.0f%% duplicate requests, %.0f%% declines, %.0f%% cancels, "
-                        + "gateway faults %s)%n", settings.ordersPerSecond(), settings.duration().toSeconds(),
-                settings.duplicateShare() * 100, settings.declineShare() * 100, settings.cancelShare() * 100,
+        out.printf(
+                "Load: %d orders/s for %d s (%.0f%% duplicate requests, %.0f%% declines, %.0f%% cancels, "
+                        + "gateway faults %s)%n",
+                settings.ordersPerSecond(),
+                settings.duration().toSeconds(),
+                settings.duplicateShare() * 100,
+                settings.declineShare() * 100,
+                settings.cancelShare() * 100,
                 settings.faults());
 
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
@@ -220,12 +315,16 @@ final class LoadGenerator {
         long began = System.nanoTime();
         measureFrom = began + unmeasured().toNanos();
         long tickNanos = TimeUnit.MILLISECONDS.toNanos(10);
-        ticker.scheduleAtFixedRate(() -> {
-            long due = Math.min(total, due(System.nanoTime() - began, settings.ordersPerSecond(), rampNanos));
-            while (sent.get() < due) {
-                place(sent.getAndIncrement());
-            }
-        }, 0, tickNanos, TimeUnit.NANOSECONDS);
+        ticker.scheduleAtFixedRate(
+                () -> {
+                    long due = Math.min(total, due(System.nanoTime() - began, settings.ordersPerSecond(), rampNanos));
+                    while (sent.get() < due) {
+                        place(sent.getAndIncrement());
+                    }
+                },
+                0,
+                tickNanos,
+                TimeUnit.NANOSECONDS);
         ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor();
         progress.scheduleAtFixedRate(() -> progress(began), 1, 1, TimeUnit.SECONDS);
 
@@ -233,7 +332,9 @@ final class LoadGenerator {
             Thread.sleep(50);
         }
         ticker.shutdown();
-        long drainUntil = System.nanoTime() + settings.drain().toNanos() + settings.retryFor().toNanos();
+        long drainUntil = System.nanoTime()
+                + settings.drain().toNanos()
+                + settings.retryFor().toNanos();
         while (System.nanoTime() < drainUntil && (inFlight.get() > 0 || visibleAt.size() < acceptedAt.size())) {
             Thread.sleep(200);
         }
@@ -265,39 +366,61 @@ final class LoadGenerator {
 
     private void send(String key, String body, boolean decline, int quantity) {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort + "/orders"))
-                .timeout(settings.requestTimeout()).header("X-API-Key", apiKey).header("Content-Type", "application/json")
-                .header("Idempotency-Key", key).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .timeout(settings.requestTimeout())
+                .header("X-API-Key", apiKey)
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         // 409 = the first of a duplicate pair is still running: that is the point of the key. A careful
         // client asks again until it has the first one's answer.
-        call(key, request, ORDER_RETRYABLE, System.nanoTime() + settings.retryFor().toNanos(), response -> {
-            if (response.statusCode() != 201) {
-                if (response.statusCode() != 409) {
-                    refused.incrementAndGet();
-                }
-                return;
-            }
-            try {
-                String orderId = Json.mapper().readTree(response.body()).path("orderId").asText();
-                if (acceptedAt.putIfAbsent(orderId, System.nanoTime()) == null) {
-                    expectDecline.put(orderId, decline);
-                    if (ThreadLocalRandom.current().nextDouble() < settings.cancelShare()) {
-                        cancels.schedule(() -> cancel(orderId), ThreadLocalRandom.current().nextLong(1_500),
-                                TimeUnit.MILLISECONDS);
+        call(
+                key,
+                request,
+                ORDER_RETRYABLE,
+                System.nanoTime() + settings.retryFor().toNanos(),
+                response -> {
+                    if (response.statusCode() != 201) {
+                        if (response.statusCode() != 409) {
+                            refused.incrementAndGet();
+                        }
+                        return;
                     }
-                }
-            } catch (java.io.IOException e) {
-                refused.incrementAndGet();
-            }
-        });
+                    try {
+                        String orderId = Json.mapper()
+                                .readTree(response.body())
+                                .path("orderId")
+                                .asText();
+                        if (acceptedAt.putIfAbsent(orderId, System.nanoTime()) == null) {
+                            expectDecline.put(orderId, decline);
+                            if (ThreadLocalRandom.current().nextDouble() < settings.cancelShare()) {
+                                cancels.schedule(
+                                        () -> cancel(orderId),
+                                        ThreadLocalRandom.current().nextLong(1_500),
+                                        TimeUnit.MILLISECONDS);
+                            }
+                        }
+                    } catch (IOException e) {
+                        refused.incrementAndGet();
+                    }
+                });
     }
 
     /** Asks to cancel: 202 (the saga decides), 200 (already cancelled) or 409 (it already ended). */
     private void cancel(String orderId) {
         cancelRequests.incrementAndGet();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort + "/orders/" + orderId
-                        + "/cancel")).timeout(settings.requestTimeout()).header("X-API-Key", apiKey)
-                .header("Idempotency-Key", "cancel-" + orderId).POST(HttpRequest.BodyPublishers.noBody()).build();
-        call("cancel-" + orderId, request, CANCEL_RETRYABLE, System.nanoTime() + settings.retryFor().toNanos(),
+        HttpRequest request = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + ordersPort + "/orders/" + orderId + "/cancel"))
+                .timeout(settings.requestTimeout())
+                .header("X-API-Key", apiKey)
+                .header("Idempotency-Key", "cancel-" + orderId)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build();
+        call(
+                "cancel-" + orderId,
+                request,
+                CANCEL_RETRYABLE,
+                System.nanoTime() + settings.retryFor().toNanos(),
                 response -> {
                     if (response.statusCode() == 409) {
                         cancelsTooLate.incrementAndGet();
@@ -308,23 +431,31 @@ final class LoadGenerator {
     }
 
     private static final String NO_RETRY_AFTER = "503 without Retry-After";
-    private static final java.util.Set<Integer> ORDER_RETRYABLE = java.util.Set.of(409, 429, 500, 502, 503, 504);
-    private static final java.util.Set<Integer> CANCEL_RETRYABLE = java.util.Set.of(429, 500, 502, 503, 504);
+    private static final Set<Integer> ORDER_RETRYABLE = Set.of(409, 429, 500, 502, 503, 504);
+    private static final Set<Integer> CANCEL_RETRYABLE = Set.of(429, 500, 502, 503, 504);
 
     /**
      * Sends a request and counts its answer; while {@code giveUpAt} is ahead, a retryable answer (or
      * none) sends it again — same Idempotency-Key — after the answer's Retry-After (1 s without one).
      * {@code definite} gets the last answer; a request that never got one is remembered by key.
      */
-    private void call(String key, HttpRequest request, java.util.Set<Integer> retryable, long giveUpAt,
-            java.util.function.Consumer<HttpResponse<String>> definite) {
+    private void call(
+            String key,
+            HttpRequest request,
+            Set<Integer> retryable,
+            long giveUpAt,
+            Consumer<HttpResponse<String>> definite) {
         inFlight.incrementAndGet();
         http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
             inFlight.decrementAndGet();
-            String answer = error == null ? Integer.toString(response.statusCode())
-                    : error instanceof java.net.http.HttpTimeoutException
-                            || error.getCause() instanceof java.net.http.HttpTimeoutException ? "timeout" : "no answer";
-            if (response != null && response.statusCode() == 503 && response.headers().firstValue("Retry-After").isEmpty()) {
+            String answer = error == null
+                    ? Integer.toString(response.statusCode())
+                    : error instanceof HttpTimeoutException || error.getCause() instanceof HttpTimeoutException
+                            ? "timeout"
+                            : "no answer";
+            if (response != null
+                    && response.statusCode() == 503
+                    && response.headers().firstValue("Retry-After").isEmpty()) {
                 answer = NO_RETRY_AFTER;
             } else if (response != null && response.statusCode() >= 500) {
                 answer += " " + problemCode(response.body());
@@ -332,13 +463,21 @@ final class LoadGenerator {
             answers.computeIfAbsent(answer, a -> new AtomicLong()).incrementAndGet();
             boolean again = error != null || retryable.contains(response.statusCode());
             if (again && System.nanoTime() < giveUpAt) {
-                long waitMs = response == null ? 1_000 : 1_000 * response.headers().firstValue("Retry-After")
-                        .map(LoadGenerator::seconds).orElse(1L);
+                long waitMs = response == null
+                        ? 1_000
+                        : 1_000
+                                * response.headers()
+                                        .firstValue("Retry-After")
+                                        .map(LoadGenerator::seconds)
+                                        .orElse(1L);
                 inFlight.incrementAndGet();
-                retries.schedule(() -> {
-                    inFlight.decrementAndGet();
-                    call(key, request, retryable, giveUpAt, definite);
-                }, waitMs + ThreadLocalRandom.current().nextLong(250), TimeUnit.MILLISECONDS);
+                retries.schedule(
+                        () -> {
+                            inFlight.decrementAndGet();
+                            call(key, request, retryable, giveUpAt, definite);
+                        },
+                        waitMs + ThreadLocalRandom.current().nextLong(250),
+                        TimeUnit.MILLISECONDS);
                 return;
             }
             if (error != null) {
@@ -359,7 +498,7 @@ final class LoadGenerator {
     private static String problemCode(String body) {
         try {
             return Json.mapper().readTree(body).path("code").asText("?");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return "?";
         }
     }
@@ -373,7 +512,8 @@ final class LoadGenerator {
     }
 
     private void watch(KafkaConsumer<byte[], byte[]> outcomes, KafkaConsumer<byte[], byte[]> dlq) {
-        try (outcomes; dlq) {
+        try (outcomes;
+                dlq) {
             while (!stop.get()) {
                 for (ConsumerRecord<byte[], byte[]> r : outcomes.poll(Duration.ofMillis(50))) {
                     String orderId = new String(r.key(), StandardCharsets.UTF_8);
@@ -387,7 +527,8 @@ final class LoadGenerator {
                 }
                 for (ConsumerRecord<byte[], byte[]> r : dlq.poll(Duration.ofMillis(10))) {
                     Header exception = r.headers().lastHeader("__streams.errors.exception");
-                    String cause = exception == null ? "unknown" : new String(exception.value(), StandardCharsets.UTF_8);
+                    String cause =
+                            exception == null ? "unknown" : new String(exception.value(), StandardCharsets.UTF_8);
                     deadLetters.merge(r.topic() + " <- " + cause, 1, Integer::sum);
                 }
             }
@@ -406,7 +547,10 @@ final class LoadGenerator {
                 try {
                     HttpResponse<String> response = query("/query/orders/" + orderId);
                     if (response.statusCode() == 200) {
-                        String status = Json.mapper().readTree(response.body()).path("status").asText();
+                        String status = Json.mapper()
+                                .readTree(response.body())
+                                .path("status")
+                                .asText();
                         if (TERMINAL.contains(status)) {
                             visibleAt.put(orderId, System.nanoTime());
                             visibleStatus.put(orderId, status);
@@ -424,7 +568,7 @@ final class LoadGenerator {
         }
     }
 
-    private static final java.util.Set<String> TERMINAL = java.util.Set.of("CONFIRMED", "REJECTED", "CANCELLED");
+    private static final Set<String> TERMINAL = Set.of("CONFIRMED", "REJECTED", "CANCELLED");
 
     /**
      * One line a second. The outcomes are counted from {@code bulwark.order.outcomes} (the saga's own
@@ -439,19 +583,28 @@ final class LoadGenerator {
             }
         });
         long ended = byType.values().stream().mapToLong(Long::longValue).sum();
-        out.printf("  t=%3ds  sent %6d (%4d/s)  accepted %6d  outcomes on the topic: confirmed %6d  rejected %5d  "
+        out.printf(
+                "  t=%3ds  sent %6d (%4d/s)  accepted %6d  outcomes on the topic: confirmed %6d  rejected %5d  "
                         + "cancelled %5d  pending %5d  visible in the query API %6d  e2e p99 %6.0f ms  dead-lettered %d%n",
-                elapsed, sent.get(), sent.get() / elapsed, acceptedAt.size(),
+                elapsed,
+                sent.get(),
+                sent.get() / elapsed,
+                acceptedAt.size(),
                 byType.getOrDefault(EventTypes.ORDER_CONFIRMED.name(), 0L),
                 byType.getOrDefault(EventTypes.ORDER_REJECTED.name(), 0L),
-                byType.getOrDefault(EventTypes.ORDER_CANCELLED.name(), 0L), acceptedAt.size() - ended,
-                visibleAt.size(), percentile(99), deadLetters.values().stream().mapToInt(Integer::intValue).sum());
+                byType.getOrDefault(EventTypes.ORDER_CANCELLED.name(), 0L),
+                acceptedAt.size() - ended,
+                visibleAt.size(),
+                percentile(99),
+                deadLetters.values().stream().mapToInt(Integer::intValue).sum());
     }
 
     private double percentile(double p) {
         long[] latencies = visibleAt.entrySet().stream()
                 .filter(e -> acceptedAt.getOrDefault(e.getKey(), 0L) >= measureFrom)
-                .mapToLong(e -> e.getValue() - acceptedAt.get(e.getKey())).sorted().toArray();
+                .mapToLong(e -> e.getValue() - acceptedAt.get(e.getKey()))
+                .sorted()
+                .toArray();
         if (latencies.length == 0) {
             return Double.NaN;
         }
@@ -459,18 +612,28 @@ final class LoadGenerator {
     }
 
     private Summary summarize() throws Exception {
-        long confirmed = visibleStatus.values().stream().filter("CONFIRMED"::equals).count();
-        long compensated = visibleStatus.values().stream().filter("REJECTED"::equals).count();
-        long cancelled = visibleStatus.values().stream().filter("CANCELLED"::equals).count();
-        long lost = acceptedAt.keySet().stream().filter(id -> !visibleAt.containsKey(id)).count();
-        long doubled = outcomeCount.entrySet().stream().filter(e -> acceptedAt.containsKey(e.getKey()))
-                .filter(e -> e.getValue() > 1).count();
+        long confirmed =
+                visibleStatus.values().stream().filter("CONFIRMED"::equals).count();
+        long compensated =
+                visibleStatus.values().stream().filter("REJECTED"::equals).count();
+        long cancelled =
+                visibleStatus.values().stream().filter("CANCELLED"::equals).count();
+        long lost = acceptedAt.keySet().stream()
+                .filter(id -> !visibleAt.containsKey(id))
+                .count();
+        long doubled = outcomeCount.entrySet().stream()
+                .filter(e -> acceptedAt.containsKey(e.getKey()))
+                .filter(e -> e.getValue() > 1)
+                .count();
         long wrong = visibleStatus.entrySet().stream()
-                .filter(e -> expectDecline.getOrDefault(e.getKey(), false) && e.getValue().equals("CONFIRMED")).count();
+                .filter(e -> expectDecline.getOrDefault(e.getKey(), false)
+                        && e.getValue().equals("CONFIRMED"))
+                .count();
         Ledger ledger = ledger();
         long statusMismatch = acceptedAt.keySet().stream()
-                .filter(id -> !java.util.Objects.equals(ledger.status().get(id), visibleStatus.get(id))).count();
-        java.util.Set<String> confirmedIds = new java.util.HashSet<>();
+                .filter(id -> !Objects.equals(ledger.status().get(id), visibleStatus.get(id)))
+                .count();
+        Set<String> confirmedIds = new HashSet<>();
         visibleStatus.forEach((id, status) -> {
             if (status.equals("CONFIRMED")) {
                 confirmedIds.add(id);
@@ -479,16 +642,16 @@ final class LoadGenerator {
         // Compensations and commits travel after the outcome (a void waits for the slow authorization it
         // undoes): give them up to 30 s to land before calling a difference a defect.
         long settleBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        java.util.Set<String> moneyOff;
-        java.util.Set<String> chargedTwice;
+        Set<String> moneyOff;
+        Set<String> chargedTwice;
         long stockOff;
         while (true) {
             GatewayClient.Ledger gatewayLedger = gateway.ledger();
-            chargedTwice = new java.util.TreeSet<>(gatewayLedger.chargedMoreThanOnce());
+            chargedTwice = new TreeSet<>(gatewayLedger.chargedMoreThanOnce());
             chargedTwice.retainAll(acceptedAt.keySet());
-            java.util.Set<String> open = new java.util.HashSet<>(gatewayLedger.open());
+            Set<String> open = new HashSet<>(gatewayLedger.open());
             open.retainAll(acceptedAt.keySet());
-            moneyOff = new java.util.TreeSet<>();
+            moneyOff = new TreeSet<>();
             for (String id : open) {
                 if (!confirmedIds.contains(id)) {
                     moneyOff.add(id + " authorized, " + visibleStatus.get(id));
@@ -512,46 +675,94 @@ final class LoadGenerator {
         long serverErrors = answers.entrySet().stream()
                 .filter(e -> e.getKey().startsWith("5"))
                 .filter(e -> !e.getKey().startsWith("503 ") || e.getKey().equals(NO_RETRY_AFTER))
-                .mapToLong(e -> e.getValue().get()).sum();
+                .mapToLong(e -> e.getValue().get())
+                .sum();
         long dead = deadLetters.values().stream().mapToInt(Integer::intValue).sum();
-        boolean consistent = lost == 0 && doubled == 0 && wrong == 0 && ledger.rows() == acceptedAt.size()
-                && ledger.unsettled() == 0 && statusMismatch == 0 && ledger.creditOff() == 0 && stockOff == 0
-                && moneyOff.isEmpty() && chargedTwice.isEmpty() && outboxOff == 0 && unanswered.isEmpty();
-        out.printf("%nLoad summary: sent %d requests for %d orders (%d duplicate requests), accepted %d orders, "
-                        + "%d refused; %d cancel requests (%d after the order had ended: 409)%n", sent.get()
-                        + duplicates.get(), sent.get(), duplicates.get(), acceptedAt.size(), refused.get(),
-                cancelRequests.get(), cancelsTooLate.get());
-        out.printf("  PostgreSQL: order rows %d (accepted %d), not settled %d, status unlike the query API's %d, "
-                + "customers whose credit in use is not their confirmed total %d%n", ledger.rows(), acceptedAt.size(),
-                ledger.unsettled(), statusMismatch, ledger.creditOff());
-        out.printf("  terminal in the query API: confirmed %d, compensated %d, cancelled %d, not terminal (lost) %d%n",
+        boolean consistent = lost == 0
+                && doubled == 0
+                && wrong == 0
+                && ledger.rows() == acceptedAt.size()
+                && ledger.unsettled() == 0
+                && statusMismatch == 0
+                && ledger.creditOff() == 0
+                && stockOff == 0
+                && moneyOff.isEmpty()
+                && chargedTwice.isEmpty()
+                && outboxOff == 0
+                && unanswered.isEmpty();
+        out.printf(
+                "%nLoad summary: sent %d requests for %d orders (%d duplicate requests), accepted %d orders, "
+                        + "%d refused; %d cancel requests (%d after the order had ended: 409)%n",
+                sent.get() + duplicates.get(),
+                sent.get(),
+                duplicates.get(),
+                acceptedAt.size(),
+                refused.get(),
+                cancelRequests.get(),
+                cancelsTooLate.get());
+        out.printf(
+                "  PostgreSQL: order rows %d (accepted %d), not settled %d, status unlike the query API's %d, "
+                        + "customers whose credit in use is not their confirmed total %d%n",
+                ledger.rows(), acceptedAt.size(), ledger.unsettled(), statusMismatch, ledger.creditOff());
+        out.printf(
+                "  terminal in the query API: confirmed %d, compensated %d, cancelled %d, not terminal (lost) %d%n",
                 confirmed, compensated, cancelled, lost);
-        out.printf("  outcomes on %s: doubled %d; declined orders confirmed by mistake %d%n",
+        out.printf(
+                "  outcomes on %s: doubled %d; declined orders confirmed by mistake %d%n",
                 Topics.ORDER_OUTCOMES.name(), doubled, wrong);
-        out.printf("  stock: SKUs whose reservations or units do not match the confirmed orders %d; gateway: orders "
-                + "whose authorization stands but should not, or the reverse %d%n", stockOff, moneyOff.size());
-        out.printf("  outbox: orders without exactly one %s row %d; gateway: orders charged more than once %d%n",
+        out.printf(
+                "  stock: SKUs whose reservations or units do not match the confirmed orders %d; gateway: orders "
+                        + "whose authorization stands but should not, or the reverse %d%n",
+                stockOff, moneyOff.size());
+        out.printf(
+                "  outbox: orders without exactly one %s row %d; gateway: orders charged more than once %d%n",
                 EventTypes.ORDER_PLACED.name(), outboxOff, chargedTwice.size());
         Map<String, Long> answerCounts = new TreeMap<>();
         answers.forEach((answer, count) -> answerCounts.put(answer, count.get()));
-        out.printf("  answers to order and cancel requests (every attempt): %s; requests without a definite answer "
-                + "after retrying %d%n", answerCounts, unanswered.size());
+        out.printf(
+                "  answers to order and cancel requests (every attempt): %s; requests without a definite answer "
+                        + "after retrying %d%n",
+                answerCounts, unanswered.size());
         out.printf("  dead-lettered during the run: %d %s%n", dead, new TreeMap<>(deadLetters));
-        out.printf("  e2e (201 -> terminal in the query API, after a %d s %s): p50 %.0f ms, p99 %.0f ms, "
-                + "max %.0f ms%n", unmeasured().toSeconds(), ramp.isZero() ? "warm-up" : "ramp", percentile(50),
-                percentile(99), percentile(100));
-        out.printf("  %s%n", consistent ? "CONSISTENT: every accepted order reached one terminal state, none doubled, "
-                + "credit, stock and payments balance" : "INCONSISTENT: see the counts above");
-        return new Summary(sent.get(), acceptedAt.size(), confirmed, compensated, cancelled, lost, doubled, dead,
-                percentile(50), percentile(99), percentile(100), consistent, unanswered.size(), serverErrors,
-                doubled + chargedTwice.size() + outboxOff, answerCounts);
+        out.printf(
+                "  e2e (201 -> terminal in the query API, after a %d s %s): p50 %.0f ms, p99 %.0f ms, "
+                        + "max %.0f ms%n",
+                unmeasured().toSeconds(),
+                ramp.isZero() ? "warm-up" : "ramp",
+                percentile(50),
+                percentile(99),
+                percentile(100));
+        out.printf(
+                "  %s%n",
+                consistent
+                        ? "CONSISTENT: every accepted order reached one terminal state, none doubled, "
+                                + "credit, stock and payments balance"
+                        : "INCONSISTENT: see the counts above");
+        return new Summary(
+                sent.get(),
+                acceptedAt.size(),
+                confirmed,
+                compensated,
+                cancelled,
+                lost,
+                doubled,
+                dead,
+                percentile(50),
+                percentile(99),
+                percentile(100),
+                consistent,
+                unanswered.size(),
+                serverErrors,
+                doubled + chargedTwice.size() + outboxOff,
+                answerCounts);
     }
 
     /** Of these orders, how many have not exactly one {@code OrderPlaced} row in the outbox. */
-    private long outboxOff(java.util.Set<String> orderIds) throws Exception {
+    private long outboxOff(Set<String> orderIds) throws Exception {
         try (Connection connection = DriverManager.getConnection(jdbcUrl, "postgres", "");
-                PreparedStatement select = connection.prepareStatement("SELECT aggregate_id, count(*) FROM "
-                        + "bulwark.bulwark_outbox WHERE event_type = ? AND aggregate_id = ANY (?) GROUP BY aggregate_id")) {
+                PreparedStatement select = connection.prepareStatement(
+                        "SELECT aggregate_id, count(*) FROM "
+                                + "bulwark.bulwark_outbox WHERE event_type = ? AND aggregate_id = ANY (?) GROUP BY aggregate_id")) {
             select.setString(1, EventTypes.ORDER_PLACED.name());
             select.setArray(2, connection.createArrayOf("text", orderIds.toArray()));
             long once = 0;
@@ -571,16 +782,22 @@ final class LoadGenerator {
      * topic: how long the whole path — order-api, relay, saga, inventory, payment worker, gateway — took to
      * carry new work again (a rejection or a cancel can end an order without most of it). Empty if none did.
      */
-    java.util.OptionalDouble progressAfter(long faultAt) {
-        return acceptedAt.entrySet().stream().filter(e -> e.getValue() >= faultAt)
+    OptionalDouble progressAfter(long faultAt) {
+        return acceptedAt.entrySet().stream()
+                .filter(e -> e.getValue() >= faultAt)
                 .filter(e -> EventTypes.ORDER_CONFIRMED.name().equals(outcomeType.get(e.getKey())))
-                .map(e -> outcomeAt.get(e.getKey())).filter(java.util.Objects::nonNull)
-                .mapToLong(at -> at - faultAt).min().stream().mapToDouble(nanos -> nanos / 1e9).findFirst();
+                .map(e -> outcomeAt.get(e.getKey()))
+                .filter(Objects::nonNull)
+                .mapToLong(at -> at - faultAt)
+                .min()
+                .stream()
+                .mapToDouble(nanos -> nanos / 1e9)
+                .findFirst();
     }
 
     /** What PostgreSQL says of this run's orders, once order-api settled them (waits up to 30 s for that). */
-    private record Ledger(long rows, long unsettled, long creditOff, Map<String, String> status,
-            Map<String, Long> confirmedUnits) {}
+    private record Ledger(
+            long rows, long unsettled, long creditOff, Map<String, String> status, Map<String, Long> confirmedUnits) {}
 
     private Ledger ledger() throws Exception {
         String customers = "load-" + run + "-%";
@@ -588,28 +805,37 @@ final class LoadGenerator {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             long unsettled;
             do {
-                unsettled = count(connection, "SELECT count(*) FROM bulwark.orders WHERE customer_id LIKE ?"
-                        + " AND status IN ('PLACED', 'CANCEL_REQUESTED')", customers);
+                unsettled = count(
+                        connection,
+                        "SELECT count(*) FROM bulwark.orders WHERE customer_id LIKE ?"
+                                + " AND status IN ('PLACED', 'CANCEL_REQUESTED')",
+                        customers);
                 if (unsettled > 0) {
                     Thread.sleep(200);
                 }
             } while (unsettled > 0 && System.nanoTime() < deadline);
             long rows = count(connection, "SELECT count(*) FROM bulwark.orders WHERE customer_id LIKE ?", customers);
-            long creditOff = count(connection, "SELECT count(*) FROM bulwark.customer_credit c WHERE c.customer_id LIKE ?"
-                    + " AND c.used_cents <> COALESCE((SELECT sum(o.total_cents) FROM bulwark.orders o"
-                    + " WHERE o.client_id = c.client_id AND o.customer_id = c.customer_id"
-                    + " AND o.status IN ('CONFIRMED', 'PLACED', 'CANCEL_REQUESTED', 'NEEDS_ATTENTION')), 0)", customers);
-            Map<String, String> status = new java.util.HashMap<>();
-            Map<String, Long> units = new java.util.HashMap<>();
-            try (PreparedStatement select = connection.prepareStatement("SELECT order_id, status, lines::text"
-                    + " FROM bulwark.orders WHERE customer_id LIKE ?")) {
+            long creditOff = count(
+                    connection,
+                    "SELECT count(*) FROM bulwark.customer_credit c WHERE c.customer_id LIKE ?"
+                            + " AND c.used_cents <> COALESCE((SELECT sum(o.total_cents) FROM bulwark.orders o"
+                            + " WHERE o.client_id = c.client_id AND o.customer_id = c.customer_id"
+                            + " AND o.status IN ('CONFIRMED', 'PLACED', 'CANCEL_REQUESTED', 'NEEDS_ATTENTION')), 0)",
+                    customers);
+            Map<String, String> status = new HashMap<>();
+            Map<String, Long> units = new HashMap<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT order_id, status, lines::text" + " FROM bulwark.orders WHERE customer_id LIKE ?")) {
                 select.setString(1, customers);
                 try (ResultSet row = select.executeQuery()) {
                     while (row.next()) {
                         status.put(row.getString(1), row.getString(2));
                         if (row.getString(2).equals("CONFIRMED")) {
                             for (var line : Json.mapper().readTree(row.getString(3))) {
-                                units.merge(line.path("sku").asText(), line.path("quantity").asLong(), Long::sum);
+                                units.merge(
+                                        line.path("sku").asText(),
+                                        line.path("quantity").asLong(),
+                                        Long::sum);
                             }
                         }
                     }
@@ -636,12 +862,14 @@ final class LoadGenerator {
             HttpResponse<String> response = query("/query/inventory/items/" + sku(s));
             var item = Json.mapper().readTree(response.body());
             long expected = RESTOCK - confirmedUnits.getOrDefault(sku(s), 0L);
-            if (response.statusCode() != 200 || item.path("available").asLong() != expected
+            if (response.statusCode() != 200
+                    || item.path("available").asLong() != expected
                     || !item.path("reservations").isEmpty()) {
                 off++;
                 if (print) {
-                    out.printf("  stock of %s: %s (expected %d available, no reservations)%n", sku(s),
-                            response.body(), expected);
+                    out.printf(
+                            "  stock of %s: %s (expected %d available, no reservations)%n",
+                            sku(s), response.body(), expected);
                 }
             }
         }
@@ -653,16 +881,19 @@ final class LoadGenerator {
      * eight at a time — within the standard tier's bulkhead — retrying a 503 after its Retry-After.
      */
     private void provisionCustomers() throws Exception {
-        java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(8);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
-            List<java.util.concurrent.Future<?>> puts = new ArrayList<>();
+            List<Future<?>> puts = new ArrayList<>();
             for (int c = 0; c < CUSTOMERS; c++) {
                 String customer = customer(c);
                 puts.add(pool.submit(() -> {
-                    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ordersPort
-                                    + "/customers/" + customer)).timeout(Duration.ofSeconds(30)).header("X-API-Key", apiKey)
+                    HttpRequest request = HttpRequest.newBuilder(
+                                    URI.create("http://127.0.0.1:" + ordersPort + "/customers/" + customer))
+                            .timeout(Duration.ofSeconds(30))
+                            .header("X-API-Key", apiKey)
                             .header("Content-Type", "application/json")
-                            .PUT(HttpRequest.BodyPublishers.ofString("{\"creditLimitCents\":100000000}")).build();
+                            .PUT(HttpRequest.BodyPublishers.ofString("{\"creditLimitCents\":100000000}"))
+                            .build();
                     for (int attempt = 1; ; attempt++) {
                         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
                         if (response.statusCode() / 100 == 2) {
@@ -672,11 +903,14 @@ final class LoadGenerator {
                             throw new IllegalStateException("Provisioning " + customer + " failed: "
                                     + response.statusCode() + " " + response.body());
                         }
-                        Thread.sleep(1_000L * Long.parseLong(response.headers().firstValue("Retry-After").orElse("1")));
+                        Thread.sleep(1_000L
+                                * Long.parseLong(response.headers()
+                                        .firstValue("Retry-After")
+                                        .orElse("1")));
                     }
                 }));
             }
-            for (java.util.concurrent.Future<?> put : puts) {
+            for (Future<?> put : puts) {
                 put.get();
             }
         } finally {
@@ -693,9 +927,13 @@ final class LoadGenerator {
     private void restock() throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka)) {
             for (int s = 0; s < SKUS; s++) {
-                producer.send(new ProducerRecord<>(Topics.INVENTORY_COMMANDS.name(), sku(s).getBytes(StandardCharsets.UTF_8),
-                        Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(
-                                new InventoryCommand.Restock(UUID.randomUUID(), sku(s), null, (int) RESTOCK))));
+                producer.send(new ProducerRecord<>(
+                        Topics.INVENTORY_COMMANDS.name(),
+                        sku(s).getBytes(StandardCharsets.UTF_8),
+                        Json.mapper()
+                                .writerFor(InventoryCommand.class)
+                                .writeValueAsBytes(
+                                        new InventoryCommand.Restock(UUID.randomUUID(), sku(s), null, (int) RESTOCK))));
             }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -710,17 +948,19 @@ final class LoadGenerator {
     }
 
     /** GET from the query API: the preferred instance, else the others in turn (one of them may be down). */
-    private HttpResponse<String> query(String path) throws java.io.IOException, InterruptedException {
-        java.io.IOException failure = null;
+    private HttpResponse<String> query(String path) throws IOException, InterruptedException {
+        IOException failure = null;
         for (int i = 0; i < queryPorts.size(); i++) {
             int index = (preferredQuery + i) % queryPorts.size();
             try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                                + queryPorts.get(index) + path)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse<String> response = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + queryPorts.get(index) + path))
+                                .timeout(Duration.ofSeconds(10))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 preferredQuery = index;
                 return response;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 failure = e;
             }
         }

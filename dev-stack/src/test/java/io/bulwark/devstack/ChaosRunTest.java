@@ -3,6 +3,8 @@ package io.bulwark.devstack;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -27,36 +29,57 @@ class ChaosRunTest {
             System.setOut(tee);
             CommandLine command = new CommandLine(new ChaosRun());
             command.registerConverter(ChaosRun.Fault.class, ChaosRun.Fault::parse);
-            exit = command.execute("--minutes", "1", "--interval", "15", "--warm-up", "30", "--settle", "30",
-                    "--rate", "10", "--seed", "16", "--data-dir", "target/chaos-test",
-                    "--faults", "streams-kill,orders-kill,broker-kill,redis-flushall");
+            exit = command.execute(
+                    "--minutes",
+                    "1",
+                    "--interval",
+                    "15",
+                    "--warm-up",
+                    "30",
+                    "--settle",
+                    "30",
+                    "--rate",
+                    "10",
+                    "--seed",
+                    "16",
+                    "--data-dir",
+                    "target/chaos-test",
+                    "--faults",
+                    "streams-kill,orders-kill,broker-kill,redis-flushall");
         } finally {
             System.setOut(console);
         }
         String report = captured.toString(StandardCharsets.UTF_8);
-        assertThat(report).contains("chaos-faults-injected: 4", "chaos-orders-lost: 0", "chaos-duplicate-effects: 0",
-                "chaos-stuck-orders: 0", "chaos-server-errors: 0", "chaos-faults-without-progress: 0", "CONSISTENT");
+        assertThat(report)
+                .contains(
+                        "chaos-faults-injected: 4",
+                        "chaos-orders-lost: 0",
+                        "chaos-duplicate-effects: 0",
+                        "chaos-stuck-orders: 0",
+                        "chaos-server-errors: 0",
+                        "chaos-faults-without-progress: 0",
+                        "CONSISTENT");
         assertThat(exit).isZero();
     }
 
     /** Writes to the console and keeps a copy for the assertions. */
-    private static final class TeeStream extends java.io.OutputStream {
-        private final java.io.OutputStream first;
-        private final java.io.OutputStream second;
+    private static final class TeeStream extends OutputStream {
+        private final OutputStream first;
+        private final OutputStream second;
 
-        TeeStream(java.io.OutputStream first, java.io.OutputStream second) {
+        TeeStream(OutputStream first, OutputStream second) {
             this.first = first;
             this.second = second;
         }
 
         @Override
-        public void write(int b) throws java.io.IOException {
+        public void write(int b) throws IOException {
             first.write(b);
             second.write(b);
         }
 
         @Override
-        public void write(byte[] b, int off, int len) throws java.io.IOException {
+        public void write(byte[] b, int off, int len) throws IOException {
             first.write(b, off, len);
             second.write(b, off, len);
         }

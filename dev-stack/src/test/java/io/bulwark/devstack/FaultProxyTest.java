@@ -7,6 +7,7 @@ import io.bulwark.infra.Ports;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -25,7 +26,7 @@ class FaultProxyTest {
 
     @BeforeEach
     void start() throws IOException {
-        echo = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread server = new Thread(() -> {
             while (!echo.isClosed()) {
                 try {
@@ -97,13 +98,14 @@ class FaultProxyTest {
             proxy.reset();
             socket.setSoTimeout(10_000);
             assertThatThrownBy(() -> {
-                for (int i = 0; i < 100; i++) { // the first write may still be accepted by the local stack
-                    socket.getOutputStream().write('g');
-                    if (socket.getInputStream().read() < 0) {
-                        throw new IOException("closed");
-                    }
-                }
-            }).isInstanceOf(IOException.class);
+                        for (int i = 0; i < 100; i++) { // the first write may still be accepted by the local stack
+                            socket.getOutputStream().write('g');
+                            if (socket.getInputStream().read() < 0) {
+                                throw new IOException("closed");
+                            }
+                        }
+                    })
+                    .isInstanceOf(IOException.class);
         }
         try (Socket fresh = connect()) {
             assertThat(roundTrip(fresh, 'h')).isEqualTo('h');

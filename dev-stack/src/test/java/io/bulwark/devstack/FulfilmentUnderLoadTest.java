@@ -33,32 +33,73 @@ class FulfilmentUnderLoadTest {
         Path dataDir = Files.createTempDirectory("dev-stack-load");
         Path log = Path.of("target", "fulfilment-under-load.log");
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                DevStack.class.getName(), "--data-dir", dataDir.toString(),
-                "--kafka-port", "0", "--postgres-port", "0", "--redis-port", "0", "--http-port", "0",
-                "--orders-port", "0", "--gateway-port", "0",
-                "--load", "15", "--load-duration", "67", "--exit-after-load",
-                "--load-cancels", "0.2", "--load-slow-payments", "0.1", "--load-slow-payment-ms", "5000",
-                "--set", "saga.step.timeout.ms=3000", "--set", "saga.max.attempts=1")
-                .redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder builder = new ProcessBuilder(
+                        java,
+                        "-Xmx1g",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        DevStack.class.getName(),
+                        "--data-dir",
+                        dataDir.toString(),
+                        "--kafka-port",
+                        "0",
+                        "--postgres-port",
+                        "0",
+                        "--redis-port",
+                        "0",
+                        "--http-port",
+                        "0",
+                        "--orders-port",
+                        "0",
+                        "--gateway-port",
+                        "0",
+                        "--load",
+                        "15",
+                        "--load-duration",
+                        "67",
+                        "--exit-after-load",
+                        "--load-cancels",
+                        "0.2",
+                        "--load-slow-payments",
+                        "0.1",
+                        "--load-slow-payment-ms",
+                        "5000",
+                        "--set",
+                        "saga.step.timeout.ms=3000",
+                        "--set",
+                        "saga.max.attempts=1")
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         builder.environment().put("BULWARK_ORDERS_PAYMENT_GATEWAY_TIMEOUT_MS", "10000");
         Process process = builder.start();
         try {
-            assertThat(process.waitFor(8, TimeUnit.MINUTES)).as("the load run ends; see %s", log).isTrue();
+            assertThat(process.waitFor(8, TimeUnit.MINUTES))
+                    .as("the load run ends; see %s", log)
+                    .isTrue();
             List<String> output = Files.readAllLines(log, StandardCharsets.UTF_8);
             String summary = String.join("\n", output.subList(Math.max(0, output.size() - 40), output.size()));
             assertThat(process.exitValue()).as(summary).isZero();
             assertThat(output).as(summary).anyMatch(line -> line.contains("CONSISTENT: every accepted order"));
-            Matcher terminal = output.stream().map(TERMINAL::matcher).filter(Matcher::find).reduce((a, b) -> b)
+            Matcher terminal = output.stream()
+                    .map(TERMINAL::matcher)
+                    .filter(Matcher::find)
+                    .reduce((a, b) -> b)
                     .orElseThrow(() -> new AssertionError(summary));
-            assertThat(Long.parseLong(terminal.group(1))).as("some orders confirmed: %s", summary).isPositive();
-            assertThat(Long.parseLong(terminal.group(3))).as("some orders cancelled: %s", summary).isPositive();
+            assertThat(Long.parseLong(terminal.group(1)))
+                    .as("some orders confirmed: %s", summary)
+                    .isPositive();
+            assertThat(Long.parseLong(terminal.group(3)))
+                    .as("some orders cancelled: %s", summary)
+                    .isPositive();
             assertThat(Long.parseLong(terminal.group(4))).isZero();
         } finally {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
             ProcessHandle.allProcesses() // postgres detaches from its parent; find it by its data directory
-                    .filter(p -> p.info().commandLine().map(c -> c.contains(dataDir.toString())).orElse(false))
+                    .filter(p -> p.info()
+                            .commandLine()
+                            .map(c -> c.contains(dataDir.toString()))
+                            .orElse(false))
                     .forEach(ProcessHandle::destroyForcibly);
         }
     }

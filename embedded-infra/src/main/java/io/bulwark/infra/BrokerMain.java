@@ -14,7 +14,10 @@ import picocli.CommandLine.Option;
  * controlled shutdown) or killed (SIGKILL) and started again on the same data directory, apart
  * from its clients. Prints {@value #READY_LINE} once it serves requests.
  */
-@Command(name = "bulwark-broker", mixinStandardHelpOptions = true, version = "Bulwark embedded broker 0.1.0",
+@Command(
+        name = "bulwark-broker",
+        mixinStandardHelpOptions = true,
+        version = "Bulwark embedded broker 0.1.0",
         description = "Runs a single-node Kafka (KRaft, broker and controller) on loopback.")
 public final class BrokerMain implements Callable<Integer> {
 
@@ -26,16 +29,25 @@ public final class BrokerMain implements Callable<Integer> {
     @Option(names = "--port", required = true, description = "Client listener port.")
     int port;
 
-    @Option(names = "--controller-port", required = true, description = "Controller listener port (keep it across restarts).")
+    @Option(
+            names = "--controller-port",
+            required = true,
+            description = "Controller listener port (keep it across restarts).")
     int controllerPort;
 
     @Option(names = "--external-port", description = "A second client listener, advertised as --advertise.")
     int externalPort;
 
-    @Option(names = "--advertise", paramLabel = "HOST:PORT", description = "What clients of --external-port are told to connect to.")
+    @Option(
+            names = "--advertise",
+            paramLabel = "HOST:PORT",
+            description = "What clients of --external-port are told to connect to.")
     String advertise;
 
-    @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "A broker setting; repeatable.")
+    @Option(
+            names = {"-s", "--set"},
+            paramLabel = "KEY=VALUE",
+            description = "A broker setting; repeatable.")
     Map<String, String> settings = new LinkedHashMap<>();
 
     public static void main(String[] args) {
@@ -48,17 +60,21 @@ public final class BrokerMain implements Callable<Integer> {
             System.err.println("--external-port and --advertise go together");
             return 2;
         }
-        EmbeddedKafkaBroker.Builder builder = EmbeddedKafkaBroker.builder(dataDir).port(port).controllerPort(controllerPort);
+        EmbeddedKafkaBroker.Builder builder =
+                EmbeddedKafkaBroker.builder(dataDir).port(port).controllerPort(controllerPort);
         if (advertise != null) {
             builder.externalListener(externalPort, advertise);
         }
         settings.forEach(builder::brokerProperty);
         EmbeddedKafkaBroker broker = builder.build();
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            broker.close();
-            stopped.countDown();
-        }, "bulwark-broker-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            broker.close();
+                            stopped.countDown();
+                        },
+                        "bulwark-broker-shutdown"));
         broker.start();
         System.out.println(READY_LINE + broker.bootstrapServers());
         System.out.flush();

@@ -81,8 +81,11 @@ public final class EmbeddedKafkaBroker implements KafkaService {
         server = new KafkaRaftServer(new KafkaConfig(props), Time.SYSTEM);
         server.startup();
         awaitReady();
-        log.info("Kafka (KRaft) listening on {} in {} ms, data in {}",
-                bootstrapServers(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), logDir);
+        log.info(
+                "Kafka (KRaft) listening on {} in {} ms, data in {}",
+                bootstrapServers(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began),
+                logDir);
         return this;
     }
 
@@ -114,8 +117,10 @@ public final class EmbeddedKafkaBroker implements KafkaService {
         } else {
             // Clients bootstrapping on the external port learn the advertised address (a proxy, say);
             // the broker's own traffic stays on PLAINTEXT.
-            p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",EXTERNAL://127.0.0.1:" + externalPort
-                    + ",CONTROLLER://127.0.0.1:" + controllerPort);
+            p.put(
+                    "listeners",
+                    "PLAINTEXT://127.0.0.1:" + port + ",EXTERNAL://127.0.0.1:" + externalPort
+                            + ",CONTROLLER://127.0.0.1:" + controllerPort);
             p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port + ",EXTERNAL://" + externalAdvertised);
             p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT");
         }
@@ -147,12 +152,14 @@ public final class EmbeddedKafkaBroker implements KafkaService {
         try (PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
             code = StorageTool.execute(args, out);
         } catch (Exception e) {
-            throw new IllegalStateException("Formatting the Kafka log directory " + logDir + " failed: "
-                    + captured.toString(StandardCharsets.UTF_8), e);
+            throw new IllegalStateException(
+                    "Formatting the Kafka log directory " + logDir + " failed: "
+                            + captured.toString(StandardCharsets.UTF_8),
+                    e);
         }
         if (code != 0) {
-            throw new IllegalStateException("Formatting the Kafka log directory " + logDir + " exited with "
-                    + code + ": " + captured.toString(StandardCharsets.UTF_8));
+            throw new IllegalStateException("Formatting the Kafka log directory " + logDir + " exited with " + code
+                    + ": " + captured.toString(StandardCharsets.UTF_8));
         }
     }
 
@@ -165,7 +172,10 @@ public final class EmbeddedKafkaBroker implements KafkaService {
         try (Admin admin = Admin.create(config)) {
             while (true) {
                 try {
-                    if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
+                    if (!admin.describeCluster()
+                            .nodes()
+                            .get(5, TimeUnit.SECONDS)
+                            .isEmpty()) {
                         return;
                     }
                 } catch (Exception e) {

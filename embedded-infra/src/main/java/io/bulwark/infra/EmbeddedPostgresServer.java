@@ -68,8 +68,12 @@ public final class EmbeddedPostgresServer implements PostgresService {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start PostgreSQL in " + dataDir + " on port " + port, e);
         }
-        log.info("PostgreSQL listening on {}:{} in {} ms, data in {}", host(), port,
-                (System.nanoTime() - began) / 1_000_000, dataDir);
+        log.info(
+                "PostgreSQL listening on {}:{} in {} ms, data in {}",
+                host(),
+                port,
+                (System.nanoTime() - began) / 1_000_000,
+                dataDir);
         return this;
     }
 

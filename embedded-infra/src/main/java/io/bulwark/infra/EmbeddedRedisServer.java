@@ -71,28 +71,41 @@ public final class EmbeddedRedisServer implements RedisService {
         }
         long began = System.nanoTime();
         Path executable = executable();
-        List<String> command = new ArrayList<>(List.of(executable.toString(),
-                "--port", Integer.toString(port),
-                "--bind", "127.0.0.1",
-                "--dir", dir.toString(),
-                "--daemonize", "no",
-                "--protected-mode", "yes",
-                "--save", ""));
-        command.addAll(persistent
-                ? List.of("--appendonly", "yes", "--appendfsync", "everysec")
-                : List.of("--appendonly", "no"));
+        List<String> command = new ArrayList<>(List.of(
+                executable.toString(),
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                dir.toString(),
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "yes",
+                "--save",
+                ""));
+        command.addAll(
+                persistent
+                        ? List.of("--appendonly", "yes", "--appendfsync", "everysec")
+                        : List.of("--appendonly", "no"));
         try {
             Files.createDirectories(dir);
             process = new ProcessBuilder(command)
                     .directory(dir.toFile())
                     .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile()))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                            dir.resolve("redis.log").toFile()))
                     .start();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start " + executable + " on port " + port, e);
         }
         awaitPong();
-        log.info("Redis ({}) listening on {}:{} in {} ms", executable, host(), port,
+        log.info(
+                "Redis ({}) listening on {}:{} in {} ms",
+                executable,
+                host(),
+                port,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
         return this;
     }
@@ -137,8 +150,8 @@ public final class EmbeddedRedisServer implements RedisService {
         IOException last = null;
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("redis-server exited with " + process.exitValue()
-                        + " on start; see " + dir.resolve("redis.log"));
+                throw new IllegalStateException("redis-server exited with " + process.exitValue() + " on start; see "
+                        + dir.resolve("redis.log"));
             }
             try {
                 if (ping()) {

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Locale;
 import java.util.Properties;
 import java.util.UUID;
 
@@ -38,12 +39,14 @@ public interface PostgresService extends AutoCloseable {
      * do not see each other's tables.
      */
     default String createUniqueSchema(String prefix) throws SQLException {
-        String schema = (prefix + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12))
-                .toLowerCase(java.util.Locale.ROOT);
+        String schema = (prefix + "_"
+                        + UUID.randomUUID().toString().replace("-", "").substring(0, 12))
+                .toLowerCase(Locale.ROOT);
         if (!schema.matches("[a-z_][a-z0-9_]*")) {
             throw new IllegalArgumentException("Schema prefix '" + prefix + "' must be letters, digits and '_'");
         }
-        try (Connection c = connect(); Statement s = c.createStatement()) {
+        try (Connection c = connect();
+                Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA " + schema);
         }
         return schema;

@@ -51,8 +51,9 @@ public final class ApiClients {
                 throw new IllegalArgumentException(configKey + ": entry " + index
                         + " must be clientId:secret:tier with a secret of at least 8 characters");
             }
-            Tier tier = tier(parts[2]).orElseThrow(() -> new IllegalArgumentException(configKey + ": entry "
-                    + parts[0] + " has unknown tier '" + parts[2] + "' (free, pro, internal)"));
+            Tier tier = tier(parts[2])
+                    .orElseThrow(() -> new IllegalArgumentException(configKey + ": entry " + parts[0]
+                            + " has unknown tier '" + parts[2] + "' (free, pro, internal)"));
             Client client = new Client(parts[0], tier);
             if (byId.putIfAbsent(parts[0], client) != null) {
                 throw new IllegalArgumentException(configKey + ": client '" + parts[0] + "' appears twice");
@@ -69,8 +70,8 @@ public final class ApiClients {
         return switch (name) {
             case "free" -> Optional.of(Tier.free());
             case "pro" -> Optional.of(Tier.pro());
-            case "internal" -> Optional.of(new Tier("internal", List.of(
-                    Limit.of("per-second", 20_000, Duration.ofSeconds(1)))));
+            case "internal" ->
+                Optional.of(new Tier("internal", List.of(Limit.of("per-second", 20_000, Duration.ofSeconds(1)))));
             default -> Optional.empty();
         };
     }
@@ -90,22 +91,28 @@ public final class ApiClients {
     public Client authenticate(HttpExchange exchange, String scope) {
         EdgeSignature.Verdict verdict = edge == null ? new EdgeSignature.Absent() : edge.verify(exchange);
         if (verdict instanceof EdgeSignature.Invalid invalid) {
-            throw new ApiProblem(401, "invalid-edge-signature", "The edge identity does not verify: " + invalid.reason());
+            throw new ApiProblem(
+                    401, "invalid-edge-signature", "The edge identity does not verify: " + invalid.reason());
         }
         if (verdict instanceof EdgeSignature.Verified verified) {
             EdgeSignature.Identity identity = verified.identity();
             Client client = byId.get(identity.client());
             if (client == null) {
-                throw new ApiProblem(403, "unknown-client", "The token names client '" + identity.client()
-                        + "', which is not a client of this API");
+                throw new ApiProblem(
+                        403,
+                        "unknown-client",
+                        "The token names client '" + identity.client() + "', which is not a client of this API");
             }
             if (!identity.hasScope(scope)) {
                 throw new ApiProblem(403, "insufficient-scope", "The token lacks the scope " + scope);
             }
             return client;
         }
-        return keys.authenticate(ApiKeyRing.credentialHeaders(exchange)).orElseThrow(() -> new ApiProblem(401,
-                "unauthenticated", "Send a valid API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-                Map.of("WWW-Authenticate", "Bearer realm=\"bulwark-orders\"")));
+        return keys.authenticate(ApiKeyRing.credentialHeaders(exchange))
+                .orElseThrow(() -> new ApiProblem(
+                        401,
+                        "unauthenticated",
+                        "Send a valid API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                        Map.of("WWW-Authenticate", "Bearer realm=\"bulwark-orders\"")));
     }
 }

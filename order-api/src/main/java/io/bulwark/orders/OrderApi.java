@@ -1,5 +1,7 @@
 package io.bulwark.orders;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.bulwark.guard.idempotency.IdempotencyScope;
@@ -15,18 +17,22 @@ import io.bulwark.http.HttpIo;
 import io.bulwark.schemas.Json;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -60,7 +66,11 @@ public final class OrderApi implements AutoCloseable {
     private static final Pattern CUSTOMER = Pattern.compile("/customers/([A-Za-z0-9._:-]{1,64})");
 
     /** The request-path tiers of the bulkheads. */
-    public enum Tier { CRITICAL, STANDARD, OPTIONAL }
+    public enum Tier {
+        CRITICAL,
+        STANDARD,
+        OPTIONAL
+    }
 
     /** The token scopes each route needs when a request comes through the edge (an API key holds them all). */
     public static final class Scopes {
@@ -84,10 +94,20 @@ public final class OrderApi implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
 
-    public OrderApi(String host, int port, int threads, DataSource dataSource, ApiClients clients,
-            ResilientRateLimiter limiter, ResilientRateLimiter quotas, IdempotencyStore idempotency, OrderService orders,
-            TierBulkheads bulkheads, int maxBodyBytes, MeterRegistry meters,
-            java.util.function.Supplier<Map<String, Boolean>> health) {
+    public OrderApi(
+            String host,
+            int port,
+            int threads,
+            DataSource dataSource,
+            ApiClients clients,
+            ResilientRateLimiter limiter,
+            ResilientRateLimiter quotas,
+            IdempotencyStore idempotency,
+            OrderService orders,
+            TierBulkheads bulkheads,
+            int maxBodyBytes,
+            MeterRegistry meters,
+            Supplier<Map<String, Boolean>> health) {
         this.dataSource = dataSource;
         this.clients = clients;
         this.limiter = limiter;
@@ -121,14 +141,19 @@ public final class OrderApi implements AutoCloseable {
                 HttpIo.send(exchange, up ? 200 : 503, HttpIo.JSON, Json.mapper().writeValueAsBytes(body));
             }
         });
-        if (meters instanceof io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus) {
+        if (meters instanceof PrometheusMeterRegistry prometheus) {
             server.createContext("/metrics", exchange -> {
                 try (exchange) {
                     // Metrics name clients and routes: only an internal-tier client (a scraper) may read them.
                     Optional<ApiClients.Client> client = clients.authenticate(ApiKeyRing.credentialHeaders(exchange));
                     if (client.isEmpty()) {
-                        problem(exchange, new ApiProblem(401, "unauthenticated", "Send an internal-tier API key",
-                                Map.of("WWW-Authenticate", "Bearer realm=\"bulwark-orders\"")));
+                        problem(
+                                exchange,
+                                new ApiProblem(
+                                        401,
+                                        "unauthenticated",
+                                        "Send an internal-tier API key",
+                                        Map.of("WWW-Authenticate", "Bearer realm=\"bulwark-orders\"")));
                     } else if (!client.get().tier().name().equals("internal")) {
                         problem(exchange, new ApiProblem(403, "forbidden", "Metrics are for internal-tier clients"));
                     } else {
@@ -139,9 +164,14 @@ public final class OrderApi implements AutoCloseable {
         }
         server.createContext("/", exchange -> {
             try (exchange) {
-                problem(exchange, new ApiProblem(404, "not-found", "No endpoint at " + exchange.getRequestURI().getPath()
-                        + "; the API is POST /orders, POST /orders/{id}/cancel, GET /orders/{id}, PUT|GET /customers/{id},"
-                        + " GET /health, GET /metrics"));
+                problem(
+                        exchange,
+                        new ApiProblem(
+                                404,
+                                "not-found",
+                                "No endpoint at " + exchange.getRequestURI().getPath()
+                                        + "; the API is POST /orders, POST /orders/{id}/cancel, GET /orders/{id}, PUT|GET /customers/{id},"
+                                        + " GET /health, GET /metrics"));
             }
         });
         server.start();
@@ -205,9 +235,12 @@ public final class OrderApi implements AutoCloseable {
             problem(exchange, new ApiProblem(500, "internal", "The request failed; the server log has the cause"));
         } finally {
             exchange.close();
-            Timer.builder("bulwark.orders.requests").tag("route", route)
-                    .tag("status", String.valueOf(exchange.getResponseCode())).publishPercentiles(0.5, 0.99)
-                    .register(meters).record(Duration.ofNanos(System.nanoTime() - began));
+            Timer.builder("bulwark.orders.requests")
+                    .tag("route", route)
+                    .tag("status", String.valueOf(exchange.getResponseCode()))
+                    .publishPercentiles(0.5, 0.99)
+                    .register(meters)
+                    .record(Duration.ofNanos(System.nanoTime() - began));
         }
     }
 
@@ -224,20 +257,29 @@ public final class OrderApi implements AutoCloseable {
         List<RateLimitDecision> decisions = new ArrayList<>();
         decisions.add(limiter.decide("orders:" + client.id(), client.tier().limits(), 1));
         if (decisions.get(0).allowed() && client.tier().quota() != null) {
-            decisions.add(quotas.decide("orders:" + client.id(), List.of(client.tier().quota()), 1));
+            decisions.add(
+                    quotas.decide("orders:" + client.id(), List.of(client.tier().quota()), 1));
         }
         Map<String, String> rateHeaders = RateLimitHeaders.of(decisions);
         for (RateLimitDecision decision : decisions) {
             if (!decision.allowed()) {
-                throw new ApiProblem(429, "rate-limited", "Client " + client.id() + " is over its "
-                        + client.tier().name() + " " + (decision.limit() == client.tier().quota() ? "quota" : "limit")
-                        + " '" + decision.limit().name() + "'", rateHeaders);
+                throw new ApiProblem(
+                        429,
+                        "rate-limited",
+                        "Client " + client.id() + " is over its "
+                                + client.tier().name() + " "
+                                + (decision.limit() == client.tier().quota() ? "quota" : "limit")
+                                + " '" + decision.limit().name() + "'",
+                        rateHeaders);
             }
         }
         rateHeaders.forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
         if (!bulkheads.tryEnter(tier)) {
-            throw new ApiProblem(503, "overloaded", "The " + tier.name().toLowerCase(java.util.Locale.ROOT)
-                    + " tier is at its concurrency limit; retry", Map.of("Retry-After", "1"));
+            throw new ApiProblem(
+                    503,
+                    "overloaded",
+                    "The " + tier.name().toLowerCase(Locale.ROOT) + " tier is at its concurrency limit; retry",
+                    Map.of("Retry-After", "1"));
         }
         try {
             handler.handle(client);
@@ -260,7 +302,7 @@ public final class OrderApi implements AutoCloseable {
     }
 
     private void get(HttpExchange exchange, ApiClients.Client client, String orderId) throws Exception {
-        Optional<com.fasterxml.jackson.databind.node.ObjectNode> order;
+        Optional<ObjectNode> order;
         try {
             order = orders.get(dataSource, client, orderId);
         } catch (SQLException e) {
@@ -287,33 +329,49 @@ public final class OrderApi implements AutoCloseable {
         } else if (result instanceof OrderResult.Provisioned provisioned) {
             return json(provisioned.created() ? 201 : 200, provisioned.credit());
         } else if (result instanceof OrderResult.UnknownCustomer unknown) {
-            return problem(422, "unknown-customer", "Customer " + unknown.customerId() + " has no credit line with"
-                    + " this client; provision it with PUT /customers/" + unknown.customerId());
+            return problem(
+                    422,
+                    "unknown-customer",
+                    "Customer " + unknown.customerId() + " has no credit line with"
+                            + " this client; provision it with PUT /customers/" + unknown.customerId());
         } else if (result instanceof OrderResult.CreditExceeded exceeded) {
-            return problem(422, "credit-limit-exceeded", "Customer " + exceeded.customerId()
-                    + " has not enough credit left for " + exceeded.totalCents() + " cents");
+            return problem(
+                    422,
+                    "credit-limit-exceeded",
+                    "Customer " + exceeded.customerId() + " has not enough credit left for " + exceeded.totalCents()
+                            + " cents");
         } else if (result instanceof OrderResult.UnknownOrder unknown) {
             return problem(404, "unknown-order", "No order " + unknown.orderId() + " of this client");
         } else if (result instanceof OrderResult.NotCancellable ended) {
-            return problem(409, "order-not-cancellable", "Order " + ended.orderId() + " is " + ended.status()
-                    + "; only orders the saga has not finished can be cancelled");
+            return problem(
+                    409,
+                    "order-not-cancellable",
+                    "Order " + ended.orderId() + " is " + ended.status()
+                            + "; only orders the saga has not finished can be cancelled");
         } else if (result instanceof OrderResult.CustomerBusy busy) {
-            throw new ApiProblem(503, "customer-busy", "Customer " + busy.customerId() + " is busy (" + busy.why()
-                    + "); retry", Map.of("Retry-After", "1"));
+            throw new ApiProblem(
+                    503,
+                    "customer-busy",
+                    "Customer " + busy.customerId() + " is busy (" + busy.why() + "); retry",
+                    Map.of("Retry-After", "1"));
         } else if (result instanceof OrderResult.LockLost lost) {
-            throw new ApiProblem(503, "lock-lost", "The customer lock passed to a newer holder (fencing token "
-                    + lost.token() + " < " + lost.newer() + "); retry", Map.of("Retry-After", "1"));
+            throw new ApiProblem(
+                    503,
+                    "lock-lost",
+                    "The customer lock passed to a newer holder (fencing token " + lost.token() + " < " + lost.newer()
+                            + "); retry",
+                    Map.of("Retry-After", "1"));
         }
         throw new IllegalStateException("Unmapped order result " + result);
     }
 
-    private static StoredResponse json(int status, com.fasterxml.jackson.databind.JsonNode body) throws IOException {
+    private static StoredResponse json(int status, JsonNode body) throws IOException {
         return new StoredResponse(status, HttpIo.JSON, Json.mapper().writeValueAsBytes(body));
     }
 
     private static StoredResponse problem(int status, String code, String detail) {
-        return new StoredResponse(status, HttpIo.PROBLEM_JSON,
-                HttpIo.problemBody(status, code, ApiProblem.title(status), detail, null));
+        return new StoredResponse(
+                status, HttpIo.PROBLEM_JSON, HttpIo.problemBody(status, code, ApiProblem.title(status), detail, null));
     }
 
     /** PUT is idempotent by itself: the same body twice leaves the same credit line. */
@@ -321,17 +379,21 @@ public final class OrderApi implements AutoCloseable {
         byte[] body = body(exchange);
         long limit;
         try {
-            com.fasterxml.jackson.databind.JsonNode json = Json.mapper().readTree(body);
-            com.fasterxml.jackson.databind.JsonNode field = json == null ? null : json.get("creditLimitCents");
-            if (field == null || !field.canConvertToExactIntegral() || !field.canConvertToLong() || field.asLong() < 0) {
-                throw new ApiProblem(400, "bad-request", "The body must be {\"creditLimitCents\": <whole number >= 0>}");
+            JsonNode json = Json.mapper().readTree(body);
+            JsonNode field = json == null ? null : json.get("creditLimitCents");
+            if (field == null
+                    || !field.canConvertToExactIntegral()
+                    || !field.canConvertToLong()
+                    || field.asLong() < 0) {
+                throw new ApiProblem(
+                        400, "bad-request", "The body must be {\"creditLimitCents\": <whole number >= 0>}");
             }
             limit = field.asLong();
         } catch (IOException e) {
             throw new ApiProblem(400, "bad-request", "The body is not JSON");
         }
         StoredResponse response;
-        try (java.sql.Connection tx = dataSource.getConnection()) {
+        try (Connection tx = dataSource.getConnection()) {
             tx.setAutoCommit(false);
             response = respond(orders.provision(tx, client, customerId, limit));
             tx.commit();
@@ -342,22 +404,24 @@ public final class OrderApi implements AutoCloseable {
     }
 
     private void customer(HttpExchange exchange, ApiClients.Client client, String customerId) throws Exception {
-        Optional<com.fasterxml.jackson.databind.node.ObjectNode> credit;
-        try (java.sql.Connection connection = dataSource.getConnection()) {
+        Optional<ObjectNode> credit;
+        try (Connection connection = dataSource.getConnection()) {
             credit = orders.customer(connection, client, customerId);
         } catch (SQLException e) {
             throw unavailable(e);
         }
         if (credit.isEmpty()) {
-            throw new ApiProblem(404, "unknown-customer", "Customer " + customerId + " has no credit line with client "
-                    + client.id());
+            throw new ApiProblem(
+                    404,
+                    "unknown-customer",
+                    "Customer " + customerId + " has no credit line with client " + client.id());
         }
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         HttpIo.send(exchange, 200, HttpIo.JSON, Json.mapper().writeValueAsBytes(credit.get()));
     }
 
-    private void idempotent(HttpExchange exchange, IdempotencyScope scope, byte[] body,
-            IdempotencyStore.Work work) throws Exception {
+    private void idempotent(HttpExchange exchange, IdempotencyScope scope, byte[] body, IdempotencyStore.Work work)
+            throws Exception {
         Outcome outcome;
         try {
             outcome = idempotency.execute(scope, RequestFingerprint.of(body), work);
@@ -365,10 +429,15 @@ public final class OrderApi implements AutoCloseable {
             throw unavailable(e);
         }
         switch (outcome.kind()) {
-            case IN_FLIGHT -> throw new ApiProblem(409, "idempotency-key-in-use", "A request with this Idempotency-Key"
-                    + " is being processed; retry after it completes", Map.of("Retry-After", "1"));
-            case MISMATCH -> throw new ApiProblem(422, "idempotency-key-reused",
-                    "This Idempotency-Key was used with a different request body");
+            case IN_FLIGHT ->
+                throw new ApiProblem(
+                        409,
+                        "idempotency-key-in-use",
+                        "A request with this Idempotency-Key" + " is being processed; retry after it completes",
+                        Map.of("Retry-After", "1"));
+            case MISMATCH ->
+                throw new ApiProblem(
+                        422, "idempotency-key-reused", "This Idempotency-Key was used with a different request body");
             case REPLAYED -> {
                 exchange.getResponseHeaders().set("Idempotent-Replayed", "true");
                 send(exchange, outcome.response());
@@ -379,8 +448,8 @@ public final class OrderApi implements AutoCloseable {
 
     private static ApiProblem unavailable(SQLException e) {
         log.warn("Database call failed: {}", e.toString());
-        return new ApiProblem(503, "database-unavailable", "The database is unavailable; retry",
-                Map.of("Retry-After", "1"));
+        return new ApiProblem(
+                503, "database-unavailable", "The database is unavailable; retry", Map.of("Retry-After", "1"));
     }
 
     private static void send(HttpExchange exchange, StoredResponse response) throws IOException {
@@ -391,14 +460,23 @@ public final class OrderApi implements AutoCloseable {
     private static IdempotencyScope scope(HttpExchange exchange, ApiClients.Client client) {
         String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
         if (key == null) {
-            throw new ApiProblem(400, "idempotency-key-missing", "POST requests need an Idempotency-Key header"
-                    + " (derive it from the operation, e.g. RequestFingerprint.deriveKey; reuse it on retries)");
+            throw new ApiProblem(
+                    400,
+                    "idempotency-key-missing",
+                    "POST requests need an Idempotency-Key header"
+                            + " (derive it from the operation, e.g. RequestFingerprint.deriveKey; reuse it on retries)");
         }
         if (!IdempotencyScope.isValidKey(key)) {
-            throw new ApiProblem(400, "idempotency-key-invalid", "An Idempotency-Key is 1 to "
-                    + IdempotencyScope.MAX_KEY_LENGTH + " printable ASCII characters");
+            throw new ApiProblem(
+                    400,
+                    "idempotency-key-invalid",
+                    "An Idempotency-Key is 1 to " + IdempotencyScope.MAX_KEY_LENGTH + " printable ASCII characters");
         }
-        return new IdempotencyScope(client.id(), exchange.getRequestMethod(), exchange.getRequestURI().getPath(), key);
+        return new IdempotencyScope(
+                client.id(),
+                exchange.getRequestMethod(),
+                exchange.getRequestURI().getPath(),
+                key);
     }
 
     private byte[] body(HttpExchange exchange) throws IOException {
@@ -420,7 +498,7 @@ public final class OrderApi implements AutoCloseable {
         if (body.length > maxBodyBytes) {
             throw tooLarge();
         }
-        if (body.length > 0 && (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json"))) {
+        if (body.length > 0 && (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json"))) {
             throw new ApiProblem(415, "unsupported-media-type", "Send the body as application/json");
         }
         return body;
@@ -433,15 +511,20 @@ public final class OrderApi implements AutoCloseable {
     private static void requireMethod(HttpExchange exchange, String method) {
         if (!exchange.getRequestMethod().equals(method)) {
             exchange.getResponseHeaders().set("Allow", method);
-            throw new ApiProblem(405, "method-not-allowed", exchange.getRequestMethod() + " is not supported here; use "
-                    + method);
+            throw new ApiProblem(
+                    405, "method-not-allowed", exchange.getRequestMethod() + " is not supported here; use " + method);
         }
     }
 
     private static void problem(HttpExchange exchange, ApiProblem problem) {
         try {
-            problem.headers().forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
-            HttpIo.problem(exchange, problem.status(), problem.code(), ApiProblem.title(problem.status()),
+            problem.headers()
+                    .forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
+            HttpIo.problem(
+                    exchange,
+                    problem.status(),
+                    problem.code(),
+                    ApiProblem.title(problem.status()),
                     problem.getMessage());
         } catch (IOException e) {
             log.debug("Could not send the problem answer: {}", e.toString());

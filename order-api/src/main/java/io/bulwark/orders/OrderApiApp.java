@@ -4,8 +4,8 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.bulwark.connectors.outbox.OutboxTable;
 import io.bulwark.connectors.outbox.OutboxWriter;
-import io.bulwark.guard.idempotency.IdempotencyStore;
 import io.bulwark.guard.fencing.PostgresFencingTokens;
+import io.bulwark.guard.idempotency.IdempotencyStore;
 import io.bulwark.guard.lock.RedisLockConfig;
 import io.bulwark.guard.lock.RedisLocks;
 import io.bulwark.guard.ratelimit.ResilientRateLimiter;
@@ -16,14 +16,23 @@ import io.bulwark.orders.payment.PaymentWorker;
 import io.bulwark.orders.payment.ResilientPayments;
 import io.bulwark.schemas.EventSchemas;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCredentials;
+import io.lettuce.core.RedisCredentialsProvider;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
-import java.util.Locale;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +44,7 @@ public final class OrderApiApp implements AutoCloseable {
     private final HikariDataSource dataSource;
     /** Fencing tokens get their own small pool: a request holding a connection must never wait for a second. */
     private final HikariDataSource fencingPool;
+
     private final RedisClient redisClient;
     private final StatefulRedisConnection<String, String> redis;
     private final RedisLocks locks;
@@ -51,17 +61,18 @@ public final class OrderApiApp implements AutoCloseable {
         OrderMigrations.migrateAll(url, user, password, schema);
         String initSql = "SET statement_timeout = " + config.getLong(OrderApiConfig.DB_STATEMENT_TIMEOUT_MS);
         this.dataSource = pool("order-api", config.getInt(OrderApiConfig.DB_POOL_SIZE), url, user, password, initSql);
-        this.fencingPool = pool("order-api-fencing", config.getInt(OrderApiConfig.DB_FENCING_POOL_SIZE), url, user,
-                password, initSql);
-        io.lettuce.core.RedisURI redisUri = io.lettuce.core.RedisURI.create(config.getString(OrderApiConfig.REDIS_URI));
+        this.fencingPool = pool(
+                "order-api-fencing", config.getInt(OrderApiConfig.DB_FENCING_POOL_SIZE), url, user, password, initSql);
+        RedisURI redisUri = RedisURI.create(config.getString(OrderApiConfig.REDIS_URI));
         String redisPassword = config.getPassword(OrderApiConfig.REDIS_PASSWORD).value();
         if (!redisPassword.isEmpty()) {
-            redisUri.setCredentialsProvider(io.lettuce.core.RedisCredentialsProvider.from(
-                    () -> io.lettuce.core.RedisCredentials.just(null, redisPassword)));
+            redisUri.setCredentialsProvider(
+                    RedisCredentialsProvider.from(() -> RedisCredentials.just(null, redisPassword)));
         }
         this.redisClient = RedisClient.create(redisUri);
         this.redis = redisClient.connect();
-        RedisLockConfig lockConfig = RedisLockConfig.withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_TTL_MS)))
+        RedisLockConfig lockConfig = RedisLockConfig.withTtl(
+                        Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_TTL_MS)))
                 .waitTimeout(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_WAIT_MS)))
                 .maxHold(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_MAX_HOLD_MS)));
         this.locks = config.getString(OrderApiConfig.LOCK_FENCING).equals("postgres")
@@ -69,39 +80,70 @@ public final class OrderApiApp implements AutoCloseable {
                 : new RedisLocks(redis, lockConfig);
         ResilientRateLimiter.FailurePolicy failurePolicy = config.rateLimitFailurePolicy();
         ResilientRateLimiter limiter = new ResilientRateLimiter(
-                new TokenBucketLimiter(redis, "bulwark:rl:", Duration.ofMillis(200)), failurePolicy,
-                ResilientRateLimiter.defaultBreaker("order-api-rate-limiter"), meters);
-        ResilientRateLimiter quotas = new ResilientRateLimiter(
-                new SlidingWindowLimiter(redis, "bulwark:quota:", Duration.ofMillis(200), SlidingWindowLimiter.Kind.LOG),
+                new TokenBucketLimiter(redis, "bulwark:rl:", Duration.ofMillis(200)),
                 failurePolicy,
-                ResilientRateLimiter.defaultBreaker("order-api-quota"), meters);
+                ResilientRateLimiter.defaultBreaker("order-api-rate-limiter"),
+                meters);
+        ResilientRateLimiter quotas = new ResilientRateLimiter(
+                new SlidingWindowLimiter(
+                        redis, "bulwark:quota:", Duration.ofMillis(200), SlidingWindowLimiter.Kind.LOG),
+                failurePolicy,
+                ResilientRateLimiter.defaultBreaker("order-api-quota"),
+                meters);
         IdempotencyStore.Settings settings = IdempotencyStore.Settings.defaults()
                 .withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_TTL_MS)))
                 .withInFlightTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_IN_FLIGHT_TTL_MS)));
-        java.util.Set<Integer> storedErrors = config.getList(OrderApiConfig.IDEMPOTENCY_STORED_ERROR_STATUSES).stream()
-                .map(status -> Integer.parseInt(status.trim())).collect(java.util.stream.Collectors.toUnmodifiableSet());
+        Set<Integer> storedErrors = config.getList(OrderApiConfig.IDEMPOTENCY_STORED_ERROR_STATUSES).stream()
+                .map(status -> Integer.parseInt(status.trim()))
+                .collect(Collectors.toUnmodifiableSet());
         if (!storedErrors.isEmpty()) {
-            settings = settings.withStorable(status -> (status >= 200 && status < 300) || storedErrors.contains(status));
+            settings =
+                    settings.withStorable(status -> (status >= 200 && status < 300) || storedErrors.contains(status));
         }
         IdempotencyStore idempotency = new IdempotencyStore(dataSource, schema, redis, settings, meters);
-        OrderService orders = new OrderService(schema, new OutboxWriter(EventSchemas.load(), new OutboxTable(schema)),
-                locks, config.getLong(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS),
-                config.getBoolean(OrderApiConfig.CUSTOMERS_AUTO_PROVISION), checkpoint, java.time.Clock.systemUTC());
+        OrderService orders = new OrderService(
+                schema,
+                new OutboxWriter(EventSchemas.load(), new OutboxTable(schema)),
+                locks,
+                config.getLong(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS),
+                config.getBoolean(OrderApiConfig.CUSTOMERS_AUTO_PROVISION),
+                checkpoint,
+                Clock.systemUTC());
         TierBulkheads bulkheads = new TierBulkheads(config.bulkheads(), meters);
-        this.api = new OrderApi(config.getString(OrderApiConfig.HTTP_HOST), config.getInt(OrderApiConfig.HTTP_PORT),
-                config.getInt(OrderApiConfig.HTTP_THREADS), dataSource, config.clients(), limiter, quotas, idempotency,
-                orders, bulkheads, config.getInt(OrderApiConfig.REQUEST_MAX_BYTES), meters, this::health);
+        this.api = new OrderApi(
+                config.getString(OrderApiConfig.HTTP_HOST),
+                config.getInt(OrderApiConfig.HTTP_PORT),
+                config.getInt(OrderApiConfig.HTTP_THREADS),
+                dataSource,
+                config.clients(),
+                limiter,
+                quotas,
+                idempotency,
+                orders,
+                bulkheads,
+                config.getInt(OrderApiConfig.REQUEST_MAX_BYTES),
+                meters,
+                this::health);
         this.outcomes = config.getBoolean(OrderApiConfig.OUTCOMES_ENABLED)
-                ? new OrderOutcomes(config.getString(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS),
-                        config.getString(OrderApiConfig.OUTCOMES_GROUP_ID), dataSource, orders, meters)
+                ? new OrderOutcomes(
+                        config.getString(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS),
+                        config.getString(OrderApiConfig.OUTCOMES_GROUP_ID),
+                        dataSource,
+                        orders,
+                        meters)
                 : null;
         if (config.getBoolean(OrderApiConfig.PAYMENT_WORKER_ENABLED)) {
-            this.worker = new PaymentWorker(config.getString(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS),
+            this.worker = new PaymentWorker(
+                    config.getString(OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS),
                     config.getString(OrderApiConfig.PAYMENT_GROUP_ID),
-                    new PaymentGateway(config.getString(OrderApiConfig.GATEWAY_URL), Duration.ofSeconds(1),
+                    new PaymentGateway(
+                            config.getString(OrderApiConfig.GATEWAY_URL),
+                            Duration.ofSeconds(1),
                             Duration.ofMillis(config.getLong(OrderApiConfig.PAYMENT_GATEWAY_TIMEOUT_MS))),
                     new ResilientPayments("payment-gateway", ResilientPayments.Settings.defaults(), meters),
-                    config.getInt(OrderApiConfig.PAYMENT_CONCURRENCY), meters, PaymentWorker.DEFAULT_STALL_TIMEOUT,
+                    config.getInt(OrderApiConfig.PAYMENT_CONCURRENCY),
+                    meters,
+                    PaymentWorker.DEFAULT_STALL_TIMEOUT,
                     config.paymentInstanceId());
         } else {
             this.worker = null;
@@ -112,20 +154,24 @@ public final class OrderApiApp implements AutoCloseable {
             return thread;
         });
         long every = config.getLong(OrderApiConfig.IDEMPOTENCY_REAPER_INTERVAL_MS);
-        reaper.scheduleWithFixedDelay(() -> {
-            try {
-                int deleted;
-                do {
-                    deleted = idempotency.deleteExpired(1_000);
-                } while (deleted == 1_000);
-            } catch (Exception e) {
-                log.warn("Idempotency reaper failed; next try in {} ms: {}", every, e.toString());
-            }
-        }, every, every, TimeUnit.MILLISECONDS);
+        reaper.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        int deleted;
+                        do {
+                            deleted = idempotency.deleteExpired(1_000);
+                        } while (deleted == 1_000);
+                    } catch (Exception e) {
+                        log.warn("Idempotency reaper failed; next try in {} ms: {}", every, e.toString());
+                    }
+                },
+                every,
+                every,
+                TimeUnit.MILLISECONDS);
     }
 
     public static OrderApiApp start(OrderApiConfig config, MeterRegistry meters) {
-        return start(config, meters, name -> { });
+        return start(config, meters, name -> {});
     }
 
     /** With a checkpoint between the writes of an order (tests inject crashes there). */
@@ -139,16 +185,16 @@ public final class OrderApiApp implements AutoCloseable {
         return api.port();
     }
 
-    public javax.sql.DataSource dataSource() {
+    public DataSource dataSource() {
         return dataSource;
     }
 
     /** Whether the database, Redis and (when it runs here) the payment worker are up. */
-    public java.util.Map<String, Boolean> health() {
-        java.util.Map<String, Boolean> components = new java.util.LinkedHashMap<>();
-        try (java.sql.Connection connection = dataSource.getConnection()) {
+    public Map<String, Boolean> health() {
+        Map<String, Boolean> components = new LinkedHashMap<>();
+        try (Connection connection = dataSource.getConnection()) {
             components.put("database", connection.isValid(1));
-        } catch (java.sql.SQLException e) {
+        } catch (SQLException e) {
             components.put("database", false);
         }
         try {
@@ -184,8 +230,8 @@ public final class OrderApiApp implements AutoCloseable {
     }
 
     /** A Hikari pool on the order database: 5 s to get a connection, every session with the statement timeout. */
-    private static HikariDataSource pool(String name, int size, String url, String user, String password,
-            String initSql) {
+    private static HikariDataSource pool(
+            String name, int size, String url, String user, String password, String initSql) {
         HikariConfig pool = new HikariConfig();
         pool.setJdbcUrl(url);
         pool.setUsername(user);

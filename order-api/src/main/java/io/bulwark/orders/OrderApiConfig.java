@@ -2,8 +2,13 @@ package io.bulwark.orders;
 
 import io.bulwark.guard.ratelimit.ResilientRateLimiter;
 import io.bulwark.http.EdgeSignature;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -77,31 +82,67 @@ public final class OrderApiConfig extends AbstractConfig {
             .define(DB_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH, "JDBC URL of PostgreSQL.")
             .define(DB_USER, Type.STRING, "postgres", Importance.HIGH, "Database user.")
             .define(DB_PASSWORD, Type.PASSWORD, "", Importance.HIGH, "Database password.")
-            .define(DB_SCHEMA, Type.STRING, "bulwark", Importance.MEDIUM,
+            .define(
+                    DB_SCHEMA,
+                    Type.STRING,
+                    "bulwark",
+                    Importance.MEDIUM,
                     "Schema of the orders, the outbox and the idempotency records (one transaction spans them).")
             .define(DB_POOL_SIZE, Type.INT, 16, Range.between(1, 512), Importance.LOW, "HikariCP pool size.")
-            .define(REDIS_URI, Type.STRING, "redis://127.0.0.1:6379", Importance.HIGH,
+            .define(
+                    REDIS_URI,
+                    Type.STRING,
+                    "redis://127.0.0.1:6379",
+                    Importance.HIGH,
                     "Redis for rate limits, locks and the idempotency fast path.")
-            .define(REDIS_PASSWORD, Type.PASSWORD, "", Importance.HIGH,
+            .define(
+                    REDIS_PASSWORD,
+                    Type.PASSWORD,
+                    "",
+                    Importance.HIGH,
                     "Redis password (requirepass), kept out of redis.uri so it is never logged. Empty: none.")
-            .define(API_CLIENTS, Type.PASSWORD, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+            .define(
+                    API_CLIENTS,
+                    Type.PASSWORD,
+                    ConfigDef.NO_DEFAULT_VALUE,
+                    Importance.HIGH,
                     "The API's clients as clientId:secret:tier entries separated by commas (tiers: free, pro, internal).")
-            .define(EDGE_SECRET, Type.PASSWORD, "", Importance.MEDIUM,
+            .define(
+                    EDGE_SECRET,
+                    Type.PASSWORD,
+                    "",
+                    Importance.MEDIUM,
                     "Secret shared with Bulwark's edge worker (its EDGE_ORIGIN_SECRET, at least 32 characters): a request "
                             + "with a valid Bulwark-Edge-Signature is served as the API client its token names (client_id), "
                             + "which must be one of api.clients, within the token's scopes. Empty: API keys only.")
-            .define(REQUEST_MAX_BYTES, Type.INT, 16 * 1024, Range.between(256, 16 * 1024 * 1024), Importance.LOW,
+            .define(
+                    REQUEST_MAX_BYTES,
+                    Type.INT,
+                    16 * 1024,
+                    Range.between(256, 16 * 1024 * 1024),
+                    Importance.LOW,
                     "Largest request body accepted (413 above).")
-            .define(IDEMPOTENCY_TTL_MS, Type.LONG, 24L * 3600 * 1000, Range.atLeast(1_000L), Importance.MEDIUM,
+            .define(
+                    IDEMPOTENCY_TTL_MS,
+                    Type.LONG,
+                    24L * 3600 * 1000,
+                    Range.atLeast(1_000L),
+                    Importance.MEDIUM,
                     "How long an idempotency key's stored response is replayed.")
-            .define(IDEMPOTENCY_STORED_ERROR_STATUSES, Type.LIST, "", new ConfigDef.Validator() {
+            .define(
+                    IDEMPOTENCY_STORED_ERROR_STATUSES,
+                    Type.LIST,
+                    "",
+                    new ConfigDef.Validator() {
                         @Override
                         public void ensureValid(String name, Object value) {
-                            for (Object status : (java.util.List<?>) value) {
+                            for (Object status : (List<?>) value) {
                                 try {
-                                    int code = Integer.parseInt(status.toString().trim());
+                                    int code =
+                                            Integer.parseInt(status.toString().trim());
                                     if (code < 400 || code > 599) {
-                                        throw new ConfigException(name, value, "'" + status + "' is not a 4xx or 5xx status");
+                                        throw new ConfigException(
+                                                name, value, "'" + status + "' is not a 4xx or 5xx status");
                                     }
                                 } catch (NumberFormatException e) {
                                     throw new ConfigException(name, value, "'" + status + "' is not an HTTP status");
@@ -113,73 +154,177 @@ public final class OrderApiConfig extends AbstractConfig {
                         public String toString() {
                             return "4xx/5xx statuses separated by commas";
                         }
-                    }, Importance.LOW,
+                    },
+                    Importance.LOW,
                     "Error statuses whose answers are stored and replayed for an idempotency key, for final business "
                             + "answers (e.g. 422). Default: none — only 2xx is stored, so a client that fixes the cause "
                             + "and retries with the same key is executed again.")
-            .define(IDEMPOTENCY_IN_FLIGHT_TTL_MS, Type.LONG, 10_000L, Range.between(1_000L, 600_000L), Importance.LOW,
+            .define(
+                    IDEMPOTENCY_IN_FLIGHT_TTL_MS,
+                    Type.LONG,
+                    10_000L,
+                    Range.between(1_000L, 600_000L),
+                    Importance.LOW,
                     "Lifetime of a key's in-flight mark in Redis: above the longest a request can run (at least "
                             + "db.statement.timeout.ms). A retry that finds a mark whose owner is gone takes over at once "
                             + "(PostgreSQL's advisory lock tells); this only bounds how long a mark can linger.")
-            .define(IDEMPOTENCY_REAPER_INTERVAL_MS, Type.LONG, 60_000L, Range.atLeast(100L), Importance.LOW,
+            .define(
+                    IDEMPOTENCY_REAPER_INTERVAL_MS,
+                    Type.LONG,
+                    60_000L,
+                    Range.atLeast(100L),
+                    Importance.LOW,
                     "How often expired idempotency records are deleted.")
-            .define(CUSTOMERS_AUTO_PROVISION, Type.BOOLEAN, false, Importance.MEDIUM,
+            .define(
+                    CUSTOMERS_AUTO_PROVISION,
+                    Type.BOOLEAN,
+                    false,
+                    Importance.MEDIUM,
                     "Give a client's unknown customer a credit line of credit.default.limit.cents on its first order. "
                             + "Off (the default): such an order is 422 unknown-customer until the client provisions the "
                             + "customer with PUT /customers/{id}, so random ids cannot grow state.")
-            .define(CREDIT_DEFAULT_LIMIT_CENTS, Type.LONG, 100_000L, Range.atLeast(0L), Importance.MEDIUM,
+            .define(
+                    CREDIT_DEFAULT_LIMIT_CENTS,
+                    Type.LONG,
+                    100_000L,
+                    Range.atLeast(0L),
+                    Importance.MEDIUM,
                     "Credit limit of a customer provisioned by customers.auto.provision.")
-            .define(OUTCOMES_ENABLED, Type.BOOLEAN, true, Importance.MEDIUM,
+            .define(
+                    OUTCOMES_ENABLED,
+                    Type.BOOLEAN,
+                    true,
+                    Importance.MEDIUM,
                     "Read the saga's outcomes (bulwark.order.outcomes) to settle orders and give back the credit of "
                             + "rejected and cancelled ones. Needs kafka.bootstrap.servers; turn off only for an "
                             + "order-api without Kafka (orders then stay PLACED).")
-            .define(OUTCOMES_GROUP_ID, Type.STRING, "bulwark-order-api-outcomes", Importance.LOW,
+            .define(
+                    OUTCOMES_GROUP_ID,
+                    Type.STRING,
+                    "bulwark-order-api-outcomes",
+                    Importance.LOW,
                     "Consumer group of the outcome reader.")
-            .define(LOCK_TTL_MS, Type.LONG, 5_000L, Range.between(100L, 600_000L), Importance.LOW,
+            .define(
+                    LOCK_TTL_MS,
+                    Type.LONG,
+                    5_000L,
+                    Range.between(100L, 600_000L),
+                    Importance.LOW,
                     "Lease of the per-customer lock (renewed by a watchdog while held).")
-            .define(LOCK_WAIT_MS, Type.LONG, 2_000L, Range.between(0L, 60_000L), Importance.LOW,
+            .define(
+                    LOCK_WAIT_MS,
+                    Type.LONG,
+                    2_000L,
+                    Range.between(0L, 60_000L),
+                    Importance.LOW,
                     "How long a request waits for a customer's lock before answering 503.")
-            .define(LOCK_MAX_HOLD_MS, Type.LONG, 30_000L, Range.between(100L, 3_600_000L), Importance.LOW,
+            .define(
+                    LOCK_MAX_HOLD_MS,
+                    Type.LONG,
+                    30_000L,
+                    Range.between(100L, 3_600_000L),
+                    Importance.LOW,
                     "The longest the watchdog keeps a customer's lock; past it the lease ends at its TTL (the "
                             + "fencing token on the credit row then refuses the stuck holder's write).")
-            .define(LOCK_FENCING, Type.STRING, "postgres", ConfigDef.ValidString.in("postgres", "redis"),
-                    Importance.MEDIUM, "Where fencing tokens come from: postgres (durable: a Redis restart or "
+            .define(
+                    LOCK_FENCING,
+                    Type.STRING,
+                    "postgres",
+                    ConfigDef.ValidString.in("postgres", "redis"),
+                    Importance.MEDIUM,
+                    "Where fencing tokens come from: postgres (durable: a Redis restart or "
                             + "FLUSHALL cannot hand out a token again) or redis (one round trip fewer; after losing "
                             + "Redis data every customer answers 503 lock-lost until its counter passes the stored one).")
-            .define(DB_FENCING_POOL_SIZE, Type.INT, 4, Range.between(1, 64), Importance.LOW,
+            .define(
+                    DB_FENCING_POOL_SIZE,
+                    Type.INT,
+                    4,
+                    Range.between(1, 64),
+                    Importance.LOW,
                     "Connections for durable fencing tokens (lock.fencing=postgres), apart from db.pool.size: a "
                             + "request that holds its transaction's connection takes its token from here, so the main "
                             + "pool can never be exhausted by requests each waiting for a second connection.")
-            .define(DB_STATEMENT_TIMEOUT_MS, Type.LONG, 5_000L, Range.between(100L, 600_000L), Importance.LOW,
+            .define(
+                    DB_STATEMENT_TIMEOUT_MS,
+                    Type.LONG,
+                    5_000L,
+                    Range.between(100L, 600_000L),
+                    Importance.LOW,
                     "PostgreSQL statement_timeout of order-api's connections: no statement (and so no customer "
                             + "lock waiting on it) runs longer.")
-            .define(RATE_LIMIT_FAILURE_POLICY, Type.STRING, "fail_open",
+            .define(
+                    RATE_LIMIT_FAILURE_POLICY,
+                    Type.STRING,
+                    "fail_open",
                     ConfigDef.ValidString.in(Arrays.stream(ResilientRateLimiter.FailurePolicy.values())
-                            .map(p -> p.name().toLowerCase(Locale.ROOT)).toArray(String[]::new)), Importance.MEDIUM,
+                            .map(p -> p.name().toLowerCase(Locale.ROOT))
+                            .toArray(String[]::new)),
+                    Importance.MEDIUM,
                     "What the rate limiter answers while Redis is unreachable.")
-            .define(BULKHEAD_CRITICAL, Type.STRING, "32/16/500", BULKHEAD_LIMITS, Importance.LOW,
+            .define(
+                    BULKHEAD_CRITICAL,
+                    Type.STRING,
+                    "32/16/500",
+                    BULKHEAD_LIMITS,
+                    Importance.LOW,
                     "Bulkhead of placing orders: <concurrency>/<queue depth>/<max wait ms>[/reject|wait|shed]. "
                             + "Permits plus queue slots of all tiers must fit http.threads minus 2 (health, metrics).")
-            .define(BULKHEAD_STANDARD, Type.STRING, "4/4/100", BULKHEAD_LIMITS, Importance.LOW,
+            .define(
+                    BULKHEAD_STANDARD,
+                    Type.STRING,
+                    "4/4/100",
+                    BULKHEAD_LIMITS,
+                    Importance.LOW,
                     "Bulkhead of cancellations and customer provisioning (same format).")
-            .define(BULKHEAD_OPTIONAL, Type.STRING, "2/0/0/shed", BULKHEAD_LIMITS, Importance.LOW,
+            .define(
+                    BULKHEAD_OPTIONAL,
+                    Type.STRING,
+                    "2/0/0/shed",
+                    BULKHEAD_LIMITS,
+                    Importance.LOW,
                     "Bulkhead of reads (same format; shed: refused at once, and while another tier has requests "
                             + "queued).")
-            .define(PAYMENT_WORKER_ENABLED, Type.BOOLEAN, false, Importance.MEDIUM,
+            .define(
+                    PAYMENT_WORKER_ENABLED,
+                    Type.BOOLEAN,
+                    false,
+                    Importance.MEDIUM,
                     "Run the payment worker in this process (needs kafka.bootstrap.servers and gateway.url).")
-            .define(KAFKA_BOOTSTRAP_SERVERS, Type.STRING, "", Importance.MEDIUM,
+            .define(
+                    KAFKA_BOOTSTRAP_SERVERS,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "Kafka brokers of the outcome reader and the payment worker.")
             .define(GATEWAY_URL, Type.STRING, "", Importance.MEDIUM, "Base URL of the payment gateway.")
-            .define(PAYMENT_CONCURRENCY, Type.INT, 32, Range.between(1, 1024), Importance.LOW,
+            .define(
+                    PAYMENT_CONCURRENCY,
+                    Type.INT,
+                    32,
+                    Range.between(1, 1024),
+                    Importance.LOW,
                     "Gateway calls the worker makes at once (the critical bulkhead bounds them too).")
-            .define(PAYMENT_GROUP_ID, Type.STRING, "bulwark-payment-worker", Importance.LOW,
+            .define(
+                    PAYMENT_GROUP_ID,
+                    Type.STRING,
+                    "bulwark-payment-worker",
+                    Importance.LOW,
                     "Consumer group of the payment worker.")
-            .define(PAYMENT_INSTANCE_ID, Type.STRING, "", Importance.LOW,
+            .define(
+                    PAYMENT_INSTANCE_ID,
+                    Type.STRING,
+                    "",
+                    Importance.LOW,
                     "This process's stable name in the payment worker's group (default: <host name>-<http.port>; "
                             + "random each start with http.port=0): a worker restarted under the same name aborts the transaction its killed predecessor left "
                             + "open and takes back its partitions at once. Unique per live process; in Kubernetes, the "
                             + "pod name of a StatefulSet.")
-            .define(PAYMENT_GATEWAY_TIMEOUT_MS, Type.LONG, 3_000L, Range.between(100L, 120_000L), Importance.LOW,
+            .define(
+                    PAYMENT_GATEWAY_TIMEOUT_MS,
+                    Type.LONG,
+                    3_000L,
+                    Range.between(100L, 120_000L),
+                    Importance.LOW,
                     "How long one gateway call may take before the worker treats it as failed (and retries it with "
                             + "the same idempotency key).");
 
@@ -198,8 +343,8 @@ public final class OrderApiConfig extends AbstractConfig {
         String host = System.getenv("HOSTNAME");
         if (host == null || host.isBlank()) {
             try {
-                host = java.net.InetAddress.getLocalHost().getHostName();
-            } catch (java.net.UnknownHostException e) {
+                host = InetAddress.getLocalHost().getHostName();
+            } catch (UnknownHostException e) {
                 host = "localhost";
             }
         }
@@ -214,17 +359,25 @@ public final class OrderApiConfig extends AbstractConfig {
             }
         }
         if (getBoolean(PAYMENT_WORKER_ENABLED)
-                && (getString(KAFKA_BOOTSTRAP_SERVERS).isBlank() || getString(GATEWAY_URL).isBlank())) {
-            throw new ConfigException(PAYMENT_WORKER_ENABLED, true, "the payment worker needs "
-                    + KAFKA_BOOTSTRAP_SERVERS + " and " + GATEWAY_URL);
+                && (getString(KAFKA_BOOTSTRAP_SERVERS).isBlank()
+                        || getString(GATEWAY_URL).isBlank())) {
+            throw new ConfigException(
+                    PAYMENT_WORKER_ENABLED,
+                    true,
+                    "the payment worker needs " + KAFKA_BOOTSTRAP_SERVERS + " and " + GATEWAY_URL);
         }
         if (getLong(IDEMPOTENCY_IN_FLIGHT_TTL_MS) < getLong(DB_STATEMENT_TIMEOUT_MS)) {
-            throw new ConfigException(IDEMPOTENCY_IN_FLIGHT_TTL_MS, getLong(IDEMPOTENCY_IN_FLIGHT_TTL_MS),
+            throw new ConfigException(
+                    IDEMPOTENCY_IN_FLIGHT_TTL_MS,
+                    getLong(IDEMPOTENCY_IN_FLIGHT_TTL_MS),
                     "must be at least " + DB_STATEMENT_TIMEOUT_MS + " = " + getLong(DB_STATEMENT_TIMEOUT_MS));
         }
         if (getBoolean(OUTCOMES_ENABLED) && getString(KAFKA_BOOTSTRAP_SERVERS).isBlank()) {
-            throw new ConfigException(OUTCOMES_ENABLED, true, "reading the saga's outcomes needs "
-                    + KAFKA_BOOTSTRAP_SERVERS + " (or set " + OUTCOMES_ENABLED + "=false: orders then stay PLACED)");
+            throw new ConfigException(
+                    OUTCOMES_ENABLED,
+                    true,
+                    "reading the saga's outcomes needs " + KAFKA_BOOTSTRAP_SERVERS + " (or set " + OUTCOMES_ENABLED
+                            + "=false: orders then stay PLACED)");
         }
         try {
             clients();
@@ -245,7 +398,11 @@ public final class OrderApiConfig extends AbstractConfig {
         Map<String, String> values = new HashMap<>();
         environment.forEach((name, value) -> {
             if (name.startsWith(ENV_PREFIX)) {
-                values.put(name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
+                values.put(
+                        name.substring(ENV_PREFIX.length())
+                                .toLowerCase(Locale.ROOT)
+                                .replace('_', '.'),
+                        value);
             }
         });
         values.putAll(flags);
@@ -259,19 +416,21 @@ public final class OrderApiConfig extends AbstractConfig {
             return clients;
         }
         if (edgeSecret.length() < EdgeSignature.MIN_SECRET_LENGTH) {
-            throw new ConfigException(EDGE_SECRET, "(hidden)", "must be at least " + EdgeSignature.MIN_SECRET_LENGTH + " characters");
+            throw new ConfigException(
+                    EDGE_SECRET, "(hidden)", "must be at least " + EdgeSignature.MIN_SECRET_LENGTH + " characters");
         }
-        return clients.trustingEdge(new EdgeSignature(edgeSecret, java.time.Clock.systemUTC()));
+        return clients.trustingEdge(new EdgeSignature(edgeSecret, Clock.systemUTC()));
     }
 
     /** What the rate limiter answers while Redis is unreachable. */
     public ResilientRateLimiter.FailurePolicy rateLimitFailurePolicy() {
-        return ResilientRateLimiter.FailurePolicy.valueOf(getString(RATE_LIMIT_FAILURE_POLICY).toUpperCase(Locale.ROOT));
+        return ResilientRateLimiter.FailurePolicy.valueOf(
+                getString(RATE_LIMIT_FAILURE_POLICY).toUpperCase(Locale.ROOT));
     }
 
     /** The bulkhead of every request tier. */
     Map<OrderApi.Tier, TierBulkheads.Limits> bulkheads() {
-        Map<OrderApi.Tier, TierBulkheads.Limits> limits = new java.util.EnumMap<>(OrderApi.Tier.class);
+        Map<OrderApi.Tier, TierBulkheads.Limits> limits = new EnumMap<>(OrderApi.Tier.class);
         for (OrderApi.Tier tier : OrderApi.Tier.values()) {
             String key = "bulkhead." + tier.name().toLowerCase(Locale.ROOT);
             limits.put(tier, TierBulkheads.Limits.parse(key, getString(key)));

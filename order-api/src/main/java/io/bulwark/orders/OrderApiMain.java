@@ -38,10 +38,13 @@ public final class OrderApiMain {
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         OrderApiApp app = OrderApiApp.start(config, meters);
         CountDownLatch done = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.close();
-            done.countDown();
-        }, "order-api-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            app.close();
+                            done.countDown();
+                        },
+                        "order-api-shutdown"));
         done.await();
     }
 }

@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import javax.sql.DataSource;
@@ -47,13 +48,14 @@ public final class OrderOutcomes implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final DataSource dataSource;
     private final OrderService orders;
-    private final Deserializer<EventEnvelope> outcomes = Topics.ORDER_OUTCOMES.valueSerde().deserializer();
+    private final Deserializer<EventEnvelope> outcomes =
+            Topics.ORDER_OUTCOMES.valueSerde().deserializer();
     private final MeterRegistry meters;
     private final Thread thread;
     private volatile boolean running = true;
 
-    public OrderOutcomes(String bootstrapServers, String groupId, DataSource dataSource, OrderService orders,
-            MeterRegistry meters) {
+    public OrderOutcomes(
+            String bootstrapServers, String groupId, DataSource dataSource, OrderService orders, MeterRegistry meters) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -82,8 +84,10 @@ public final class OrderOutcomes implements AutoCloseable {
         }
         if (type.equals(EventTypes.ORDER_REJECTED.name())) {
             // A saga that could not undo a step needs a person: its credit stays charged until then.
-            return "FAILED_NEEDS_ATTENTION".equals(outcome.payload().path("sagaStatus").asText())
-                    ? "NEEDS_ATTENTION" : "REJECTED";
+            return "FAILED_NEEDS_ATTENTION"
+                            .equals(outcome.payload().path("sagaStatus").asText())
+                    ? "NEEDS_ATTENTION"
+                    : "REJECTED";
         }
         return null;
     }
@@ -103,8 +107,11 @@ public final class OrderOutcomes implements AutoCloseable {
                     apply(records);
                     consumer.commitSync();
                 } catch (SQLException e) {
-                    log.warn("Could not settle {} outcome(s); retrying from the committed offsets in {} ms: {}",
-                            records.count(), RETRY_PAUSE.toMillis(), e.toString());
+                    log.warn(
+                            "Could not settle {} outcome(s); retrying from the committed offsets in {} ms: {}",
+                            records.count(),
+                            RETRY_PAUSE.toMillis(),
+                            e.toString());
                     rewind(records);
                     Thread.sleep(RETRY_PAUSE.toMillis());
                 }
@@ -135,8 +142,11 @@ public final class OrderOutcomes implements AutoCloseable {
                 throw e;
             }
         }
-        results.forEach((result, n) -> Counter.builder("bulwark.orders.outcomes").tag("result", result)
-                .description("Saga outcomes read by order-api, by what they did").register(meters).increment(n));
+        results.forEach((result, n) -> Counter.builder("bulwark.orders.outcomes")
+                .tag("result", result)
+                .description("Saga outcomes read by order-api, by what they did")
+                .register(meters)
+                .increment(n));
     }
 
     private String applyOne(Connection tx, ConsumerRecord<String, byte[]> record) throws SQLException {
@@ -144,7 +154,11 @@ public final class OrderOutcomes implements AutoCloseable {
         try {
             outcome = outcomes.deserialize(record.topic(), record.headers(), record.value());
         } catch (RuntimeException e) {
-            log.error("Unreadable outcome at {}-{}@{} skipped: {}", record.topic(), record.partition(), record.offset(),
+            log.error(
+                    "Unreadable outcome at {}-{}@{} skipped: {}",
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
                     e.getMessage());
             return "unreadable";
         }
@@ -154,7 +168,8 @@ public final class OrderOutcomes implements AutoCloseable {
         }
         String reason = outcome.payload().path("reason").asText(null);
         return orders.settle(tx, outcome.aggregateId(), status, outcome.eventId(), reason)
-                ? status.toLowerCase(java.util.Locale.ROOT) : "unchanged";
+                ? status.toLowerCase(Locale.ROOT)
+                : "unchanged";
     }
 
     /** Back to the last committed offsets (or the start of this batch) of every partition in it. */

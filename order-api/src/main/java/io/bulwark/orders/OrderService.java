@@ -60,8 +60,14 @@ public final class OrderService {
      * @param defaultCreditLimitCents the limit of a customer provisioned on its first order, when
      *     {@code autoProvision}
      */
-    public OrderService(String schema, OutboxWriter outbox, RedisLocks locks, long defaultCreditLimitCents,
-            boolean autoProvision, Checkpoint checkpoint, Clock clock) {
+    public OrderService(
+            String schema,
+            OutboxWriter outbox,
+            RedisLocks locks,
+            long defaultCreditLimitCents,
+            boolean autoProvision,
+            Checkpoint checkpoint,
+            Clock clock) {
         this.schema = schema;
         this.outbox = outbox;
         this.locks = locks;
@@ -96,8 +102,11 @@ public final class OrderService {
             }
             String orderId = "ord-" + UUID.randomUUID();
             ArrayNode lines = Json.mapper().createArrayNode();
-            request.lines().forEach(l -> lines.addObject().put("sku", l.sku()).put("quantity", l.quantity())
-                    .put("unitPriceCents", l.unitPriceCents()));
+            request.lines()
+                    .forEach(l -> lines.addObject()
+                            .put("sku", l.sku())
+                            .put("quantity", l.quantity())
+                            .put("unitPriceCents", l.unitPriceCents()));
             try (PreparedStatement insert = tx.prepareStatement("INSERT INTO " + schema + ".orders (order_id,"
                     + " client_id, customer_id, merchant_id, status, currency, total_cents, lines)"
                     + " VALUES (?, ?, ?, ?, 'PLACED', ?, ?, ?::jsonb)")) {
@@ -111,17 +120,29 @@ public final class OrderService {
                 insert.executeUpdate();
             }
             checkpoint.reached("order-written");
-            ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId)
-                    .put("customerId", request.customerId());
+            ObjectNode payload =
+                    Json.mapper().createObjectNode().put("orderId", orderId).put("customerId", request.customerId());
             if (request.merchantId() != null) {
                 payload.put("merchantId", request.merchantId());
             }
             payload.set("lines", lines);
             payload.put("totalCents", total).put("currency", request.currency());
-            outbox.append(tx, new EventEnvelope(UUID.randomUUID(), EventTypes.ORDER_PLACED.name(), "order", orderId, 1L,
-                    clock.instant(), orderId, null, null, payload));
+            outbox.append(
+                    tx,
+                    new EventEnvelope(
+                            UUID.randomUUID(),
+                            EventTypes.ORDER_PLACED.name(),
+                            "order",
+                            orderId,
+                            1L,
+                            clock.instant(),
+                            orderId,
+                            null,
+                            null,
+                            payload));
             checkpoint.reached("event-written");
-            ObjectNode body = Json.mapper().createObjectNode().put("orderId", orderId).put("status", "PLACED");
+            ObjectNode body =
+                    Json.mapper().createObjectNode().put("orderId", orderId).put("status", "PLACED");
             body.setAll(payload);
             return new OrderResult.Placed(body);
         }
@@ -147,10 +168,24 @@ public final class OrderService {
                     update.setString(1, orderId);
                     update.executeUpdate();
                 }
-                ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId)
-                        .put("customerId", order.get().path("customerId").asText()).put("reason", "cancelled by client");
-                outbox.append(tx, new EventEnvelope(UUID.randomUUID(), EventTypes.ORDER_CANCEL_REQUESTED.name(), "order",
-                        orderId, 2L, clock.instant(), orderId, null, null, payload));
+                ObjectNode payload = Json.mapper()
+                        .createObjectNode()
+                        .put("orderId", orderId)
+                        .put("customerId", order.get().path("customerId").asText())
+                        .put("reason", "cancelled by client");
+                outbox.append(
+                        tx,
+                        new EventEnvelope(
+                                UUID.randomUUID(),
+                                EventTypes.ORDER_CANCEL_REQUESTED.name(),
+                                "order",
+                                orderId,
+                                2L,
+                                clock.instant(),
+                                orderId,
+                                null,
+                                null,
+                                payload));
                 order.get().put("status", "CANCEL_REQUESTED");
                 return new OrderResult.CancelRequested(order.get());
             }
@@ -198,8 +233,12 @@ public final class OrderService {
                 }
                 long limit = row.getLong(1);
                 long used = row.getLong(2);
-                return Optional.of(Json.mapper().createObjectNode().put("customerId", customerId)
-                        .put("creditLimitCents", limit).put("usedCents", used).put("availableCents", limit - used));
+                return Optional.of(Json.mapper()
+                        .createObjectNode()
+                        .put("customerId", customerId)
+                        .put("creditLimitCents", limit)
+                        .put("usedCents", used)
+                        .put("availableCents", limit - used));
             }
         }
     }
@@ -249,14 +288,15 @@ public final class OrderService {
         return true;
     }
 
-    public Optional<ObjectNode> get(DataSource dataSource, ApiClients.Client client, String orderId) throws SQLException {
+    public Optional<ObjectNode> get(DataSource dataSource, ApiClients.Client client, String orderId)
+            throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
             return find(connection, client, orderId, false);
         }
     }
 
-    private Optional<ObjectNode> find(Connection connection, ApiClients.Client client, String orderId, boolean forUpdate)
-            throws SQLException {
+    private Optional<ObjectNode> find(
+            Connection connection, ApiClients.Client client, String orderId, boolean forUpdate) throws SQLException {
         try (PreparedStatement select = connection.prepareStatement("SELECT order_id, customer_id, merchant_id, status,"
                 + " currency, total_cents, lines::text AS lines, created_at FROM " + schema + ".orders"
                 + " WHERE order_id = ? AND client_id = ?" + (forUpdate ? " FOR UPDATE" : ""))) {
@@ -266,14 +306,20 @@ public final class OrderService {
                 if (!row.next()) {
                     return Optional.empty();
                 }
-                ObjectNode order = Json.mapper().createObjectNode().put("orderId", row.getString("order_id"))
-                        .put("status", row.getString("status")).put("customerId", row.getString("customer_id"));
+                ObjectNode order = Json.mapper()
+                        .createObjectNode()
+                        .put("orderId", row.getString("order_id"))
+                        .put("status", row.getString("status"))
+                        .put("customerId", row.getString("customer_id"));
                 if (row.getString("merchant_id") != null) {
                     order.put("merchantId", row.getString("merchant_id"));
                 }
                 order.set("lines", readTree(row.getString("lines")));
-                order.put("totalCents", row.getLong("total_cents")).put("currency", row.getString("currency"))
-                        .put("createdAt", row.getTimestamp("created_at").toInstant().toString());
+                order.put("totalCents", row.getLong("total_cents"))
+                        .put("currency", row.getString("currency"))
+                        .put(
+                                "createdAt",
+                                row.getTimestamp("created_at").toInstant().toString());
                 return Optional.of(order);
             }
         }
@@ -296,8 +342,8 @@ public final class OrderService {
             }
             return true;
         }
-        try (PreparedStatement exists = tx.prepareStatement("SELECT 1 FROM " + schema + ".customer_credit"
-                + " WHERE client_id = ? AND customer_id = ?")) {
+        try (PreparedStatement exists = tx.prepareStatement(
+                "SELECT 1 FROM " + schema + ".customer_credit" + " WHERE client_id = ? AND customer_id = ?")) {
             exists.setString(1, client.id());
             exists.setString(2, customerId);
             try (ResultSet row = exists.executeQuery()) {
@@ -325,8 +371,8 @@ public final class OrderService {
                 return new Charge(true, 0);
             }
         }
-        try (PreparedStatement fence = tx.prepareStatement("SELECT fence_token FROM " + schema
-                + ".customer_credit WHERE client_id = ? AND customer_id = ?")) {
+        try (PreparedStatement fence = tx.prepareStatement(
+                "SELECT fence_token FROM " + schema + ".customer_credit WHERE client_id = ? AND customer_id = ?")) {
             fence.setString(1, client.id());
             fence.setString(2, customerId);
             try (ResultSet row = fence.executeQuery()) {

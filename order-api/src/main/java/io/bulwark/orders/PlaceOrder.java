@@ -62,15 +62,21 @@ public record PlaceOrder(String customerId, String merchantId, String currency, 
             unknown(line, LINE_FIELDS, at + ".");
             String sku = id(line, "sku", true);
             JsonNode quantity = line.get("quantity");
-            if (quantity == null || !quantity.isIntegralNumber() || !quantity.canConvertToInt()
-                    || quantity.asInt() < 1 || quantity.asInt() > 10_000) {
+            if (quantity == null
+                    || !quantity.isIntegralNumber()
+                    || !quantity.canConvertToInt()
+                    || quantity.asInt() < 1
+                    || quantity.asInt() > 10_000) {
                 throw invalid("invalid-order", "'" + at + ".quantity' must be an integer from 1 to 10000");
             }
             JsonNode price = line.get("unitPriceCents");
-            if (price == null || !price.isIntegralNumber() || !price.canConvertToLong() || price.asLong() < 0
+            if (price == null
+                    || !price.isIntegralNumber()
+                    || !price.canConvertToLong()
+                    || price.asLong() < 0
                     || price.asLong() > MAX_UNIT_PRICE) {
-                throw invalid("invalid-order", "'" + at + ".unitPriceCents' must be an integer from 0 to "
-                        + MAX_UNIT_PRICE);
+                throw invalid(
+                        "invalid-order", "'" + at + ".unitPriceCents' must be an integer from 0 to " + MAX_UNIT_PRICE);
             }
             parsed.add(new Line(sku, quantity.asInt(), price.asLong()));
         }

@@ -30,7 +30,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class TierBulkheads {
 
     /** How a tier answers when its permits are taken. */
-    enum Policy { REJECT, WAIT, SHED }
+    enum Policy {
+        REJECT,
+        WAIT,
+        SHED
+    }
 
     /** One tier's limits: {@code concurrency/queueDepth/maxWaitMs[/policy]}, e.g. {@code 16/8/500}. */
     record Limits(int concurrency, int queueDepth, long maxWaitMs, Policy policy) {
@@ -55,7 +59,8 @@ final class TierBulkheads {
                     throw new IllegalArgumentException("expected 3 or 4 parts");
                 }
                 int queue = Integer.parseInt(parts[1].trim());
-                Policy policy = parts.length == 4 ? Policy.valueOf(parts[3].trim().toUpperCase(Locale.ROOT))
+                Policy policy = parts.length == 4
+                        ? Policy.valueOf(parts[3].trim().toUpperCase(Locale.ROOT))
                         : queue > 0 ? Policy.WAIT : Policy.REJECT;
                 return new Limits(Integer.parseInt(parts[0].trim()), queue, Long.parseLong(parts[2].trim()), policy);
             } catch (IllegalArgumentException e) {
@@ -81,9 +86,14 @@ final class TierBulkheads {
             String name = tier.name().toLowerCase(Locale.ROOT);
             permits.put(tier, new Semaphore(tierLimits.concurrency()));
             waiting.put(tier, new AtomicInteger());
-            rejected.put(tier, Counter.builder("bulwark.orders.bulkhead.rejected").tag("tier", name)
-                    .description("Requests refused 503 overloaded by their tier's bulkhead").register(meters));
-            Gauge.builder("bulwark.orders.bulkhead.queued", waiting.get(tier), AtomicInteger::get).tag("tier", name)
+            rejected.put(
+                    tier,
+                    Counter.builder("bulwark.orders.bulkhead.rejected")
+                            .tag("tier", name)
+                            .description("Requests refused 503 overloaded by their tier's bulkhead")
+                            .register(meters));
+            Gauge.builder("bulwark.orders.bulkhead.queued", waiting.get(tier), AtomicInteger::get)
+                    .tag("tier", name)
                     .register(meters);
         }
     }
@@ -126,6 +136,7 @@ final class TierBulkheads {
     }
 
     private boolean othersQueued(OrderApi.Tier tier) {
-        return waiting.entrySet().stream().anyMatch(e -> e.getKey() != tier && e.getValue().get() > 0);
+        return waiting.entrySet().stream()
+                .anyMatch(e -> e.getKey() != tier && e.getValue().get() > 0);
     }
 }

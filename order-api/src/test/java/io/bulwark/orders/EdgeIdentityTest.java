@@ -33,13 +33,15 @@ class EdgeIdentityTest {
     /** The edge's headers for a verified caller (and, on a POST, a fresh Idempotency-Key). */
     private static String[] edge(String secret, String method, String path, String client, String... scopes) {
         Headers signed = new Headers();
-        new EdgeSignature(secret, Clock.systemUTC()).sign(signed, method, path,
-                new EdgeSignature.Identity("customer-7", client, Set.of(scopes)));
+        new EdgeSignature(secret, Clock.systemUTC())
+                .sign(signed, method, path, new EdgeSignature.Identity("customer-7", client, Set.of(scopes)));
         if (method.equals("POST")) {
             signed.set("Idempotency-Key", UUID.randomUUID().toString());
             signed.set("Content-Type", "application/json");
         }
-        return signed.keySet().stream().flatMap(name -> Stream.of(name, signed.getFirst(name))).toArray(String[]::new);
+        return signed.keySet().stream()
+                .flatMap(name -> Stream.of(name, signed.getFirst(name)))
+                .toArray(String[]::new);
     }
 
     private static String code(HttpResponse<String> response) throws Exception {
@@ -49,32 +51,40 @@ class EdgeIdentityTest {
     @Test
     void shouldPlaceAnOrderForTheClientTheEdgeVerifiedWithinItsScopes(PostgresService postgres, RedisService redis)
             throws Exception {
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of(OrderApiConfig.EDGE_SECRET, SECRET))) {
-            HttpResponse<String> placed = api.post("/orders", order("c-edge-1", 1),
-                    edge(SECRET, "POST", "/orders", "shop", "orders:write"));
+        try (OrderApiFixture api =
+                new OrderApiFixture(postgres, redis, name -> {}, Map.of(OrderApiConfig.EDGE_SECRET, SECRET))) {
+            HttpResponse<String> placed =
+                    api.post("/orders", order("c-edge-1", 1), edge(SECRET, "POST", "/orders", "shop", "orders:write"));
             assertThat(placed.statusCode()).as(placed.body()).isEqualTo(201);
-            String orderId = Json.mapper().readTree(placed.body()).path("orderId").asText();
+            String orderId =
+                    Json.mapper().readTree(placed.body()).path("orderId").asText();
             assertThat(api.get("/orders/" + orderId, "Authorization", SHOP).statusCode())
-                    .as("the order is the named client's").isEqualTo(200);
+                    .as("the order is the named client's")
+                    .isEqualTo(200);
             assertThat(api.get("/orders/" + orderId, edge(SECRET, "GET", "/orders/" + orderId, "shop", "orders:read"))
-                    .statusCode()).isEqualTo(200);
+                            .statusCode())
+                    .isEqualTo(200);
 
-            HttpResponse<String> readOnly = api.post("/orders", order("c-edge-1", 1),
-                    edge(SECRET, "POST", "/orders", "shop", "orders:read"));
+            HttpResponse<String> readOnly =
+                    api.post("/orders", order("c-edge-1", 1), edge(SECRET, "POST", "/orders", "shop", "orders:read"));
             assertThat(readOnly.statusCode()).isEqualTo(403);
             assertThat(code(readOnly)).isEqualTo("insufficient-scope");
 
-            HttpResponse<String> stranger = api.post("/orders", order("c-edge-1", 1),
-                    edge(SECRET, "POST", "/orders", "nobody", "orders:write"));
+            HttpResponse<String> stranger = api.post(
+                    "/orders", order("c-edge-1", 1), edge(SECRET, "POST", "/orders", "nobody", "orders:write"));
             assertThat(stranger.statusCode()).isEqualTo(403);
             assertThat(code(stranger)).isEqualTo("unknown-client");
 
-            HttpResponse<String> moved = api.post("/orders", order("c-edge-1", 1),
+            HttpResponse<String> moved = api.post(
+                    "/orders",
+                    order("c-edge-1", 1),
                     edge(SECRET, "POST", "/orders/o-1/cancel", "shop", "orders:write"));
             assertThat(moved.statusCode()).isEqualTo(401);
             assertThat(code(moved)).isEqualTo("invalid-edge-signature");
 
-            HttpResponse<String> forged = api.post("/orders", order("c-edge-1", 1),
+            HttpResponse<String> forged = api.post(
+                    "/orders",
+                    order("c-edge-1", 1),
                     edge("a-secret-the-edge-does-not-share-with-us", "POST", "/orders", "shop", "orders:write"));
             assertThat(forged.statusCode()).isEqualTo(401);
             assertThat(code(forged)).isEqualTo("invalid-edge-signature");
@@ -84,9 +94,9 @@ class EdgeIdentityTest {
 
     @Test
     void shouldNotTrustEdgeHeadersWithoutAnEdgeSecret(PostgresService postgres, RedisService redis) throws Exception {
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of())) {
-            HttpResponse<String> response = api.post("/orders", order("c-edge-2", 1),
-                    edge(SECRET, "POST", "/orders", "shop", "orders:write"));
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> {}, Map.of())) {
+            HttpResponse<String> response =
+                    api.post("/orders", order("c-edge-2", 1), edge(SECRET, "POST", "/orders", "shop", "orders:write"));
             assertThat(response.statusCode()).isEqualTo(401);
             assertThat(code(response)).isEqualTo("unauthenticated");
         }
@@ -94,10 +104,20 @@ class EdgeIdentityTest {
 
     @Test
     void shouldRefuseToStartWithAShortEdgeSecret() {
-        assertThatThrownBy(() -> OrderApiConfig.load(Map.of(), Map.of(OrderApiConfig.DB_URL, "jdbc:postgresql://x/y",
-                OrderApiConfig.API_CLIENTS, "shop:shop-secret-1:internal", OrderApiConfig.OUTCOMES_ENABLED, "false",
-                OrderApiConfig.EDGE_SECRET, "short")).clients())
-                .isInstanceOf(ConfigException.class).hasMessageContaining(OrderApiConfig.EDGE_SECRET)
+        assertThatThrownBy(() -> OrderApiConfig.load(
+                                Map.of(),
+                                Map.of(
+                                        OrderApiConfig.DB_URL,
+                                        "jdbc:postgresql://x/y",
+                                        OrderApiConfig.API_CLIENTS,
+                                        "shop:shop-secret-1:internal",
+                                        OrderApiConfig.OUTCOMES_ENABLED,
+                                        "false",
+                                        OrderApiConfig.EDGE_SECRET,
+                                        "short"))
+                        .clients())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(OrderApiConfig.EDGE_SECRET)
                 .hasMessageNotContaining("short");
     }
 }

@@ -28,7 +28,7 @@ class IdempotentOrdersTest {
     @Test
     void shouldPlaceOneOrderFor50ConcurrentIdenticalRequests(PostgresService postgres, RedisService redis)
             throws Exception {
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of())) {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> {}, Map.of())) {
             String body = order("c-50", 2);
             CountDownLatch go = new CountDownLatch(1);
             ExecutorService pool = Executors.newFixedThreadPool(50);
@@ -36,8 +36,15 @@ class IdempotentOrdersTest {
             for (int i = 0; i < 50; i++) {
                 futures.add(pool.submit(() -> {
                     go.await();
-                    return api.post("/orders", body, "Authorization", SHOP, "Content-Type", "application/json",
-                            "Idempotency-Key", "key-50");
+                    return api.post(
+                            "/orders",
+                            body,
+                            "Authorization",
+                            SHOP,
+                            "Content-Type",
+                            "application/json",
+                            "Idempotency-Key",
+                            "key-50");
                 }));
             }
             go.countDown();
@@ -48,7 +55,10 @@ class IdempotentOrdersTest {
             for (Future<HttpResponse<String>> future : futures) {
                 HttpResponse<String> response = future.get();
                 if (response.statusCode() == 409) {
-                    assertThat(Json.mapper().readTree(response.body()).path("code").asText())
+                    assertThat(Json.mapper()
+                                    .readTree(response.body())
+                                    .path("code")
+                                    .asText())
                             .isEqualTo("idempotency-key-in-use");
                     assertThat(response.headers().firstValue("Retry-After")).isPresent();
                     conflicts++;
@@ -56,12 +66,17 @@ class IdempotentOrdersTest {
                 }
                 if (response.statusCode() == 503) {
                     // The critical bulkhead (32 permits, 16 queued) may shed some of 50 at once: retry later.
-                    assertThat(Json.mapper().readTree(response.body()).path("code").asText()).isEqualTo("overloaded");
+                    assertThat(Json.mapper()
+                                    .readTree(response.body())
+                                    .path("code")
+                                    .asText())
+                            .isEqualTo("overloaded");
                     assertThat(response.headers().firstValue("Retry-After")).isPresent();
                     continue;
                 }
                 assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
-                String id = Json.mapper().readTree(response.body()).path("orderId").asText();
+                String id =
+                        Json.mapper().readTree(response.body()).path("orderId").asText();
                 if (orderId == null) {
                     orderId = id;
                 }
@@ -73,34 +88,62 @@ class IdempotentOrdersTest {
                 }
             }
             pool.shutdown();
-            assertThat(created).as("exactly one original (replays %d, 409s %d)", replayed, conflicts).isEqualTo(1);
+            assertThat(created)
+                    .as("exactly one original (replays %d, 409s %d)", replayed, conflicts)
+                    .isEqualTo(1);
             assertThat(api.count("orders")).isEqualTo(1);
             assertThat(api.count("bulwark_outbox")).isEqualTo(1);
             assertThat(api.count("bulwark_idempotency")).isEqualTo(1);
 
-            HttpResponse<String> retry = api.post("/orders", body, "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "key-50");
+            HttpResponse<String> retry = api.post(
+                    "/orders",
+                    body,
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "key-50");
             assertThat(retry.statusCode()).isEqualTo(201);
             assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
-            assertThat(Json.mapper().readTree(retry.body()).path("orderId").asText()).isEqualTo(orderId);
+            assertThat(Json.mapper().readTree(retry.body()).path("orderId").asText())
+                    .isEqualTo(orderId);
 
-            HttpResponse<String> different = api.post("/orders", order("c-50", 3), "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "key-50");
+            HttpResponse<String> different = api.post(
+                    "/orders",
+                    order("c-50", 3),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "key-50");
             assertThat(different.statusCode()).isEqualTo(422);
-            assertThat(Json.mapper().readTree(different.body()).path("code").asText()).isEqualTo("idempotency-key-reused");
+            assertThat(Json.mapper().readTree(different.body()).path("code").asText())
+                    .isEqualTo("idempotency-key-reused");
 
             // The same body with keys reordered and spaced is the same request.
             String reordered = "{ \"lines\": [{\"unitPriceCents\": 250, \"quantity\": 2, \"sku\": \"sku-1\"}],"
                     + " \"currency\": \"EUR\", \"customerId\": \"c-50\" }";
-            assertThat(api.post("/orders", reordered, "Authorization", SHOP, "Content-Type", "application/json",
-                    "Idempotency-Key", "key-50").headers().firstValue("Idempotent-Replayed")).hasValue("true");
+            assertThat(api.post(
+                                    "/orders",
+                                    reordered,
+                                    "Authorization",
+                                    SHOP,
+                                    "Content-Type",
+                                    "application/json",
+                                    "Idempotency-Key",
+                                    "key-50")
+                            .headers()
+                            .firstValue("Idempotent-Replayed"))
+                    .hasValue("true");
             assertThat(api.count("orders")).isEqualTo(1);
         }
     }
 
     @Test
-    void shouldLeaveNothingWhenItCrashesBetweenTheWritesAndSucceedOnceOnRetry(PostgresService postgres,
-            RedisService redis) throws Exception {
+    void shouldLeaveNothingWhenItCrashesBetweenTheWritesAndSucceedOnceOnRetry(
+            PostgresService postgres, RedisService redis) throws Exception {
         AtomicBoolean crash = new AtomicBoolean(true);
         OrderService.Checkpoint checkpoint = name -> {
             if (name.equals("order-written") && crash.get()) {
@@ -109,8 +152,15 @@ class IdempotentOrdersTest {
         };
         try (OrderApiFixture api = new OrderApiFixture(postgres, redis, checkpoint, Map.of())) {
             String body = order("c-crash", 1);
-            HttpResponse<String> failed = api.post("/orders", body, "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "crash-1");
+            HttpResponse<String> failed = api.post(
+                    "/orders",
+                    body,
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "crash-1");
             assertThat(failed.statusCode()).isEqualTo(500);
             assertThat(failed.headers().firstValue("Content-Type")).hasValue("application/problem+json");
             assertThat(api.count("orders")).isZero();
@@ -119,12 +169,26 @@ class IdempotentOrdersTest {
             assertThat(api.count("customer_credit", "used_cents > 0")).isZero();
 
             crash.set(false);
-            HttpResponse<String> retry = api.post("/orders", body, "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "crash-1");
+            HttpResponse<String> retry = api.post(
+                    "/orders",
+                    body,
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "crash-1");
             assertThat(retry.statusCode()).as(retry.body()).isEqualTo(201);
             assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
-            HttpResponse<String> again = api.post("/orders", body, "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "crash-1");
+            HttpResponse<String> again = api.post(
+                    "/orders",
+                    body,
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "crash-1");
             assertThat(again.headers().firstValue("Idempotent-Replayed")).hasValue("true");
             assertThat(api.count("orders")).isEqualTo(1);
             assertThat(api.count("bulwark_outbox")).isEqualTo(1);
@@ -133,25 +197,53 @@ class IdempotentOrdersTest {
     }
 
     @Test
-    void shouldExecuteARetryAgainAfterAnErrorAnswerOnceTheClientFixedTheCause(PostgresService postgres,
-            RedisService redis) throws Exception {
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { },
-                Map.of(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS, "1000"))) {
-            HttpResponse<String> over = api.post("/orders", order("c-fix", 5), "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "fix-1");
+    void shouldExecuteARetryAgainAfterAnErrorAnswerOnceTheClientFixedTheCause(
+            PostgresService postgres, RedisService redis) throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(
+                postgres, redis, name -> {}, Map.of(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS, "1000"))) {
+            HttpResponse<String> over = api.post(
+                    "/orders",
+                    order("c-fix", 5),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "fix-1");
             assertThat(over.statusCode()).isEqualTo(422);
-            assertThat(api.count("bulwark_idempotency")).as("an error answer is not stored").isZero();
+            assertThat(api.count("bulwark_idempotency"))
+                    .as("an error answer is not stored")
+                    .isZero();
             // The refusal wrote nothing (not even the auto-provisioned credit row); the client raises the limit.
             assertThat(api.count("customer_credit")).isZero();
-            HttpResponse<String> raised = api.put("/customers/c-fix", "{\"creditLimitCents\":10000}",
-                    "Authorization", SHOP, "Content-Type", "application/json");
+            HttpResponse<String> raised = api.put(
+                    "/customers/c-fix",
+                    "{\"creditLimitCents\":10000}",
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json");
             assertThat(raised.statusCode()).as(raised.body()).isEqualTo(201);
-            HttpResponse<String> retried = api.post("/orders", order("c-fix", 5), "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "fix-1");
+            HttpResponse<String> retried = api.post(
+                    "/orders",
+                    order("c-fix", 5),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "fix-1");
             assertThat(retried.statusCode()).as("executed again, not replayed").isEqualTo(201);
             assertThat(retried.headers().firstValue("Idempotent-Replayed")).isEmpty();
-            HttpResponse<String> replay = api.post("/orders", order("c-fix", 5), "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "fix-1");
+            HttpResponse<String> replay = api.post(
+                    "/orders",
+                    order("c-fix", 5),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "fix-1");
             assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
             assertThat(api.count("orders")).isEqualTo(1);
         }
@@ -160,63 +252,142 @@ class IdempotentOrdersTest {
     @Test
     void shouldStoreOptedInRefusalsAndScopeKeysByClientAndPath(PostgresService postgres, RedisService redis)
             throws Exception {
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { },
-                Map.of(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS, "1000",
-                        OrderApiConfig.IDEMPOTENCY_STORED_ERROR_STATUSES, "422"))) {
-            HttpResponse<String> over = api.post("/orders", order("c-credit", 5), "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "credit-1");
+        try (OrderApiFixture api = new OrderApiFixture(
+                postgres,
+                redis,
+                name -> {},
+                Map.of(
+                        OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS,
+                        "1000",
+                        OrderApiConfig.IDEMPOTENCY_STORED_ERROR_STATUSES,
+                        "422"))) {
+            HttpResponse<String> over = api.post(
+                    "/orders",
+                    order("c-credit", 5),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "credit-1");
             assertThat(over.statusCode()).isEqualTo(422);
-            assertThat(Json.mapper().readTree(over.body()).path("code").asText()).isEqualTo("credit-limit-exceeded");
-            HttpResponse<String> replay = api.post("/orders", order("c-credit", 5), "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "credit-1");
+            assertThat(Json.mapper().readTree(over.body()).path("code").asText())
+                    .isEqualTo("credit-limit-exceeded");
+            HttpResponse<String> replay = api.post(
+                    "/orders",
+                    order("c-credit", 5),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "credit-1");
             assertThat(replay.statusCode()).isEqualTo(422);
-            assertThat(replay.headers().firstValue("Idempotent-Replayed")).as("opted in for 422").hasValue("true");
+            assertThat(replay.headers().firstValue("Idempotent-Replayed"))
+                    .as("opted in for 422")
+                    .hasValue("true");
             assertThat(api.count("orders")).isZero();
 
-            HttpResponse<String> placed = api.post("/orders", order("c-credit", 4), "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "credit-2");
+            HttpResponse<String> placed = api.post(
+                    "/orders",
+                    order("c-credit", 4),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "credit-2");
             assertThat(placed.statusCode()).isEqualTo(201);
             JsonNode order = Json.mapper().readTree(placed.body());
             assertThat(api.count("customer_credit", "used_cents = 1000 AND fence_token > 0"))
-                    .as("the lock's fencing token is stored on the credit row").isEqualTo(1);
+                    .as("the lock's fencing token is stored on the credit row")
+                    .isEqualTo(1);
 
             // Another client may use the same key: scopes differ.
-            HttpResponse<String> other = api.post("/orders", order("c-other", 1), "Authorization",
-                    OrderApiFixture.FREE, "Content-Type", "application/json", "Idempotency-Key", "credit-2");
+            HttpResponse<String> other = api.post(
+                    "/orders",
+                    order("c-other", 1),
+                    "Authorization",
+                    OrderApiFixture.FREE,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "credit-2");
             assertThat(other.statusCode()).isEqualTo(201);
 
             String cancelPath = "/orders/" + order.path("orderId").asText() + "/cancel";
-            HttpResponse<String> cancelled = api.post(cancelPath, "", "Authorization", SHOP, "Idempotency-Key", "cancel-1");
+            HttpResponse<String> cancelled =
+                    api.post(cancelPath, "", "Authorization", SHOP, "Idempotency-Key", "cancel-1");
             assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(202);
-            assertThat(Json.mapper().readTree(cancelled.body()).path("status").asText()).isEqualTo("CANCEL_REQUESTED");
+            assertThat(Json.mapper().readTree(cancelled.body()).path("status").asText())
+                    .isEqualTo("CANCEL_REQUESTED");
             assertThat(api.count("customer_credit", "customer_id = 'c-credit' AND used_cents = 1000"))
-                    .as("credit comes back with the saga's OrderCancelled, not with the request").isEqualTo(1);
+                    .as("credit comes back with the saga's OrderCancelled, not with the request")
+                    .isEqualTo(1);
             HttpResponse<String> twice = api.post(cancelPath, "", "Authorization", SHOP, "Idempotency-Key", "cancel-2");
             assertThat(twice.statusCode()).isEqualTo(202);
-            assertThat(api.count("bulwark_outbox", "event_type = 'OrderCancelRequested'")).as("one request").isEqualTo(1);
-            assertThat(api.get("/orders/" + order.path("orderId").asText(), "Authorization", SHOP).statusCode())
+            assertThat(api.count("bulwark_outbox", "event_type = 'OrderCancelRequested'"))
+                    .as("one request")
+                    .isEqualTo(1);
+            assertThat(api.get("/orders/" + order.path("orderId").asText(), "Authorization", SHOP)
+                            .statusCode())
                     .isEqualTo(200);
             assertThat(api.get("/orders/" + order.path("orderId").asText(), "Authorization", OrderApiFixture.FREE)
-                    .statusCode()).as("orders are scoped to their client").isEqualTo(404);
+                            .statusCode())
+                    .as("orders are scoped to their client")
+                    .isEqualTo(404);
         }
     }
 
     @Test
     void shouldRefuseBadRequestsWithProblemsAndRateLimitPerClient(PostgresService postgres, RedisService redis)
             throws Exception {
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { },
-                Map.of(OrderApiConfig.REQUEST_MAX_BYTES, "1024"))) {
+        try (OrderApiFixture api =
+                new OrderApiFixture(postgres, redis, name -> {}, Map.of(OrderApiConfig.REQUEST_MAX_BYTES, "1024"))) {
             assertCode(api.post("/orders", order("c", 1), "Content-Type", "application/json"), 401, "unauthenticated");
-            assertCode(api.post("/orders", order("c", 1), "Authorization", SHOP, "Content-Type", "application/json"),
-                    400, "idempotency-key-missing");
-            assertCode(api.post("/orders", order("c", 1), "Authorization", SHOP, "Content-Type", "text/plain",
-                    "Idempotency-Key", "k1"), 415, "unsupported-media-type");
-            assertCode(api.post("/orders", "x".repeat(2000), "Authorization", SHOP, "Content-Type", "application/json",
-                    "Idempotency-Key", "k2"), 413, "payload-too-large");
-            assertCode(api.post("/orders", "{\"customerId\":1}", "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "k3"), 400, "invalid-order");
+            assertCode(
+                    api.post("/orders", order("c", 1), "Authorization", SHOP, "Content-Type", "application/json"),
+                    400,
+                    "idempotency-key-missing");
+            assertCode(
+                    api.post(
+                            "/orders",
+                            order("c", 1),
+                            "Authorization",
+                            SHOP,
+                            "Content-Type",
+                            "text/plain",
+                            "Idempotency-Key",
+                            "k1"),
+                    415,
+                    "unsupported-media-type");
+            assertCode(
+                    api.post(
+                            "/orders",
+                            "x".repeat(2000),
+                            "Authorization",
+                            SHOP,
+                            "Content-Type",
+                            "application/json",
+                            "Idempotency-Key",
+                            "k2"),
+                    413,
+                    "payload-too-large");
+            assertCode(
+                    api.post(
+                            "/orders",
+                            "{\"customerId\":1}",
+                            "Authorization",
+                            SHOP,
+                            "Content-Type",
+                            "application/json",
+                            "Idempotency-Key",
+                            "k3"),
+                    400,
+                    "invalid-order");
             assertCode(api.get("/orders/none", "Authorization", SHOP), 404, "unknown-order");
-            assertThat(api.count("orders") + api.count("bulwark_idempotency") + api.count("bulwark_outbox")).isZero();
+            assertThat(api.count("orders") + api.count("bulwark_idempotency") + api.count("bulwark_outbox"))
+                    .isZero();
 
             // The free tier's bucket holds 10 and refills 10 per second. It starts full, so the first 10 pass
             // however slow the machine; requests sent back to back outrun the refill, so a 429 follows. (Not "the
@@ -251,14 +422,28 @@ class IdempotentOrdersTest {
                 release.await();
             }
         };
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, slow,
-                Map.of(OrderApiConfig.BULKHEAD_CRITICAL, "1/0/0"))) {
+        try (OrderApiFixture api =
+                new OrderApiFixture(postgres, redis, slow, Map.of(OrderApiConfig.BULKHEAD_CRITICAL, "1/0/0"))) {
             ExecutorService pool = Executors.newSingleThreadExecutor();
-            Future<HttpResponse<String>> first = pool.submit(() -> api.post("/orders", order("c-busy", 1),
-                    "Authorization", SHOP, "Content-Type", "application/json", "Idempotency-Key", "busy-1"));
+            Future<HttpResponse<String>> first = pool.submit(() -> api.post(
+                    "/orders",
+                    order("c-busy", 1),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "busy-1"));
             inside.await();
-            HttpResponse<String> second = api.post("/orders", order("c-busy-2", 1), "Authorization", SHOP,
-                    "Content-Type", "application/json", "Idempotency-Key", "busy-2");
+            HttpResponse<String> second = api.post(
+                    "/orders",
+                    order("c-busy-2", 1),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "busy-2");
             assertCode(second, 503, "overloaded");
             assertThat(second.headers().firstValue("Retry-After")).hasValue("1");
             release.countDown();
@@ -272,6 +457,7 @@ class IdempotentOrdersTest {
     static void assertCode(HttpResponse<String> response, int status, String code) throws Exception {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-        assertThat(Json.mapper().readTree(response.body()).path("code").asText()).isEqualTo(code);
+        assertThat(Json.mapper().readTree(response.body()).path("code").asText())
+                .isEqualTo(code);
     }
 }

@@ -24,30 +24,47 @@ final class OrderApiFixture implements AutoCloseable {
     static final String SHOP = "Bearer shop-secret-1";
     static final String FREE = "Bearer free-secret-1";
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
-    final String schema = "orders_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    final String schema =
+            "orders_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
     final OrderApiApp app;
 
-    OrderApiFixture(PostgresService postgres, RedisService redis, OrderService.Checkpoint checkpoint,
+    OrderApiFixture(
+            PostgresService postgres,
+            RedisService redis,
+            OrderService.Checkpoint checkpoint,
             Map<String, String> extra) {
         Map<String, String> flags = new HashMap<>(Map.of(
-                OrderApiConfig.DB_URL, postgres.jdbcUrl(),
-                OrderApiConfig.DB_USER, postgres.username(),
-                OrderApiConfig.DB_PASSWORD, postgres.password(),
-                OrderApiConfig.DB_SCHEMA, schema,
-                OrderApiConfig.REDIS_URI, redis.uri(),
-                OrderApiConfig.HTTP_PORT, "0",
-                OrderApiConfig.API_CLIENTS, "shop:shop-secret-1:internal,tiny:free-secret-1:free",
-                OrderApiConfig.CUSTOMERS_AUTO_PROVISION, "true", OrderApiConfig.OUTCOMES_ENABLED, "false"));
+                OrderApiConfig.DB_URL,
+                postgres.jdbcUrl(),
+                OrderApiConfig.DB_USER,
+                postgres.username(),
+                OrderApiConfig.DB_PASSWORD,
+                postgres.password(),
+                OrderApiConfig.DB_SCHEMA,
+                schema,
+                OrderApiConfig.REDIS_URI,
+                redis.uri(),
+                OrderApiConfig.HTTP_PORT,
+                "0",
+                OrderApiConfig.API_CLIENTS,
+                "shop:shop-secret-1:internal,tiny:free-secret-1:free",
+                OrderApiConfig.CUSTOMERS_AUTO_PROVISION,
+                "true",
+                OrderApiConfig.OUTCOMES_ENABLED,
+                "false"));
         flags.putAll(extra);
         app = OrderApiApp.start(OrderApiConfig.load(Map.of(), flags), new SimpleMeterRegistry(), checkpoint);
     }
 
     HttpResponse<String> post(String path, String body, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path))
-                .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body));
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
         if (headers.length > 0) {
             request.headers(headers);
         }
@@ -56,7 +73,8 @@ final class OrderApiFixture implements AutoCloseable {
 
     HttpResponse<String> put(String path, String body, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path))
-                .timeout(Duration.ofSeconds(30)).PUT(HttpRequest.BodyPublishers.ofString(body));
+                .timeout(Duration.ofSeconds(30))
+                .PUT(HttpRequest.BodyPublishers.ofString(body));
         if (headers.length > 0) {
             request.headers(headers);
         }
@@ -65,7 +83,8 @@ final class OrderApiFixture implements AutoCloseable {
 
     HttpResponse<String> get(String path, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path))
-                .timeout(Duration.ofSeconds(30)).GET();
+                .timeout(Duration.ofSeconds(30))
+                .GET();
         if (headers.length > 0) {
             request.headers(headers);
         }
@@ -88,8 +107,10 @@ final class OrderApiFixture implements AutoCloseable {
     }
 
     long count(String table, String where) {
-        try (Connection connection = app.dataSource().getConnection(); Statement statement = connection.createStatement();
-                ResultSet row = statement.executeQuery("SELECT count(*) FROM " + schema + "." + table + " WHERE " + where)) {
+        try (Connection connection = app.dataSource().getConnection();
+                Statement statement = connection.createStatement();
+                ResultSet row =
+                        statement.executeQuery("SELECT count(*) FROM " + schema + "." + table + " WHERE " + where)) {
             row.next();
             return row.getLong(1);
         } catch (SQLException e) {
@@ -99,7 +120,8 @@ final class OrderApiFixture implements AutoCloseable {
 
     /** Runs one SQL statement on the API's database; {@code {schema}} names its schema. */
     void execute(String sql) {
-        try (Connection connection = app.dataSource().getConnection(); Statement statement = connection.createStatement()) {
+        try (Connection connection = app.dataSource().getConnection();
+                Statement statement = connection.createStatement()) {
             statement.execute(sql.replace("{schema}", schema));
         } catch (SQLException e) {
             throw new IllegalStateException(e);

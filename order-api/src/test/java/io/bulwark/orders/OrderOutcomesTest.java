@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -44,52 +45,111 @@ class OrderOutcomesTest {
 
     @Test
     void shouldRefuseCustomersTheClientDidNotProvision(PostgresService postgres, RedisService redis) throws Exception {
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { },
-                Map.of(OrderApiConfig.CUSTOMERS_AUTO_PROVISION, "false"))) {
-            HttpResponse<String> unknown = api.post("/orders", order("c-nobody", 1), "Authorization", SHOP,
-                    "Content-Type", JSON, "Idempotency-Key", "u-1");
+        try (OrderApiFixture api = new OrderApiFixture(
+                postgres, redis, name -> {}, Map.of(OrderApiConfig.CUSTOMERS_AUTO_PROVISION, "false"))) {
+            HttpResponse<String> unknown = api.post(
+                    "/orders",
+                    order("c-nobody", 1),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    JSON,
+                    "Idempotency-Key",
+                    "u-1");
             assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(422);
-            assertThat(Json.mapper().readTree(unknown.body()).path("code").asText()).isEqualTo("unknown-customer");
-            assertThat(api.count("customer_credit")).as("a random id grows nothing").isZero();
+            assertThat(Json.mapper().readTree(unknown.body()).path("code").asText())
+                    .isEqualTo("unknown-customer");
+            assertThat(api.count("customer_credit"))
+                    .as("a random id grows nothing")
+                    .isZero();
 
-            assertThat(api.put("/customers/c-1", "{\"creditLimitCents\":5000}", "Authorization", SHOP,
-                    "Content-Type", JSON).statusCode()).isEqualTo(201);
-            HttpResponse<String> updated = api.put("/customers/c-1", "{\"creditLimitCents\":1000}", "Authorization", SHOP,
-                    "Content-Type", JSON);
+            assertThat(api.put(
+                                    "/customers/c-1",
+                                    "{\"creditLimitCents\":5000}",
+                                    "Authorization",
+                                    SHOP,
+                                    "Content-Type",
+                                    JSON)
+                            .statusCode())
+                    .isEqualTo(201);
+            HttpResponse<String> updated = api.put(
+                    "/customers/c-1", "{\"creditLimitCents\":1000}", "Authorization", SHOP, "Content-Type", JSON);
             assertThat(updated.statusCode()).isEqualTo(200);
-            assertThat(Json.mapper().readTree(updated.body()).path("availableCents").asLong()).isEqualTo(1000);
-            assertThat(api.put("/customers/c-1", "{\"creditLimitCents\":-5}", "Authorization", SHOP,
-                    "Content-Type", JSON).statusCode()).isEqualTo(400);
+            assertThat(Json.mapper()
+                            .readTree(updated.body())
+                            .path("availableCents")
+                            .asLong())
+                    .isEqualTo(1000);
+            assertThat(api.put(
+                                    "/customers/c-1",
+                                    "{\"creditLimitCents\":-5}",
+                                    "Authorization",
+                                    SHOP,
+                                    "Content-Type",
+                                    JSON)
+                            .statusCode())
+                    .isEqualTo(400);
 
             // Another client cannot charge, see or provision shop's customer: its c-1 is its own, unknown one.
-            HttpResponse<String> foreign = api.post("/orders", order("c-1", 1), "Authorization", FREE,
-                    "Content-Type", JSON, "Idempotency-Key", "u-2");
-            assertThat(Json.mapper().readTree(foreign.body()).path("code").asText()).isEqualTo("unknown-customer");
-            assertThat(api.get("/customers/c-1", "Authorization", FREE).statusCode()).isEqualTo(404);
-            assertThat(api.post("/orders", order("c-1", 4), "Authorization", SHOP, "Content-Type", JSON,
-                    "Idempotency-Key", "u-3").statusCode()).isEqualTo(201);
-            assertThat(api.post("/orders", order("c-1", 1), "Authorization", SHOP, "Content-Type", JSON,
-                    "Idempotency-Key", "u-4").statusCode()).as("the provisioned limit holds").isEqualTo(422);
+            HttpResponse<String> foreign = api.post(
+                    "/orders", order("c-1", 1), "Authorization", FREE, "Content-Type", JSON, "Idempotency-Key", "u-2");
+            assertThat(Json.mapper().readTree(foreign.body()).path("code").asText())
+                    .isEqualTo("unknown-customer");
+            assertThat(api.get("/customers/c-1", "Authorization", FREE).statusCode())
+                    .isEqualTo(404);
+            assertThat(api.post(
+                                    "/orders",
+                                    order("c-1", 4),
+                                    "Authorization",
+                                    SHOP,
+                                    "Content-Type",
+                                    JSON,
+                                    "Idempotency-Key",
+                                    "u-3")
+                            .statusCode())
+                    .isEqualTo(201);
+            assertThat(api.post(
+                                    "/orders",
+                                    order("c-1", 1),
+                                    "Authorization",
+                                    SHOP,
+                                    "Content-Type",
+                                    JSON,
+                                    "Idempotency-Key",
+                                    "u-4")
+                            .statusCode())
+                    .as("the provisioned limit holds")
+                    .isEqualTo(422);
         }
     }
 
     @Test
-    void shouldSettleEachOrderAndItsCreditOnceFromTheSagasOutcomes(PostgresService postgres, RedisService redis,
-            KafkaService kafka) throws Exception {
+    void shouldSettleEachOrderAndItsCreditOnceFromTheSagasOutcomes(
+            PostgresService postgres, RedisService redis, KafkaService kafka) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
             try {
-                admin.createTopics(List.of(new NewTopic(Topics.ORDER_OUTCOMES.name(), 3, (short) 1))).all().get();
-            } catch (java.util.concurrent.ExecutionException exists) {
+                admin.createTopics(List.of(new NewTopic(Topics.ORDER_OUTCOMES.name(), 3, (short) 1)))
+                        .all()
+                        .get();
+            } catch (ExecutionException exists) {
                 // created by another test in this JVM
             }
             TopicLeaders.await(admin, List.of(Topics.ORDER_OUTCOMES.name()), Duration.ofSeconds(60));
         }
         String run = UUID.randomUUID().toString().substring(0, 8);
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> { }, Map.of(
-                OrderApiConfig.CUSTOMERS_AUTO_PROVISION, "false",
-                OrderApiConfig.OUTCOMES_ENABLED, "true",
-                OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
-                OrderApiConfig.OUTCOMES_GROUP_ID, "outcomes-" + run));
+        try (OrderApiFixture api = new OrderApiFixture(
+                        postgres,
+                        redis,
+                        name -> {},
+                        Map.of(
+                                OrderApiConfig.CUSTOMERS_AUTO_PROVISION,
+                                "false",
+                                OrderApiConfig.OUTCOMES_ENABLED,
+                                "true",
+                                OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS,
+                                kafka.bootstrapServers(),
+                                OrderApiConfig.OUTCOMES_GROUP_ID,
+                                "outcomes-" + run));
                 KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers())) {
             api.put("/customers/c-1", "{\"creditLimitCents\":10000}", "Authorization", SHOP, "Content-Type", JSON);
             String confirmed = place(api, "a");
@@ -98,7 +158,8 @@ class OrderOutcomesTest {
             String running = place(api, "d");
             assertThat(credit(api).path("usedCents").asLong()).isEqualTo(4 * 1000);
             assertThat(api.post("/orders/" + cancelled + "/cancel", "", "Authorization", SHOP, "Idempotency-Key", "x-b")
-                    .statusCode()).isEqualTo(202);
+                            .statusCode())
+                    .isEqualTo(202);
 
             EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
             send(producer, serde, outcome(confirmed, "OrderConfirmed", null));
@@ -108,7 +169,9 @@ class OrderOutcomesTest {
             send(producer, serde, rejection); // a duplicate
             send(producer, serde, outcome(confirmed, "OrderCancelled", "CANCELLED")); // late: the order is confirmed
             send(producer, serde, outcome("ord-of-another-producer", "OrderRejected", "COMPENSATED"));
-            producer.send(new ProducerRecord<>(Topics.ORDER_OUTCOMES.name(), confirmed.getBytes(StandardCharsets.UTF_8),
+            producer.send(new ProducerRecord<>(
+                    Topics.ORDER_OUTCOMES.name(),
+                    confirmed.getBytes(StandardCharsets.UTF_8),
                     "not an envelope".getBytes(StandardCharsets.UTF_8)));
             producer.flush();
 
@@ -119,32 +182,54 @@ class OrderOutcomesTest {
             });
             assertThat(status(api, running)).isEqualTo("PLACED");
             assertThat(credit(api).path("usedCents").asLong())
-                    .as("credit of the confirmed and the running order; the others given back once").isEqualTo(2 * 1000);
-            assertThat(api.count("orders", "order_id = '" + confirmed + "' AND outcome_event_id IS NOT NULL")).isEqualTo(1);
+                    .as("credit of the confirmed and the running order; the others given back once")
+                    .isEqualTo(2 * 1000);
+            assertThat(api.count("orders", "order_id = '" + confirmed + "' AND outcome_event_id IS NOT NULL"))
+                    .isEqualTo(1);
 
-            HttpResponse<String> tooLate = api.post("/orders/" + confirmed + "/cancel", "", "Authorization", SHOP,
-                    "Idempotency-Key", "x-a");
+            HttpResponse<String> tooLate =
+                    api.post("/orders/" + confirmed + "/cancel", "", "Authorization", SHOP, "Idempotency-Key", "x-a");
             assertThat(tooLate.statusCode()).isEqualTo(409);
-            assertThat(Json.mapper().readTree(tooLate.body()).path("code").asText()).isEqualTo("order-not-cancellable");
-            assertThat(api.post("/orders/" + cancelled + "/cancel", "", "Authorization", SHOP, "Idempotency-Key", "x-b2")
-                    .statusCode()).as("already cancelled").isEqualTo(200);
+            assertThat(Json.mapper().readTree(tooLate.body()).path("code").asText())
+                    .isEqualTo("order-not-cancellable");
+            assertThat(api.post(
+                                    "/orders/" + cancelled + "/cancel",
+                                    "",
+                                    "Authorization",
+                                    SHOP,
+                                    "Idempotency-Key",
+                                    "x-b2")
+                            .statusCode())
+                    .as("already cancelled")
+                    .isEqualTo(200);
             assertThat(api.app.health()).containsEntry("outcomes", true);
         }
     }
 
     private static String place(OrderApiFixture api, String key) throws Exception {
-        HttpResponse<String> placed = api.post("/orders", order("c-1", 4), "Authorization", SHOP, "Content-Type", JSON,
-                "Idempotency-Key", "place-" + key);
+        HttpResponse<String> placed = api.post(
+                "/orders",
+                order("c-1", 4),
+                "Authorization",
+                SHOP,
+                "Content-Type",
+                JSON,
+                "Idempotency-Key",
+                "place-" + key);
         assertThat(placed.statusCode()).as(placed.body()).isEqualTo(201);
         return Json.mapper().readTree(placed.body()).path("orderId").asText();
     }
 
     private static JsonNode credit(OrderApiFixture api) throws Exception {
-        return Json.mapper().readTree(api.get("/customers/c-1", "Authorization", SHOP).body());
+        return Json.mapper()
+                .readTree(api.get("/customers/c-1", "Authorization", SHOP).body());
     }
 
     private static String status(OrderApiFixture api, String orderId) throws Exception {
-        return Json.mapper().readTree(api.get("/orders/" + orderId, "Authorization", SHOP).body()).path("status").asText();
+        return Json.mapper()
+                .readTree(api.get("/orders/" + orderId, "Authorization", SHOP).body())
+                .path("status")
+                .asText();
     }
 
     private static EventEnvelope outcome(String orderId, String type, String sagaStatus) {
@@ -152,14 +237,18 @@ class OrderOutcomesTest {
         if (sagaStatus != null) {
             payload.put("reason", "test").put("sagaStatus", sagaStatus);
         }
-        return new EventEnvelope(UUID.randomUUID(), type, "order", orderId, null, Instant.now(), orderId, null, null,
-                payload);
+        return new EventEnvelope(
+                UUID.randomUUID(), type, "order", orderId, null, Instant.now(), orderId, null, null, payload);
     }
 
     private static void send(KafkaProducer<byte[], byte[]> producer, EventEnvelopeSerde serde, EventEnvelope outcome) {
         RecordHeaders headers = new RecordHeaders();
         byte[] value = serde.serializer().serialize(Topics.ORDER_OUTCOMES.name(), headers, outcome);
-        producer.send(new ProducerRecord<>(Topics.ORDER_OUTCOMES.name(), null,
-                outcome.aggregateId().getBytes(StandardCharsets.UTF_8), value, headers));
+        producer.send(new ProducerRecord<>(
+                Topics.ORDER_OUTCOMES.name(),
+                null,
+                outcome.aggregateId().getBytes(StandardCharsets.UTF_8),
+                value,
+                headers));
     }
 }

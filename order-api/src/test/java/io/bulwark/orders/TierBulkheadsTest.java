@@ -22,12 +22,20 @@ class TierBulkheadsTest {
         TierBulkheads bulkheads = bulkheads("1/1/5000", "1/0/0", "1/0/0/shed");
         CompletableFuture<Boolean> queued = oneCriticalQueuedBehindAnother(bulkheads);
         long began = System.nanoTime();
-        assertThat(bulkheads.tryEnter(OrderApi.Tier.CRITICAL)).as("the queue is full").isFalse();
-        assertThat(Duration.ofNanos(System.nanoTime() - began)).as("refused without waiting")
+        assertThat(bulkheads.tryEnter(OrderApi.Tier.CRITICAL))
+                .as("the queue is full")
+                .isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - began))
+                .as("refused without waiting")
                 .isLessThan(Duration.ofSeconds(1));
         bulkheads.exit(OrderApi.Tier.CRITICAL);
-        assertThat(queued.get(5, TimeUnit.SECONDS)).as("the queued request got the permit").isTrue();
-        assertThat(meters.get("bulwark.orders.bulkhead.rejected").tag("tier", "critical").counter().count())
+        assertThat(queued.get(5, TimeUnit.SECONDS))
+                .as("the queued request got the permit")
+                .isTrue();
+        assertThat(meters.get("bulwark.orders.bulkhead.rejected")
+                        .tag("tier", "critical")
+                        .counter()
+                        .count())
                 .isEqualTo(1);
     }
 
@@ -35,19 +43,36 @@ class TierBulkheadsTest {
     void shouldShedOptionalWorkWhileAnotherTierHasRequestsQueued() throws Exception {
         TierBulkheads bulkheads = bulkheads("1/1/5000", "1/0/0", "1/0/0/shed");
         CompletableFuture<Boolean> queued = oneCriticalQueuedBehindAnother(bulkheads);
-        assertThat(bulkheads.tryEnter(OrderApi.Tier.OPTIONAL)).as("reads step aside for queued orders").isFalse();
-        assertThat(bulkheads.tryEnter(OrderApi.Tier.STANDARD)).as("only shed tiers step aside").isTrue();
+        assertThat(bulkheads.tryEnter(OrderApi.Tier.OPTIONAL))
+                .as("reads step aside for queued orders")
+                .isFalse();
+        assertThat(bulkheads.tryEnter(OrderApi.Tier.STANDARD))
+                .as("only shed tiers step aside")
+                .isTrue();
         bulkheads.exit(OrderApi.Tier.CRITICAL);
         assertThat(queued.get(5, TimeUnit.SECONDS)).isTrue();
-        assertThat(bulkheads.tryEnter(OrderApi.Tier.OPTIONAL)).as("nothing queued any more").isTrue();
+        assertThat(bulkheads.tryEnter(OrderApi.Tier.OPTIONAL))
+                .as("nothing queued any more")
+                .isTrue();
     }
 
     @Test
     void shouldRefuseBulkheadsThatDoNotFitTheHttpThreads() {
-        assertThatThrownBy(() -> OrderApiConfig.load(Map.of(), Map.of(OrderApiConfig.DB_URL, "jdbc:postgresql://x/y",
-                OrderApiConfig.API_CLIENTS, "a:secret-secret:free", OrderApiConfig.OUTCOMES_ENABLED, "false",
-                OrderApiConfig.HTTP_THREADS, "32", OrderApiConfig.BULKHEAD_CRITICAL, "64/0/500")))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("http.threads = 32");
+        assertThatThrownBy(() -> OrderApiConfig.load(
+                        Map.of(),
+                        Map.of(
+                                OrderApiConfig.DB_URL,
+                                "jdbc:postgresql://x/y",
+                                OrderApiConfig.API_CLIENTS,
+                                "a:secret-secret:free",
+                                OrderApiConfig.OUTCOMES_ENABLED,
+                                "false",
+                                OrderApiConfig.HTTP_THREADS,
+                                "32",
+                                OrderApiConfig.BULKHEAD_CRITICAL,
+                                "64/0/500")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("http.threads = 32");
         assertThatThrownBy(() -> TierBulkheads.Limits.parse("bulkhead.critical", "16/500"))
                 .hasMessageContaining("bulkhead.critical");
         assertThatThrownBy(() -> TierBulkheads.Limits.parse("bulkhead.optional", "2/4/0/shed"))
@@ -75,9 +100,14 @@ class TierBulkheadsTest {
     private CompletableFuture<Boolean> oneCriticalQueuedBehindAnother(TierBulkheads bulkheads)
             throws InterruptedException {
         assertThat(bulkheads.tryEnter(OrderApi.Tier.CRITICAL)).isTrue();
-        CompletableFuture<Boolean> queued = CompletableFuture.supplyAsync(() -> enter(bulkheads, OrderApi.Tier.CRITICAL));
-        await().atMost(Duration.ofSeconds(5)).until(() -> meters.get("bulwark.orders.bulkhead.queued")
-                .tag("tier", "critical").gauge().value() == 1);
+        CompletableFuture<Boolean> queued =
+                CompletableFuture.supplyAsync(() -> enter(bulkheads, OrderApi.Tier.CRITICAL));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> meters.get("bulwark.orders.bulkhead.queued")
+                                .tag("tier", "critical")
+                                .gauge()
+                                .value()
+                        == 1);
         return queued;
     }
 }

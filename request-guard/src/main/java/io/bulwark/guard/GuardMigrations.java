@@ -1,6 +1,5 @@
 package io.bulwark.guard;
 
-
 /**
  * Applies request-guard's tables ({@code classpath:db/migration/bulwark-guard}) to a schema, with
  * a history table of its own so it can share a schema with the outbox's migrations.

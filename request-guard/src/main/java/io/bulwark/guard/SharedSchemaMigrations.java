@@ -12,8 +12,8 @@ public final class SharedSchemaMigrations {
     private SharedSchemaMigrations() {}
 
     /** Migrates {@code schema} (created if missing) from {@code location}; returns how many migrations ran. */
-    public static int migrate(String jdbcUrl, String user, String password, String schema, String location,
-            String historyTable) {
+    public static int migrate(
+            String jdbcUrl, String user, String password, String schema, String location, String historyTable) {
         return Flyway.configure()
                 .dataSource(jdbcUrl, user, password)
                 .schemas(schema)

@@ -16,6 +16,7 @@ public final class DeadLetterHeaders {
     public static final String STACKTRACE = "__streams.errors.stacktrace";
     /** The topic the record came from, or would have gone to. */
     public static final String TOPIC = "__streams.errors.topic";
+
     public static final String PARTITION = "__streams.errors.partition";
     public static final String OFFSET = "__streams.errors.offset";
 

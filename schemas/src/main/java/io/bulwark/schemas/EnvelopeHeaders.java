@@ -23,6 +23,7 @@ public final class EnvelopeHeaders {
     public static final String AGGREGATE_TYPE = "aggregateType";
     /** Also the record key; repeated as a header so the value can be read without the key. */
     public static final String AGGREGATE_ID = "aggregateId";
+
     public static final String AGGREGATE_VERSION = "aggregateVersion";
     public static final String OCCURRED_AT = "occurredAt";
     public static final String CORRELATION_ID = "correlationId";
@@ -37,8 +38,12 @@ public final class EnvelopeHeaders {
         put(headers, EVENT_TYPE, envelope.type());
         put(headers, AGGREGATE_TYPE, envelope.aggregateType());
         put(headers, AGGREGATE_ID, envelope.aggregateId());
-        put(headers, AGGREGATE_VERSION,
-                envelope.aggregateVersion() == null ? null : envelope.aggregateVersion().toString());
+        put(
+                headers,
+                AGGREGATE_VERSION,
+                envelope.aggregateVersion() == null
+                        ? null
+                        : envelope.aggregateVersion().toString());
         put(headers, OCCURRED_AT, envelope.occurredAt().toString());
         put(headers, CORRELATION_ID, envelope.correlationId());
         put(headers, CAUSATION_ID, envelope.causationId());
@@ -74,9 +79,7 @@ public final class EnvelopeHeaders {
     /** The text of the last header named {@code name}, or {@code null} when there is none. */
     public static String text(Headers headers, String name) {
         Header header = headers.lastHeader(name);
-        return header == null || header.value() == null
-                ? null
-                : new String(header.value(), StandardCharsets.UTF_8);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
     private static String required(Headers headers, String name) {
@@ -106,8 +109,7 @@ public final class EnvelopeHeaders {
         try {
             return Long.parseLong(value);
         } catch (NumberFormatException e) {
-            throw new SerializationException(
-                    "Header '" + AGGREGATE_VERSION + "' = '" + value + "' is not an integer");
+            throw new SerializationException("Header '" + AGGREGATE_VERSION + "' = '" + value + "' is not an integer");
         }
     }
 

@@ -51,16 +51,31 @@ public record EventEnvelope(
         Objects.requireNonNull(eventId, "eventId");
         Objects.requireNonNull(occurredAt, "occurredAt");
         Objects.requireNonNull(payload, "payload");
-        require(type != null && TYPE.matcher(type).matches(),
-                "type", type, "PascalCase letters and digits, at most 128 characters");
-        require(aggregateType != null && AGGREGATE_TYPE.matcher(aggregateType).matches(),
-                "aggregateType", aggregateType, "lower case letters, digits and '-', at most 64 characters");
-        require(aggregateId != null && !aggregateId.isBlank() && aggregateId.length() <= 255,
-                "aggregateId", aggregateId, "non-blank, at most 255 characters");
-        require(aggregateVersion == null || aggregateVersion >= 0,
-                "aggregateVersion", aggregateVersion, "null or >= 0");
-        require(traceparent == null || TRACEPARENT.matcher(traceparent).matches(),
-                "traceparent", traceparent, "W3C Trace Context format version-traceid-parentid-flags");
+        require(
+                type != null && TYPE.matcher(type).matches(),
+                "type",
+                type,
+                "PascalCase letters and digits, at most 128 characters");
+        require(
+                aggregateType != null && AGGREGATE_TYPE.matcher(aggregateType).matches(),
+                "aggregateType",
+                aggregateType,
+                "lower case letters, digits and '-', at most 64 characters");
+        require(
+                aggregateId != null && !aggregateId.isBlank() && aggregateId.length() <= 255,
+                "aggregateId",
+                aggregateId,
+                "non-blank, at most 255 characters");
+        require(
+                aggregateVersion == null || aggregateVersion >= 0,
+                "aggregateVersion",
+                aggregateVersion,
+                "null or >= 0");
+        require(
+                traceparent == null || TRACEPARENT.matcher(traceparent).matches(),
+                "traceparent",
+                traceparent,
+                "W3C Trace Context format version-traceid-parentid-flags");
         require(!payload.isMissingNode(), "payload", "<missing>", "a JSON value");
     }
 
@@ -70,23 +85,50 @@ public record EventEnvelope(
      */
     public static EventEnvelope newEvent(
             String type, String aggregateType, String aggregateId, JsonNode payload, Clock clock) {
-        return new EventEnvelope(UUID.randomUUID(), type, aggregateType, aggregateId, null,
-                clock.instant(), null, null, null, payload);
+        return new EventEnvelope(
+                UUID.randomUUID(), type, aggregateType, aggregateId, null, clock.instant(), null, null, null, payload);
     }
 
     public EventEnvelope withAggregateVersion(long version) {
-        return new EventEnvelope(eventId, type, aggregateType, aggregateId, version, occurredAt,
-                correlationId, causationId, traceparent, payload);
+        return new EventEnvelope(
+                eventId,
+                type,
+                aggregateType,
+                aggregateId,
+                version,
+                occurredAt,
+                correlationId,
+                causationId,
+                traceparent,
+                payload);
     }
 
     public EventEnvelope withCorrelation(String correlationId, String causationId) {
-        return new EventEnvelope(eventId, type, aggregateType, aggregateId, aggregateVersion,
-                occurredAt, correlationId, causationId, traceparent, payload);
+        return new EventEnvelope(
+                eventId,
+                type,
+                aggregateType,
+                aggregateId,
+                aggregateVersion,
+                occurredAt,
+                correlationId,
+                causationId,
+                traceparent,
+                payload);
     }
 
     public EventEnvelope withTraceparent(String traceparent) {
-        return new EventEnvelope(eventId, type, aggregateType, aggregateId, aggregateVersion,
-                occurredAt, correlationId, causationId, traceparent, payload);
+        return new EventEnvelope(
+                eventId,
+                type,
+                aggregateType,
+                aggregateId,
+                aggregateVersion,
+                occurredAt,
+                correlationId,
+                causationId,
+                traceparent,
+                payload);
     }
 
     /**

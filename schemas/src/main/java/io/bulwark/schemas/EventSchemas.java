@@ -52,9 +52,11 @@ public final class EventSchemas {
     }
 
     public static EventSchemas load(Collection<EventType> types) {
-        SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12,
-                builder -> builder.schemaRegistryConfig(
-                        SchemaRegistryConfig.builder().formatAssertionsEnabled(true).build()));
+        SchemaRegistry registry = SchemaRegistry.withDefaultDialect(
+                SpecificationVersion.DRAFT_2020_12,
+                builder -> builder.schemaRegistryConfig(SchemaRegistryConfig.builder()
+                        .formatAssertionsEnabled(true)
+                        .build()));
         Map<String, Schema> payloads = new HashMap<>();
         for (EventType type : types) {
             if (payloads.put(type.name(), read(registry, type.schemaResource())) != null) {
@@ -84,8 +86,11 @@ public final class EventSchemas {
     public void validatePayload(String type, JsonNode payload) throws SchemaViolationException {
         Schema schema = payloads.get(type);
         if (schema == null) {
-            throw new SchemaViolationException(type, List.of("$: no schema is registered for event type '" + type
-                    + "' (known: " + String.join(", ", payloads.keySet().stream().sorted().toList()) + ")"));
+            throw new SchemaViolationException(
+                    type,
+                    List.of("$: no schema is registered for event type '" + type + "' (known: "
+                            + String.join(
+                                    ", ", payloads.keySet().stream().sorted().toList()) + ")"));
         }
         check(type, schema, payload);
     }
@@ -97,7 +102,8 @@ public final class EventSchemas {
     private static void check(String name, Schema schema, JsonNode node) {
         List<Error> errors = schema.validate(node);
         if (!errors.isEmpty()) {
-            throw new SchemaViolationException(name, errors.stream().map(Error::toString).toList());
+            throw new SchemaViolationException(
+                    name, errors.stream().map(Error::toString).toList());
         }
     }
 

@@ -12,8 +12,8 @@ public final class EventTypes {
             new EventType("OrderPlaced", "order", "io/bulwark/schemas/events/OrderPlaced.schema.json");
 
     /** A client asked order-api to cancel a placed order; the saga decides (see {@link #ORDER_CANCELLED}). */
-    public static final EventType ORDER_CANCEL_REQUESTED = new EventType("OrderCancelRequested", "order",
-            "io/bulwark/schemas/events/OrderCancelRequested.schema.json");
+    public static final EventType ORDER_CANCEL_REQUESTED = new EventType(
+            "OrderCancelRequested", "order", "io/bulwark/schemas/events/OrderCancelRequested.schema.json");
 
     /** A key (a customer) went over its quota in one window; emitted once per breached window. */
     public static final EventType QUOTA_BREACHED =
@@ -29,6 +29,7 @@ public final class EventTypes {
 
     /** Saga → payment worker commands, and the worker's replies (aggregate type payment, id = order id). */
     public static final EventType AUTHORIZE_PAYMENT = payment("AuthorizePayment");
+
     public static final EventType VOID_PAYMENT = payment("VoidPayment");
     public static final EventType PAYMENT_AUTHORIZED = payment("PaymentAuthorized");
     public static final EventType PAYMENT_DECLINED = payment("PaymentDeclined");
@@ -36,15 +37,29 @@ public final class EventTypes {
     /** The order-fulfilment saga's outcomes. */
     public static final EventType ORDER_CONFIRMED =
             new EventType("OrderConfirmed", "order", "io/bulwark/schemas/events/OrderConfirmed.schema.json");
+
     public static final EventType ORDER_REJECTED =
             new EventType("OrderRejected", "order", "io/bulwark/schemas/events/OrderRejected.schema.json");
     /** A cancel request reached the saga before it ended; everything done for the order was compensated. */
     public static final EventType ORDER_CANCELLED =
             new EventType("OrderCancelled", "order", "io/bulwark/schemas/events/OrderCancelled.schema.json");
 
-    private static final List<EventType> ALL = List.of(ORDER_PLACED, QUOTA_BREACHED, RESTOCKED, STOCK_RESERVED,
-            STOCK_RELEASED, RESERVATION_COMMITTED, INVENTORY_COMMAND_REJECTED, AUTHORIZE_PAYMENT, VOID_PAYMENT,
-            PAYMENT_AUTHORIZED, PAYMENT_DECLINED, PAYMENT_FAILED, ORDER_CONFIRMED, ORDER_REJECTED, ORDER_CANCELLED,
+    private static final List<EventType> ALL = List.of(
+            ORDER_PLACED,
+            QUOTA_BREACHED,
+            RESTOCKED,
+            STOCK_RESERVED,
+            STOCK_RELEASED,
+            RESERVATION_COMMITTED,
+            INVENTORY_COMMAND_REJECTED,
+            AUTHORIZE_PAYMENT,
+            VOID_PAYMENT,
+            PAYMENT_AUTHORIZED,
+            PAYMENT_DECLINED,
+            PAYMENT_FAILED,
+            ORDER_CONFIRMED,
+            ORDER_REJECTED,
+            ORDER_CANCELLED,
             ORDER_CANCEL_REQUESTED);
 
     private EventTypes() {}

@@ -53,8 +53,10 @@ public final class JsonSerde<T> implements Serde<T> {
             try {
                 return mapper.readValue(data, type);
             } catch (IOException e) {
-                throw new SerializationException("Record on topic '" + topic + "' is not JSON of type "
-                        + type.getTypeName() + ": " + e.getMessage(), e);
+                throw new SerializationException(
+                        "Record on topic '" + topic + "' is not JSON of type " + type.getTypeName() + ": "
+                                + e.getMessage(),
+                        e);
             }
         };
     }

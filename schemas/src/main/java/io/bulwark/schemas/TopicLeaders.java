@@ -37,8 +37,13 @@ public final class TopicLeaders {
         while (true) {
             try {
                 Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
-                for (TopicDescription d : admin.describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS).values()) {
-                    d.partitions().forEach(p -> partitions.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest()));
+                for (TopicDescription d : admin.describeTopics(topics)
+                        .allTopicNames()
+                        .get(5, TimeUnit.SECONDS)
+                        .values()) {
+                    d.partitions()
+                            .forEach(p ->
+                                    partitions.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest()));
                 }
                 admin.listOffsets(partitions).all().get(5, TimeUnit.SECONDS);
                 return;
@@ -46,8 +51,10 @@ public final class TopicLeaders {
                 last = e;
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("Topics " + topics + " have no online leader for every partition after "
-                        + timeout + ": " + (last == null ? "" : last.getMessage()), last);
+                throw new IllegalStateException(
+                        "Topics " + topics + " have no online leader for every partition after " + timeout + ": "
+                                + (last == null ? "" : last.getMessage()),
+                        last);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(backoffMs));
             backoffMs = Math.min(500, backoffMs * 2);

@@ -33,19 +33,20 @@ public record TopicSpec<K, V>(
         Objects.requireNonNull(cleanupPolicy, "cleanupPolicy");
         Objects.requireNonNull(retention, "retention");
         if (!LEGAL_NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
-            throw new IllegalArgumentException("Topic name '" + name
-                    + "' must be 1-249 characters of ASCII letters, digits, '.', '_' and '-'");
+            throw new IllegalArgumentException(
+                    "Topic name '" + name + "' must be 1-249 characters of ASCII letters, digits, '.', '_' and '-'");
         }
         if (partitions < 1) {
             throw new IllegalArgumentException("Topic '" + name + "': partitions = " + partitions + " must be >= 1");
         }
-        if (retention.isPresent() && (retention.get().isNegative() || retention.get().isZero())) {
-            throw new IllegalArgumentException("Topic '" + name + "': retention = " + retention.get()
-                    + " must be positive");
+        if (retention.isPresent()
+                && (retention.get().isNegative() || retention.get().isZero())) {
+            throw new IllegalArgumentException(
+                    "Topic '" + name + "': retention = " + retention.get() + " must be positive");
         }
         if (retention.isPresent() && cleanupPolicy == CleanupPolicy.COMPACT) {
-            throw new IllegalArgumentException("Topic '" + name
-                    + "': a retention has no effect with cleanup policy COMPACT; use COMPACT_DELETE");
+            throw new IllegalArgumentException(
+                    "Topic '" + name + "': a retention has no effect with cleanup policy COMPACT; use COMPACT_DELETE");
         }
     }
 

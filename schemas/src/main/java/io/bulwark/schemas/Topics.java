@@ -35,53 +35,90 @@ public final class Topics {
      * order first seen. Written by the streams app under exactly-once.
      */
     public static final TopicSpec<String, EventEnvelope> ORDER_EVENTS_UNIQUE = new TopicSpec<>(
-            "bulwark.order.events.unique", Serdes.String(), ENVELOPES,
-            DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+            "bulwark.order.events.unique",
+            Serdes.String(),
+            ENVELOPES,
+            DOMAIN_PARTITIONS,
+            CleanupPolicy.DELETE,
+            Optional.of(WEEK));
 
     /** {@code QuotaBreached} events: one per breached quota window, keyed by the limited key (customer id). */
     public static final TopicSpec<String, EventEnvelope> RATE_ALERTS = new TopicSpec<>(
-            "bulwark.rate.alerts", Serdes.String(), ENVELOPES,
-            DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+            "bulwark.rate.alerts",
+            Serdes.String(),
+            ENVELOPES,
+            DOMAIN_PARTITIONS,
+            CleanupPolicy.DELETE,
+            Optional.of(WEEK));
 
     /**
      * Commands to inventory items (restock, reserve, release, commit), keyed by SKU. The value is the
      * command as JSON; the streams app answers on {@link #INVENTORY_EVENTS}.
      */
     public static final TopicSpec<String, byte[]> INVENTORY_COMMANDS = new TopicSpec<>(
-            "bulwark.inventory.commands", Serdes.String(), Serdes.ByteArray(),
-            DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+            "bulwark.inventory.commands",
+            Serdes.String(),
+            Serdes.ByteArray(),
+            DOMAIN_PARTITIONS,
+            CleanupPolicy.DELETE,
+            Optional.of(WEEK));
 
     /**
      * The order-fulfilment saga's outcomes ({@code OrderConfirmed}, {@code OrderRejected}, {@code OrderCancelled}),
      * keyed by order id: exactly one per order. order-api reads them to settle the order row and its credit.
      */
     public static final TopicSpec<String, EventEnvelope> ORDER_OUTCOMES = new TopicSpec<>(
-            "bulwark.order.outcomes", Serdes.String(), ENVELOPES,
-            DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+            "bulwark.order.outcomes",
+            Serdes.String(),
+            ENVELOPES,
+            DOMAIN_PARTITIONS,
+            CleanupPolicy.DELETE,
+            Optional.of(WEEK));
 
     /** Commands from the order saga to the payment worker, keyed by order id. */
     public static final TopicSpec<String, EventEnvelope> PAYMENT_COMMANDS = new TopicSpec<>(
-            "bulwark.payment.commands", Serdes.String(), ENVELOPES,
-            DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+            "bulwark.payment.commands",
+            Serdes.String(),
+            ENVELOPES,
+            DOMAIN_PARTITIONS,
+            CleanupPolicy.DELETE,
+            Optional.of(WEEK));
 
     /**
      * Records that could not be read or processed, byte for byte as they arrived, with the error,
      * source topic, partition and offset in headers (Kafka Streams' dead-letter queue support).
      */
     public static final TopicSpec<byte[], byte[]> DEAD_LETTERS = new TopicSpec<>(
-            "bulwark.dead-letters", Serdes.ByteArray(), Serdes.ByteArray(),
-            1, CleanupPolicy.DELETE, Optional.of(Duration.ofDays(30)));
+            "bulwark.dead-letters",
+            Serdes.ByteArray(),
+            Serdes.ByteArray(),
+            1,
+            CleanupPolicy.DELETE,
+            Optional.of(Duration.ofDays(30)));
 
     /**
      * Source offsets of the embedded outbox relay (Debezium engine), so a restarted relay resumes
      * where it was. Kafka Connect's offset store format; compacted.
      */
     public static final TopicSpec<byte[], byte[]> OUTBOX_RELAY_OFFSETS = new TopicSpec<>(
-            "bulwark.outbox-relay.offsets", Serdes.ByteArray(), Serdes.ByteArray(),
-            1, CleanupPolicy.COMPACT, Optional.empty());
+            "bulwark.outbox-relay.offsets",
+            Serdes.ByteArray(),
+            Serdes.ByteArray(),
+            1,
+            CleanupPolicy.COMPACT,
+            Optional.empty());
 
-    private static final List<TopicSpec<?, ?>> ALL = List.of(ORDER_EVENTS, INVENTORY_EVENTS, PAYMENT_EVENTS,
-            ORDER_EVENTS_UNIQUE, RATE_ALERTS, INVENTORY_COMMANDS, ORDER_OUTCOMES, PAYMENT_COMMANDS, DEAD_LETTERS, OUTBOX_RELAY_OFFSETS);
+    private static final List<TopicSpec<?, ?>> ALL = List.of(
+            ORDER_EVENTS,
+            INVENTORY_EVENTS,
+            PAYMENT_EVENTS,
+            ORDER_EVENTS_UNIQUE,
+            RATE_ALERTS,
+            INVENTORY_COMMANDS,
+            ORDER_OUTCOMES,
+            PAYMENT_COMMANDS,
+            DEAD_LETTERS,
+            OUTBOX_RELAY_OFFSETS);
 
     private Topics() {}
 
@@ -107,7 +144,12 @@ public final class Topics {
     }
 
     private static TopicSpec<String, EventEnvelope> events(String aggregateType) {
-        return new TopicSpec<>(eventTopicName(aggregateType), Serdes.String(),
-                ENVELOPES, DOMAIN_PARTITIONS, CleanupPolicy.DELETE, Optional.of(WEEK));
+        return new TopicSpec<>(
+                eventTopicName(aggregateType),
+                Serdes.String(),
+                ENVELOPES,
+                DOMAIN_PARTITIONS,
+                CleanupPolicy.DELETE,
+                Optional.of(WEEK));
     }
 }

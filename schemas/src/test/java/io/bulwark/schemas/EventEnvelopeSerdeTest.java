@@ -21,8 +21,15 @@ class EventEnvelopeSerdeTest {
 
     static ObjectNode orderPlaced() {
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", "o-1").put("customerId", "c-1").put("totalCents", 2500).put("currency", "EUR");
-        payload.putArray("lines").addObject().put("sku", "sku-1").put("quantity", 2).put("unitPriceCents", 1250);
+        payload.put("orderId", "o-1")
+                .put("customerId", "c-1")
+                .put("totalCents", 2500)
+                .put("currency", "EUR");
+        payload.putArray("lines")
+                .addObject()
+                .put("sku", "sku-1")
+                .put("quantity", 2)
+                .put("unitPriceCents", 1250);
         return payload;
     }
 
@@ -43,7 +50,8 @@ class EventEnvelopeSerdeTest {
         EventEnvelope read = serde.deserializer().deserialize(TOPIC, headers, value);
 
         assertThat(read).isEqualTo(sent);
-        assertThat(EnvelopeHeaders.text(headers, EnvelopeHeaders.EVENT_ID)).isEqualTo(sent.eventId().toString());
+        assertThat(EnvelopeHeaders.text(headers, EnvelopeHeaders.EVENT_ID))
+                .isEqualTo(sent.eventId().toString());
         assertThat(EnvelopeHeaders.text(headers, EnvelopeHeaders.EVENT_TYPE)).isEqualTo("OrderPlaced");
         JsonNode valueJson = Json.mapper().readTree(new String(value, StandardCharsets.UTF_8));
         assertThat(valueJson).isEqualTo(orderPlaced());
@@ -53,7 +61,8 @@ class EventEnvelopeSerdeTest {
     void shouldRoundTripSelfContainedJsonForm() {
         EventEnvelopeSerde serde = EventEnvelopeSerde.asJson();
         EventEnvelope sent = event();
-        assertThat(serde.deserializer().deserialize(TOPIC, serde.serializer().serialize(TOPIC, sent))).isEqualTo(sent);
+        assertThat(serde.deserializer().deserialize(TOPIC, serde.serializer().serialize(TOPIC, sent)))
+                .isEqualTo(sent);
     }
 
     @Test
@@ -73,7 +82,8 @@ class EventEnvelopeSerdeTest {
         EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
         Headers headers = new RecordHeaders();
         byte[] value = serde.serializer().serialize(TOPIC, headers, event());
-        headers.remove(EnvelopeHeaders.EVENT_ID).add(EnvelopeHeaders.EVENT_ID, "not-a-uuid".getBytes(StandardCharsets.UTF_8));
+        headers.remove(EnvelopeHeaders.EVENT_ID)
+                .add(EnvelopeHeaders.EVENT_ID, "not-a-uuid".getBytes(StandardCharsets.UTF_8));
 
         assertThatThrownBy(() -> serde.deserializer().deserialize(TOPIC, headers, value))
                 .isInstanceOf(SerializationException.class)
@@ -86,7 +96,8 @@ class EventEnvelopeSerdeTest {
         Headers headers = new RecordHeaders();
         serde.serializer().serialize(TOPIC, headers, event());
 
-        assertThatThrownBy(() -> serde.deserializer().deserialize(TOPIC, headers, "{oops".getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(() ->
+                        serde.deserializer().deserialize(TOPIC, headers, "{oops".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(SerializationException.class)
                 .hasMessageContaining("not JSON");
     }
@@ -115,7 +126,9 @@ class EventEnvelopeSerdeTest {
     @Test
     void shouldPassTombstonesThrough() {
         EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
-        assertThat(serde.serializer().serialize(TOPIC, new RecordHeaders(), null)).isNull();
-        assertThat(serde.deserializer().deserialize(TOPIC, new RecordHeaders(), (byte[]) null)).isNull();
+        assertThat(serde.serializer().serialize(TOPIC, new RecordHeaders(), null))
+                .isNull();
+        assertThat(serde.deserializer().deserialize(TOPIC, new RecordHeaders(), (byte[]) null))
+                .isNull();
     }
 }

@@ -16,14 +16,13 @@ class EventEnvelopeTest {
 
     @Test
     void shouldRejectMalformedTraceparent() {
-        assertThatThrownBy(() -> envelope("OrderPlaced", "order", "00-0-0-01"))
-                .hasMessageContaining("traceparent");
+        assertThatThrownBy(() -> envelope("OrderPlaced", "order", "00-0-0-01")).hasMessageContaining("traceparent");
     }
 
     @Test
     void shouldRejectAllZeroTraceId() {
-        assertThatThrownBy(() -> envelope("OrderPlaced", "order",
-                "00-00000000000000000000000000000000-00f067aa0ba902b7-01"))
+        assertThatThrownBy(() ->
+                        envelope("OrderPlaced", "order", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"))
                 .hasMessageContaining("traceparent");
     }
 
@@ -34,7 +33,16 @@ class EventEnvelopeTest {
     }
 
     private static EventEnvelope envelope(String type, String aggregateType, String traceparent) {
-        return new EventEnvelope(UUID.randomUUID(), type, aggregateType, "o-1", null, Instant.EPOCH,
-                null, null, traceparent, EventEnvelopeSerdeTest.orderPlaced());
+        return new EventEnvelope(
+                UUID.randomUUID(),
+                type,
+                aggregateType,
+                "o-1",
+                null,
+                Instant.EPOCH,
+                null,
+                null,
+                traceparent,
+                EventEnvelopeSerdeTest.orderPlaced());
     }
 }

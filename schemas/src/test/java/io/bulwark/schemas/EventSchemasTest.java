@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 
 class EventSchemasTest {
@@ -27,7 +28,10 @@ class EventSchemasTest {
                 .isInstanceOfSatisfying(SchemaViolationException.class, e -> {
                     assertThat(e.schema()).isEqualTo("OrderPlaced");
                     assertThat(e.violations()).hasSize(3);
-                    assertThat(e.getMessage()).contains("currency").contains("customerId").contains("quantity");
+                    assertThat(e.getMessage())
+                            .contains("currency")
+                            .contains("customerId")
+                            .contains("quantity");
                 });
     }
 
@@ -46,9 +50,9 @@ class EventSchemasTest {
         json.put("occurredAt", "yesterday");
         json.put("extra", true);
         assertThatThrownBy(() -> schemas.validateEnvelopeJson(json))
-                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.type(SchemaViolationException.class))
+                .asInstanceOf(InstanceOfAssertFactories.type(SchemaViolationException.class))
                 .extracting(SchemaViolationException::violations)
-                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.list(String.class))
+                .asInstanceOf(InstanceOfAssertFactories.list(String.class))
                 .anySatisfy(v -> assertThat(v).contains("eventId"))
                 .anySatisfy(v -> assertThat(v).contains("occurredAt"))
                 .anySatisfy(v -> assertThat(v).contains("extra"));

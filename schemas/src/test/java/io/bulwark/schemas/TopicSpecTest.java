@@ -16,7 +16,9 @@ class TopicSpecTest {
     void shouldDeclareEveryTopicOnceWithLegalSettings() {
         var names = new HashSet<String>();
         for (TopicSpec<?, ?> spec : Topics.all()) {
-            assertThat(names.add(spec.name())).as("duplicate topic " + spec.name()).isTrue();
+            assertThat(names.add(spec.name()))
+                    .as("duplicate topic " + spec.name())
+                    .isTrue();
             assertThat(spec.partitions()).isPositive();
         }
         assertThat(names).contains("bulwark.order.events", "bulwark.dead-letters");
@@ -34,22 +36,27 @@ class TopicSpecTest {
 
     @Test
     void shouldRejectIllegalTopicName() {
-        assertThatThrownBy(() -> new TopicSpec<>("has space", Serdes.String(), Serdes.String(), 1,
-                CleanupPolicy.DELETE, Optional.empty()))
+        assertThatThrownBy(() -> new TopicSpec<>(
+                        "has space", Serdes.String(), Serdes.String(), 1, CleanupPolicy.DELETE, Optional.empty()))
                 .hasMessageContaining("'has space'");
     }
 
     @Test
     void shouldRejectRetentionOnPureCompaction() {
-        assertThatThrownBy(() -> new TopicSpec<>("t", Serdes.String(), Serdes.String(), 1,
-                CleanupPolicy.COMPACT, Optional.of(Duration.ofHours(1))))
+        assertThatThrownBy(() -> new TopicSpec<>(
+                        "t",
+                        Serdes.String(),
+                        Serdes.String(),
+                        1,
+                        CleanupPolicy.COMPACT,
+                        Optional.of(Duration.ofHours(1))))
                 .hasMessageContaining("COMPACT_DELETE");
     }
 
     @Test
     void shouldRejectZeroPartitions() {
-        assertThatThrownBy(() -> new TopicSpec<>("t", Serdes.String(), Serdes.String(), 0,
-                CleanupPolicy.DELETE, Optional.empty()))
+        assertThatThrownBy(() -> new TopicSpec<>(
+                        "t", Serdes.String(), Serdes.String(), 0, CleanupPolicy.DELETE, Optional.empty()))
                 .hasMessageContaining("partitions = 0");
     }
 }

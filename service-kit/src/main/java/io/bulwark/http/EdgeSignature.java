@@ -103,7 +103,8 @@ public final class EdgeSignature {
         if (!MessageDigest.isEqual(expected, signature.substring(comma + 3).getBytes(StandardCharsets.US_ASCII))) {
             return new Invalid("the edge signature does not match this request");
         }
-        Set<String> scopeSet = Arrays.stream(scopes.split(" ")).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
+        Set<String> scopeSet =
+                Arrays.stream(scopes.split(" ")).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
         return new Verified(new Identity(decode(subject), decode(client), scopeSet));
     }
 
@@ -116,14 +117,16 @@ public final class EdgeSignature {
         headers.set(SUBJECT, subject);
         headers.set(CLIENT, client);
         headers.set(SCOPES, scopes);
-        headers.set(SIGNATURE, "t=" + t + ",s=" + new String(
-                mac(method, pathAndQuery, subject, client, scopes, t),
-                StandardCharsets.US_ASCII));
+        headers.set(
+                SIGNATURE,
+                "t=" + t + ",s="
+                        + new String(mac(method, pathAndQuery, subject, client, scopes, t), StandardCharsets.US_ASCII));
     }
 
     /** The base64url HMAC of the signed text (see the class comment); subject and client as sent, encoded. */
     private byte[] mac(String method, String pathAndQuery, String subject, String client, String scopes, long t) {
-        String text = String.join("\n", "bulwark-edge-v1", method, pathAndQuery, subject, client, scopes, Long.toString(t));
+        String text =
+                String.join("\n", "bulwark-edge-v1", method, pathAndQuery, subject, client, scopes, Long.toString(t));
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);
@@ -139,7 +142,12 @@ public final class EdgeSignature {
 
     /** Percent-encoding as JavaScript's encodeURIComponent does it. */
     static String encode(String value) {
-        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20").replace("%21", "!")
-                .replace("%27", "'").replace("%28", "(").replace("%29", ")").replace("%7E", "~");
+        return URLEncoder.encode(value, StandardCharsets.UTF_8)
+                .replace("+", "%20")
+                .replace("%21", "!")
+                .replace("%27", "'")
+                .replace("%28", "(")
+                .replace("%29", ")")
+                .replace("%7E", "~");
     }
 }

@@ -67,7 +67,12 @@ public final class HttpIo {
     public static void problem(HttpExchange exchange, int status, String code, String title, String detail)
             throws IOException {
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        send(exchange, status, PROBLEM_JSON, problemBody(status, code, title, detail, exchange.getRequestURI().getPath()));
+        send(
+                exchange,
+                status,
+                PROBLEM_JSON,
+                problemBody(
+                        status, code, title, detail, exchange.getRequestURI().getPath()));
     }
 
     public static byte[] problemBody(int status, String code, String title, String detail, String instance) {

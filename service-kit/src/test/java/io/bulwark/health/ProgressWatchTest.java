@@ -52,7 +52,8 @@ class ProgressWatchTest {
     void shouldMeasureAStallFromTheLastProgressNotFromWhenWorkAppeared() {
         watch.observe(1, false);
         advance(Duration.ofSeconds(9));
-        assertThat(watch.observe(1, true)).as("idle until now: the clock restarted at the last idle sample")
+        assertThat(watch.observe(1, true))
+                .as("idle until now: the clock restarted at the last idle sample")
                 .isFalse();
         advance(Duration.ofSeconds(9));
         assertThat(watch.observe(1, true)).isTrue();
@@ -60,7 +61,6 @@ class ProgressWatchTest {
 
     @Test
     void shouldRejectANonPositiveBound() {
-        assertThatThrownBy(() -> new ProgressWatch(Duration.ZERO, clock::get))
-                .hasMessageContaining("must be positive");
+        assertThatThrownBy(() -> new ProgressWatch(Duration.ZERO, clock::get)).hasMessageContaining("must be positive");
     }
 }

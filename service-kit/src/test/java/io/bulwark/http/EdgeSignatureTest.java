@@ -38,8 +38,9 @@ class EdgeSignatureTest {
     @Test
     void verifiesTheHeadersTheEdgeWorkerSigns() {
         // Computed by the worker's algorithm (Node's crypto, encodeURIComponent) for this secret and time.
-        Headers fromWorker = headers("%C3%BC%2Fser%201", "shop", "orders:read query:read",
-                "t=1795867200,s=yMvKvGnKcebSAvzPQrcUilNZRwdabQEY4WvQa4Rj1rE");
+        Headers fromWorker = headers(
+                "%C3%BC%2Fser%201",
+                "shop", "orders:read query:read", "t=1795867200,s=yMvKvGnKcebSAvzPQrcUilNZRwdabQEY4WvQa4Rj1rE");
 
         EdgeSignature.Verdict verdict = edge.verify("GET", "/query/inventory/items/sku-1?asOf=x", fromWorker);
 
@@ -52,7 +53,8 @@ class EdgeSignatureTest {
         edge.sign(signed, "GET", "/query/inventory/items/sku-1?asOf=x", IDENTITY);
 
         assertThat(signed.getFirst(EdgeSignature.SUBJECT)).isEqualTo("%C3%BC%2Fser%201");
-        assertThat(signed.getFirst(EdgeSignature.SIGNATURE)).isEqualTo("t=1795867200,s=yMvKvGnKcebSAvzPQrcUilNZRwdabQEY4WvQa4Rj1rE");
+        assertThat(signed.getFirst(EdgeSignature.SIGNATURE))
+                .isEqualTo("t=1795867200,s=yMvKvGnKcebSAvzPQrcUilNZRwdabQEY4WvQa4Rj1rE");
     }
 
     @Test
@@ -67,10 +69,13 @@ class EdgeSignatureTest {
     @Test
     void refusesWidenedScopesAndAnotherSubject() {
         Headers signed = signedForAnOrder();
-        Headers widened = headers(signed.getFirst(EdgeSignature.SUBJECT), "shop", "orders:read orders:write query:read",
+        Headers widened = headers(
+                signed.getFirst(EdgeSignature.SUBJECT),
+                "shop",
+                "orders:read orders:write query:read",
                 signed.getFirst(EdgeSignature.SIGNATURE));
-        Headers someoneElse = headers("admin", "shop", signed.getFirst(EdgeSignature.SCOPES),
-                signed.getFirst(EdgeSignature.SIGNATURE));
+        Headers someoneElse = headers(
+                "admin", "shop", signed.getFirst(EdgeSignature.SCOPES), signed.getFirst(EdgeSignature.SIGNATURE));
 
         assertThat(edge.verify("GET", "/orders/o-1", widened)).isInstanceOf(EdgeSignature.Invalid.class);
         assertThat(edge.verify("GET", "/orders/o-1", someoneElse)).isInstanceOf(EdgeSignature.Invalid.class);
@@ -79,10 +84,10 @@ class EdgeSignatureTest {
     @Test
     void refusesASignatureOutsideTheClockWindow() {
         Headers signed = signedForAnOrder();
-        EdgeSignature later = new EdgeSignature(SECRET,
-                Clock.fixed(SIGNED_AT.plus(EdgeSignature.MAX_SKEW).plusSeconds(1), ZoneOffset.UTC));
-        EdgeSignature justInTime = new EdgeSignature(SECRET,
-                Clock.fixed(SIGNED_AT.plus(EdgeSignature.MAX_SKEW), ZoneOffset.UTC));
+        EdgeSignature later = new EdgeSignature(
+                SECRET, Clock.fixed(SIGNED_AT.plus(EdgeSignature.MAX_SKEW).plusSeconds(1), ZoneOffset.UTC));
+        EdgeSignature justInTime =
+                new EdgeSignature(SECRET, Clock.fixed(SIGNED_AT.plus(EdgeSignature.MAX_SKEW), ZoneOffset.UTC));
 
         assertThat(later.verify("GET", "/orders/o-1", signed)).isInstanceOf(EdgeSignature.Invalid.class);
         assertThat(justInTime.verify("GET", "/orders/o-1", signed)).isInstanceOf(EdgeSignature.Verified.class);
@@ -104,13 +109,16 @@ class EdgeSignatureTest {
 
         assertThat(edge.verify("GET", "/", new Headers())).isInstanceOf(EdgeSignature.Absent.class);
         assertThat(edge.verify("GET", "/", incomplete)).isInstanceOf(EdgeSignature.Invalid.class);
-        assertThat(edge.verify("GET", "/", headers("a", "b", "c", "t=soon,s=x"))).isInstanceOf(EdgeSignature.Invalid.class);
-        assertThat(edge.verify("GET", "/", headers("a", "b", "c", "nonsense"))).isInstanceOf(EdgeSignature.Invalid.class);
+        assertThat(edge.verify("GET", "/", headers("a", "b", "c", "t=soon,s=x")))
+                .isInstanceOf(EdgeSignature.Invalid.class);
+        assertThat(edge.verify("GET", "/", headers("a", "b", "c", "nonsense")))
+                .isInstanceOf(EdgeSignature.Invalid.class);
     }
 
     @Test
     void refusesAShortSecret() {
         assertThatThrownBy(() -> new EdgeSignature("short", Clock.systemUTC()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("32");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("32");
     }
 }

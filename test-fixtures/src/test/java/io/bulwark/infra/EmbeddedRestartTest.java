@@ -15,12 +15,16 @@ class EmbeddedRestartTest {
 
     @Test
     void shouldKeepTopicsWhenKafkaRestartsOnSameDirectory(@TempDir Path dir) throws Exception {
-        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.builder(dir).build().start()) {
+        try (EmbeddedKafkaBroker kafka =
+                EmbeddedKafkaBroker.builder(dir).build().start()) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic("survivor", 2, (short) 1))).all().get();
+                admin.createTopics(List.of(new NewTopic("survivor", 2, (short) 1)))
+                        .all()
+                        .get();
             }
         }
-        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.builder(dir).build().start();
+        try (EmbeddedKafkaBroker kafka =
+                        EmbeddedKafkaBroker.builder(dir).build().start();
                 Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
             assertThat(admin.listTopics().names().get()).contains("survivor");
         }
@@ -28,13 +32,18 @@ class EmbeddedRestartTest {
 
     @Test
     void shouldKeepRowsWhenPostgresRestartsOnSameDirectory(@TempDir Path dir) throws Exception {
-        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.builder(dir).build().start();
-                var c = pg.connect(); var s = c.createStatement()) {
+        try (EmbeddedPostgresServer pg =
+                        EmbeddedPostgresServer.builder(dir).build().start();
+                var c = pg.connect();
+                var s = c.createStatement()) {
             s.execute("CREATE TABLE kept (v text)");
             s.execute("INSERT INTO kept VALUES ('still here')");
         }
-        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.builder(dir).build().start();
-                var c = pg.connect(); var s = c.createStatement(); var rs = s.executeQuery("SELECT v FROM kept")) {
+        try (EmbeddedPostgresServer pg =
+                        EmbeddedPostgresServer.builder(dir).build().start();
+                var c = pg.connect();
+                var s = c.createStatement();
+                var rs = s.executeQuery("SELECT v FROM kept")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("still here");
         }
@@ -46,7 +55,8 @@ class EmbeddedRestartTest {
         long pid = redis.pid().orElseThrow();
         assertThat(Ports.isListening(redis.port())).isTrue();
         redis.close();
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                .isFalse();
         assertThat(Ports.isListening(redis.port())).isFalse();
     }
 }

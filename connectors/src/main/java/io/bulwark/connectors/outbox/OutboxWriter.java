@@ -74,8 +74,10 @@ public final class OutboxWriter {
             try {
                 schemas.validate(event);
             } catch (SchemaViolationException e) {
-                throw new InvalidEventException("Event " + event.eventId() + " of type " + event.type()
-                        + " is invalid: " + String.join("; ", e.violations()), e);
+                throw new InvalidEventException(
+                        "Event " + event.eventId() + " of type " + event.type() + " is invalid: "
+                                + String.join("; ", e.violations()),
+                        e);
             }
         }
         try (PreparedStatement insert = transaction.prepareStatement(insertSql)) {

@@ -50,7 +50,8 @@ public record ConnectorDefinition(String name, Map<String, String> config) {
             throw new IllegalArgumentException("A connector definition has a \"name\" and a \"config\" object");
         }
         Map<String, String> values = new LinkedHashMap<>();
-        config.fields().forEachRemaining(e -> values.put(e.getKey(), e.getValue().asText()));
+        config.fields()
+                .forEachRemaining(e -> values.put(e.getKey(), e.getValue().asText()));
         return new ConnectorDefinition(json.get("name").asText(), values);
     }
 
@@ -61,7 +62,8 @@ public record ConnectorDefinition(String name, Map<String, String> config) {
      * @throws IllegalArgumentException naming the first variable that has no value
      */
     public Map<String, String> resolve(Map<String, String> variables) {
-        Function<String, String> lookup = name -> variables.containsKey(name) ? variables.get(name) : System.getenv(name);
+        Function<String, String> lookup =
+                name -> variables.containsKey(name) ? variables.get(name) : System.getenv(name);
         Map<String, String> resolved = new LinkedHashMap<>();
         config.forEach((key, value) -> {
             Matcher m = ENV_REFERENCE.matcher(value);

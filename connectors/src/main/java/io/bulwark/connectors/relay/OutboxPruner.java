@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +38,10 @@ public final class OutboxPruner implements AutoCloseable {
     private static final int CHUNK = 10_000;
 
     /** Which relay publishes the table, and so which rows count as published. */
-    public enum Mode { CDC, POLLING }
+    public enum Mode {
+        CDC,
+        POLLING
+    }
 
     private final Database database;
     private final Mode mode;
@@ -47,7 +51,12 @@ public final class OutboxPruner implements AutoCloseable {
     private final Counter pruned;
     private final ScheduledExecutorService scheduler;
 
-    public OutboxPruner(Database database, OutboxTable table, Mode mode, Duration retention, String slotName,
+    public OutboxPruner(
+            Database database,
+            OutboxTable table,
+            Mode mode,
+            Duration retention,
+            String slotName,
             MeterRegistry registry) {
         this.database = Objects.requireNonNull(database, "database");
         this.mode = Objects.requireNonNull(mode, "mode");
@@ -57,25 +66,32 @@ public final class OutboxPruner implements AutoCloseable {
         }
         this.slotName = mode == Mode.CDC ? Objects.requireNonNull(slotName, "slotName (CDC mode)") : slotName;
         String published = mode == Mode.CDC ? "created_at" : "published_at";
-        this.deleteSql = "DELETE FROM " + table.qualified() + " WHERE event_id IN (SELECT event_id FROM "
-                + table.qualified() + " WHERE " + published + " < now() - make_interval(secs => ?) LIMIT " + CHUNK + ")";
-        this.pruned = Counter.builder("bulwark.outbox.pruned").description("Outbox rows deleted after their retention")
-                .tag("mode", mode.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
+        this.deleteSql =
+                "DELETE FROM " + table.qualified() + " WHERE event_id IN (SELECT event_id FROM " + table.qualified()
+                        + " WHERE " + published + " < now() - make_interval(secs => ?) LIMIT " + CHUNK + ")";
+        this.pruned = Counter.builder("bulwark.outbox.pruned")
+                .description("Outbox rows deleted after their retention")
+                .tag("mode", mode.name().toLowerCase(Locale.ROOT))
+                .register(registry);
         this.scheduler = Threads.daemonPool("bulwark-outbox-pruner", 1);
     }
 
     /** Prunes every {@code interval}, starting after one interval. */
     public OutboxPruner schedule(Duration interval) {
-        scheduler.scheduleWithFixedDelay(() -> {
-            try {
-                int deleted = pruneOnce();
-                if (deleted > 0) {
-                    log.info("Pruned {} outbox rows older than {}", deleted, retention);
-                }
-            } catch (SQLException | RuntimeException e) {
-                log.warn("Pruning the outbox failed; next try in {}", interval, e);
-            }
-        }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        int deleted = pruneOnce();
+                        if (deleted > 0) {
+                            log.info("Pruned {} outbox rows older than {}", deleted, retention);
+                        }
+                    } catch (SQLException | RuntimeException e) {
+                        log.warn("Pruning the outbox failed; next try in {}", interval, e);
+                    }
+                },
+                interval.toMillis(),
+                interval.toMillis(),
+                TimeUnit.MILLISECONDS);
         return this;
     }
 

@@ -1,9 +1,9 @@
 package io.bulwark.connectors.relay;
 
 import io.bulwark.connectors.outbox.OutboxTable;
-import io.bulwark.health.ProgressWatch;
-import io.bulwark.connectors.relay.internal.Threads;
 import io.bulwark.connectors.relay.internal.EventPublisher;
+import io.bulwark.connectors.relay.internal.Threads;
+import io.bulwark.health.ProgressWatch;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Topics;
 import io.debezium.embedded.Connect;
@@ -66,6 +66,7 @@ public final class OutboxRelay implements AutoCloseable {
     private final AtomicLong slotLagBytes = new AtomicLong(-1);
     /** Progress = the slot's confirmed flush position moving; three heartbeat intervals without it is a stall. */
     private final ProgressWatch progress = new ProgressWatch(STALL_TIMEOUT, System::nanoTime);
+
     private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private volatile boolean taskRunning;
     private volatile boolean stopping;
@@ -77,7 +78,8 @@ public final class OutboxRelay implements AutoCloseable {
     private OutboxRelay(Settings settings, EventSchemas schemas, MeterRegistry registry) {
         Map<String, String> variables = new HashMap<>(settings.variables());
         variables.put("BULWARK_RELAY_DB_HOST", settings.database().host());
-        variables.put("BULWARK_RELAY_DB_PORT", Integer.toString(settings.database().port()));
+        variables.put(
+                "BULWARK_RELAY_DB_PORT", Integer.toString(settings.database().port()));
         variables.put("BULWARK_RELAY_DB_NAME", settings.database().name());
         variables.put("BULWARK_RELAY_DB_SCHEMA", settings.table().schema());
         variables.put("BULWARK_RELAY_CAPTURE_USER", settings.database().user());
@@ -95,13 +97,16 @@ public final class OutboxRelay implements AutoCloseable {
         engineProperties.setProperty("offset.storage.topic", settings.offsetsTopic());
         engineProperties.setProperty("offset.storage.partitions", "1");
         engineProperties.setProperty("offset.storage.replication.factor", Short.toString(settings.replicationFactor()));
-        engineProperties.setProperty("offset.flush.interval.ms", Long.toString(settings.offsetFlushInterval().toMillis()));
+        engineProperties.setProperty(
+                "offset.flush.interval.ms",
+                Long.toString(settings.offsetFlushInterval().toMillis()));
         engineProperties.setProperty("bootstrap.servers", settings.bootstrapServers());
 
         this.keyConverter = converter(config, "key.converter", true);
         this.valueConverter = converter(config, "value.converter", false);
         this.headerConverter = headerConverter(config);
-        this.publisher = new EventPublisher(settings.bootstrapServers(), "bulwark-outbox-relay", schemas, registry, "cdc");
+        this.publisher =
+                new EventPublisher(settings.bootstrapServers(), "bulwark-outbox-relay", schemas, registry, "cdc");
         this.executor = Threads.daemonPool("bulwark-outbox-relay", 2);
         Gauge.builder("bulwark.outbox.relay.slot.lag.bytes", slotLagBytes, AtomicLong::get)
                 .description("WAL bytes between the current position and the replication slot's confirmed flush "
@@ -110,9 +115,11 @@ public final class OutboxRelay implements AutoCloseable {
                 .register(registry);
         Gauge.builder("bulwark.outbox.relay.stalled", this, relay -> relay.stalled() ? 1 : 0)
                 .description("1 while WAL waits behind the slot and its confirmed position has not moved for the "
-                        + "stall timeout").register(registry);
+                        + "stall timeout")
+                .register(registry);
         Gauge.builder("bulwark.outbox.relay.running", this, relay -> relay.running() ? 1 : 0)
-                .description("1 while the capture task runs").register(registry);
+                .description("1 while the capture task runs")
+                .register(registry);
     }
 
     /** Starts capturing; returns at once (the engine runs on its own thread). */
@@ -161,8 +168,11 @@ public final class OutboxRelay implements AutoCloseable {
                     long stallsBefore = progress.stalls();
                     progress.observe(rs.getLong(2), taskRunning && rs.getLong(1) > 0);
                     if (progress.stalls() > stallsBefore) {
-                        log.warn("STALL: outbox relay on slot {} has confirmed nothing for {} s while {} WAL bytes wait",
-                                slotName, progress.sinceProgress().toSeconds(), rs.getLong(1));
+                        log.warn(
+                                "STALL: outbox relay on slot {} has confirmed nothing for {} s while {} WAL bytes wait",
+                                slotName,
+                                progress.sinceProgress().toSeconds(),
+                                rs.getLong(1));
                     }
                 } else {
                     slotLagBytes.set(-1);
@@ -179,7 +189,8 @@ public final class OutboxRelay implements AutoCloseable {
         if (stopping) {
             return;
         }
-        DebeziumEngine<RecordChangeEvent<SourceRecord>> next = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+        DebeziumEngine<RecordChangeEvent<SourceRecord>> next = DebeziumEngine.create(
+                        ChangeEventFormat.of(Connect.class))
                 .using(engineProperties)
                 .notifying(this::handleBatch)
                 .using(new DebeziumEngine.ConnectorCallback() {
@@ -210,8 +221,10 @@ public final class OutboxRelay implements AutoCloseable {
         next.run(); // blocks this executor thread until the engine stops
     }
 
-    private void handleBatch(List<RecordChangeEvent<SourceRecord>> events,
-            DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
+    private void handleBatch(
+            List<RecordChangeEvent<SourceRecord>> events,
+            DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(events.size());
         for (RecordChangeEvent<SourceRecord> event : events) {
             records.add(toProducerRecord(event.record()));
@@ -228,7 +241,9 @@ public final class OutboxRelay implements AutoCloseable {
         String topic = record.topic();
         RecordHeaders headers = new RecordHeaders();
         for (Header header : record.headers()) {
-            headers.add(header.key(), headerConverter.fromConnectHeader(topic, header.key(), header.schema(), header.value()));
+            headers.add(
+                    header.key(),
+                    headerConverter.fromConnectHeader(topic, header.key(), header.schema(), header.value()));
         }
         byte[] key = keyConverter.fromConnectData(topic, headers, record.keySchema(), record.key());
         byte[] value = valueConverter.fromConnectData(topic, headers, record.valueSchema(), record.value());
@@ -312,18 +327,39 @@ public final class OutboxRelay implements AutoCloseable {
 
         /** Defaults: the registry's offsets topic, replication 1, offsets flushed every second. */
         public static Settings of(String bootstrapServers, Database database, OutboxTable table) {
-            return new Settings(bootstrapServers, database, table, Topics.OUTBOX_RELAY_OFFSETS.name(), (short) 1,
-                    Duration.ofSeconds(1), Map.of(), Map.of());
+            return new Settings(
+                    bootstrapServers,
+                    database,
+                    table,
+                    Topics.OUTBOX_RELAY_OFFSETS.name(),
+                    (short) 1,
+                    Duration.ofSeconds(1),
+                    Map.of(),
+                    Map.of());
         }
 
         public Settings withOverrides(Map<String, String> overrides) {
-            return new Settings(bootstrapServers, database, table, offsetsTopic, replicationFactor, offsetFlushInterval,
-                    variables, overrides);
+            return new Settings(
+                    bootstrapServers,
+                    database,
+                    table,
+                    offsetsTopic,
+                    replicationFactor,
+                    offsetFlushInterval,
+                    variables,
+                    overrides);
         }
 
         public Settings withOffsetsTopic(String offsetsTopic) {
-            return new Settings(bootstrapServers, database, table, offsetsTopic, replicationFactor, offsetFlushInterval,
-                    variables, overrides);
+            return new Settings(
+                    bootstrapServers,
+                    database,
+                    table,
+                    offsetsTopic,
+                    replicationFactor,
+                    offsetFlushInterval,
+                    variables,
+                    overrides);
         }
     }
 }

@@ -1,9 +1,9 @@
 package io.bulwark.connectors.relay;
 
 import io.bulwark.connectors.outbox.OutboxTable;
-import io.bulwark.connectors.relay.internal.Threads;
 import io.bulwark.connectors.relay.internal.EventPublisher;
 import io.bulwark.connectors.relay.internal.OutboxRow;
+import io.bulwark.connectors.relay.internal.Threads;
 import io.bulwark.schemas.EventSchemas;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Array;
@@ -52,8 +52,8 @@ public final class PollingOutboxRelay implements AutoCloseable {
 
     private PollingOutboxRelay(Settings settings, EventSchemas schemas, MeterRegistry registry) {
         this.settings = settings;
-        this.publisher = new EventPublisher(settings.bootstrapServers(), "bulwark-outbox-poller", schemas, registry,
-                "polling");
+        this.publisher =
+                new EventPublisher(settings.bootstrapServers(), "bulwark-outbox-poller", schemas, registry, "polling");
         String table = settings.table().qualified();
         this.claimSql = "SELECT " + OutboxRow.COLUMNS + " FROM " + table
                 + " WHERE published_at IS NULL ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED";
@@ -98,7 +98,8 @@ public final class PollingOutboxRelay implements AutoCloseable {
                     log.warn("Outbox poller cycle failed; retrying in {} ms", backoff.toMillis(), e);
                     LockSupport.parkNanos(backoff.toNanos());
                     backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0
-                            ? Duration.ofSeconds(30) : backoff.multipliedBy(2);
+                            ? Duration.ofSeconds(30)
+                            : backoff.multipliedBy(2);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
@@ -123,9 +124,11 @@ public final class PollingOutboxRelay implements AutoCloseable {
                     c.rollback();
                     return 0;
                 }
-                publisher.publishAll(publishable.stream().map(OutboxRow::toRecord).toList());
+                publisher.publishAll(
+                        publishable.stream().map(OutboxRow::toRecord).toList());
                 try (PreparedStatement mark = c.prepareStatement(markSql)) {
-                    Array ids = c.createArrayOf("uuid", publishable.stream().map(OutboxRow::eventId).toArray());
+                    Array ids = c.createArrayOf(
+                            "uuid", publishable.stream().map(OutboxRow::eventId).toArray());
                     mark.setArray(1, ids);
                     mark.executeUpdate();
                 }
@@ -161,11 +164,18 @@ public final class PollingOutboxRelay implements AutoCloseable {
         claimed.forEach(row -> seen.put(List.of(row.aggregateType(), row.aggregateId()), true));
         try (PreparedStatement older = c.prepareStatement(olderSql)) {
             older.setLong(1, claimed.get(claimed.size() - 1).seq());
-            older.setArray(2, c.createArrayOf("text", seen.keySet().stream().map(k -> k.get(0)).toArray()));
-            older.setArray(3, c.createArrayOf("text", seen.keySet().stream().map(k -> k.get(1)).toArray()));
+            older.setArray(
+                    2,
+                    c.createArrayOf(
+                            "text", seen.keySet().stream().map(k -> k.get(0)).toArray()));
+            older.setArray(
+                    3,
+                    c.createArrayOf(
+                            "text", seen.keySet().stream().map(k -> k.get(1)).toArray()));
             try (ResultSet rs = older.executeQuery()) {
                 while (rs.next()) {
-                    unpublished.computeIfAbsent(List.of(rs.getString(1), rs.getString(2)), k -> new ArrayList<>())
+                    unpublished
+                            .computeIfAbsent(List.of(rs.getString(1), rs.getString(2)), k -> new ArrayList<>())
                             .add(rs.getLong(3));
                 }
             }
@@ -198,7 +208,11 @@ public final class PollingOutboxRelay implements AutoCloseable {
 
     /** How the polling relay runs. */
     public record Settings(
-            String bootstrapServers, Database database, OutboxTable table, int workers, int batchSize,
+            String bootstrapServers,
+            Database database,
+            OutboxTable table,
+            int workers,
+            int batchSize,
             Duration pollInterval) {
 
         public Settings {

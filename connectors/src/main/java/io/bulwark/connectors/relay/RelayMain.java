@@ -19,7 +19,10 @@ import picocli.CommandLine.Option;
  * {@code outbox-connector.json} reads, so one environment serves both; any other {@code BULWARK_RELAY_*}
  * variable is a typo and fails start-up (exit 2) naming it.
  */
-@Command(name = "bulwark-outbox-relay", mixinStandardHelpOptions = true, version = "Bulwark outbox relay 0.1.0",
+@Command(
+        name = "bulwark-outbox-relay",
+        mixinStandardHelpOptions = true,
+        version = "Bulwark outbox relay 0.1.0",
         description = "Publishes the Postgres outbox to Kafka: cdc (Debezium, default) or polling.")
 public final class RelayMain implements Callable<Integer> {
 
@@ -29,7 +32,10 @@ public final class RelayMain implements Callable<Integer> {
     /** Exit code of a start refused for its configuration, as the streams app and order-api use. */
     public static final int EXIT_BAD_CONFIGURATION = 2;
 
-    enum Mode { cdc, polling }
+    enum Mode {
+        cdc,
+        polling
+    }
 
     @Option(names = "--mode", description = "cdc or polling (default: ${DEFAULT-VALUE}).")
     Mode mode = Mode.cdc;
@@ -39,27 +45,42 @@ public final class RelayMain implements Callable<Integer> {
 
     /** The environment variables of the relay: the connector definition's, and nothing else. */
     static final String ENV_PREFIX = "BULWARK_RELAY_";
-    static final List<String> VARIABLES = List.of("BULWARK_RELAY_DB_HOST", "BULWARK_RELAY_DB_PORT",
-            "BULWARK_RELAY_DB_NAME", "BULWARK_RELAY_DB_SCHEMA", "BULWARK_RELAY_CAPTURE_USER",
+
+    static final List<String> VARIABLES = List.of(
+            "BULWARK_RELAY_DB_HOST",
+            "BULWARK_RELAY_DB_PORT",
+            "BULWARK_RELAY_DB_NAME",
+            "BULWARK_RELAY_DB_SCHEMA",
+            "BULWARK_RELAY_CAPTURE_USER",
             "BULWARK_RELAY_CAPTURE_PASSWORD");
 
-    @Option(names = "--db-host", defaultValue = "${env:BULWARK_RELAY_DB_HOST:-localhost}",
+    @Option(
+            names = "--db-host",
+            defaultValue = "${env:BULWARK_RELAY_DB_HOST:-localhost}",
             description = "Default: BULWARK_RELAY_DB_HOST, else localhost.")
     String dbHost;
 
-    @Option(names = "--db-port", defaultValue = "${env:BULWARK_RELAY_DB_PORT:-5432}",
+    @Option(
+            names = "--db-port",
+            defaultValue = "${env:BULWARK_RELAY_DB_PORT:-5432}",
             description = "Default: BULWARK_RELAY_DB_PORT, else 5432.")
     int dbPort;
 
-    @Option(names = "--db-name", defaultValue = "${env:BULWARK_RELAY_DB_NAME:-postgres}",
+    @Option(
+            names = "--db-name",
+            defaultValue = "${env:BULWARK_RELAY_DB_NAME:-postgres}",
             description = "Default: BULWARK_RELAY_DB_NAME, else postgres.")
     String dbName;
 
-    @Option(names = "--db-user", defaultValue = "${env:BULWARK_RELAY_CAPTURE_USER}",
+    @Option(
+            names = "--db-user",
+            defaultValue = "${env:BULWARK_RELAY_CAPTURE_USER}",
             description = "The capture user (see connectors/README.md). Default: BULWARK_RELAY_CAPTURE_USER.")
     String dbUser;
 
-    @Option(names = "--schema", defaultValue = "${env:BULWARK_RELAY_DB_SCHEMA:-bulwark}",
+    @Option(
+            names = "--schema",
+            defaultValue = "${env:BULWARK_RELAY_DB_SCHEMA:-bulwark}",
             description = "Schema of the outbox table. Default: BULWARK_RELAY_DB_SCHEMA, else bulwark.")
     String schema;
 
@@ -69,7 +90,10 @@ public final class RelayMain implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "2", description = "polling: concurrent workers.")
     int workers;
 
-    @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "cdc: connector setting override.")
+    @Option(
+            names = {"-s", "--set"},
+            paramLabel = "KEY=VALUE",
+            description = "cdc: connector setting override.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
     public static void main(String[] args) {
@@ -78,16 +102,22 @@ public final class RelayMain implements Callable<Integer> {
 
     /** The {@code BULWARK_RELAY_*} variables in {@code environment} that the relay does not know. */
     static List<String> unknownVariables(Map<String, String> environment) {
-        return environment.keySet().stream().filter(name -> name.startsWith(ENV_PREFIX))
-                .filter(name -> !VARIABLES.contains(name)).sorted().toList();
+        return environment.keySet().stream()
+                .filter(name -> name.startsWith(ENV_PREFIX))
+                .filter(name -> !VARIABLES.contains(name))
+                .sorted()
+                .toList();
     }
 
     @Override
     public Integer call() throws InterruptedException {
         List<String> unknown = unknownVariables(System.getenv());
         if (!unknown.isEmpty() || dbUser == null || dbUser.isBlank()) {
-            System.err.println(unknown.isEmpty() ? "The capture user is missing: give --db-user or set BULWARK_RELAY_CAPTURE_USER"
-                    : "Unknown relay variable(s) " + String.join(", ", unknown) + "; known: " + String.join(", ", VARIABLES));
+            System.err.println(
+                    unknown.isEmpty()
+                            ? "The capture user is missing: give --db-user or set BULWARK_RELAY_CAPTURE_USER"
+                            : "Unknown relay variable(s) " + String.join(", ", unknown) + "; known: "
+                                    + String.join(", ", VARIABLES));
             return EXIT_BAD_CONFIGURATION;
         }
         String password = System.getenv().getOrDefault("BULWARK_RELAY_CAPTURE_PASSWORD", "");
@@ -97,26 +127,32 @@ public final class RelayMain implements Callable<Integer> {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         AutoCloseable relay;
         if (mode == Mode.cdc) {
-            OutboxRelay.Settings settings = OutboxRelay.Settings.of(bootstrapServers, database, table)
-                    .withOverrides(overrides);
+            OutboxRelay.Settings settings =
+                    OutboxRelay.Settings.of(bootstrapServers, database, table).withOverrides(overrides);
             if (offsetsTopic != null) {
                 settings = settings.withOffsetsTopic(offsetsTopic);
             }
             relay = OutboxRelay.start(settings, schemas, registry);
         } else {
-            relay = PollingOutboxRelay.start(PollingOutboxRelay.Settings.of(bootstrapServers, database, table)
-                    .withWorkers(workers), schemas, registry);
+            relay = PollingOutboxRelay.start(
+                    PollingOutboxRelay.Settings.of(bootstrapServers, database, table)
+                            .withWorkers(workers),
+                    schemas,
+                    registry);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                relay.close();
-            } catch (Exception e) {
-                e.printStackTrace();
-            } finally {
-                stopped.countDown();
-            }
-        }, "bulwark-relay-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                relay.close();
+                            } catch (Exception e) {
+                                e.printStackTrace();
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "bulwark-relay-shutdown"));
         System.out.println(STARTED_LINE + " (" + mode + ", " + database + ", schema " + schema + ")");
         System.out.flush();
         stopped.await();

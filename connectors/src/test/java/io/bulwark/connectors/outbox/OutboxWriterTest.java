@@ -31,7 +31,8 @@ class OutboxWriterTest {
     @BeforeEach
     void setUp(PostgresService postgres) {
         this.postgres = postgres;
-        this.table = new OutboxTable("writer_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10));
+        this.table = new OutboxTable(
+                "writer_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10));
         DatabaseMigrations.migrate(postgres.jdbcUrl(), postgres.username(), postgres.password(), table.schema());
         this.writer = new OutboxWriter(EventSchemas.load(), table);
     }
@@ -47,7 +48,8 @@ class OutboxWriterTest {
             c.commit();
         }
         assertThat(countFromOtherConnection()).isEqualTo(2);
-        try (Connection c = postgres.connect(); Statement s = c.createStatement();
+        try (Connection c = postgres.connect();
+                Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT event_id, payload->>'orderId', aggregate_version FROM "
                         + table.qualified() + " ORDER BY seq")) {
             rs.next();
@@ -78,7 +80,8 @@ class OutboxWriterTest {
                     .hasMessageContaining(invalid.eventId().toString())
                     .hasMessageContaining("customerId");
             // The valid event before it was not written either, and the transaction is still usable.
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table.qualified())) {
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table.qualified())) {
                 rs.next();
                 assertThat(rs.getInt(1)).isZero();
             }
@@ -117,7 +120,8 @@ class OutboxWriterTest {
     }
 
     private int countFromOtherConnection() throws SQLException {
-        try (Connection c = postgres.connect(); Statement s = c.createStatement();
+        try (Connection c = postgres.connect();
+                Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table.qualified())) {
             rs.next();
             return rs.getInt(1);
@@ -126,8 +130,12 @@ class OutboxWriterTest {
 
     private static EventEnvelope event(String orderId) {
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId).put("customerId", "c-1").put("totalCents", 100).put("currency", "EUR");
+        payload.put("orderId", orderId)
+                .put("customerId", "c-1")
+                .put("totalCents", 100)
+                .put("currency", "EUR");
         payload.putArray("lines").addObject().put("sku", "s").put("quantity", 1).put("unitPriceCents", 100);
-        return EventEnvelope.newEvent("OrderPlaced", "order", orderId, payload, Clock.systemUTC()).withAggregateVersion(3);
+        return EventEnvelope.newEvent("OrderPlaced", "order", orderId, payload, Clock.systemUTC())
+                .withAggregateVersion(3);
     }
 }

@@ -42,10 +42,10 @@ class ConnectWorkerParityTest {
         String prefix = "connect-" + outbox.id + "-";
         outbox.commit(RelayModeParityTest.sampleEvents(prefix));
 
-        try (TopicReader reader = new TopicReader(kafka.bootstrapServers(), Topics.ORDER_EVENTS.name(),
-                r -> new String(r.key()).startsWith(prefix))) {
-            try (OutboxRelay relay = OutboxRelay.start(outbox.relaySettings(), OutboxFixture.SCHEMAS,
-                    new SimpleMeterRegistry())) {
+        try (TopicReader reader = new TopicReader(
+                kafka.bootstrapServers(), Topics.ORDER_EVENTS.name(), r -> new String(r.key()).startsWith(prefix))) {
+            try (OutboxRelay relay =
+                    OutboxRelay.start(outbox.relaySettings(), OutboxFixture.SCHEMAS, new SimpleMeterRegistry())) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 3);
             } finally {
                 outbox.dropSlot();
@@ -74,20 +74,28 @@ class ConnectWorkerParityTest {
     private Process startWorker(OutboxFixture outbox, KafkaService kafka, Path dir) throws Exception {
         restPort = Ports.freePort();
         Path workerProperties = dir.resolve("worker.properties");
-        Files.writeString(workerProperties, String.join("\n",
-                "bootstrap.servers=" + kafka.bootstrapServers(),
-                "key.converter=org.apache.kafka.connect.storage.StringConverter",
-                "value.converter=org.apache.kafka.connect.json.JsonConverter",
-                "offset.storage.file.filename=" + dir.resolve("connect.offsets"),
-                "offset.flush.interval.ms=1000",
-                "listeners=http://127.0.0.1:" + restPort,
-                "plugin.discovery=service_load",
-                "config.providers=env",
-                "config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider",
-                ""));
+        Files.writeString(
+                workerProperties,
+                String.join(
+                        "\n",
+                        "bootstrap.servers=" + kafka.bootstrapServers(),
+                        "key.converter=org.apache.kafka.connect.storage.StringConverter",
+                        "value.converter=org.apache.kafka.connect.json.JsonConverter",
+                        "offset.storage.file.filename=" + dir.resolve("connect.offsets"),
+                        "offset.flush.interval.ms=1000",
+                        "listeners=http://127.0.0.1:" + restPort,
+                        "plugin.discovery=service_load",
+                        "config.providers=env",
+                        "config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+                        ""));
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                "org.apache.kafka.connect.cli.ConnectStandalone", workerProperties.toString())
+        ProcessBuilder builder = new ProcessBuilder(
+                        java,
+                        "-Xmx512m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "org.apache.kafka.connect.cli.ConnectStandalone",
+                        workerProperties.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(Path.of("target", "connect-worker.log").toFile());
         Map<String, String> env = builder.environment();
@@ -99,9 +107,16 @@ class ConnectWorkerParityTest {
         env.put("BULWARK_RELAY_CAPTURE_PASSWORD", outbox.postgres.password());
         Process process = builder.start();
         HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofSeconds(60)).failFast(() -> !process.isAlive()).ignoreExceptions().until(() ->
-                http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + restPort + "/connectors")).build(),
-                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+        await().atMost(Duration.ofSeconds(60))
+                .failFast(() -> !process.isAlive())
+                .ignoreExceptions()
+                .until(() -> http.send(
+                                        HttpRequest.newBuilder(
+                                                        URI.create("http://127.0.0.1:" + restPort + "/connectors"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .statusCode()
+                        == 200);
         return process;
     }
 
@@ -111,20 +126,24 @@ class ConnectWorkerParityTest {
         config.put("slot.name", "connect_" + outbox.id);
         config.put("publication.name", "connect_pub_" + outbox.id);
         config.put("topic.prefix", "connect-" + outbox.id);
-        HttpResponse<String> created = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + restPort + "/connectors"))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> created = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + restPort + "/connectors"))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     }
 
     private static void dropSlot(OutboxFixture outbox, String slot) {
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-            try (var c = outbox.postgres.connect(); var s = c.createStatement()) {
+            try (var c = outbox.postgres.connect();
+                    var s = c.createStatement()) {
                 s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '"
                         + slot + "' AND NOT active");
-                try (var rs = s.executeQuery("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'")) {
+                try (var rs =
+                        s.executeQuery("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'")) {
                     rs.next();
                     return rs.getInt(1) == 0;
                 }

@@ -1,6 +1,5 @@
 package io.bulwark.connectors.relay;
 
-import io.bulwark.schemas.TopicLeaders;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.connectors.DatabaseMigrations;
 import io.bulwark.connectors.outbox.OutboxTable;
@@ -10,9 +9,11 @@ import io.bulwark.infra.PostgresService;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
+import io.bulwark.schemas.TopicLeaders;
 import io.bulwark.schemas.Topics;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -39,20 +40,22 @@ final class OutboxFixture {
         DatabaseMigrations.migrate(postgres.jdbcUrl(), postgres.username(), postgres.password(), table.schema());
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
             Set<String> existing = admin.listTopics().names().get();
-            List<NewTopic> missing = Topics.all().stream().filter(t -> !existing.contains(t.name()))
-                    .map(t -> t.newTopic((short) 1)).toList();
+            List<NewTopic> missing = Topics.all().stream()
+                    .filter(t -> !existing.contains(t.name()))
+                    .map(t -> t.newTopic((short) 1))
+                    .toList();
             try {
                 admin.createTopics(missing).all().get();
             } catch (Exception e) {
                 // created concurrently by another test class: fine
             }
-            TopicLeaders.await(admin, Topics.all().stream().map(t -> t.name()).toList(), java.time.Duration.ofSeconds(60));
+            TopicLeaders.await(admin, Topics.all().stream().map(t -> t.name()).toList(), Duration.ofSeconds(60));
         }
     }
 
     Database database() {
-        return new Database(postgres.host(), postgres.port(), postgres.database(), postgres.username(),
-                postgres.password());
+        return new Database(
+                postgres.host(), postgres.port(), postgres.database(), postgres.username(), postgres.password());
     }
 
     OutboxRelay.Settings relaySettings() {
@@ -67,12 +70,26 @@ final class OutboxFixture {
     /** An OrderPlaced event for {@code orderId}, its instant cut to microseconds as Postgres keeps it. */
     static EventEnvelope orderPlaced(String orderId, long version) {
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId).put("customerId", "c-" + orderId).put("totalCents", (int) (1999 + version))
+        payload.put("orderId", orderId)
+                .put("customerId", "c-" + orderId)
+                .put("totalCents", (int) (1999 + version))
                 .put("currency", "EUR");
-        payload.putArray("lines").addObject().put("sku", "sku-1").put("quantity", 1).put("unitPriceCents", (int) (1999 + version));
-        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, version,
-                Instant.now().truncatedTo(ChronoUnit.MICROS), "corr-" + orderId, null,
-                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", payload);
+        payload.putArray("lines")
+                .addObject()
+                .put("sku", "sku-1")
+                .put("quantity", 1)
+                .put("unitPriceCents", (int) (1999 + version));
+        return new EventEnvelope(
+                UUID.randomUUID(),
+                "OrderPlaced",
+                "order",
+                orderId,
+                version,
+                Instant.now().truncatedTo(ChronoUnit.MICROS),
+                "corr-" + orderId,
+                null,
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                payload);
     }
 
     /** Writes events in one committed transaction. */
@@ -96,8 +113,10 @@ final class OutboxFixture {
     /** Inserts a row by hand, bypassing OutboxWriter's validation, as a careless human might. */
     void insertRaw(UUID eventId, String aggregateType, String aggregateId, String eventType, String payloadJson)
             throws Exception {
-        try (Connection c = postgres.connect(); Statement s = c.createStatement()) {
-            s.execute("INSERT INTO " + table.qualified() + " (event_id, aggregate_type, aggregate_id, event_type, payload,"
+        try (Connection c = postgres.connect();
+                Statement s = c.createStatement()) {
+            s.execute("INSERT INTO " + table.qualified()
+                    + " (event_id, aggregate_type, aggregate_id, event_type, payload,"
                     + " occurred_at) VALUES ('" + eventId + "', '" + aggregateType + "', '" + aggregateId + "', '"
                     + eventType + "', '" + payloadJson.replace("'", "''") + "'::jsonb, now())");
         }
@@ -105,7 +124,8 @@ final class OutboxFixture {
 
     /** Rows the polling relay has not marked published yet. */
     int unpublished() throws Exception {
-        try (Connection c = postgres.connect(); Statement s = c.createStatement();
+        try (Connection c = postgres.connect();
+                Statement s = c.createStatement();
                 var rs = s.executeQuery("SELECT count(*) FROM " + table.qualified() + " WHERE published_at IS NULL")) {
             rs.next();
             return rs.getInt(1);
@@ -114,7 +134,8 @@ final class OutboxFixture {
 
     /** Drops the slot so the shared database does not keep WAL for a finished test. */
     void dropSlot() {
-        try (Connection c = postgres.connect(); Statement s = c.createStatement()) {
+        try (Connection c = postgres.connect();
+                Statement s = c.createStatement()) {
             s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'slot_"
                     + id + "' AND NOT active");
         } catch (Exception ignored) {

@@ -23,8 +23,8 @@ class OutboxOrderingTest {
     void shouldKeepOrderPerAggregateInCdcMode(PostgresService postgres, KafkaService kafka) throws Exception {
         OutboxFixture outbox = new OutboxFixture(postgres, kafka);
         Workload workload = new Workload("cdc-" + outbox.id + "-", 100, 100);
-        try (OutboxRelay relay = OutboxRelay.start(outbox.relaySettings(), OutboxFixture.SCHEMAS,
-                new SimpleMeterRegistry())) {
+        try (OutboxRelay relay =
+                OutboxRelay.start(outbox.relaySettings(), OutboxFixture.SCHEMAS, new SimpleMeterRegistry())) {
             await().atMost(Duration.ofSeconds(60)).until(relay::running);
             writeInTransactions(outbox, workload.events());
             assertDelivered(kafka, workload);
@@ -39,16 +39,21 @@ class OutboxOrderingTest {
         OutboxFixture outbox = new OutboxFixture(postgres, kafka);
         Workload workload = new Workload("poll-" + outbox.id + "-", 100, 100);
         writeInTransactions(outbox, workload.events());
-        PollingOutboxRelay.Settings settings = PollingOutboxRelay.Settings.of(kafka.bootstrapServers(),
-                outbox.database(), outbox.table).withWorkers(1).withBatchSize(300);
+        PollingOutboxRelay.Settings settings = PollingOutboxRelay.Settings.of(
+                        kafka.bootstrapServers(), outbox.database(), outbox.table)
+                .withWorkers(1)
+                .withBatchSize(300);
         // Two independent relays, as two processes would run: they share the table, not memory.
-        try (PollingOutboxRelay first = PollingOutboxRelay.start(settings, OutboxFixture.SCHEMAS, new SimpleMeterRegistry());
-                PollingOutboxRelay second = PollingOutboxRelay.start(settings, OutboxFixture.SCHEMAS,
-                        new SimpleMeterRegistry())) {
+        try (PollingOutboxRelay first =
+                        PollingOutboxRelay.start(settings, OutboxFixture.SCHEMAS, new SimpleMeterRegistry());
+                PollingOutboxRelay second =
+                        PollingOutboxRelay.start(settings, OutboxFixture.SCHEMAS, new SimpleMeterRegistry())) {
             await().atMost(Duration.ofSeconds(120)).until(() -> outbox.unpublished() == 0);
             // Every row is marked published, so every record was acknowledged: the topic is complete.
             List<ConsumerRecord<byte[], byte[]>> records = assertDelivered(kafka, workload);
-            assertThat(Workload.duplicates(records)).as("events published twice by the workers").isZero();
+            assertThat(Workload.duplicates(records))
+                    .as("events published twice by the workers")
+                    .isZero();
         }
     }
 
@@ -59,7 +64,8 @@ class OutboxOrderingTest {
     }
 
     static List<ConsumerRecord<byte[], byte[]>> assertDelivered(KafkaService kafka, Workload workload) {
-        try (TopicReader reader = new TopicReader(kafka.bootstrapServers(), Topics.ORDER_EVENTS.name(), workload::ours)) {
+        try (TopicReader reader =
+                new TopicReader(kafka.bootstrapServers(), Topics.ORDER_EVENTS.name(), workload::ours)) {
             await().atMost(Duration.ofSeconds(120)).until(() -> Workload.distinct(reader.poll()) >= workload.size());
             List<ConsumerRecord<byte[], byte[]>> records = List.copyOf(reader.drainToEnd());
             workload.assertCompleteAndOrdered(records);

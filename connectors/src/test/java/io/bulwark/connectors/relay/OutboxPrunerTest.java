@@ -26,13 +26,22 @@ class OutboxPrunerTest {
         EventEnvelope recent = OutboxFixture.orderPlaced("p-1", 2);
         EventEnvelope unpublished = OutboxFixture.orderPlaced("p-1", 3);
         outbox.commit(List.of(old, recent, unpublished));
-        execute(outbox, "UPDATE " + outbox.table.qualified() + " SET published_at = now() - interval '2 days' WHERE event_id = '"
-                + old.eventId() + "'");
-        execute(outbox, "UPDATE " + outbox.table.qualified() + " SET published_at = now() - interval '1 hour' WHERE event_id = '"
-                + recent.eventId() + "'");
+        execute(
+                outbox,
+                "UPDATE " + outbox.table.qualified()
+                        + " SET published_at = now() - interval '2 days' WHERE event_id = '" + old.eventId() + "'");
+        execute(
+                outbox,
+                "UPDATE " + outbox.table.qualified()
+                        + " SET published_at = now() - interval '1 hour' WHERE event_id = '" + recent.eventId() + "'");
 
-        try (OutboxPruner pruner = new OutboxPruner(outbox.database(), outbox.table, OutboxPruner.Mode.POLLING,
-                Duration.ofDays(1), null, new SimpleMeterRegistry())) {
+        try (OutboxPruner pruner = new OutboxPruner(
+                outbox.database(),
+                outbox.table,
+                OutboxPruner.Mode.POLLING,
+                Duration.ofDays(1),
+                null,
+                new SimpleMeterRegistry())) {
             assertThat(pruner.pruneOnce()).isEqualTo(1);
             assertThat(pruner.pruneOnce()).isZero();
         }
@@ -46,9 +55,16 @@ class OutboxPrunerTest {
         execute(outbox, "UPDATE " + outbox.table.qualified() + " SET created_at = now() - interval '3 days'");
         String slot = "slot_" + outbox.id;
 
-        try (OutboxPruner pruner = new OutboxPruner(outbox.database(), outbox.table, OutboxPruner.Mode.CDC,
-                Duration.ofDays(1), slot, new SimpleMeterRegistry())) {
-            assertThat(pruner.pruneOnce()).as("no slot yet: rows not captured may not be pruned").isZero();
+        try (OutboxPruner pruner = new OutboxPruner(
+                outbox.database(),
+                outbox.table,
+                OutboxPruner.Mode.CDC,
+                Duration.ofDays(1),
+                slot,
+                new SimpleMeterRegistry())) {
+            assertThat(pruner.pruneOnce())
+                    .as("no slot yet: rows not captured may not be pruned")
+                    .isZero();
             execute(outbox, "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
             assertThat(pruner.pruneOnce()).isEqualTo(2);
         } finally {
@@ -58,13 +74,15 @@ class OutboxPrunerTest {
     }
 
     private static void execute(OutboxFixture outbox, String sql) throws Exception {
-        try (Connection c = outbox.postgres.connect(); Statement s = c.createStatement()) {
+        try (Connection c = outbox.postgres.connect();
+                Statement s = c.createStatement()) {
             s.execute(sql);
         }
     }
 
     private static int count(OutboxFixture outbox) throws Exception {
-        try (Connection c = outbox.postgres.connect(); Statement s = c.createStatement();
+        try (Connection c = outbox.postgres.connect();
+                Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT count(*) FROM " + outbox.table.qualified())) {
             rs.next();
             return rs.getInt(1);

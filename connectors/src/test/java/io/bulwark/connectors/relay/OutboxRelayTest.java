@@ -54,7 +54,9 @@ class OutboxRelayTest {
         outbox.rollback(List.of(rolledBack));
         outbox.commit(List.of(after));
 
-        try (TopicReader reader = new TopicReader(outbox.kafka.bootstrapServers(), Topics.ORDER_EVENTS.name(),
+        try (TopicReader reader = new TopicReader(
+                outbox.kafka.bootstrapServers(),
+                Topics.ORDER_EVENTS.name(),
                 r -> new String(r.key(), StandardCharsets.UTF_8).equals(order))) {
             await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 2);
             List<ConsumerRecord<byte[], byte[]>> records = reader.poll();
@@ -68,14 +70,17 @@ class OutboxRelayTest {
             assertThat(header(first, "aggregateVersion")).isEqualTo("1");
             assertThat(header(first, "correlationId")).isEqualTo("corr-" + order);
             assertThat(header(first, "traceparent")).isEqualTo(committed.traceparent());
-            EventEnvelope read = EventEnvelopeSerde.inHeaders(OutboxFixture.SCHEMAS).deserializer()
+            EventEnvelope read = EventEnvelopeSerde.inHeaders(OutboxFixture.SCHEMAS)
+                    .deserializer()
                     .deserialize(first.topic(), first.headers(), first.value());
             assertThat(read.payload()).isEqualTo(committed.payload());
             assertThat(read.occurredAt()).isEqualTo(committed.occurredAt());
             assertThat(read).isEqualTo(committed);
 
-            assertThat(records).extracting(r -> header(r, "id"))
-                    .containsExactly(committed.eventId().toString(), after.eventId().toString())
+            assertThat(records)
+                    .extracting(r -> header(r, "id"))
+                    .containsExactly(
+                            committed.eventId().toString(), after.eventId().toString())
                     .doesNotContain(rolledBack.eventId().toString());
         }
     }
@@ -89,15 +94,22 @@ class OutboxRelayTest {
         EventEnvelope good = OutboxFixture.orderPlaced(order, 1);
         outbox.commit(List.of(good));
 
-        try (TopicReader dead = new TopicReader(outbox.kafka.bootstrapServers(), Topics.DEAD_LETTERS.name(),
+        try (TopicReader dead = new TopicReader(
+                        outbox.kafka.bootstrapServers(),
+                        Topics.DEAD_LETTERS.name(),
                         r -> broken.toString().equals(header(r, "id")));
-                TopicReader events = new TopicReader(outbox.kafka.bootstrapServers(), Topics.ORDER_EVENTS.name(),
+                TopicReader events = new TopicReader(
+                        outbox.kafka.bootstrapServers(),
+                        Topics.ORDER_EVENTS.name(),
                         r -> new String(r.key(), StandardCharsets.UTF_8).equals(order))) {
-            await().atMost(Duration.ofSeconds(60)).until(() -> !dead.poll().isEmpty() && !events.poll().isEmpty());
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> !dead.poll().isEmpty() && !events.poll().isEmpty());
             ConsumerRecord<byte[], byte[]> letter = dead.poll().get(0);
             assertThat(header(letter, DeadLetterHeaders.MESSAGE)).contains("breaks the schema of OrderPlaced");
             assertThat(header(letter, DeadLetterHeaders.TOPIC)).isEqualTo(Topics.ORDER_EVENTS.name());
-            assertThat(events.poll()).extracting(r -> header(r, "id")).containsExactly(good.eventId().toString());
+            assertThat(events.poll())
+                    .extracting(r -> header(r, "id"))
+                    .containsExactly(good.eventId().toString());
         }
         assertThat(relay.running()).isTrue();
         assertThat(relay.refreshSlotLag()).isGreaterThanOrEqualTo(0);

@@ -20,15 +20,17 @@ final class RecordParity {
     /** Groups records by event id; each id must have been published exactly {@code copies} times. */
     static Map<String, List<ConsumerRecord<byte[], byte[]>>> byEventId(List<ConsumerRecord<byte[], byte[]>> records) {
         Map<String, List<ConsumerRecord<byte[], byte[]>>> byId = new LinkedHashMap<>();
-        records.forEach(r -> byId.computeIfAbsent(EnvelopeHeaders.text(r.headers(), EnvelopeHeaders.EVENT_ID),
-                k -> new ArrayList<>()).add(r));
+        records.forEach(r -> byId.computeIfAbsent(
+                        EnvelopeHeaders.text(r.headers(), EnvelopeHeaders.EVENT_ID), k -> new ArrayList<>())
+                .add(r));
         return byId;
     }
 
     static void assertIdentical(ConsumerRecord<byte[], byte[]> a, ConsumerRecord<byte[], byte[]> b) {
         assertThat(b.topic()).isEqualTo(a.topic());
         assertThat(b.key()).isEqualTo(a.key());
-        assertThat(new String(b.value(), StandardCharsets.UTF_8)).isEqualTo(new String(a.value(), StandardCharsets.UTF_8));
+        assertThat(new String(b.value(), StandardCharsets.UTF_8))
+                .isEqualTo(new String(a.value(), StandardCharsets.UTF_8));
         assertThat(headers(b)).isEqualTo(headers(a));
     }
 

@@ -43,7 +43,8 @@ class RelayCrashTest {
             throws Exception {
         OutboxFixture outbox = new OutboxFixture(postgres, kafka);
         Workload workload = new Workload("crash-" + outbox.id + "-", 100, 100);
-        try (TopicReader reader = new TopicReader(kafka.bootstrapServers(), Topics.ORDER_EVENTS.name(), workload::ours)) {
+        try (TopicReader reader =
+                new TopicReader(kafka.bootstrapServers(), Topics.ORDER_EVENTS.name(), workload::ours)) {
             Process first = startRelay(outbox, kafka, "first");
             await().atMost(Duration.ofSeconds(60)).until(() -> slotActive(outbox));
 
@@ -70,7 +71,8 @@ class RelayCrashTest {
 
             workload.assertCompleteAndOrdered(records);
             int duplicates = Workload.duplicates(records);
-            System.out.printf("RelayCrashTest: %d events, killed after %d had arrived, %d records, %d duplicates%n",
+            System.out.printf(
+                    "RelayCrashTest: %d events, killed after %d had arrived, %d records, %d duplicates%n",
                     workload.size(), beforeCrash, records.size(), duplicates);
             assertThat(beforeCrash).as("the relay was killed mid-run").isLessThan(workload.size());
         } finally {
@@ -84,18 +86,37 @@ class RelayCrashTest {
 
     private Process startRelay(OutboxFixture outbox, KafkaService kafka, String name) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                RelayMain.class.getName(), "--mode", "cdc",
-                "--bootstrap-servers", kafka.bootstrapServers(),
-                "--db-host", outbox.postgres.host(), "--db-port", Integer.toString(outbox.postgres.port()),
-                "--db-name", outbox.postgres.database(), "--db-user", outbox.postgres.username(),
-                "--schema", outbox.table.schema(),
-                "--offsets-topic", "relay-offsets-" + outbox.id,
-                "--set", "slot.name=slot_" + outbox.id,
-                "--set", "publication.name=pub_" + outbox.id,
-                "--set", "topic.prefix=outbox-" + outbox.id)
+        ProcessBuilder builder = new ProcessBuilder(
+                        java,
+                        "-Xmx512m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        RelayMain.class.getName(),
+                        "--mode",
+                        "cdc",
+                        "--bootstrap-servers",
+                        kafka.bootstrapServers(),
+                        "--db-host",
+                        outbox.postgres.host(),
+                        "--db-port",
+                        Integer.toString(outbox.postgres.port()),
+                        "--db-name",
+                        outbox.postgres.database(),
+                        "--db-user",
+                        outbox.postgres.username(),
+                        "--schema",
+                        outbox.table.schema(),
+                        "--offsets-topic",
+                        "relay-offsets-" + outbox.id,
+                        "--set",
+                        "slot.name=slot_" + outbox.id,
+                        "--set",
+                        "publication.name=pub_" + outbox.id,
+                        "--set",
+                        "topic.prefix=outbox-" + outbox.id)
                 .redirectErrorStream(true)
-                .redirectOutput(Path.of("target", "relay-crash-" + name + ".log").toFile());
+                .redirectOutput(
+                        Path.of("target", "relay-crash-" + name + ".log").toFile());
         builder.environment().put("BULWARK_RELAY_CAPTURE_PASSWORD", outbox.postgres.password());
         Process process = builder.start();
         processes.add(process);
@@ -103,9 +124,10 @@ class RelayCrashTest {
     }
 
     private static boolean slotActive(OutboxFixture outbox) throws Exception {
-        try (Connection c = outbox.postgres.connect(); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT active FROM pg_replication_slots WHERE slot_name = 'slot_"
-                        + outbox.id + "'")) {
+        try (Connection c = outbox.postgres.connect();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "SELECT active FROM pg_replication_slots WHERE slot_name = 'slot_" + outbox.id + "'")) {
             return rs.next() && rs.getBoolean(1);
         }
     }

@@ -11,11 +11,21 @@ class RelayMainTest {
 
     @Test
     void shouldReadOnlyItsOwnVariablesAndRefuseUnknownOnesUnderItsPrefix() {
-        Map<String, String> environment = Map.of("BULWARK_RELAY_DB_HOST", "db", "BULWARK_RELAY_CAPTURE_PASWORD", "x",
-                "BULWARK_STREAMS_HTTP_PORT", "8080", "BULWARK_ORDERS_DB_URL", "jdbc:postgresql://x/y", "PATH", "/bin");
+        Map<String, String> environment = Map.of(
+                "BULWARK_RELAY_DB_HOST",
+                "db",
+                "BULWARK_RELAY_CAPTURE_PASWORD",
+                "x",
+                "BULWARK_STREAMS_HTTP_PORT",
+                "8080",
+                "BULWARK_ORDERS_DB_URL",
+                "jdbc:postgresql://x/y",
+                "PATH",
+                "/bin");
 
         assertThat(RelayMain.unknownVariables(environment)).containsExactly("BULWARK_RELAY_CAPTURE_PASWORD");
-        assertThat(RelayMain.unknownVariables(Map.of("BULWARK_RELAY_DB_SCHEMA", "bulwark"))).isEmpty();
+        assertThat(RelayMain.unknownVariables(Map.of("BULWARK_RELAY_DB_SCHEMA", "bulwark")))
+                .isEmpty();
     }
 
     @Test

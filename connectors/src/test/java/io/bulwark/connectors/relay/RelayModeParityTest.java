@@ -30,16 +30,17 @@ class RelayModeParityTest {
         String prefix = "parity-" + outbox.id + "-";
         outbox.commit(sampleEvents(prefix));
 
-        try (TopicReader reader = new TopicReader(kafka.bootstrapServers(), Topics.ORDER_EVENTS.name(),
-                r -> new String(r.key()).startsWith(prefix))) {
-            try (OutboxRelay cdc = OutboxRelay.start(outbox.relaySettings(), OutboxFixture.SCHEMAS,
-                    new SimpleMeterRegistry())) {
+        try (TopicReader reader = new TopicReader(
+                kafka.bootstrapServers(), Topics.ORDER_EVENTS.name(), r -> new String(r.key()).startsWith(prefix))) {
+            try (OutboxRelay cdc =
+                    OutboxRelay.start(outbox.relaySettings(), OutboxFixture.SCHEMAS, new SimpleMeterRegistry())) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> reader.poll().size() >= 3);
             } finally {
                 outbox.dropSlot();
             }
-            PollingOutboxRelay polling = PollingOutboxRelay.manual(PollingOutboxRelay.Settings.of(
-                    kafka.bootstrapServers(), outbox.database(), outbox.table), OutboxFixture.SCHEMAS,
+            PollingOutboxRelay polling = PollingOutboxRelay.manual(
+                    PollingOutboxRelay.Settings.of(kafka.bootstrapServers(), outbox.database(), outbox.table),
+                    OutboxFixture.SCHEMAS,
                     new SimpleMeterRegistry());
             try (polling) {
                 assertThat(polling.publishBatch()).isEqualTo(3);
@@ -58,14 +59,35 @@ class RelayModeParityTest {
     /** Events that exercise the edges of the mapping: nulls, whole seconds, decimals, nested arrays, unicode. */
     static List<EventEnvelope> sampleEvents(String prefix) {
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", prefix + "1").put("customerId", "c-\u00e9\u4e2d").put("totalCents", 0).put("currency", "JPY");
+        payload.put("orderId", prefix + "1")
+                .put("customerId", "c-\u00e9\u4e2d")
+                .put("totalCents", 0)
+                .put("currency", "JPY");
         payload.putArray("lines").addObject().put("sku", "a").put("quantity", 3).put("unitPriceCents", 0);
         payload.put("merchantId", "m-1");
-        EventEnvelope wholeSecond = new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", prefix + "1", null,
-                Instant.parse("2026-01-02T03:04:05Z"), null, null, null, payload);
+        EventEnvelope wholeSecond = new EventEnvelope(
+                UUID.randomUUID(),
+                "OrderPlaced",
+                "order",
+                prefix + "1",
+                null,
+                Instant.parse("2026-01-02T03:04:05Z"),
+                null,
+                null,
+                null,
+                payload);
         EventEnvelope micros = OutboxFixture.orderPlaced(prefix + "2", 7);
-        EventEnvelope millis = new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", prefix + "2", 8L,
-                Instant.parse("2026-01-02T03:04:05.120Z"), "corr", "cause", null, micros.payload());
+        EventEnvelope millis = new EventEnvelope(
+                UUID.randomUUID(),
+                "OrderPlaced",
+                "order",
+                prefix + "2",
+                8L,
+                Instant.parse("2026-01-02T03:04:05.120Z"),
+                "corr",
+                "cause",
+                null,
+                micros.payload());
         return List.of(wholeSecond, micros, millis);
     }
 }

@@ -1,8 +1,8 @@
 package io.bulwark.connectors.relay;
 
+import io.bulwark.infra.KafkaClients;
 import java.time.Duration;
 import java.util.ArrayList;
-import io.bulwark.infra.KafkaClients;
 import java.util.List;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

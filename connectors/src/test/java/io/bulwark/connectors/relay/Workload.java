@@ -73,6 +73,7 @@ final class Workload {
         for (long v = 1; v <= versions; v++) {
             expected.add(v);
         }
-        firstSeen.forEach((aggregate, order) -> assertThat(order).as("order of %s", aggregate).isEqualTo(expected));
+        firstSeen.forEach((aggregate, order) ->
+                assertThat(order).as("order of %s", aggregate).isEqualTo(expected));
     }
 }

@@ -40,9 +40,17 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class GatewaySimulator implements AutoCloseable {
 
     /** Fault settings; rates are probabilities from 0 to 1. */
-    public record Faults(long latencyMs, double errorRate, double throttleRate, int retryAfterSeconds,
-            double badRequestRate, double resetRate, double resetAfterChargeRate, int declinePercent,
-            double slowRate, long slowMs) {
+    public record Faults(
+            long latencyMs,
+            double errorRate,
+            double throttleRate,
+            int retryAfterSeconds,
+            double badRequestRate,
+            double resetRate,
+            double resetAfterChargeRate,
+            int declinePercent,
+            double slowRate,
+            long slowMs) {
 
         public static Faults none() {
             return new Faults(0, 0, 0, 1, 0, 0, 0, 0, 0, 0);
@@ -50,38 +58,101 @@ public final class GatewaySimulator implements AutoCloseable {
 
         /** A share of requests ({@code rate}) answered {@code ms} later than the others. */
         public Faults withSlow(double rate, long ms) {
-            return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
-                    resetAfterChargeRate, declinePercent, rate, ms);
+            return new Faults(
+                    latencyMs,
+                    errorRate,
+                    throttleRate,
+                    retryAfterSeconds,
+                    badRequestRate,
+                    resetRate,
+                    resetAfterChargeRate,
+                    declinePercent,
+                    rate,
+                    ms);
         }
 
         public Faults withLatency(long ms) {
-            return new Faults(ms, errorRate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
-                    resetAfterChargeRate, declinePercent, slowRate, slowMs);
+            return new Faults(
+                    ms,
+                    errorRate,
+                    throttleRate,
+                    retryAfterSeconds,
+                    badRequestRate,
+                    resetRate,
+                    resetAfterChargeRate,
+                    declinePercent,
+                    slowRate,
+                    slowMs);
         }
 
         public Faults withErrorRate(double rate) {
-            return new Faults(latencyMs, rate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
-                    resetAfterChargeRate, declinePercent, slowRate, slowMs);
+            return new Faults(
+                    latencyMs,
+                    rate,
+                    throttleRate,
+                    retryAfterSeconds,
+                    badRequestRate,
+                    resetRate,
+                    resetAfterChargeRate,
+                    declinePercent,
+                    slowRate,
+                    slowMs);
         }
 
         public Faults withThrottle(double rate, int retryAfter) {
-            return new Faults(latencyMs, errorRate, rate, retryAfter, badRequestRate, resetRate,
-                    resetAfterChargeRate, declinePercent, slowRate, slowMs);
+            return new Faults(
+                    latencyMs,
+                    errorRate,
+                    rate,
+                    retryAfter,
+                    badRequestRate,
+                    resetRate,
+                    resetAfterChargeRate,
+                    declinePercent,
+                    slowRate,
+                    slowMs);
         }
 
         public Faults withBadRequestRate(double rate) {
-            return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, rate, resetRate,
-                    resetAfterChargeRate, declinePercent, slowRate, slowMs);
+            return new Faults(
+                    latencyMs,
+                    errorRate,
+                    throttleRate,
+                    retryAfterSeconds,
+                    rate,
+                    resetRate,
+                    resetAfterChargeRate,
+                    declinePercent,
+                    slowRate,
+                    slowMs);
         }
 
         public Faults withResets(double before, double afterCharge) {
-            return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, badRequestRate, before,
-                    afterCharge, declinePercent, slowRate, slowMs);
+            return new Faults(
+                    latencyMs,
+                    errorRate,
+                    throttleRate,
+                    retryAfterSeconds,
+                    badRequestRate,
+                    before,
+                    afterCharge,
+                    declinePercent,
+                    slowRate,
+                    slowMs);
         }
 
         public Faults withDeclinePercent(int percent) {
-            return new Faults(latencyMs, errorRate, throttleRate, retryAfterSeconds, badRequestRate, resetRate,
-                    resetAfterChargeRate, percent, slowRate, slowMs);
+            return new Faults(
+                    latencyMs,
+                    errorRate,
+                    throttleRate,
+                    retryAfterSeconds,
+                    badRequestRate,
+                    resetRate,
+                    resetAfterChargeRate,
+                    percent,
+                    slowRate,
+                    slowMs);
         }
     }
 
@@ -94,6 +165,7 @@ public final class GatewaySimulator implements AutoCloseable {
     private final Set<String> authorizedOrders = ConcurrentHashMap.newKeySet();
     /** Orders authorized under more than one idempotency key: money taken twice for one order. */
     private final Set<String> chargedTwice = ConcurrentHashMap.newKeySet();
+
     private final Set<String> voidedOrders = ConcurrentHashMap.newKeySet();
     private final AtomicLong attempts = new AtomicLong();
     private final AtomicLong authorized = new AtomicLong();
@@ -172,7 +244,10 @@ public final class GatewaySimulator implements AutoCloseable {
             }
             String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
             JsonNode body = readJson(exchange);
-            if (key == null || body == null || !body.path("orderId").isTextual() || !body.path("amountCents").canConvertToLong()) {
+            if (key == null
+                    || body == null
+                    || !body.path("orderId").isTextual()
+                    || !body.path("amountCents").canConvertToLong()) {
                 HttpIo.send(exchange, 400, HttpIo.JSON, "{\"error\":\"invalid_request\"}");
                 return;
             }
@@ -198,7 +273,9 @@ public final class GatewaySimulator implements AutoCloseable {
         if (!authorizedOrders.add(orderId)) {
             chargedTwice.add(orderId);
         }
-        answer.put("chargeId", "ch_" + UUID.randomUUID()).put("status", "authorized").put("orderId", orderId);
+        answer.put("chargeId", "ch_" + UUID.randomUUID())
+                .put("status", "authorized")
+                .put("orderId", orderId);
         return new Charge(201, answer.toString().getBytes(StandardCharsets.UTF_8));
     }
 
@@ -269,8 +346,12 @@ public final class GatewaySimulator implements AutoCloseable {
 
     private void stats(HttpExchange exchange) throws IOException {
         try (exchange) {
-            ObjectNode stats = Json.mapper().createObjectNode().put("attempts", attempts.get())
-                    .put("authorizedCharges", authorized.get()).put("keys", charges.size()).put("voids", voids.size())
+            ObjectNode stats = Json.mapper()
+                    .createObjectNode()
+                    .put("attempts", attempts.get())
+                    .put("authorizedCharges", authorized.get())
+                    .put("keys", charges.size())
+                    .put("voids", voids.size())
                     .put("openAuthorizations", openAuthorizations().size());
             HttpIo.send(exchange, 200, HttpIo.JSON, stats.toString());
         }

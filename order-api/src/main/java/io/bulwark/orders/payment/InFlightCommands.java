@@ -52,10 +52,11 @@ final class InFlightCommands {
     private final Map<TopicPartition, ArrayDeque<Entry>> byPartition = new HashMap<>();
     /** The last call of each order still running. */
     private final Map<String, CompletableFuture<?>> lastCallOfOrder = new HashMap<>();
+
     private int size;
 
-    InFlightCommands(Function<ConsumerRecord<byte[], byte[]>, List<ProducerRecord<byte[], byte[]>>> handler,
-            Executor calls) {
+    InFlightCommands(
+            Function<ConsumerRecord<byte[], byte[]>, List<ProducerRecord<byte[], byte[]>>> handler, Executor calls) {
         this.handler = handler;
         this.calls = calls;
     }
@@ -71,7 +72,8 @@ final class InFlightCommands {
         if (order != null) {
             lastCallOfOrder.put(order, call);
         }
-        byPartition.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), tp -> new ArrayDeque<>())
+        byPartition
+                .computeIfAbsent(new TopicPartition(record.topic(), record.partition()), tp -> new ArrayDeque<>())
                 .add(new Entry(record, call));
         size++;
     }

@@ -35,6 +35,7 @@ final class PaymentCommandHandler {
 
     /** How long a void the gateway answers "retry later" is tried again before it is dead-lettered. */
     static final Duration VOID_RETRY_FOR = Duration.ofMinutes(15);
+
     private static final long VOID_BACKOFF_FIRST_MS = 500;
     private static final long VOID_BACKOFF_MAX_MS = 10_000;
 
@@ -42,11 +43,13 @@ final class PaymentCommandHandler {
     private final ResilientPayments payments;
     private final PaymentDeadLetters deadLetters;
     private final MeterRegistry meters;
-    private final Deserializer<EventEnvelope> commands = Topics.PAYMENT_COMMANDS.valueSerde().deserializer();
-    private final Serializer<EventEnvelope> replies = Topics.PAYMENT_EVENTS.valueSerde().serializer();
+    private final Deserializer<EventEnvelope> commands =
+            Topics.PAYMENT_COMMANDS.valueSerde().deserializer();
+    private final Serializer<EventEnvelope> replies =
+            Topics.PAYMENT_EVENTS.valueSerde().serializer();
 
-    PaymentCommandHandler(PaymentGateway gateway, ResilientPayments payments, PaymentDeadLetters deadLetters,
-            MeterRegistry meters) {
+    PaymentCommandHandler(
+            PaymentGateway gateway, ResilientPayments payments, PaymentDeadLetters deadLetters, MeterRegistry meters) {
         this.gateway = gateway;
         this.payments = payments;
         this.deadLetters = deadLetters;
@@ -61,13 +64,17 @@ final class PaymentCommandHandler {
         } catch (RuntimeException e) {
             return List.of(deadLetters.of(record, e.getClass().getName(), String.valueOf(e.getMessage())));
         }
-        String key = RequestFingerprint.deriveKey("payment", command.type(), Map.of("commandId",
-                command.eventId().toString()));
+        String key = RequestFingerprint.deriveKey(
+                "payment", command.type(), Map.of("commandId", command.eventId().toString()));
         String orderId = command.payload().path("orderId").asText(command.aggregateId());
         if (command.type().equals(EventTypes.AUTHORIZE_PAYMENT.name())) {
-            ResilientPayments.Outcome outcome = payments.call(ResilientPayments.Tier.CRITICAL,
-                    () -> gateway.authorize(orderId, command.payload().path("amountCents").asLong(),
-                            command.payload().path("currency").asText(), key));
+            ResilientPayments.Outcome outcome = payments.call(
+                    ResilientPayments.Tier.CRITICAL,
+                    () -> gateway.authorize(
+                            orderId,
+                            command.payload().path("amountCents").asLong(),
+                            command.payload().path("currency").asText(),
+                            key));
             return List.of(reply(command, orderId, outcome));
         }
         if (command.type().equals(EventTypes.VOID_PAYMENT.name())) {
@@ -92,8 +99,8 @@ final class PaymentCommandHandler {
         long giveUpAt = System.nanoTime() + VOID_RETRY_FOR.toNanos();
         long backoffMs = VOID_BACKOFF_FIRST_MS;
         while (true) {
-            ResilientPayments.Outcome outcome = payments.call(ResilientPayments.Tier.STANDARD,
-                    () -> gateway.voidPayment(orderId, key));
+            ResilientPayments.Outcome outcome =
+                    payments.call(ResilientPayments.Tier.STANDARD, () -> gateway.voidPayment(orderId, key));
             if (!(outcome instanceof ResilientPayments.Outcome.RetryLater) || System.nanoTime() > giveUpAt) {
                 return outcome;
             }
@@ -108,8 +115,8 @@ final class PaymentCommandHandler {
         }
     }
 
-    private ProducerRecord<byte[], byte[]> reply(EventEnvelope command, String orderId,
-            ResilientPayments.Outcome outcome) {
+    private ProducerRecord<byte[], byte[]> reply(
+            EventEnvelope command, String orderId, ResilientPayments.Outcome outcome) {
         ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId);
         String type;
         if (outcome instanceof ResilientPayments.Outcome.Done done
@@ -125,22 +132,34 @@ final class PaymentCommandHandler {
             payload.put("reason", "retry later: " + later.reason()).put("retryable", true);
         } else {
             type = EventTypes.PAYMENT_FAILED.name();
-            String reason = outcome instanceof ResilientPayments.Outcome.Failed failed ? failed.reason()
+            String reason = outcome instanceof ResilientPayments.Outcome.Failed failed
+                    ? failed.reason()
                     : "unexpected gateway answer";
             payload.put("reason", reason).put("retryable", false);
         }
         count(type);
-        EventEnvelope reply = new EventEnvelope(UUID.randomUUID(), type, "payment", orderId, null, Instant.now(),
-                orderId, command.eventId().toString(), command.traceparent(), payload);
+        EventEnvelope reply = new EventEnvelope(
+                UUID.randomUUID(),
+                type,
+                "payment",
+                orderId,
+                null,
+                Instant.now(),
+                orderId,
+                command.eventId().toString(),
+                command.traceparent(),
+                payload);
         Headers headers = new RecordHeaders();
         byte[] value = replies.serialize(Topics.PAYMENT_EVENTS.name(), headers, reply);
-        return new ProducerRecord<>(Topics.PAYMENT_EVENTS.name(), null, orderId.getBytes(StandardCharsets.UTF_8), value,
-                headers);
+        return new ProducerRecord<>(
+                Topics.PAYMENT_EVENTS.name(), null, orderId.getBytes(StandardCharsets.UTF_8), value, headers);
     }
 
     private void count(String type) {
         // register() returns the existing counter for the same name and tags
-        Counter.builder("bulwark.payments.replies").tag("type", type.toLowerCase(Locale.ROOT)).register(meters)
+        Counter.builder("bulwark.payments.replies")
+                .tag("type", type.toLowerCase(Locale.ROOT))
+                .register(meters)
                 .increment();
     }
 }

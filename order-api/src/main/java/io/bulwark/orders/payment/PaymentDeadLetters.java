@@ -30,7 +30,11 @@ final class PaymentDeadLetters {
     /** The dead letter of {@code record}: {@code exception} names the cause's kind, {@code message} says what. */
     ProducerRecord<byte[], byte[]> of(ConsumerRecord<byte[], byte[]> record, String exception, String message) {
         deadLettered.increment();
-        log.warn("Dead-lettering payment command at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
+        log.warn(
+                "Dead-lettering payment command at {}-{}@{}: {}",
+                record.topic(),
+                record.partition(),
+                record.offset(),
                 message);
         Headers headers = new RecordHeaders(record.headers().toArray());
         headers.add(DeadLetterHeaders.EXCEPTION, utf8(exception));

@@ -32,12 +32,19 @@ public final class PaymentGateway {
     public PaymentGateway(String baseUrl, Duration connectTimeout, Duration requestTimeout) {
         this.base = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
         this.timeout = requestTimeout;
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout).build();
+        this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(connectTimeout)
+                .build();
     }
 
     public Result authorize(String orderId, long amountCents, String currency, String idempotencyKey) {
-        String body = Json.mapper().createObjectNode().put("orderId", orderId).put("amountCents", amountCents)
-                .put("currency", currency).toString();
+        String body = Json.mapper()
+                .createObjectNode()
+                .put("orderId", orderId)
+                .put("amountCents", amountCents)
+                .put("currency", currency)
+                .toString();
         HttpResponse<String> response = post("v1/charges", body, idempotencyKey);
         JsonNode json = parse(response.body());
         return switch (response.statusCode()) {
@@ -48,8 +55,10 @@ public final class PaymentGateway {
     }
 
     public Result voidPayment(String orderId, String idempotencyKey) {
-        HttpResponse<String> response = post("v1/voids", Json.mapper().createObjectNode().put("orderId", orderId)
-                .toString(), idempotencyKey);
+        HttpResponse<String> response = post(
+                "v1/voids",
+                Json.mapper().createObjectNode().put("orderId", orderId).toString(),
+                idempotencyKey);
         if (response.statusCode() == 200 || response.statusCode() == 201) {
             return new Voided();
         }
@@ -57,9 +66,12 @@ public final class PaymentGateway {
     }
 
     private HttpResponse<String> post(String path, String body, String idempotencyKey) {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
-                .header("Content-Type", "application/json").header("Idempotency-Key", idempotencyKey)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpRequest request = HttpRequest.newBuilder(base.resolve(path))
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", idempotencyKey)
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         try {
             return client.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
@@ -75,7 +87,8 @@ public final class PaymentGateway {
     private static GatewayException classify(HttpResponse<String> response) {
         int status = response.statusCode();
         if (status == 429 || status >= 500) {
-            Duration retryAfter = retryAfter(response.headers().firstValue("Retry-After")).orElse(null);
+            Duration retryAfter =
+                    retryAfter(response.headers().firstValue("Retry-After")).orElse(null);
             return GatewayException.retryable("gateway answered " + status, retryAfter, null);
         }
         return GatewayException.permanent("gateway refused the request: " + status);

@@ -70,10 +70,16 @@ public final class PaymentWorker implements AutoCloseable {
     private volatile boolean running = true;
     /** What the loop saw at its last turn (read by health checks). */
     private volatile long lastLoopNanos = System.nanoTime();
+
     private volatile long workWaiting;
 
-    public PaymentWorker(String bootstrapServers, String groupId, PaymentGateway gateway, ResilientPayments payments,
-            int concurrency, MeterRegistry meters) {
+    public PaymentWorker(
+            String bootstrapServers,
+            String groupId,
+            PaymentGateway gateway,
+            ResilientPayments payments,
+            int concurrency,
+            MeterRegistry meters) {
         this(bootstrapServers, groupId, gateway, payments, concurrency, meters, DEFAULT_STALL_TIMEOUT, null);
     }
 
@@ -92,13 +98,23 @@ public final class PaymentWorker implements AutoCloseable {
      *                     back its partitions without waiting for the old member's session to expire
      *                     (static membership). Two live workers must never share one.
      */
-    public PaymentWorker(String bootstrapServers, String groupId, PaymentGateway gateway, ResilientPayments payments,
-            int concurrency, MeterRegistry meters, Duration stallTimeout, String instanceId) {
+    public PaymentWorker(
+            String bootstrapServers,
+            String groupId,
+            PaymentGateway gateway,
+            ResilientPayments payments,
+            int concurrency,
+            MeterRegistry meters,
+            Duration stallTimeout,
+            String instanceId) {
         boolean named = instanceId != null && !instanceId.isBlank();
         this.progress = new ProgressWatch(stallTimeout, System::nanoTime);
-        this.consumer = new KafkaConsumer<>(consumerProperties(bootstrapServers, groupId, named ? instanceId : null),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        this.transactions = new ReplyTransactions(bootstrapServers,
+        this.consumer = new KafkaConsumer<>(
+                consumerProperties(bootstrapServers, groupId, named ? instanceId : null),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+        this.transactions = new ReplyTransactions(
+                bootstrapServers,
                 transactionalId(groupId, named ? instanceId : UUID.randomUUID().toString()));
         this.calls = Executors.newFixedThreadPool(concurrency, r -> {
             Thread t = new Thread(r, "payment-call");
@@ -134,8 +150,8 @@ public final class PaymentWorker implements AutoCloseable {
             while (running) {
                 lastLoopNanos = System.nanoTime();
                 workWaiting = inFlight.size() + lag();
-                for (ConsumerRecord<byte[], byte[]> record
-                        : consumer.poll(Duration.ofMillis(inFlight.size() == 0 ? 200 : 10))) {
+                for (ConsumerRecord<byte[], byte[]> record :
+                        consumer.poll(Duration.ofMillis(inFlight.size() == 0 ? 200 : 10))) {
                     inFlight.start(record);
                 }
                 commitCompleted();
@@ -182,8 +198,9 @@ public final class PaymentWorker implements AutoCloseable {
     private void rewind() {
         Set<TopicPartition> partitions = inFlight.partitions();
         inFlight.clear();
-        consumer.committed(partitions).forEach((partition, committed) ->
-                consumer.seek(partition, committed == null ? 0 : committed.offset()));
+        consumer.committed(partitions)
+                .forEach(
+                        (partition, committed) -> consumer.seek(partition, committed == null ? 0 : committed.offset()));
     }
 
     /** Waits (bounded) for the commands of {@code partitions}, commits what is done, and forgets the rest. */

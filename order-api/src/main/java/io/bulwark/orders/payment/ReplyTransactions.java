@@ -58,8 +58,10 @@ final class ReplyTransactions implements AutoCloseable {
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
             throw fatal;
         } catch (KafkaException e) {
-            log.warn("Reply transaction failed; the uncommitted commands run again (the gateway answers repeats "
-                    + "once): {}", e.toString());
+            log.warn(
+                    "Reply transaction failed; the uncommitted commands run again (the gateway answers repeats "
+                            + "once): {}",
+                    e.toString());
             producer.abortTransaction();
             return false;
         }

@@ -1,7 +1,6 @@
 package io.bulwark.orders.payment;
 
 import io.bulwark.guard.resilience.BreakerTransitions;
-
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
@@ -49,8 +48,11 @@ import java.util.function.Supplier;
  */
 public final class ResilientPayments {
 
-
-    public enum Tier { CRITICAL, STANDARD, OPTIONAL }
+    public enum Tier {
+        CRITICAL,
+        STANDARD,
+        OPTIONAL
+    }
 
     /** What a call ended in, for the worker to turn into a reply. */
     public sealed interface Outcome {
@@ -66,34 +68,83 @@ public final class ResilientPayments {
     /** Bulkhead of one tier: permits and the longest wait for one. */
     public record BulkheadSettings(int maxConcurrent, Duration maxWait) {}
 
-    public record Settings(Map<Tier, BulkheadSettings> bulkheads, int breakerWindow, int breakerMinimumCalls,
-            float failureRatePercent, Duration slowCall, float slowCallRatePercent, Duration openWait,
-            int halfOpenCalls, int maxAttempts, Duration baseDelay, Duration maxDelay) {
+    public record Settings(
+            Map<Tier, BulkheadSettings> bulkheads,
+            int breakerWindow,
+            int breakerMinimumCalls,
+            float failureRatePercent,
+            Duration slowCall,
+            float slowCallRatePercent,
+            Duration openWait,
+            int halfOpenCalls,
+            int maxAttempts,
+            Duration baseDelay,
+            Duration maxDelay) {
 
         public static Settings defaults() {
             Map<Tier, BulkheadSettings> bulkheads = new EnumMap<>(Tier.class);
             bulkheads.put(Tier.CRITICAL, new BulkheadSettings(32, Duration.ofMillis(500)));
             bulkheads.put(Tier.STANDARD, new BulkheadSettings(8, Duration.ofMillis(100)));
             bulkheads.put(Tier.OPTIONAL, new BulkheadSettings(2, Duration.ZERO));
-            return new Settings(bulkheads, 20, 10, 50f, Duration.ofSeconds(2), 80f, Duration.ofSeconds(5), 3, 4,
-                    Duration.ofMillis(100), Duration.ofSeconds(2));
+            return new Settings(
+                    bulkheads,
+                    20,
+                    10,
+                    50f,
+                    Duration.ofSeconds(2),
+                    80f,
+                    Duration.ofSeconds(5),
+                    3,
+                    4,
+                    Duration.ofMillis(100),
+                    Duration.ofSeconds(2));
         }
 
         public Settings withBreaker(int window, int minimumCalls, Duration openWait, int halfOpenCalls) {
-            return new Settings(bulkheads, window, minimumCalls, failureRatePercent, slowCall, slowCallRatePercent,
-                    openWait, halfOpenCalls, maxAttempts, baseDelay, maxDelay);
+            return new Settings(
+                    bulkheads,
+                    window,
+                    minimumCalls,
+                    failureRatePercent,
+                    slowCall,
+                    slowCallRatePercent,
+                    openWait,
+                    halfOpenCalls,
+                    maxAttempts,
+                    baseDelay,
+                    maxDelay);
         }
 
         public Settings withRetry(int attempts, Duration base, Duration max) {
-            return new Settings(bulkheads, breakerWindow, breakerMinimumCalls, failureRatePercent, slowCall,
-                    slowCallRatePercent, openWait, halfOpenCalls, attempts, base, max);
+            return new Settings(
+                    bulkheads,
+                    breakerWindow,
+                    breakerMinimumCalls,
+                    failureRatePercent,
+                    slowCall,
+                    slowCallRatePercent,
+                    openWait,
+                    halfOpenCalls,
+                    attempts,
+                    base,
+                    max);
         }
 
         public Settings withBulkhead(Tier tier, BulkheadSettings settings) {
             Map<Tier, BulkheadSettings> copy = new EnumMap<>(bulkheads);
             copy.put(tier, settings);
-            return new Settings(copy, breakerWindow, breakerMinimumCalls, failureRatePercent, slowCall,
-                    slowCallRatePercent, openWait, halfOpenCalls, maxAttempts, baseDelay, maxDelay);
+            return new Settings(
+                    copy,
+                    breakerWindow,
+                    breakerMinimumCalls,
+                    failureRatePercent,
+                    slowCall,
+                    slowCallRatePercent,
+                    openWait,
+                    halfOpenCalls,
+                    maxAttempts,
+                    baseDelay,
+                    maxDelay);
         }
     }
 
@@ -120,10 +171,15 @@ public final class ResilientPayments {
         Duration maxDelay = settings.maxDelay();
         RetryRegistry retries = RetryRegistry.of(RetryConfig.<Object>custom()
                 .maxAttempts(settings.maxAttempts())
-                .retryOnException(e -> e instanceof GatewayException g && g.retryable()
-                        && g.retryAfter().map(after -> after.compareTo(maxDelay) <= 0).orElse(true))
+                .retryOnException(e -> e instanceof GatewayException g
+                        && g.retryable()
+                        && g.retryAfter()
+                                .map(after -> after.compareTo(maxDelay) <= 0)
+                                .orElse(true))
                 .intervalBiFunction((attempt, outcome) -> {
-                    if (outcome.isLeft() && outcome.getLeft() instanceof GatewayException g && g.retryAfter().isPresent()) {
+                    if (outcome.isLeft()
+                            && outcome.getLeft() instanceof GatewayException g
+                            && g.retryAfter().isPresent()) {
                         return g.retryAfter().get().toMillis();
                     }
                     return fullJitter(attempt, settings.baseDelay(), maxDelay);
@@ -133,14 +189,21 @@ public final class ResilientPayments {
         BulkheadRegistry bulkheadRegistry = BulkheadRegistry.ofDefaults();
         for (Tier tier : Tier.values()) {
             BulkheadSettings b = settings.bulkheads().get(tier);
-            bulkheads.put(tier, bulkheadRegistry.bulkhead(name + "-" + tier.name().toLowerCase(Locale.ROOT),
-                    BulkheadConfig.custom().maxConcurrentCalls(b.maxConcurrent()).maxWaitDuration(b.maxWait()).build()));
+            bulkheads.put(
+                    tier,
+                    bulkheadRegistry.bulkhead(
+                            name + "-" + tier.name().toLowerCase(Locale.ROOT),
+                            BulkheadConfig.custom()
+                                    .maxConcurrentCalls(b.maxConcurrent())
+                                    .maxWaitDuration(b.maxWait())
+                                    .build()));
         }
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
         TaggedRetryMetrics.ofRetryRegistry(retries).bindTo(meters);
         TaggedBulkheadMetrics.ofBulkheadRegistry(bulkheadRegistry).bindTo(meters);
         this.retryLater = Counter.builder("bulwark.payments.retry.later")
-                .description("Gateway calls not made or given up, answered with 'retry later'").register(meters);
+                .description("Gateway calls not made or given up, answered with 'retry later'")
+                .register(meters);
     }
 
     /** The delay before retry {@code attempt} (1-based): uniform in [0, min(max, base·2^(attempt-1))]. */
@@ -152,8 +215,8 @@ public final class ResilientPayments {
     }
 
     public Outcome call(Tier tier, Supplier<PaymentGateway.Result> call) {
-        Supplier<PaymentGateway.Result> guarded = Bulkhead.decorateSupplier(bulkheads.get(tier),
-                CircuitBreaker.decorateSupplier(breaker, Retry.decorateSupplier(retry, call)));
+        Supplier<PaymentGateway.Result> guarded = Bulkhead.decorateSupplier(
+                bulkheads.get(tier), CircuitBreaker.decorateSupplier(breaker, Retry.decorateSupplier(retry, call)));
         try {
             return new Outcome.Done(guarded.get());
         } catch (BulkheadFullException e) {

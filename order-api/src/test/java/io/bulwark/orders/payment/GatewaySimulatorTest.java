@@ -23,12 +23,15 @@ class GatewaySimulatorTest {
 
     @Test
     void shouldChargeOnceForOneKeyAndFlagAnOrderChargedUnderTwoKeys() throws Exception {
-        assertThat(post("/v1/charges", "key-1", "{\"orderId\":\"o-1\",\"amountCents\":1000}")).isEqualTo(201);
-        assertThat(post("/v1/charges", "key-1", "{\"orderId\":\"o-1\",\"amountCents\":1000}")).isEqualTo(201);
+        assertThat(post("/v1/charges", "key-1", "{\"orderId\":\"o-1\",\"amountCents\":1000}"))
+                .isEqualTo(201);
+        assertThat(post("/v1/charges", "key-1", "{\"orderId\":\"o-1\",\"amountCents\":1000}"))
+                .isEqualTo(201);
         assertThat(gateway.authorizedCharges()).isEqualTo(1);
         assertThat(gateway.chargedMoreThanOnce()).isEmpty();
 
-        assertThat(post("/v1/charges", "key-2", "{\"orderId\":\"o-1\",\"amountCents\":1000}")).isEqualTo(201);
+        assertThat(post("/v1/charges", "key-2", "{\"orderId\":\"o-1\",\"amountCents\":1000}"))
+                .isEqualTo(201);
         assertThat(gateway.chargedMoreThanOnce()).containsExactly("o-1");
 
         var ledger = Json.mapper().readTree(get("/ledger"));
@@ -39,7 +42,8 @@ class GatewaySimulatorTest {
     @Test
     void shouldCloseAnAuthorizationWhenItIsVoidedAndNeverOpenOneForADecline() throws Exception {
         post("/v1/charges", "k-a", "{\"orderId\":\"o-a\",\"amountCents\":1000}");
-        assertThat(post("/v1/charges", "k-b", "{\"orderId\":\"o-b\",\"amountCents\":1013}")).isEqualTo(402);
+        assertThat(post("/v1/charges", "k-b", "{\"orderId\":\"o-b\",\"amountCents\":1013}"))
+                .isEqualTo(402);
         assertThat(post("/v1/voids", "void-a", "{\"orderId\":\"o-a\"}")).isEqualTo(200);
 
         var ledger = Json.mapper().readTree(get("/ledger"));
@@ -48,12 +52,20 @@ class GatewaySimulatorTest {
     }
 
     private int post(String path, String key, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path)).header("Idempotency-Key", key)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        return http.send(
+                        HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path))
+                                .header("Idempotency-Key", key)
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 
     private String get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return http.send(
+                        HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 }

@@ -1,6 +1,5 @@
 package io.bulwark.orders.payment;
 
-import io.bulwark.schemas.TopicLeaders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,6 +11,7 @@ import io.bulwark.schemas.DeadLetterHeaders;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.Json;
+import io.bulwark.schemas.TopicLeaders;
 import io.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -21,13 +21,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -44,16 +49,22 @@ class PaymentWorkerTest {
         String run = UUID.randomUUID().toString().substring(0, 8);
         EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
         try (GatewaySimulator simulator = new GatewaySimulator("127.0.0.1", 0);
-                KafkaConsumer<byte[], byte[]> replies = KafkaClients.bytesConsumer(kafka.bootstrapServers(),
-                        Topics.PAYMENT_EVENTS.name(), "earliest");
-                KafkaConsumer<byte[], byte[]> deadLetters = KafkaClients.bytesConsumer(kafka.bootstrapServers(),
-                        Topics.DEAD_LETTERS.name(), "earliest");
+                KafkaConsumer<byte[], byte[]> replies =
+                        KafkaClients.bytesConsumer(kafka.bootstrapServers(), Topics.PAYMENT_EVENTS.name(), "earliest");
+                KafkaConsumer<byte[], byte[]> deadLetters =
+                        KafkaClients.bytesConsumer(kafka.bootstrapServers(), Topics.DEAD_LETTERS.name(), "earliest");
                 KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
-                PaymentWorker worker = new PaymentWorker(kafka.bootstrapServers(), "payment-worker-" + run,
+                PaymentWorker worker = new PaymentWorker(
+                        kafka.bootstrapServers(),
+                        "payment-worker-" + run,
                         new PaymentGateway(simulator.baseUrl(), Duration.ofMillis(500), Duration.ofSeconds(2)),
-                        new ResilientPayments("worker-test", ResilientPayments.Settings.defaults()
-                                .withRetry(3, Duration.ofMillis(5), Duration.ofMillis(50)), new SimpleMeterRegistry()),
-                        8, new SimpleMeterRegistry())) {
+                        new ResilientPayments(
+                                "worker-test",
+                                ResilientPayments.Settings.defaults()
+                                        .withRetry(3, Duration.ofMillis(5), Duration.ofMillis(50)),
+                                new SimpleMeterRegistry()),
+                        8,
+                        new SimpleMeterRegistry())) {
             Map<String, EventEnvelope> commands = new HashMap<>();
             for (int i = 0; i < 40; i++) {
                 String orderId = "o-" + run + "-" + i;
@@ -65,7 +76,9 @@ class PaymentWorkerTest {
                     send(producer, serde, command); // a duplicated delivery
                 }
             }
-            producer.send(new ProducerRecord<>(Topics.PAYMENT_COMMANDS.name(), ("bad-" + run).getBytes(StandardCharsets.UTF_8),
+            producer.send(new ProducerRecord<>(
+                    Topics.PAYMENT_COMMANDS.name(),
+                    ("bad-" + run).getBytes(StandardCharsets.UTF_8),
                     "not an envelope".getBytes(StandardCharsets.UTF_8)));
             producer.flush();
 
@@ -88,15 +101,21 @@ class PaymentWorkerTest {
             }
             // Counted by order: the group starts at the earliest offset, so it also answers other tests' commands.
             assertThat(simulator.openAuthorizations().stream().filter(id -> id.startsWith("o-" + run + "-")))
-                    .as("one charge per authorized command, duplicates included").hasSize(36);
+                    .as("one charge per authorized command, duplicates included")
+                    .hasSize(36);
             assertThat(simulator.chargedMoreThanOnce()).noneMatch(id -> id.startsWith("o-" + run + "-"));
 
             await().atMost(Duration.ofSeconds(30)).until(() -> {
                 for (ConsumerRecord<byte[], byte[]> r : deadLetters.poll(Duration.ofMillis(200))) {
                     if (r.key() != null && new String(r.key(), StandardCharsets.UTF_8).equals("bad-" + run)) {
-                        assertThat(r.headers().lastHeader(DeadLetterHeaders.MESSAGE)).isNotNull();
-                        assertThat(new String(r.headers().lastHeader(DeadLetterHeaders.TOPIC).value(),
-                                StandardCharsets.UTF_8)).isEqualTo(Topics.PAYMENT_COMMANDS.name());
+                        assertThat(r.headers().lastHeader(DeadLetterHeaders.MESSAGE))
+                                .isNotNull();
+                        assertThat(new String(
+                                        r.headers()
+                                                .lastHeader(DeadLetterHeaders.TOPIC)
+                                                .value(),
+                                        StandardCharsets.UTF_8))
+                                .isEqualTo(Topics.PAYMENT_COMMANDS.name());
                         return true;
                     }
                 }
@@ -111,9 +130,11 @@ class PaymentWorkerTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> {
                 for (ConsumerRecord<byte[], byte[]> r : replies.poll(Duration.ofMillis(200))) {
                     EventEnvelope reply = serde.deserializer().deserialize(r.topic(), r.headers(), r.value());
-                    if (reply.causationId() != null && reply.causationId().equals(during.eventId().toString())) {
+                    if (reply.causationId() != null
+                            && reply.causationId().equals(during.eventId().toString())) {
                         assertThat(reply.type()).isEqualTo("PaymentFailed");
-                        assertThat(reply.payload().path("retryable").asBoolean()).isTrue();
+                        assertThat(reply.payload().path("retryable").asBoolean())
+                                .isTrue();
                         return true;
                     }
                 }
@@ -130,10 +151,16 @@ class PaymentWorkerTest {
         String run = UUID.randomUUID().toString().substring(0, 8);
         try (GatewaySimulator simulator = new GatewaySimulator("127.0.0.1", 0);
                 KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
-                PaymentWorker worker = new PaymentWorker(kafka.bootstrapServers(), "payment-stall-" + run,
+                PaymentWorker worker = new PaymentWorker(
+                        kafka.bootstrapServers(),
+                        "payment-stall-" + run,
                         new PaymentGateway(simulator.baseUrl(), Duration.ofMillis(500), Duration.ofSeconds(10)),
-                        new ResilientPayments("stall-test", ResilientPayments.Settings.defaults(), new SimpleMeterRegistry()),
-                        4, new SimpleMeterRegistry(), Duration.ofMillis(300), null)) {
+                        new ResilientPayments(
+                                "stall-test", ResilientPayments.Settings.defaults(), new SimpleMeterRegistry()),
+                        4,
+                        new SimpleMeterRegistry(),
+                        Duration.ofMillis(300),
+                        null)) {
             // The group starts at the earliest offset: let it answer what earlier tests left before the gateway hangs.
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> caughtUp(admin, "payment-stall-" + run));
@@ -143,7 +170,9 @@ class PaymentWorkerTest {
             // ...13 cents: declined, so no other test of this class counts it as a charge when it reads it again
             send(producer, EventEnvelopeSerde.inHeaders(), command("o-" + run + "-slow", 1_013));
             producer.flush();
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(worker::stalled);
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(worker::stalled);
             await().atMost(Duration.ofSeconds(30)).until(() -> !worker.stalled()); // answered and committed
         }
     }
@@ -159,33 +188,47 @@ class PaymentWorkerTest {
         createTopics(kafka);
         String run = UUID.randomUUID().toString().substring(0, 8);
         String group = "payment-restart-" + run;
-        Map<String, Object> zombieConfig = Map.of("bootstrap.servers", kafka.bootstrapServers(),
-                "transactional.id", PaymentWorker.transactionalId(group, "worker-a"),
-                "transaction.timeout.ms", 300_000,
-                "key.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class,
-                "value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class);
+        Map<String, Object> zombieConfig = Map.of(
+                "bootstrap.servers",
+                kafka.bootstrapServers(),
+                "transactional.id",
+                PaymentWorker.transactionalId(group, "worker-a"),
+                "transaction.timeout.ms",
+                300_000,
+                "key.serializer",
+                ByteArraySerializer.class,
+                "value.serializer",
+                ByteArraySerializer.class);
         KafkaProducer<byte[], byte[]> zombie = new KafkaProducer<>(zombieConfig);
         zombie.initTransactions();
         zombie.beginTransaction();
         for (int p = 0; p < Topics.PAYMENT_EVENTS.partitions(); p++) { // every partition a reply could go to
-            zombie.send(new ProducerRecord<>(Topics.PAYMENT_EVENTS.name(), p, null, "half-written".getBytes(StandardCharsets.UTF_8)));
+            zombie.send(new ProducerRecord<>(
+                    Topics.PAYMENT_EVENTS.name(), p, null, "half-written".getBytes(StandardCharsets.UTF_8)));
         }
         zombie.flush(); // ...and then the process dies: no commit, no abort
         EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
         try (GatewaySimulator simulator = new GatewaySimulator("127.0.0.1", 0);
-                KafkaConsumer<byte[], byte[]> replies = KafkaClients.bytesConsumer(kafka.bootstrapServers(),
-                        Topics.PAYMENT_EVENTS.name(), "earliest");
+                KafkaConsumer<byte[], byte[]> replies =
+                        KafkaClients.bytesConsumer(kafka.bootstrapServers(), Topics.PAYMENT_EVENTS.name(), "earliest");
                 KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
-                PaymentWorker worker = new PaymentWorker(kafka.bootstrapServers(), group,
+                PaymentWorker worker = new PaymentWorker(
+                        kafka.bootstrapServers(),
+                        group,
                         new PaymentGateway(simulator.baseUrl(), Duration.ofMillis(500), Duration.ofSeconds(2)),
-                        new ResilientPayments("restart-test", ResilientPayments.Settings.defaults(), new SimpleMeterRegistry()),
-                        4, new SimpleMeterRegistry(), PaymentWorker.DEFAULT_STALL_TIMEOUT, "worker-a")) {
+                        new ResilientPayments(
+                                "restart-test", ResilientPayments.Settings.defaults(), new SimpleMeterRegistry()),
+                        4,
+                        new SimpleMeterRegistry(),
+                        PaymentWorker.DEFAULT_STALL_TIMEOUT,
+                        "worker-a")) {
             EventEnvelope command = command("o-" + run, 1_000);
             send(producer, serde, command);
             producer.flush();
             await().atMost(Duration.ofSeconds(90)).until(() -> {
                 for (ConsumerRecord<byte[], byte[]> r : replies.poll(Duration.ofMillis(200))) {
-                    assertThat(new String(r.value(), StandardCharsets.UTF_8)).as("aborted, never read")
+                    assertThat(new String(r.value(), StandardCharsets.UTF_8))
+                            .as("aborted, never read")
                             .isNotEqualTo("half-written");
                     EventEnvelope reply = serde.deserializer().deserialize(r.topic(), r.headers(), r.value());
                     if (command.eventId().toString().equals(reply.causationId())) {
@@ -210,33 +253,54 @@ class PaymentWorkerTest {
         String orderId = "o-" + run + "-void";
         EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
         try (GatewaySimulator simulator = new GatewaySimulator("127.0.0.1", 0);
-                KafkaConsumer<byte[], byte[]> deadLetters = KafkaClients.bytesConsumer(kafka.bootstrapServers(),
-                        Topics.DEAD_LETTERS.name(), "earliest");
+                KafkaConsumer<byte[], byte[]> deadLetters =
+                        KafkaClients.bytesConsumer(kafka.bootstrapServers(), Topics.DEAD_LETTERS.name(), "earliest");
                 KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
-                PaymentWorker worker = new PaymentWorker(kafka.bootstrapServers(), "payment-void-" + run,
+                PaymentWorker worker = new PaymentWorker(
+                        kafka.bootstrapServers(),
+                        "payment-void-" + run,
                         new PaymentGateway(simulator.baseUrl(), Duration.ofMillis(500), Duration.ofSeconds(2)),
-                        new ResilientPayments("void-test", ResilientPayments.Settings.defaults()
-                                .withRetry(2, Duration.ofMillis(5), Duration.ofMillis(20)), new SimpleMeterRegistry()),
-                        4, new SimpleMeterRegistry())) {
+                        new ResilientPayments(
+                                "void-test",
+                                ResilientPayments.Settings.defaults()
+                                        .withRetry(2, Duration.ofMillis(5), Duration.ofMillis(20)),
+                                new SimpleMeterRegistry()),
+                        4,
+                        new SimpleMeterRegistry())) {
             send(producer, serde, command(orderId, 1_000));
             producer.flush();
-            await().atMost(Duration.ofSeconds(60)).until(() -> simulator.openAuthorizations().contains(orderId));
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> simulator.openAuthorizations().contains(orderId));
 
             simulator.faults(GatewaySimulator.Faults.none().withErrorRate(1.0));
             ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId);
-            send(producer, serde, new EventEnvelope(UUID.randomUUID(), "VoidPayment", "payment", orderId, null,
-                    Instant.now(), orderId, UUID.randomUUID().toString(), null, payload));
+            send(
+                    producer,
+                    serde,
+                    new EventEnvelope(
+                            UUID.randomUUID(),
+                            "VoidPayment",
+                            "payment",
+                            orderId,
+                            null,
+                            Instant.now(),
+                            orderId,
+                            UUID.randomUUID().toString(),
+                            null,
+                            payload));
             producer.flush();
             long attemptsBefore = simulator.attempts();
             await().atMost(Duration.ofSeconds(30)).until(() -> simulator.attempts() >= attemptsBefore + 6);
             for (ConsumerRecord<byte[], byte[]> r : deadLetters.poll(Duration.ofSeconds(2))) {
-                assertThat(r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8)).as("dead-lettered void")
+                assertThat(r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8))
+                        .as("dead-lettered void")
                         .isNotEqualTo(orderId);
             }
             assertThat(simulator.openAuthorizations()).contains(orderId);
 
             simulator.faults(GatewaySimulator.Faults.none()); // the gateway is back
-            await().atMost(Duration.ofSeconds(60)).until(() -> !simulator.openAuthorizations().contains(orderId));
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> !simulator.openAuthorizations().contains(orderId));
             assertThat(worker.isRunning()).isTrue();
         }
     }
@@ -246,40 +310,61 @@ class PaymentWorkerTest {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
             for (var spec : List.of(Topics.PAYMENT_COMMANDS, Topics.PAYMENT_EVENTS, Topics.DEAD_LETTERS)) {
                 try {
-                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1))).all().get();
-                } catch (java.util.concurrent.ExecutionException exists) {
+                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1)))
+                            .all()
+                            .get();
+                } catch (ExecutionException exists) {
                     // created by another test in this JVM
                 }
-                TopicLeaders.await(admin, List.of(spec.name()), java.time.Duration.ofSeconds(60));
+                TopicLeaders.await(admin, List.of(spec.name()), Duration.ofSeconds(60));
             }
         }
     }
 
     /** Whether the group has committed every command on the topic. */
     private static boolean caughtUp(Admin admin, String group) throws Exception {
-        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed =
-                admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                .partitionsToOffsetAndMetadata()
+                .get();
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
         for (int p = 0; p < Topics.PAYMENT_COMMANDS.partitions(); p++) {
-            latest.put(new org.apache.kafka.common.TopicPartition(Topics.PAYMENT_COMMANDS.name(), p),
-                    org.apache.kafka.clients.admin.OffsetSpec.latest());
+            latest.put(new TopicPartition(Topics.PAYMENT_COMMANDS.name(), p), OffsetSpec.latest());
         }
         var ends = admin.listOffsets(latest).all().get();
-        return ends.entrySet().stream().allMatch(e -> e.getValue().offset() == 0
-                || committed.containsKey(e.getKey()) && committed.get(e.getKey()).offset() >= e.getValue().offset());
+        return ends.entrySet().stream()
+                .allMatch(e -> e.getValue().offset() == 0
+                        || committed.containsKey(e.getKey())
+                                && committed.get(e.getKey()).offset()
+                                        >= e.getValue().offset());
     }
 
     private static EventEnvelope command(String orderId, long amount) {
-        ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId).put("amountCents", amount)
+        ObjectNode payload = Json.mapper()
+                .createObjectNode()
+                .put("orderId", orderId)
+                .put("amountCents", amount)
                 .put("currency", "EUR");
-        return new EventEnvelope(UUID.randomUUID(), "AuthorizePayment", "payment", orderId, null, Instant.now(),
-                orderId, UUID.randomUUID().toString(), null, payload);
+        return new EventEnvelope(
+                UUID.randomUUID(),
+                "AuthorizePayment",
+                "payment",
+                orderId,
+                null,
+                Instant.now(),
+                orderId,
+                UUID.randomUUID().toString(),
+                null,
+                payload);
     }
 
     private static void send(KafkaProducer<byte[], byte[]> producer, EventEnvelopeSerde serde, EventEnvelope command) {
         RecordHeaders headers = new RecordHeaders();
         byte[] value = serde.serializer().serialize(Topics.PAYMENT_COMMANDS.name(), headers, command);
-        producer.send(new ProducerRecord<>(Topics.PAYMENT_COMMANDS.name(), null,
-                command.aggregateId().getBytes(StandardCharsets.UTF_8), value, headers));
+        producer.send(new ProducerRecord<>(
+                Topics.PAYMENT_COMMANDS.name(),
+                null,
+                command.aggregateId().getBytes(StandardCharsets.UTF_8),
+                value,
+                headers));
     }
 }

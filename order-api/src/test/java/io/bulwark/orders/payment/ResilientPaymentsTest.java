@@ -44,7 +44,8 @@ class ResilientPaymentsTest {
     }
 
     private static Settings fast() {
-        return Settings.defaults().withRetry(3, Duration.ofMillis(5), Duration.ofMillis(50))
+        return Settings.defaults()
+                .withRetry(3, Duration.ofMillis(5), Duration.ofMillis(50))
                 .withBreaker(10, 5, Duration.ofMillis(300), 2);
     }
 
@@ -61,7 +62,9 @@ class ResilientPaymentsTest {
         simulator.faults(Faults.none());
         Outcome outcome = authorize(payments, "o-lost");
         assertThat(outcome).isInstanceOf(Outcome.Done.class);
-        assertThat(simulator.authorizedCharges()).as("four attempts, one charge").isEqualTo(1);
+        assertThat(simulator.authorizedCharges())
+                .as("four attempts, one charge")
+                .isEqualTo(1);
     }
 
     @Test
@@ -71,7 +74,8 @@ class ResilientPaymentsTest {
         Outcome outcome = authorize(payments, "o-400");
         assertThat(outcome).isInstanceOf(Outcome.Failed.class);
         assertThat(simulator.attempts()).isEqualTo(1);
-        assertThat(payments.breakerState()).as("a 4xx says nothing about the gateway's health")
+        assertThat(payments.breakerState())
+                .as("a 4xx says nothing about the gateway's health")
                 .isEqualTo(CircuitBreaker.State.CLOSED);
     }
 
@@ -79,14 +83,17 @@ class ResilientPaymentsTest {
     void shouldReportADeclineAsAnAnswerNotAFailure() {
         ResilientPayments payments = payments(fast());
         Outcome outcome = payments.call(Tier.CRITICAL, () -> gateway.authorize("o-declined", 1_013, "EUR", "k-d"));
-        assertThat(outcome).isInstanceOfSatisfying(Outcome.Done.class,
-                done -> assertThat(done.result()).isInstanceOf(PaymentGateway.Declined.class));
+        assertThat(outcome)
+                .isInstanceOfSatisfying(
+                        Outcome.Done.class,
+                        done -> assertThat(done.result()).isInstanceOf(PaymentGateway.Declined.class));
         assertThat(simulator.attempts()).isEqualTo(1);
     }
 
     @Test
     void shouldHonourRetryAfterAndGiveUpWhenItIsLongerThanTheCap() {
-        ResilientPayments payments = payments(Settings.defaults().withRetry(2, Duration.ofMillis(5), Duration.ofSeconds(2)));
+        ResilientPayments payments =
+                payments(Settings.defaults().withRetry(2, Duration.ofMillis(5), Duration.ofSeconds(2)));
         simulator.faults(Faults.none().withThrottle(1.0, 1));
         long began = System.nanoTime();
         assertThat(authorize(payments, "o-429")).isInstanceOf(Outcome.RetryLater.class);
@@ -97,7 +104,9 @@ class ResilientPaymentsTest {
         simulator.faults(Faults.none().withThrottle(1.0, 30));
         long before = simulator.attempts();
         assertThat(authorize(payments, "o-429-long")).isInstanceOf(Outcome.RetryLater.class);
-        assertThat(simulator.attempts() - before).as("Retry-After beyond maxDelay: no retry").isEqualTo(1);
+        assertThat(simulator.attempts() - before)
+                .as("Retry-After beyond maxDelay: no retry")
+                .isEqualTo(1);
     }
 
     @Test
@@ -110,8 +119,10 @@ class ResilientPaymentsTest {
         assertThat(payments.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
         long attempts = simulator.attempts();
         Outcome rejected = authorize(payments, "o-rejected");
-        assertThat(rejected).isInstanceOfSatisfying(Outcome.RetryLater.class,
-                later -> assertThat(later.reason()).contains("circuit breaker open"));
+        assertThat(rejected)
+                .isInstanceOfSatisfying(
+                        Outcome.RetryLater.class,
+                        later -> assertThat(later.reason()).contains("circuit breaker open"));
         assertThat(simulator.attempts()).as("an open breaker does not call").isEqualTo(attempts);
 
         simulator.faults(Faults.none());
@@ -119,16 +130,22 @@ class ResilientPaymentsTest {
             assertThat(authorize(payments, "o-probe-" + System.nanoTime())).isInstanceOf(Outcome.Done.class);
             assertThat(payments.breakerState()).isEqualTo(CircuitBreaker.State.CLOSED);
         });
-        assertThat(meters.find("bulwark.payments.breaker.transitions").tag("to", "open").counter().count())
+        assertThat(meters.find("bulwark.payments.breaker.transitions")
+                        .tag("to", "open")
+                        .counter()
+                        .count())
                 .isGreaterThanOrEqualTo(1);
-        assertThat(meters.find("bulwark.payments.breaker.transitions").tag("to", "closed").counter().count())
+        assertThat(meters.find("bulwark.payments.breaker.transitions")
+                        .tag("to", "closed")
+                        .counter()
+                        .count())
                 .isGreaterThanOrEqualTo(1);
     }
 
     @Test
     void shouldAnswerRetryLaterWhenTheBulkheadIsSaturated() throws Exception {
-        ResilientPayments payments = payments(fast().withBulkhead(Tier.CRITICAL,
-                new BulkheadSettings(2, Duration.ofMillis(20))));
+        ResilientPayments payments =
+                payments(fast().withBulkhead(Tier.CRITICAL, new BulkheadSettings(2, Duration.ofMillis(20))));
         simulator.faults(Faults.none().withLatency(300));
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<Outcome>> outcomes = new ArrayList<>();

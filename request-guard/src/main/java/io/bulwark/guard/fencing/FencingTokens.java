@@ -1,5 +1,7 @@
 package io.bulwark.guard.fencing;
 
+import java.sql.SQLException;
+
 /**
  * Issues fencing tokens: per resource, each call returns a number greater than every number
  * returned before. {@link io.bulwark.guard.lock.RedisLocks} issues them from Redis by default
@@ -9,5 +11,5 @@ package io.bulwark.guard.fencing;
 @FunctionalInterface
 public interface FencingTokens {
 
-    long next(String resource) throws java.sql.SQLException;
+    long next(String resource) throws SQLException;
 }

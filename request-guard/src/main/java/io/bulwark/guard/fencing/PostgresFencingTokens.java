@@ -22,7 +22,8 @@ public final class PostgresFencingTokens implements FencingTokens {
 
     @Override
     public long next(String resource) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement(sql)) {
             c.setAutoCommit(true);
             s.setString(1, resource);
             try (ResultSet rs = s.executeQuery()) {

@@ -20,8 +20,8 @@ public record IdempotencyScope(String clientId, String method, String path, Stri
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(path, "path");
         if (!isValidKey(key)) {
-            throw new IllegalArgumentException("An idempotency key is 1 to " + MAX_KEY_LENGTH
-                    + " printable ASCII characters");
+            throw new IllegalArgumentException(
+                    "An idempotency key is 1 to " + MAX_KEY_LENGTH + " printable ASCII characters");
         }
     }
 
@@ -46,8 +46,8 @@ public record IdempotencyScope(String clientId, String method, String path, Stri
 
     static String sha256Hex(String text) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -77,7 +77,10 @@ public final class IdempotencyStore {
         }
 
         public static Settings defaults() {
-            return new Settings(Duration.ofHours(24), Duration.ofSeconds(30), status -> status >= 200 && status < 300,
+            return new Settings(
+                    Duration.ofHours(24),
+                    Duration.ofSeconds(30),
+                    status -> status >= 200 && status < 300,
                     Duration.ofMillis(200));
         }
 
@@ -130,8 +133,12 @@ public final class IdempotencyStore {
     private final Counter conflicts;
 
     /** {@code redis} may be null: PostgreSQL alone then (every duplicate costs a database round trip). */
-    public IdempotencyStore(DataSource dataSource, String schema, StatefulRedisConnection<String, String> redis,
-            Settings settings, MeterRegistry registry) {
+    public IdempotencyStore(
+            DataSource dataSource,
+            String schema,
+            StatefulRedisConnection<String, String> redis,
+            Settings settings,
+            MeterRegistry registry) {
         if (!IDENTIFIER.matcher(schema).matches()) {
             throw new IllegalArgumentException("Schema name '" + schema + "' must be a lower-case SQL identifier");
         }
@@ -227,8 +234,8 @@ public final class IdempotencyStore {
                     return null;
                 }
                 if (row.getBoolean("expired")) {
-                    try (PreparedStatement delete = connection.prepareStatement(
-                            "DELETE FROM " + table + " WHERE scope_id = ?")) {
+                    try (PreparedStatement delete =
+                            connection.prepareStatement("DELETE FROM " + table + " WHERE scope_id = ?")) {
                         delete.setString(1, id);
                         delete.executeUpdate();
                     }
@@ -237,14 +244,19 @@ public final class IdempotencyStore {
                 if (!row.getString("fingerprint").equals(fingerprint)) {
                     return new Outcome(Kind.MISMATCH, null);
                 }
-                return new Outcome(Kind.REPLAYED, new StoredResponse(row.getInt("status_code"),
-                        row.getString("content_type"), row.getBytes("response_body")));
+                return new Outcome(
+                        Kind.REPLAYED,
+                        new StoredResponse(
+                                row.getInt("status_code"),
+                                row.getString("content_type"),
+                                row.getBytes("response_body")));
             }
         }
     }
 
-    private void insert(Connection connection, IdempotencyScope scope, String id, String fingerprint,
-            StoredResponse response) throws SQLException {
+    private void insert(
+            Connection connection, IdempotencyScope scope, String id, String fingerprint, StoredResponse response)
+            throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + table
                 + " (scope_id, client_id, method, path, idem_key, fingerprint, status_code, content_type,"
                 + " response_body, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -273,10 +285,16 @@ public final class IdempotencyStore {
             return null;
         }
         try {
-            String mark = JSON.writeValueAsString(JSON.createObjectNode().put("state", "in-flight")
-                    .put("fingerprint", fingerprint).put("owner", UUID.randomUUID().toString()));
-            String found = LOOK_UP_OR_MARK.run(redis.async(), settings.redisTimeout(), new String[] {REDIS_PREFIX + id},
-                    mark, Long.toString(settings.inFlightTtl().toMillis()));
+            String mark = JSON.writeValueAsString(JSON.createObjectNode()
+                    .put("state", "in-flight")
+                    .put("fingerprint", fingerprint)
+                    .put("owner", UUID.randomUUID().toString()));
+            String found = LOOK_UP_OR_MARK.run(
+                    redis.async(),
+                    settings.redisTimeout(),
+                    new String[] {REDIS_PREFIX + id},
+                    mark,
+                    Long.toString(settings.inFlightTtl().toMillis()));
             return found == null ? new Claim(null, mark) : new Claim(entry(found, fingerprint), null);
         } catch (Exception e) {
             // A mark that lands after the timeout has no live owner: the next request takes it over.
@@ -294,9 +312,14 @@ public final class IdempotencyStore {
         if (entry.path("state").asText().equals("in-flight")) {
             return new Outcome(Kind.IN_FLIGHT, null);
         }
-        return new Outcome(Kind.REPLAYED, new StoredResponse(entry.path("status").asInt(),
-                entry.path("contentType").isNull() ? null : entry.path("contentType").asText(),
-                Base64.getDecoder().decode(entry.path("body").asText())));
+        return new Outcome(
+                Kind.REPLAYED,
+                new StoredResponse(
+                        entry.path("status").asInt(),
+                        entry.path("contentType").isNull()
+                                ? null
+                                : entry.path("contentType").asText(),
+                        Base64.getDecoder().decode(entry.path("body").asText())));
     }
 
     private void cache(String id, String fingerprint, StoredResponse response) {
@@ -304,10 +327,16 @@ public final class IdempotencyStore {
             return;
         }
         try {
-            ObjectNode entry = JSON.createObjectNode().put("state", "done").put("fingerprint", fingerprint)
-                    .put("status", response.status()).put("contentType", response.contentType())
+            ObjectNode entry = JSON.createObjectNode()
+                    .put("state", "done")
+                    .put("fingerprint", fingerprint)
+                    .put("status", response.status())
+                    .put("contentType", response.contentType())
                     .put("body", Base64.getEncoder().encodeToString(response.body()));
-            redis.async().set(REDIS_PREFIX + id, JSON.writeValueAsString(entry),
+            redis.async()
+                    .set(
+                            REDIS_PREFIX + id,
+                            JSON.writeValueAsString(entry),
                             SetArgs.Builder.px(settings.ttl().toMillis()))
                     .get(settings.redisTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {

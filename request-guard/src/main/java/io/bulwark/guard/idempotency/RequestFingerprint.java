@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -41,7 +41,7 @@ public final class RequestFingerprint {
             if (tree != null && !tree.isMissingNode()) {
                 return sha256(CANONICAL.writeValueAsBytes(canonical(tree)));
             }
-        } catch (java.io.IOException notJson) {
+        } catch (IOException notJson) {
             // fall through: hash the bytes as they are
         }
         return sha256(body);

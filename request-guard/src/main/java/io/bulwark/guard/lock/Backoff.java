@@ -28,8 +28,10 @@ final class Backoff {
             if (remaining <= 0) {
                 throw new LockNotAcquiredException(resource, Duration.ofNanos(System.nanoTime() - start));
             }
-            long cap = Math.min(config.backoffMax().toNanos(), config.backoffBase().toNanos() << Math.min(tries, 20));
-            LockSupport.parkNanos(Math.min(remaining, ThreadLocalRandom.current().nextLong(cap + 1)));
+            long cap =
+                    Math.min(config.backoffMax().toNanos(), config.backoffBase().toNanos() << Math.min(tries, 20));
+            LockSupport.parkNanos(
+                    Math.min(remaining, ThreadLocalRandom.current().nextLong(cap + 1)));
             if (Thread.interrupted()) {
                 throw new InterruptedException("Interrupted while waiting for the lock on '" + resource + "'");
             }

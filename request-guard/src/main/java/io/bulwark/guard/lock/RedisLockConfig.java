@@ -17,8 +17,15 @@ import java.util.Objects;
  *   <li>{@code keyPrefix} — Redis key prefix (default {@code bulwark:}).</li>
  * </ul>
  */
-public record RedisLockConfig(Duration ttl, Duration waitTimeout, Duration backoffBase, Duration backoffMax,
-        boolean watchdog, Duration commandTimeout, String keyPrefix, Duration maxHold) {
+public record RedisLockConfig(
+        Duration ttl,
+        Duration waitTimeout,
+        Duration backoffBase,
+        Duration backoffMax,
+        boolean watchdog,
+        Duration commandTimeout,
+        String keyPrefix,
+        Duration maxHold) {
 
     public RedisLockConfig {
         positive("ttl", ttl);
@@ -34,8 +41,8 @@ public record RedisLockConfig(Duration ttl, Duration waitTimeout, Duration backo
                     + " and the watchdog's renewal at ttl / 3)");
         }
         if (commandTimeout.compareTo(ttl) >= 0) {
-            throw new IllegalArgumentException("Lock commandTimeout = " + commandTimeout + " must be shorter than ttl = "
-                    + ttl + ", or a renewal could arrive after the lease ended");
+            throw new IllegalArgumentException("Lock commandTimeout = " + commandTimeout
+                    + " must be shorter than ttl = " + ttl + ", or a renewal could arrive after the lease ended");
         }
         Objects.requireNonNull(keyPrefix, "keyPrefix");
         positive("maxHold", maxHold);
@@ -47,8 +54,15 @@ public record RedisLockConfig(Duration ttl, Duration waitTimeout, Duration backo
     /** The only way in: every lock has a lease. */
     public static RedisLockConfig withTtl(Duration ttl) {
         positive("ttl", ttl);
-        return new RedisLockConfig(ttl, Duration.ofSeconds(5), Duration.ofMillis(5), Duration.ofMillis(200), true,
-                ttl.dividedBy(3), "bulwark:", ttl.multipliedBy(12));
+        return new RedisLockConfig(
+                ttl,
+                Duration.ofSeconds(5),
+                Duration.ofMillis(5),
+                Duration.ofMillis(200),
+                true,
+                ttl.dividedBy(3),
+                "bulwark:",
+                ttl.multipliedBy(12));
     }
 
     /**
@@ -57,12 +71,13 @@ public record RedisLockConfig(Duration ttl, Duration waitTimeout, Duration backo
      * {@code Lease.lost()}, and the lock ends at its TTL.
      */
     public RedisLockConfig maxHold(Duration maxHold) {
-        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix,
-                maxHold);
+        return new RedisLockConfig(
+                ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
     }
 
     public RedisLockConfig waitTimeout(Duration waitTimeout) {
-        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
+        return new RedisLockConfig(
+                ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
     }
 
     public RedisLockConfig backoff(Duration base, Duration max) {
@@ -70,15 +85,18 @@ public record RedisLockConfig(Duration ttl, Duration waitTimeout, Duration backo
     }
 
     public RedisLockConfig watchdog(boolean watchdog) {
-        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
+        return new RedisLockConfig(
+                ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
     }
 
     public RedisLockConfig commandTimeout(Duration commandTimeout) {
-        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
+        return new RedisLockConfig(
+                ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
     }
 
     public RedisLockConfig keyPrefix(String keyPrefix) {
-        return new RedisLockConfig(ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
+        return new RedisLockConfig(
+                ttl, waitTimeout, backoffBase, backoffMax, watchdog, commandTimeout, keyPrefix, maxHold);
     }
 
     private static void positive(String name, Duration value) {

@@ -6,6 +6,7 @@ import io.bulwark.guard.redis.RedisScript;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -57,7 +58,7 @@ public final class RedisLocks implements AutoCloseable {
      * ({@code StaleFencingTokenException}, order-api's 503 {@code lock-lost}) — use durable tokens
      * ({@code PostgresFencingTokens}) where that matters.
      */
-    public static final java.time.Duration FENCE_COUNTER_TTL = java.time.Duration.ofDays(30);
+    public static final Duration FENCE_COUNTER_TTL = Duration.ofDays(30);
 
     private static final RedisScript<Long> ACQUIRE_WITH_TOKEN = RedisScript.ofInteger("lock-acquire-fenced", """
             if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
@@ -93,8 +94,8 @@ public final class RedisLocks implements AutoCloseable {
     }
 
     /** Locks whose fencing tokens come from {@code durableTokens} (survives losing Redis data). */
-    public RedisLocks(StatefulRedisConnection<String, String> connection, RedisLockConfig config,
-            FencingTokens durableTokens) {
+    public RedisLocks(
+            StatefulRedisConnection<String, String> connection, RedisLockConfig config, FencingTokens durableTokens) {
         this.redis = connection.async();
         this.config = Objects.requireNonNull(config, "config");
         this.durableTokens = durableTokens;
@@ -114,7 +115,12 @@ public final class RedisLocks implements AutoCloseable {
         long result;
         try {
             result = durableTokens == null
-                    ? ACQUIRE_WITH_TOKEN.run(redis, config.commandTimeout(), keys, owner, ttl,
+                    ? ACQUIRE_WITH_TOKEN.run(
+                            redis,
+                            config.commandTimeout(),
+                            keys,
+                            owner,
+                            ttl,
                             Long.toString(FENCE_COUNTER_TTL.toMillis()))
                     : ACQUIRE.run(redis, config.commandTimeout(), keys, owner, ttl);
         } catch (RedisCallFailedException e) {
@@ -151,8 +157,13 @@ public final class RedisLocks implements AutoCloseable {
     }
 
     private boolean renew(String resource, String owner) {
-        return EXTEND.run(redis, config.commandTimeout(), new String[] {lockKey(resource)}, owner,
-                Long.toString(config.ttl().toMillis())) == 1L;
+        return EXTEND.run(
+                        redis,
+                        config.commandTimeout(),
+                        new String[] {lockKey(resource)},
+                        owner,
+                        Long.toString(config.ttl().toMillis()))
+                == 1L;
     }
 
     private boolean release(String resource, String owner) {
@@ -242,12 +253,17 @@ public final class RedisLocks implements AutoCloseable {
                 return;
             }
             try {
-                EXTEND.runAsync(redis, new String[] {lockKey(resource)}, owner, Long.toString(config.ttl().toMillis()))
+                EXTEND.runAsync(
+                                redis,
+                                new String[] {lockKey(resource)},
+                                owner,
+                                Long.toString(config.ttl().toMillis()))
                         .whenComplete((result, error) -> {
                             if (error != null) {
                                 markLost("renewing the lease of '" + resource + "' failed: " + error.getMessage());
                             } else if (result == 1L) {
-                                validUntilNanos = Math.max(validUntilNanos, now + config.ttl().toNanos());
+                                validUntilNanos = Math.max(
+                                        validUntilNanos, now + config.ttl().toNanos());
                             } else {
                                 markLost("the lock on '" + resource + "' belongs to another owner or expired");
                             }

@@ -41,8 +41,8 @@ public final class Redlock {
 
     public Redlock(List<StatefulRedisConnection<String, String>> masters, RedisLockConfig config) {
         if (masters.size() < 3) {
-            throw new IllegalArgumentException("Redlock needs at least 3 independent masters (5 recommended); got "
-                    + masters.size());
+            throw new IllegalArgumentException(
+                    "Redlock needs at least 3 independent masters (5 recommended); got " + masters.size());
         }
         this.masters = List.copyOf(masters);
         this.config = Objects.requireNonNull(config, "config");
@@ -90,7 +90,11 @@ public final class Redlock {
         long start = System.nanoTime();
         List<RedisFuture<String>> replies = new ArrayList<>(masters.size());
         for (StatefulRedisConnection<String, String> master : masters) {
-            replies.add(master.async().set(key(resource), owner, SetArgs.Builder.nx().px(config.ttl().toMillis())));
+            replies.add(master.async()
+                    .set(
+                            key(resource),
+                            owner,
+                            SetArgs.Builder.nx().px(config.ttl().toMillis())));
         }
         long waitUntil = start + config.commandTimeout().toNanos();
         int granted = 0;

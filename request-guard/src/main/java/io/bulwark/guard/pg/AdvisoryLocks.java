@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * PostgreSQL advisory locks on named resources.
@@ -73,7 +75,10 @@ public final class AdvisoryLocks {
     public static void transactionLocks(Connection transaction, Collection<String> resources, Duration wait)
             throws SQLException, LockNotAcquiredException {
         requireTransaction(transaction);
-        List<String> ordered = resources.stream().distinct().sorted(Comparator.comparingLong(AdvisoryLocks::key)).toList();
+        List<String> ordered = resources.stream()
+                .distinct()
+                .sorted(Comparator.comparingLong(AdvisoryLocks::key))
+                .toList();
         String[] waitingFor = {null};
         withLockTimeout(transaction, wait, () -> waitingFor[0], () -> {
             for (String resource : ordered) {
@@ -96,10 +101,12 @@ public final class AdvisoryLocks {
      * locks taken so far in it), so the caller's transaction stays usable — nothing is committed or rolled
      * back on the caller's behalf.
      */
-    private static void withLockTimeout(Connection transaction, Duration wait, java.util.function.Supplier<String> resource,
-            LockWait waits) throws SQLException, LockNotAcquiredException {
+    private static void withLockTimeout(
+            Connection transaction, Duration wait, Supplier<String> resource, LockWait waits)
+            throws SQLException, LockNotAcquiredException {
         String previous;
-        try (Statement s = transaction.createStatement(); ResultSet rs = s.executeQuery("SHOW lock_timeout")) {
+        try (Statement s = transaction.createStatement();
+                ResultSet rs = s.executeQuery("SHOW lock_timeout")) {
             rs.next();
             previous = rs.getString(1);
         }
@@ -109,7 +116,8 @@ public final class AdvisoryLocks {
                 s.execute("SET LOCAL lock_timeout = '" + Math.max(1, wait.toMillis()) + "ms'");
             }
             waits.run();
-            try (PreparedStatement restore = transaction.prepareStatement("SELECT set_config('lock_timeout', ?, true)")) {
+            try (PreparedStatement restore =
+                    transaction.prepareStatement("SELECT set_config('lock_timeout', ?, true)")) {
                 restore.setString(1, previous);
                 restore.execute();
             }
@@ -124,11 +132,10 @@ public final class AdvisoryLocks {
     }
 
     /** {@code pg_try_advisory_lock}: the session-scoped lock, or empty when another session holds it. */
-    public static java.util.Optional<SessionLock> trySessionLock(Connection connection, String resource)
-            throws SQLException {
+    public static Optional<SessionLock> trySessionLock(Connection connection, String resource) throws SQLException {
         return call(connection, "SELECT pg_try_advisory_lock(?)", key(resource))
-                ? java.util.Optional.of(new SessionLock(connection, resource))
-                : java.util.Optional.empty();
+                ? Optional.of(new SessionLock(connection, resource))
+                : Optional.empty();
     }
 
     /**

@@ -22,7 +22,8 @@ public record Limit(String name, long capacity, long refillTokens, Duration peri
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(period, "period");
         if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("Limit name '" + name + "' must be lower-case letters, digits, '_', '-'");
+            throw new IllegalArgumentException(
+                    "Limit name '" + name + "' must be lower-case letters, digits, '_', '-'");
         }
         if (capacity < 1 || refillTokens < 1) {
             throw new IllegalArgumentException("Limit '" + name + "': capacity = " + capacity + " and refillTokens = "
@@ -32,8 +33,9 @@ public record Limit(String name, long capacity, long refillTokens, Duration peri
             throw new IllegalArgumentException("Limit '" + name + "': period = " + period + " must be at least 1 µs");
         }
         if ((double) capacity * periodMicros(period) >= EXACT) {
-            throw new IllegalArgumentException("Limit '" + name + "': capacity × period = " + capacity + " × " + period
-                    + " exceeds 2^53 µs-tokens, beyond exact arithmetic in Redis Lua; use a shorter period or fewer tokens");
+            throw new IllegalArgumentException(
+                    "Limit '" + name + "': capacity × period = " + capacity + " × " + period
+                            + " exceeds 2^53 µs-tokens, beyond exact arithmetic in Redis Lua; use a shorter period or fewer tokens");
         }
     }
 

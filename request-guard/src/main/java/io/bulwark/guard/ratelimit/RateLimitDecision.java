@@ -13,6 +13,11 @@ import java.time.Duration;
  * @param serverTimeMicros Redis server time of the decision (µs since the epoch)
  * @param degraded true when Redis could not be asked and the failure policy answered instead
  */
-public record RateLimitDecision(boolean allowed, Limit limit, long remaining, Duration retryAfter, Duration reset,
-        long serverTimeMicros, boolean degraded) {
-}
+public record RateLimitDecision(
+        boolean allowed,
+        Limit limit,
+        long remaining,
+        Duration retryAfter,
+        Duration reset,
+        long serverTimeMicros,
+        boolean degraded) {}

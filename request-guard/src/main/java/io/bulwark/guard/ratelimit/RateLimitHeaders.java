@@ -1,5 +1,6 @@
 package io.bulwark.guard.ratelimit;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +35,8 @@ public final class RateLimitHeaders {
             return of(decisions.get(0));
         }
         Map<String, String> headers = new LinkedHashMap<>();
-        List<String> policies = new java.util.ArrayList<>();
-        List<String> states = new java.util.ArrayList<>();
+        List<String> policies = new ArrayList<>();
+        List<String> states = new ArrayList<>();
         long retry = 0;
         boolean refused = false;
         for (RateLimitDecision decision : decisions) {
@@ -58,12 +59,18 @@ public final class RateLimitHeaders {
     public static Map<String, String> of(RateLimitDecision decision) {
         Limit limit = decision.limit();
         Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("RateLimit-Policy", "\"" + limit.name() + "\";q=" + limit.capacity() + ";w="
-                + ceilSeconds(limit.period().toMillis()));
-        headers.put("RateLimit", "\"" + limit.name() + "\";r=" + decision.remaining() + ";t="
-                + ceilSeconds(decision.reset().toMillis()));
+        headers.put(
+                "RateLimit-Policy",
+                "\"" + limit.name() + "\";q=" + limit.capacity() + ";w="
+                        + ceilSeconds(limit.period().toMillis()));
+        headers.put(
+                "RateLimit",
+                "\"" + limit.name() + "\";r=" + decision.remaining() + ";t="
+                        + ceilSeconds(decision.reset().toMillis()));
         if (!decision.allowed()) {
-            headers.put("Retry-After", Long.toString(Math.max(1, ceilSeconds(decision.retryAfter().toMillis()))));
+            headers.put(
+                    "Retry-After",
+                    Long.toString(Math.max(1, ceilSeconds(decision.retryAfter().toMillis()))));
         }
         return headers;
     }

@@ -23,22 +23,29 @@ import java.util.Objects;
 public final class ResilientRateLimiter {
 
     /** What to answer when Redis is unreachable. */
-    public enum FailurePolicy { FAIL_OPEN, FAIL_CLOSED }
+    public enum FailurePolicy {
+        FAIL_OPEN,
+        FAIL_CLOSED
+    }
 
     private final RateLimiter limiter;
     private final FailurePolicy policy;
     private final CircuitBreaker breaker;
     private final Counter degraded;
 
-    public ResilientRateLimiter(RateLimiter limiter, FailurePolicy policy, CircuitBreaker breaker,
-            MeterRegistry registry) {
+    public ResilientRateLimiter(
+            RateLimiter limiter, FailurePolicy policy, CircuitBreaker breaker, MeterRegistry registry) {
         this.limiter = Objects.requireNonNull(limiter, "limiter");
         this.policy = Objects.requireNonNull(policy, "policy");
-        this.breaker = BreakerTransitions.publish(Objects.requireNonNull(breaker, "breaker"), "rate limiter's Redis",
-                "bulwark.ratelimit.breaker.transitions", registry);
+        this.breaker = BreakerTransitions.publish(
+                Objects.requireNonNull(breaker, "breaker"),
+                "rate limiter's Redis",
+                "bulwark.ratelimit.breaker.transitions",
+                registry);
         this.degraded = Counter.builder("bulwark.ratelimit.degraded")
                 .description("Decisions made by the failure policy because Redis could not be asked")
-                .tag("policy", policy.name().toLowerCase(Locale.ROOT)).register(registry);
+                .tag("policy", policy.name().toLowerCase(Locale.ROOT))
+                .register(registry);
     }
 
     /**
@@ -46,14 +53,16 @@ public final class ResilientRateLimiter {
      * calls through. Only Redis failures count; a refusal is a successful call.
      */
     public static CircuitBreaker defaultBreaker(String name) {
-        return CircuitBreaker.of(name, CircuitBreakerConfig.custom()
-                .slidingWindowSize(20)
-                .minimumNumberOfCalls(5)
-                .failureRateThreshold(50)
-                .waitDurationInOpenState(Duration.ofSeconds(5))
-                .permittedNumberOfCallsInHalfOpenState(3)
-                .recordExceptions(RedisCallFailedException.class)
-                .build());
+        return CircuitBreaker.of(
+                name,
+                CircuitBreakerConfig.custom()
+                        .slidingWindowSize(20)
+                        .minimumNumberOfCalls(5)
+                        .failureRateThreshold(50)
+                        .waitDurationInOpenState(Duration.ofSeconds(5))
+                        .permittedNumberOfCallsInHalfOpenState(3)
+                        .recordExceptions(RedisCallFailedException.class)
+                        .build());
     }
 
     public RateLimitDecision decide(String key, List<Limit> limits, int cost) {
@@ -63,8 +72,14 @@ public final class ResilientRateLimiter {
             degraded.increment();
             Limit first = limits.get(0);
             boolean allowed = policy == FailurePolicy.FAIL_OPEN;
-            return new RateLimitDecision(allowed, first, allowed ? first.capacity() : 0,
-                    allowed ? Duration.ZERO : first.period(), first.period(), System.currentTimeMillis() * 1_000, true);
+            return new RateLimitDecision(
+                    allowed,
+                    first,
+                    allowed ? first.capacity() : 0,
+                    allowed ? Duration.ZERO : first.period(),
+                    first.period(),
+                    System.currentTimeMillis() * 1_000,
+                    true);
         }
     }
 

@@ -91,8 +91,8 @@ public final class SlidingWindowLimiter implements RateLimiter {
     private final Duration timeout;
     private final Kind kind;
 
-    public SlidingWindowLimiter(StatefulRedisConnection<String, String> connection, String keyPrefix, Duration timeout,
-            Kind kind) {
+    public SlidingWindowLimiter(
+            StatefulRedisConnection<String, String> connection, String keyPrefix, Duration timeout, Kind kind) {
         this.redis = connection.async();
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
@@ -102,8 +102,13 @@ public final class SlidingWindowLimiter implements RateLimiter {
     /** Exact sliding window (log). */
     private RateLimitDecision log(String key, Limit limit, int cost) {
         check(limit, cost);
-        List<Object> reply = LOG.run(redis, timeout, new String[] {keyPrefix + "swl:{" + key + "}:" + limit.name()},
-                Long.toString(limit.capacity()), Long.toString(limit.periodMicros()), Integer.toString(cost),
+        List<Object> reply = LOG.run(
+                redis,
+                timeout,
+                new String[] {keyPrefix + "swl:{" + key + "}:" + limit.name()},
+                Long.toString(limit.capacity()),
+                Long.toString(limit.periodMicros()),
+                Integer.toString(cost),
                 UUID.randomUUID().toString());
         return decision(limit, reply);
     }
@@ -111,8 +116,13 @@ public final class SlidingWindowLimiter implements RateLimiter {
     /** Approximate sliding window (two weighted fixed windows). */
     private RateLimitDecision counter(String key, Limit limit, int cost) {
         check(limit, cost);
-        List<Object> reply = COUNTER.run(redis, timeout, new String[] {keyPrefix + "swc:{" + key + "}:" + limit.name()},
-                Long.toString(limit.capacity()), Long.toString(limit.periodMicros()), Integer.toString(cost));
+        List<Object> reply = COUNTER.run(
+                redis,
+                timeout,
+                new String[] {keyPrefix + "swc:{" + key + "}:" + limit.name()},
+                Long.toString(limit.capacity()),
+                Long.toString(limit.periodMicros()),
+                Integer.toString(cost));
         return decision(limit, reply);
     }
 
@@ -127,14 +137,21 @@ public final class SlidingWindowLimiter implements RateLimiter {
 
     private static void check(Limit limit, int cost) {
         if (cost < 1 || cost > limit.capacity()) {
-            throw new IllegalArgumentException("Cost = " + cost + " must be between 1 and the limit " + limit.capacity());
+            throw new IllegalArgumentException(
+                    "Cost = " + cost + " must be between 1 and the limit " + limit.capacity());
         }
     }
 
     private static RateLimitDecision decision(Limit limit, List<Object> reply) {
         boolean allowed = (Long) reply.get(0) == 1L;
         Duration retry = Duration.ofNanos((Long) reply.get(3) * 1_000);
-        return new RateLimitDecision(allowed, limit, (Long) reply.get(2), retry, allowed ? limit.period() : retry,
-                (Long) reply.get(1), false);
+        return new RateLimitDecision(
+                allowed,
+                limit,
+                (Long) reply.get(2),
+                retry,
+                allowed ? limit.period() : retry,
+                (Long) reply.get(1),
+                false);
     }
 }

@@ -30,13 +30,17 @@ public record Tier(String name, List<Limit> limits, Limit quota) {
 
     /** A bucket of 10 requests per second and a quota of 1,000 in any hour. */
     public static Tier free() {
-        return new Tier("free", List.of(Limit.of("per-second", 10, Duration.ofSeconds(1))),
+        return new Tier(
+                "free",
+                List.of(Limit.of("per-second", 10, Duration.ofSeconds(1))),
                 Limit.of("per-hour", 1_000, Duration.ofHours(1)));
     }
 
     /** A bucket of 100 requests per second and a quota of 100,000 in any hour. */
     public static Tier pro() {
-        return new Tier("pro", List.of(Limit.of("per-second", 100, Duration.ofSeconds(1))),
+        return new Tier(
+                "pro",
+                List.of(Limit.of("per-second", 100, Duration.ofSeconds(1))),
                 Limit.of("per-hour", 100_000, Duration.ofHours(1)));
     }
 }

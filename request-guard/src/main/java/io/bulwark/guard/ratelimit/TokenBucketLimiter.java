@@ -112,8 +112,13 @@ public final class TokenBucketLimiter implements RateLimiter {
                 binding = i;
             }
         }
-        return new RateLimitDecision(allowed, limits.get(binding), (Long) reply.get(2 + 3 * binding),
+        return new RateLimitDecision(
+                allowed,
+                limits.get(binding),
+                (Long) reply.get(2 + 3 * binding),
                 Duration.ofNanos((Long) reply.get(3 + 3 * binding) * 1_000),
-                Duration.ofNanos((Long) reply.get(4 + 3 * binding) * 1_000), now, false);
+                Duration.ofNanos((Long) reply.get(4 + 3 * binding) * 1_000),
+                now,
+                false);
     }
 }

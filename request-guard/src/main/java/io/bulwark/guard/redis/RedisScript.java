@@ -10,7 +10,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -48,7 +51,7 @@ public final class RedisScript<T> {
     }
 
     /** A script whose reply is a list (of integers or bulk strings). */
-    public static RedisScript<java.util.List<Object>> ofMulti(String name, String source) {
+    public static RedisScript<List<Object>> ofMulti(String name, String source) {
         return new RedisScript<>(name, source, ScriptOutputType.MULTI);
     }
 
@@ -68,8 +71,8 @@ public final class RedisScript<T> {
         } catch (RedisNoScriptException e) {
             String loaded = redis.scriptLoad(source);
             if (!loaded.equals(sha)) {
-                throw new IllegalStateException("Redis returned SHA " + loaded + " for script '" + name
-                        + "', expected " + sha);
+                throw new IllegalStateException(
+                        "Redis returned SHA " + loaded + " for script '" + name + "', expected " + sha);
             }
             return redis.evalsha(sha, outputType, keys, args);
         }
@@ -94,16 +97,19 @@ public final class RedisScript<T> {
      * Runs the script without waiting: the future completes with the reply, or exceptionally (after loading
      * the script when the server lacked it). For callers that must not block a shared thread.
      */
-    public java.util.concurrent.CompletableFuture<T> runAsync(RedisScriptingAsyncCommands<String, String> redis,
-            String[] keys, String... args) {
-        return redis.<T>evalsha(sha, outputType, keys, args).toCompletableFuture()
+    public CompletableFuture<T> runAsync(
+            RedisScriptingAsyncCommands<String, String> redis, String[] keys, String... args) {
+        return redis.<T>evalsha(sha, outputType, keys, args)
+                .toCompletableFuture()
                 .exceptionallyCompose(error -> {
-                    Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+                    Throwable cause = error instanceof CompletionException ? error.getCause() : error;
                     if (cause instanceof RedisNoScriptException) {
-                        return redis.scriptLoad(source).toCompletableFuture()
-                                .thenCompose(loaded -> redis.<T>evalsha(sha, outputType, keys, args).toCompletableFuture());
+                        return redis.scriptLoad(source)
+                                .toCompletableFuture()
+                                .thenCompose(loaded -> redis.<T>evalsha(sha, outputType, keys, args)
+                                        .toCompletableFuture());
                     }
-                    return java.util.concurrent.CompletableFuture.failedFuture(cause);
+                    return CompletableFuture.failedFuture(cause);
                 });
     }
 
@@ -114,7 +120,8 @@ public final class RedisScript<T> {
             if (e.getCause() instanceof RedisNoScriptException noScript) {
                 throw noScript;
             }
-            throw new RedisCallFailedException("Script '" + name + "' failed: " + e.getCause().getMessage(), e.getCause());
+            throw new RedisCallFailedException(
+                    "Script '" + name + "' failed: " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
             future.cancel(true);
             throw new RedisCallFailedException("Script '" + name + "' got no reply within " + timeout, e);
@@ -126,8 +133,8 @@ public final class RedisScript<T> {
 
     private static String sha1(String source) {
         try {
-            return HexFormat.of().formatHex(
-                    MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-1 is required by every Java runtime", e);
         }

@@ -29,9 +29,12 @@ public final class BreakerTransitions {
             Counter.builder(meter)
                     .description("State transitions of the " + what + " circuit breaker")
                     .tag("name", breaker.getName())
-                    .tag("from", event.getStateTransition().getFromState().name().toLowerCase(Locale.ROOT))
+                    .tag(
+                            "from",
+                            event.getStateTransition().getFromState().name().toLowerCase(Locale.ROOT))
                     .tag("to", event.getStateTransition().getToState().name().toLowerCase(Locale.ROOT))
-                    .register(registry).increment();
+                    .register(registry)
+                    .increment();
         });
         return breaker;
     }

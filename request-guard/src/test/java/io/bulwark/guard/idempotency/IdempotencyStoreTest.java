@@ -71,15 +71,17 @@ class IdempotencyStoreTest {
         assertThat(retry.kind()).isEqualTo(Kind.REPLAYED);
         assertThat(retry.response().body()).isEqualTo(first.response().body());
         assertThat(runs).hasValue(1);
-        assertThat(redis.sync().get("bulwark:idem:" + scope.id())).as("cached for the next replay").contains("\"done\"");
+        assertThat(redis.sync().get("bulwark:idem:" + scope.id()))
+                .as("cached for the next replay")
+                .contains("\"done\"");
     }
 
     @Test
     void shouldRefuseTheSameKeyWithAnotherBody() throws Exception {
         IdempotencyStore store = store(redis);
         store.execute(scope, FINGERPRINT, tx -> created());
-        Outcome other = store.execute(scope, RequestFingerprint.of("{}".getBytes(StandardCharsets.UTF_8)),
-                tx -> created());
+        Outcome other =
+                store.execute(scope, RequestFingerprint.of("{}".getBytes(StandardCharsets.UTF_8)), tx -> created());
         assertThat(other.kind()).isEqualTo(Kind.MISMATCH);
         assertThat(runs).hasValue(1);
     }
@@ -113,8 +115,10 @@ class IdempotencyStoreTest {
     @Test
     void shouldTakeOverAMarkWhoseOwnerIsGone() throws Exception {
         // A crashed request's mark: in Redis, but nobody holds the scope's lock in PostgreSQL.
-        redis.sync().set("bulwark:idem:" + scope.id(), "{\"state\":\"in-flight\",\"fingerprint\":\"" + FINGERPRINT
-                + "\",\"owner\":\"dead\"}");
+        redis.sync()
+                .set(
+                        "bulwark:idem:" + scope.id(),
+                        "{\"state\":\"in-flight\",\"fingerprint\":\"" + FINGERPRINT + "\",\"owner\":\"dead\"}");
         Outcome outcome = store(redis).execute(scope, FINGERPRINT, tx -> created());
         assertThat(outcome.kind()).isEqualTo(Kind.EXECUTED);
         assertThat(runs).hasValue(1);
@@ -128,8 +132,11 @@ class IdempotencyStoreTest {
             return new StoredResponse(409, "application/problem+json", "{}".getBytes(StandardCharsets.UTF_8));
         });
         assertThat(refused.kind()).isEqualTo(Kind.EXECUTED);
-        assertThat(redis.sync().get("bulwark:idem:" + scope.id())).as("the mark is gone").isNull();
-        assertThat(store.execute(scope, FINGERPRINT, tx -> created()).kind()).as("a retry executes again")
+        assertThat(redis.sync().get("bulwark:idem:" + scope.id()))
+                .as("the mark is gone")
+                .isNull();
+        assertThat(store.execute(scope, FINGERPRINT, tx -> created()).kind())
+                .as("a retry executes again")
                 .isEqualTo(Kind.EXECUTED);
         assertThat(runs).hasValue(2);
     }
@@ -150,13 +157,17 @@ class IdempotencyStoreTest {
     }
 
     private IdempotencyStore store(StatefulRedisConnection<String, String> connection) {
-        return new IdempotencyStore(dataSource, schema, connection,
-                IdempotencyStore.Settings.defaults().withInFlightTtl(Duration.ofSeconds(30)), new SimpleMeterRegistry());
+        return new IdempotencyStore(
+                dataSource,
+                schema,
+                connection,
+                IdempotencyStore.Settings.defaults().withInFlightTtl(Duration.ofSeconds(30)),
+                new SimpleMeterRegistry());
     }
 
     private StoredResponse created() {
         runs.incrementAndGet();
-        return new StoredResponse(201, "application/json",
-                ("{\"id\":\"" + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8));
+        return new StoredResponse(
+                201, "application/json", ("{\"id\":\"" + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8));
     }
 }

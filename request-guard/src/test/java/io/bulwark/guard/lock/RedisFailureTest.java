@@ -16,6 +16,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -45,9 +46,10 @@ class RedisFailureTest {
     }
 
     @Test
-    void shouldFenceStaleHolderEvenAfterRedisComesBackEmptyWithDurableTokens(PostgresService postgres,
-            @TempDir Path dir) throws Exception {
-        String schema = "durable_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    void shouldFenceStaleHolderEvenAfterRedisComesBackEmptyWithDurableTokens(
+            PostgresService postgres, @TempDir Path dir) throws Exception {
+        String schema =
+                "durable_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
         GuardMigrations.migrate(postgres.jdbcUrl(), postgres.username(), postgres.password(), schema);
         PGSimpleDataSource dataSource = new PGSimpleDataSource();
         dataSource.setURL(postgres.jdbcUrl());
@@ -56,22 +58,32 @@ class RedisFailureTest {
         PostgresFencingTokens tokens = new PostgresFencingTokens(dataSource, schema);
         FenceGuard fence = new FenceGuard(schema);
 
-        EmbeddedRedisServer first = EmbeddedRedisServer.builder(dir.resolve("a")).build().start();
+        EmbeddedRedisServer first =
+                EmbeddedRedisServer.builder(dir.resolve("a")).build().start();
         int port = first.port();
         RedisClient client = RedisClient.create("redis://127.0.0.1:" + port);
         EmbeddedRedisServer second = null;
         try (StatefulRedisConnection<String, String> connection = client.connect();
-                RedisLocks locks = new RedisLocks(connection,
-                        RedisLockConfig.withTtl(Duration.ofSeconds(10)).watchdog(false), tokens)) {
+                RedisLocks locks = new RedisLocks(
+                        connection,
+                        RedisLockConfig.withTtl(Duration.ofSeconds(10)).watchdog(false),
+                        tokens)) {
             Lease before = locks.tryAcquire("ledger").orElseThrow();
             write(postgres, fence, before.fencingToken());
 
             first.close(); // the server dies and comes back with none of its data: the lock is gone
-            second = EmbeddedRedisServer.builder(dir.resolve("b")).port(port).build().start();
-            Lease after = await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
-                    .until(() -> locks.tryAcquire("ledger"), java.util.Optional::isPresent).orElseThrow();
+            second = EmbeddedRedisServer.builder(dir.resolve("b"))
+                    .port(port)
+                    .build()
+                    .start();
+            Lease after = await().atMost(Duration.ofSeconds(10))
+                    .ignoreExceptions()
+                    .until(() -> locks.tryAcquire("ledger"), Optional::isPresent)
+                    .orElseThrow();
 
-            assertThat(after.fencingToken()).as("the durable sequence kept counting").isGreaterThan(before.fencingToken());
+            assertThat(after.fencingToken())
+                    .as("the durable sequence kept counting")
+                    .isGreaterThan(before.fencingToken());
             write(postgres, fence, after.fencingToken());
             assertThatThrownBy(() -> write(postgres, fence, before.fencingToken()))
                     .isInstanceOf(StaleFencingTokenException.class);

@@ -12,7 +12,12 @@ import io.bulwark.infra.PostgresService;
 import io.bulwark.infra.RedisService;
 import io.bulwark.infra.junit.SharedInfraExtension;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +26,8 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,14 +53,16 @@ class RedisLocksTest {
 
     @Test
     void shouldLoseNoUpdateWhen32ThreadsOnTwoClientsIncrementUnderTheLock() throws Exception {
-        RedisLockConfig config = RedisLockConfig.withTtl(Duration.ofSeconds(5)).waitTimeout(Duration.ofMinutes(2))
+        RedisLockConfig config = RedisLockConfig.withTtl(Duration.ofSeconds(5))
+                .waitTimeout(Duration.ofMinutes(2))
                 .backoff(Duration.ofMillis(1), Duration.ofMillis(10));
         StatefulRedisConnection<String, String> first = connect();
         StatefulRedisConnection<String, String> second = connect();
         String counter = "counter:" + resource;
         int threads = 32;
         int total = 10_000;
-        try (RedisLocks a = new RedisLocks(first, config); RedisLocks b = new RedisLocks(second, config)) {
+        try (RedisLocks a = new RedisLocks(first, config);
+                RedisLocks b = new RedisLocks(second, config)) {
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
@@ -63,7 +72,7 @@ class RedisLocksTest {
                 done.add(pool.submit(() -> {
                     for (int i = 0; i < increments; i++) {
                         try (Lease lease = locks.acquire(resource)) {
-                            String value = data.sync().get(counter);   // read-modify-write: only safe under the lock
+                            String value = data.sync().get(counter); // read-modify-write: only safe under the lock
                             data.sync().set(counter, Long.toString(value == null ? 1 : Long.parseLong(value) + 1));
                         }
                     }
@@ -80,18 +89,23 @@ class RedisLocksTest {
 
     @Test
     void shouldNotDeleteAnotherOwnersLockWhenAnExpiredHolderReleases() throws Exception {
-        RedisLockConfig shortLease = RedisLockConfig.withTtl(Duration.ofMillis(100)).watchdog(false);
+        RedisLockConfig shortLease =
+                RedisLockConfig.withTtl(Duration.ofMillis(100)).watchdog(false);
         StatefulRedisConnection<String, String> connection = connect();
         try (RedisLocks locks = new RedisLocks(connection, shortLease)) {
             Lease expired = locks.tryAcquire(resource).orElseThrow();
             await().atMost(Duration.ofSeconds(5)).until(() -> connection.sync().exists(locks.lockKey(resource)) == 0);
             Lease current = locks.tryAcquire(resource).orElseThrow();
 
-            expired.close();  // the old holder releases late
+            expired.close(); // the old holder releases late
 
-            assertThat(connection.sync().exists(locks.lockKey(resource))).as("the new owner's lock is intact").isEqualTo(1);
+            assertThat(connection.sync().exists(locks.lockKey(resource)))
+                    .as("the new owner's lock is intact")
+                    .isEqualTo(1);
             assertThat(locks.tryAcquire(resource)).isEmpty();
-            assertThat(expired.extend()).as("an expired lease cannot renew another owner's lock").isFalse();
+            assertThat(expired.extend())
+                    .as("an expired lease cannot renew another owner's lock")
+                    .isFalse();
             current.close();
             assertThat(connection.sync().exists(locks.lockKey(resource))).isZero();
         }
@@ -102,7 +116,8 @@ class RedisLocksTest {
         String schema = "fence_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
         GuardMigrations.migrate(postgres.jdbcUrl(), postgres.username(), postgres.password(), schema);
         FenceGuard fence = new FenceGuard(schema);
-        RedisLockConfig shortLease = RedisLockConfig.withTtl(Duration.ofMillis(100)).watchdog(false);
+        RedisLockConfig shortLease =
+                RedisLockConfig.withTtl(Duration.ofMillis(100)).watchdog(false);
         StatefulRedisConnection<String, String> connection = connect();
         try (RedisLocks locks = new RedisLocks(connection, shortLease)) {
             Lease paused = locks.tryAcquire(resource).orElseThrow();
@@ -123,7 +138,8 @@ class RedisLocksTest {
     void shouldKeepLockWhileWorkLastsLongerThanTheTtl() throws Exception {
         RedisLockConfig config = RedisLockConfig.withTtl(Duration.ofMillis(150));
         StatefulRedisConnection<String, String> connection = connect();
-        try (RedisLocks locks = new RedisLocks(connection, config); Lease lease = locks.acquire(resource)) {
+        try (RedisLocks locks = new RedisLocks(connection, config);
+                Lease lease = locks.acquire(resource)) {
             await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(2)).until(lease::isHeld);
             assertThat(connection.sync().pttl(locks.lockKey(resource))).isPositive();
             assertThat(locks.tryAcquire(resource)).isEmpty();
@@ -141,9 +157,10 @@ class RedisLocksTest {
             await().atMost(Duration.ofSeconds(2)).until(() -> asleep(connection));
             assertThatThrownBy(() -> locks.tryAcquire(resource)).isInstanceOf(RedisCallFailedException.class);
             pause.get();
-            await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
-                    assertThat(connection.sync().exists(locks.lockKey(resource)))
-                            .as("the SET that landed after the timeout was undone; no 10 s orphan").isZero());
+            await().atMost(Duration.ofSeconds(2))
+                    .untilAsserted(() -> assertThat(connection.sync().exists(locks.lockKey(resource)))
+                            .as("the SET that landed after the timeout was undone; no 10 s orphan")
+                            .isZero());
             try (Lease next = locks.tryAcquire(resource).orElseThrow()) {
                 assertThat(next.isHeld()).isTrue();
             }
@@ -156,7 +173,7 @@ class RedisLocksTest {
         try (RedisLocks locks = new RedisLocks(connect(), RedisLockConfig.withTtl(Duration.ofMillis(300)));
                 Lease lease = locks.acquire(resource)) {
             debugSleep(sleeper, 0.9);
-            String reason = lease.lost().get(3, java.util.concurrent.TimeUnit.SECONDS);
+            String reason = lease.lost().get(3, TimeUnit.SECONDS);
             assertThat(reason).contains("not renewed within its ttl");
             assertThat(lease.isHeld()).isFalse();
         }
@@ -166,11 +183,14 @@ class RedisLocksTest {
     void shouldStopRenewingAHoldLongerThanMaxHold() throws Exception {
         StatefulRedisConnection<String, String> connection = connect();
         RedisLockConfig config = RedisLockConfig.withTtl(Duration.ofMillis(150)).maxHold(Duration.ofMillis(450));
-        try (RedisLocks locks = new RedisLocks(connection, config); Lease lease = locks.acquire(resource)) {
-            String reason = lease.lost().get(3, java.util.concurrent.TimeUnit.SECONDS);
+        try (RedisLocks locks = new RedisLocks(connection, config);
+                Lease lease = locks.acquire(resource)) {
+            String reason = lease.lost().get(3, TimeUnit.SECONDS);
             assertThat(reason).contains("maxHold");
-            await().atMost(Duration.ofSeconds(1)).untilAsserted(() ->
-                    assertThat(locks.tryAcquire(resource)).as("the lock ends at its ttl").isPresent());
+            await().atMost(Duration.ofSeconds(1))
+                    .untilAsserted(() -> assertThat(locks.tryAcquire(resource))
+                            .as("the lock ends at its ttl")
+                            .isPresent());
         }
     }
 
@@ -182,20 +202,21 @@ class RedisLocksTest {
     }
 
     /** {@code DEBUG SLEEP}: the server answers nobody for that long (Lettuce has no method for it). */
-    private static io.lettuce.core.RedisFuture<String> debugSleep(StatefulRedisConnection<String, String> connection,
-            double seconds) {
-        return connection.async().dispatch(io.lettuce.core.protocol.CommandType.DEBUG,
-                new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
-                new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8).add("SLEEP")
-                        .add(Double.toString(seconds)));
+    private static RedisFuture<String> debugSleep(StatefulRedisConnection<String, String> connection, double seconds) {
+        return connection
+                .async()
+                .dispatch(
+                        CommandType.DEBUG,
+                        new StatusOutput<>(StringCodec.UTF8),
+                        new CommandArgs<>(StringCodec.UTF8).add("SLEEP").add(Double.toString(seconds)));
     }
 
     /** Whether Redis is inside a DEBUG SLEEP: a PING gets no answer within 20 ms. */
     static boolean asleep(StatefulRedisConnection<String, String> probe) {
         try {
-            probe.async().ping().get(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+            probe.async().ping().get(20, TimeUnit.MILLISECONDS);
             return false;
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             return true;
         } catch (Exception e) {
             return false;

@@ -25,7 +25,8 @@ class RedlockTest {
     @BeforeEach
     void startFive(@TempDir Path dir) {
         for (int i = 0; i < 5; i++) {
-            EmbeddedRedisServer server = EmbeddedRedisServer.builder(dir.resolve("r" + i)).build().start();
+            EmbeddedRedisServer server =
+                    EmbeddedRedisServer.builder(dir.resolve("r" + i)).build().start();
             servers.add(server);
             RedisClient client = RedisClient.create("redis://127.0.0.1:" + server.port());
             clients.add(client);
@@ -42,13 +43,16 @@ class RedlockTest {
 
     @Test
     void shouldAcquireWithTwoMastersDownAndFailWithinDeadlineWithThreeDown() throws Exception {
-        RedisLockConfig config = RedisLockConfig.withTtl(Duration.ofSeconds(2)).waitTimeout(Duration.ofMillis(500))
+        RedisLockConfig config = RedisLockConfig.withTtl(Duration.ofSeconds(2))
+                .waitTimeout(Duration.ofMillis(500))
                 .commandTimeout(Duration.ofMillis(100));
         Redlock redlock = new Redlock(connections, config);
 
         try (Redlock.RedlockLease lease = redlock.acquire("job")) {
             assertThat(lease.isValid()).isTrue();
-            assertThat(redlock.tryAcquire("job")).as("held on a quorum: nobody else gets it").isEmpty();
+            assertThat(redlock.tryAcquire("job"))
+                    .as("held on a quorum: nobody else gets it")
+                    .isEmpty();
         }
 
         servers.get(0).close();
@@ -76,9 +80,11 @@ class RedlockTest {
         assertThat(redlock.tryAcquire("contended")).isEmpty();
         for (int i = 3; i < 5; i++) {
             assertThat(connections.get(i).sync().exists("bulwark:redlock:{contended}"))
-                    .as("the minority keys we took were released").isZero();
+                    .as("the minority keys we took were released")
+                    .isZero();
         }
-        assertThat(connections.get(0).sync().get("bulwark:redlock:{contended}")).as("others' keys untouched")
+        assertThat(connections.get(0).sync().get("bulwark:redlock:{contended}"))
+                .as("others' keys untouched")
                 .isEqualTo("other");
     }
 }

@@ -27,7 +27,8 @@ class AdvisoryLocksTest {
 
     @Test
     void shouldExcludeOtherTransactionsUntilCommit(PostgresService postgres) throws Exception {
-        try (Connection a = postgres.connect(); Connection b = postgres.connect()) {
+        try (Connection a = postgres.connect();
+                Connection b = postgres.connect()) {
             a.setAutoCommit(false);
             b.setAutoCommit(false);
             assertThat(AdvisoryLocks.tryTransactionLock(a, resource)).isTrue();
@@ -43,13 +44,15 @@ class AdvisoryLocksTest {
 
     @Test
     void shouldHoldSessionLockAcrossTransactionsUntilClosed(PostgresService postgres) throws Exception {
-        try (Connection a = postgres.connect(); Connection b = postgres.connect()) {
+        try (Connection a = postgres.connect();
+                Connection b = postgres.connect()) {
             AdvisoryLocks.SessionLock lock = AdvisoryLocks.sessionLock(a, resource, Duration.ofSeconds(1));
             assertThat(AdvisoryLocks.trySessionLock(b, resource)).isEmpty();
             assertThatThrownBy(() -> AdvisoryLocks.sessionLock(b, resource, Duration.ofMillis(100)))
                     .isInstanceOf(LockNotAcquiredException.class);
             lock.close();
-            try (AdvisoryLocks.SessionLock taken = AdvisoryLocks.trySessionLock(b, resource).orElseThrow()) {
+            try (AdvisoryLocks.SessionLock taken =
+                    AdvisoryLocks.trySessionLock(b, resource).orElseThrow()) {
                 assertThat(taken.resource()).isEqualTo(resource);
             }
         }
@@ -58,7 +61,8 @@ class AdvisoryLocksTest {
     @Test
     void shouldLeaveTheCallersOpenTransactionAloneWhenTakingASessionLock(PostgresService postgres) throws Exception {
         String table = "adv_" + UUID.randomUUID().toString().replace("-", "");
-        try (Connection a = postgres.connect(); Connection b = postgres.connect()) {
+        try (Connection a = postgres.connect();
+                Connection b = postgres.connect()) {
             try (var s = a.createStatement()) {
                 s.execute("CREATE TABLE " + table + " (id int)");
             }
@@ -69,49 +73,63 @@ class AdvisoryLocksTest {
             }
             try (AdvisoryLocks.SessionLock lock = AdvisoryLocks.sessionLock(a, resource, Duration.ofSeconds(1))) {
                 assertThat(lockTimeout(a)).as("the caller's setting is back").isEqualTo("7s");
-                assertThat(count(b, table)).as("the caller's write is not committed for it").isZero();
+                assertThat(count(b, table))
+                        .as("the caller's write is not committed for it")
+                        .isZero();
                 assertThat(AdvisoryLocks.trySessionLock(b, resource)).isEmpty();
             }
             a.rollback();
-            assertThat(count(b, table)).as("and the caller can still roll it back").isZero();
+            assertThat(count(b, table))
+                    .as("and the caller can still roll it back")
+                    .isZero();
             assertThat(a.getAutoCommit()).isFalse();
         }
     }
 
     @Test
     void shouldRestoreTheCallersLockTimeoutAndKeepItsTransactionUsable(PostgresService postgres) throws Exception {
-        try (Connection a = postgres.connect(); Connection b = postgres.connect()) {
+        try (Connection a = postgres.connect();
+                Connection b = postgres.connect()) {
             a.setAutoCommit(false);
             b.setAutoCommit(false);
             AdvisoryLocks.transactionLock(a, resource, Duration.ofMillis(100));
-            assertThat(lockTimeout(a)).as("no SET LOCAL leaks into later statements").isEqualTo("0");
-            assertThatThrownBy(() -> AdvisoryLocks.transactionLocks(b, List.of(resource + "-free", resource),
-                    Duration.ofMillis(100))).isInstanceOf(LockNotAcquiredException.class)
+            assertThat(lockTimeout(a))
+                    .as("no SET LOCAL leaks into later statements")
+                    .isEqualTo("0");
+            assertThatThrownBy(() -> AdvisoryLocks.transactionLocks(
+                            b, List.of(resource + "-free", resource), Duration.ofMillis(100)))
+                    .isInstanceOf(LockNotAcquiredException.class)
                     .hasMessageContaining(resource);
-            assertThat(lockTimeout(b)).as("usable after the refusal, setting restored").isEqualTo("0");
+            assertThat(lockTimeout(b))
+                    .as("usable after the refusal, setting restored")
+                    .isEqualTo("0");
             assertThat(AdvisoryLocks.tryTransactionLock(a, resource + "-free"))
-                    .as("the refused call left no lock behind").isTrue();
+                    .as("the refused call left no lock behind")
+                    .isTrue();
             a.commit();
             b.commit();
         }
     }
 
     private static String lockTimeout(Connection connection) throws Exception {
-        try (var s = connection.createStatement(); var rs = s.executeQuery("SHOW lock_timeout")) {
+        try (var s = connection.createStatement();
+                var rs = s.executeQuery("SHOW lock_timeout")) {
             rs.next();
             return rs.getString(1);
         }
     }
 
     private static long count(Connection connection, String table) throws Exception {
-        try (var s = connection.createStatement(); var rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+        try (var s = connection.createStatement();
+                var rs = s.executeQuery("SELECT count(*) FROM " + table)) {
             rs.next();
             return rs.getLong(1);
         }
     }
 
     @Test
-    void shouldNotDeadlockWhenTransactionsLockOverlappingSetsInOppositeOrder(PostgresService postgres) throws Exception {
+    void shouldNotDeadlockWhenTransactionsLockOverlappingSetsInOppositeOrder(PostgresService postgres)
+            throws Exception {
         List<String> forward = List.of(resource + "-x", resource + "-y", resource + "-z");
         List<String> backward = List.of(resource + "-z", resource + "-y", resource + "-x");
         CompletableFuture<Void> one = CompletableFuture.runAsync(() -> lockRepeatedly(postgres, forward));

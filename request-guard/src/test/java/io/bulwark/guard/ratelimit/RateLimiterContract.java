@@ -63,7 +63,9 @@ abstract class RateLimiterContract {
     void shouldAdmitABurstUpToTheLimitThenRefuseWithAWaitWithinThePeriod() {
         Limit hourly = Limit.of("per-hour", 5, Duration.ofHours(1));
         for (int i = 0; i < 5; i++) {
-            assertThat(limiter.decide(key, List.of(hourly), 1).allowed()).as("request %d", i + 1).isTrue();
+            assertThat(limiter.decide(key, List.of(hourly), 1).allowed())
+                    .as("request %d", i + 1)
+                    .isTrue();
         }
         RateLimitDecision refused = limiter.decide(key, List.of(hourly), 1);
 
@@ -98,8 +100,12 @@ abstract class RateLimiterContract {
         limiter.decide(key, List.of(Limit.of("per-minute", 3, Duration.ofMinutes(1))), 1);
 
         List<String> written = connection.sync().keys(PREFIX + "*" + key + "*");
-        assertThat(written).isNotEmpty().allSatisfy(k -> assertThat(connection.sync().pttl(k))
-                .as("time to live of %s", k).isPositive().isLessThanOrEqualTo(Duration.ofMinutes(2).toMillis()));
+        assertThat(written)
+                .isNotEmpty()
+                .allSatisfy(k -> assertThat(connection.sync().pttl(k))
+                        .as("time to live of %s", k)
+                        .isPositive()
+                        .isLessThanOrEqualTo(Duration.ofMinutes(2).toMillis()));
     }
 
     @Test
@@ -111,10 +117,12 @@ abstract class RateLimiterContract {
         Collections.sort(admittedAt);
         for (int i = 0; i + bound < admittedAt.size(); i++) {
             // any bound + 1 admissions span at least one window: a window is (now - period, now]
-            assertThat(admittedAt.get(i + bound) - admittedAt.get(i)).as("admissions %d..%d", i, i + bound)
+            assertThat(admittedAt.get(i + bound) - admittedAt.get(i))
+                    .as("admissions %d..%d", i, i + bound)
                     .isGreaterThanOrEqualTo(limit.periodMicros());
         }
-        assertThat((long) admittedAt.size()).as("and it does admit, window after window")
+        assertThat((long) admittedAt.size())
+                .as("and it does admit, window after window")
                 .isGreaterThan(3 * limit.capacity());
     }
 

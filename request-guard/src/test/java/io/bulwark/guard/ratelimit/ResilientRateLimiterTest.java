@@ -28,8 +28,8 @@ class ResilientRateLimiterTest {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             CircuitBreaker breaker = ResilientRateLimiter.defaultBreaker("redis-open");
             ResilientRateLimiter open = new ResilientRateLimiter(limiter, FailurePolicy.FAIL_OPEN, breaker, registry);
-            ResilientRateLimiter closed = new ResilientRateLimiter(limiter, FailurePolicy.FAIL_CLOSED,
-                    ResilientRateLimiter.defaultBreaker("redis-closed"), registry);
+            ResilientRateLimiter closed = new ResilientRateLimiter(
+                    limiter, FailurePolicy.FAIL_CLOSED, ResilientRateLimiter.defaultBreaker("redis-closed"), registry);
             assertThat(open.decide("k", LIMITS, 1).degraded()).isFalse();
 
             server.close();
@@ -45,11 +45,21 @@ class ResilientRateLimiterTest {
                 open.decide("k", LIMITS, 1);
             }
             assertThat(open.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
-            assertThat(registry.get("bulwark.ratelimit.breaker.transitions").tag("name", "redis-open")
-                    .tag("from", "closed").tag("to", "open").counter().count()).as("the opening is counted")
+            assertThat(registry.get("bulwark.ratelimit.breaker.transitions")
+                            .tag("name", "redis-open")
+                            .tag("from", "closed")
+                            .tag("to", "open")
+                            .counter()
+                            .count())
+                    .as("the opening is counted")
                     .isEqualTo(1.0);
-            assertThat(open.decide("k", LIMITS, 1).allowed()).as("answered without asking Redis").isTrue();
-            assertThat(registry.get("bulwark.ratelimit.degraded").tag("policy", "fail_open").counter().count())
+            assertThat(open.decide("k", LIMITS, 1).allowed())
+                    .as("answered without asking Redis")
+                    .isTrue();
+            assertThat(registry.get("bulwark.ratelimit.degraded")
+                            .tag("policy", "fail_open")
+                            .counter()
+                            .count())
                     .isGreaterThanOrEqualTo(5);
         } finally {
             server.close();

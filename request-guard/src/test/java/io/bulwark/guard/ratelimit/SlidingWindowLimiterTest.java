@@ -30,7 +30,8 @@ class SlidingWindowLimiterTest {
             for (int i = 0; i < 5; i++) {
                 limiter.decide(key, List.of(limit), 1);
             }
-            assertThat(connection.sync().zcard(PREFIX + "swl:{" + key + "}:per-hour")).isEqualTo(3);
+            assertThat(connection.sync().zcard(PREFIX + "swl:{" + key + "}:per-hour"))
+                    .isEqualTo(3);
         }
 
         @Test
@@ -49,7 +50,8 @@ class SlidingWindowLimiterTest {
 
         @Override
         RateLimiter create(StatefulRedisConnection<String, String> connection, String prefix) {
-            return new SlidingWindowLimiter(connection, prefix, Duration.ofSeconds(2), SlidingWindowLimiter.Kind.COUNTER);
+            return new SlidingWindowLimiter(
+                    connection, prefix, Duration.ofSeconds(2), SlidingWindowLimiter.Kind.COUNTER);
         }
 
         @Override
@@ -63,7 +65,8 @@ class SlidingWindowLimiterTest {
             for (int i = 0; i < 3; i++) {
                 limiter.decide(key, List.of(limit), 1);
             }
-            assertThat(connection.sync().keys("*" + key + "*")).as("one key (Redis Cluster safe)")
+            assertThat(connection.sync().keys("*" + key + "*"))
+                    .as("one key (Redis Cluster safe)")
                     .containsExactly(PREFIX + "swc:{" + key + "}:per-hour");
         }
     }

@@ -67,7 +67,9 @@ class TokenBucketLimiterTest extends RateLimiterContract {
         RateLimitDecision refused = buckets().decide(key, Tier.free(), 1);
         assertThat(refused.allowed()).isFalse();
         assertThat(refused.limit().name()).isEqualTo("per-second");
-        assertThat(buckets().decide(key, Tier.pro(), 1).allowed()).as("pro buckets are its own").isTrue();
+        assertThat(buckets().decide(key, Tier.pro(), 1).allowed())
+                .as("pro buckets are its own")
+                .isTrue();
     }
 
     @Test
@@ -98,7 +100,9 @@ class TokenBucketLimiterTest extends RateLimiterContract {
         pool.shutdown();
         double elapsedSeconds = (last.get() - first.get()) / 1e6;
         long bound = limit.capacity() + (long) Math.floor(limit.refillTokens() * elapsedSeconds);
-        assertThat(admitted.get()).as("admitted in %.3f s of server time", elapsedSeconds).isLessThanOrEqualTo(bound);
+        assertThat(admitted.get())
+                .as("admitted in %.3f s of server time", elapsedSeconds)
+                .isLessThanOrEqualTo(bound);
         assertThat(admitted.get()).as("and the limiter does admit").isGreaterThan(limit.capacity());
     }
 
@@ -107,15 +111,16 @@ class TokenBucketLimiterTest extends RateLimiterContract {
         Limit limit = Limit.of("small", 2, Duration.ofSeconds(1));
         assertThatThrownBy(() -> limiter.decide(key, List.of(limit), 3)).hasMessageContaining("could never pass");
         assertThatThrownBy(() -> limiter.decide(key, List.of(), 1)).hasMessageContaining("At least one limit");
-        assertThatThrownBy(() -> Limit.of("huge", 1_000_000_000L, Duration.ofDays(1))).hasMessageContaining("2^53");
+        assertThatThrownBy(() -> Limit.of("huge", 1_000_000_000L, Duration.ofDays(1)))
+                .hasMessageContaining("2^53");
         assertThatThrownBy(() -> Limit.of("Bad Name", 1, Duration.ofSeconds(1))).hasMessageContaining("lower-case");
     }
 
     @Test
     void shouldRenderDraftHeaders() {
         Limit limit = Limit.of("per-second", 10, Duration.ofSeconds(1));
-        RateLimitDecision refused = new RateLimitDecision(false, limit, 0, Duration.ofMillis(100),
-                Duration.ofMillis(1000), 0, false);
+        RateLimitDecision refused =
+                new RateLimitDecision(false, limit, 0, Duration.ofMillis(100), Duration.ofMillis(1000), 0, false);
         assertThat(RateLimitHeaders.of(refused))
                 .containsEntry("RateLimit-Policy", "\"per-second\";q=10;w=1")
                 .containsEntry("RateLimit", "\"per-second\";r=0;t=1")

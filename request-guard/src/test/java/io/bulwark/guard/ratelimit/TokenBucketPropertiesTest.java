@@ -2,8 +2,8 @@ package io.bulwark.guard.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.bulwark.infra.junit.Infra;
 import io.bulwark.infra.RedisService;
+import io.bulwark.infra.junit.Infra;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.file.Files;
@@ -42,7 +42,8 @@ class TokenBucketPropertiesTest {
     }
 
     @Property(tries = 100)
-    void shouldDecideLikeTheReferenceBucket(@ForAll @IntRange(min = 1, max = 20) int capacity,
+    void shouldDecideLikeTheReferenceBucket(
+            @ForAll @IntRange(min = 1, max = 20) int capacity,
             @ForAll @Size(min = 1, max = 40) List<@IntRange(min = 1, max = 5) Integer> costs) {
         TokenBucketLimiter limiter = new TokenBucketLimiter(connection, "prop:", Duration.ofSeconds(2));
         Limit limit = new Limit("slow", capacity, 1, Duration.ofHours(1));

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(SharedInfraExtension.class)
 class RedisScriptTest {
 
-    private static final RedisScript<Long> INCR_BY = RedisScript.ofInteger("incr-by",
-            "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    private static final RedisScript<Long> INCR_BY =
+            RedisScript.ofInteger("incr-by", "return redis.call('INCRBY', KEYS[1], ARGV[1])");
 
     private RedisClient client;
     private StatefulRedisConnection<String, String> connection;
@@ -38,7 +38,8 @@ class RedisScriptTest {
 
     @Test
     void shouldComputeTheSameShaAsRedis() {
-        assertThat(redis.scriptLoad("return redis.call('INCRBY', KEYS[1], ARGV[1])")).isEqualTo(INCR_BY.sha());
+        assertThat(redis.scriptLoad("return redis.call('INCRBY', KEYS[1], ARGV[1])"))
+                .isEqualTo(INCR_BY.sha());
     }
 
     @Test

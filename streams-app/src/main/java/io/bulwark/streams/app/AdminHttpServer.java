@@ -3,8 +3,10 @@ package io.bulwark.streams.app;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
-import io.bulwark.schemas.Json;
+import io.bulwark.http.ApiKeyRing;
 import io.bulwark.http.HttpIo;
+import io.bulwark.schemas.Json;
+import io.bulwark.streams.query.QueryAuth;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams.State;
 
@@ -56,15 +59,21 @@ final class AdminHttpServer implements AutoCloseable {
             return new AdminHttpServer(HttpIo.createServer(host, port, 128, executor), executor);
         } catch (IOException e) {
             executor.shutdownNow();
-            throw new UncheckedIOException("Cannot bind the HTTP server to " + host + ":" + port
-                    + " (config " + AppConfig.HTTP_HOST + "/" + AppConfig.HTTP_PORT + ")", e);
+            throw new UncheckedIOException(
+                    "Cannot bind the HTTP server to " + host + ":" + port + " (config " + AppConfig.HTTP_HOST + "/"
+                            + AppConfig.HTTP_PORT + ")",
+                    e);
         }
     }
 
     /** Serves health, metrics and {@code extra} (path prefix to handler). */
-    void start(Supplier<State> state, java.util.function.BooleanSupplier progressLive,
-            Supplier<Map<String, HealthStatus>> checks, PrometheusMeterRegistry registry, Map<String, HttpHandler> extra,
-            io.bulwark.streams.query.QueryAuth auth) {
+    void start(
+            Supplier<State> state,
+            BooleanSupplier progressLive,
+            Supplier<Map<String, HealthStatus>> checks,
+            PrometheusMeterRegistry registry,
+            Map<String, HttpHandler> extra,
+            QueryAuth auth) {
         server.createContext("/health/live", exchange -> {
             State now = state.get();
             health(exchange, now, Map.of(), Health.live(now) && progressLive.getAsBoolean());
@@ -79,10 +88,9 @@ final class AdminHttpServer implements AutoCloseable {
         });
         server.createContext("/metrics", exchange -> {
             // With API keys on, metrics (topic names, key counts, client ids) need a key with scope * or metrics.
-            var verdict = auth.check(io.bulwark.http.ApiKeyRing.credentialHeaders(exchange),
-                    io.bulwark.streams.query.QueryAuth.METRICS_SCOPE);
+            var verdict = auth.check(ApiKeyRing.credentialHeaders(exchange), QueryAuth.METRICS_SCOPE);
             if (!verdict.allowed()) {
-                io.bulwark.streams.query.QueryAuth.refuse(exchange, verdict);
+                QueryAuth.refuse(exchange, verdict);
                 return;
             }
             if (HttpIo.allowGet(exchange)) {
@@ -133,7 +141,11 @@ final class AdminHttpServer implements AutoCloseable {
     }
 
     private static void notFound(HttpExchange exchange) throws IOException {
-        HttpIo.problem(exchange, 404, "not-found", "Not Found",
+        HttpIo.problem(
+                exchange,
+                404,
+                "not-found",
+                "Not Found",
                 "No endpoint at " + exchange.getRequestURI().getPath()
                         + "; try /health, /metrics, /openapi.json or the /query/ paths it lists");
     }

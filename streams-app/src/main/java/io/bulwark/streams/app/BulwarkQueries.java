@@ -22,17 +22,45 @@ public final class BulwarkQueries {
 
     public static QueryRegistry registry(AppConfig config) {
         QueryRegistry registry = new QueryRegistry()
-                .key("inventory-item", "/query/inventory/items/{id}", InventoryAggregate.ITEMS_STORE,
-                        InventoryItem.class, item -> "v" + item.version(), "An inventory item aggregate's state")
-                .all("inventory-items", "/query/inventory/items", InventoryAggregate.ITEMS_STORE,
+                .key(
+                        "inventory-item",
+                        "/query/inventory/items/{id}",
+                        InventoryAggregate.ITEMS_STORE,
+                        InventoryItem.class,
+                        item -> "v" + item.version(),
+                        "An inventory item aggregate's state")
+                .all(
+                        "inventory-items",
+                        "/query/inventory/items",
+                        InventoryAggregate.ITEMS_STORE,
                         "Every inventory item, from every instance")
-                .versioned("stock-level", "/query/stock/{id}", ReadModels.STOCK_LEVELS, StockLevel.class,
-                        level -> "v" + level.version(), "A SKU's stock level, now or ?asOf= a past time")
-                .key("order-status", "/query/orders/{id}", ReadModels.ORDER_STATUS, OrderStatus.class,
-                        status -> status.lastEventMs() + "-" + status.history().size(), "An order's status and history")
-                .key("customer-orders", "/query/customers/{id}/orders", ReadModels.CUSTOMER_ORDERS,
-                        CustomerOrders.class, orders -> "n" + orders.totalOrders(), "A customer's most recent orders")
-                .key("saga", "/query/sagas/{id}", config.orderSaga().statesStore(), SagaState.class, null,
+                .versioned(
+                        "stock-level",
+                        "/query/stock/{id}",
+                        ReadModels.STOCK_LEVELS,
+                        StockLevel.class,
+                        level -> "v" + level.version(),
+                        "A SKU's stock level, now or ?asOf= a past time")
+                .key(
+                        "order-status",
+                        "/query/orders/{id}",
+                        ReadModels.ORDER_STATUS,
+                        OrderStatus.class,
+                        status -> status.lastEventMs() + "-" + status.history().size(),
+                        "An order's status and history")
+                .key(
+                        "customer-orders",
+                        "/query/customers/{id}/orders",
+                        ReadModels.CUSTOMER_ORDERS,
+                        CustomerOrders.class,
+                        orders -> "n" + orders.totalOrders(),
+                        "A customer's most recent orders")
+                .key(
+                        "saga",
+                        "/query/sagas/{id}",
+                        config.orderSaga().statesStore(),
+                        SagaState.class,
+                        null,
                         "The order-fulfilment saga of an order")
                 .personal("customer-orders", "saga");
         RateSettings rates = config.rateSettings();
@@ -45,13 +73,20 @@ public final class BulwarkQueries {
                 };
                 String dim = dimension.name().toLowerCase(Locale.ROOT);
                 String k = kind.name().toLowerCase(Locale.ROOT);
-                registry.windows("rates-" + dim + "-" + k, "/query/rates/" + dim + "/" + k + "/{id}",
-                        RateAccounting.store(dimension, kind), size,
+                registry.windows(
+                        "rates-" + dim + "-" + k,
+                        "/query/rates/" + dim + "/" + k + "/{id}",
+                        RateAccounting.store(dimension, kind),
+                        size,
                         "Order count and sum per " + k + " window of a " + dim);
             }
         }
-        registry.windows("rates-customer-quota", "/query/rates/customer/quota/{id}", RateAccounting.quotaStore(),
-                rates.quota().window(), "A customer's quota windows (orders, amount, breached)");
+        registry.windows(
+                "rates-customer-quota",
+                "/query/rates/customer/quota/{id}",
+                RateAccounting.quotaStore(),
+                rates.quota().window(),
+                "A customer's quota windows (orders, amount, breached)");
         return registry;
     }
 }

@@ -41,13 +41,19 @@ public final class BulwarkTopology {
     public static Topology create(AppConfig config) {
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config.streamsProperties())));
         KStream<String, EventEnvelope> orders = EventIntake.events(builder, Topics.ORDER_EVENTS, "intake-order-events");
-        KStream<String, EventEnvelope> unique = Deduplication.build(builder, orders, Topics.ORDER_EVENTS_UNIQUE,
-                ORDER_DEDUP_STORE, config.dedupRetention());
+        KStream<String, EventEnvelope> unique = Deduplication.build(
+                builder, orders, Topics.ORDER_EVENTS_UNIQUE, ORDER_DEDUP_STORE, config.dedupRetention());
         RateAccounting.build(unique, config.rateSettings(), Topics.RATE_ALERTS);
-        KStream<String, EventEnvelope> inventory = InventoryAggregate.build(builder, Topics.INVENTORY_COMMANDS,
-                Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
-        OrderFulfilment.build(builder, config.orderSaga(), unique, inventory, Topics.PAYMENT_EVENTS,
-                Topics.ORDER_OUTCOMES, config.sagaRetention());
+        KStream<String, EventEnvelope> inventory = InventoryAggregate.build(
+                builder, Topics.INVENTORY_COMMANDS, Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
+        OrderFulfilment.build(
+                builder,
+                config.orderSaga(),
+                unique,
+                inventory,
+                Topics.PAYMENT_EVENTS,
+                Topics.ORDER_OUTCOMES,
+                config.sagaRetention());
         KStream<String, EventEnvelope> outcomes =
                 EventIntake.ownEvents(builder, Topics.ORDER_OUTCOMES, "read-models-outcomes");
         ReadModels.build(builder, unique, inventory, outcomes, READ_MODEL_HISTORY, config.orderStatusRetention());

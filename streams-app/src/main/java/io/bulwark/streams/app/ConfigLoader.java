@@ -69,7 +69,12 @@ public final class ConfigLoader {
             throw new ConfigException("Environment variable" + (unprefixed.size() > 1 ? "s " : " ")
                     + String.join(", ", unprefixed.stream().sorted().toList()) + " set streams-app keys without its "
                     + "prefix and are not read: rename them to "
-                    + String.join(", ", unprefixed.stream().sorted().map(ConfigLoader::prefixed).toList())
+                    + String.join(
+                            ", ",
+                            unprefixed.stream()
+                                    .sorted()
+                                    .map(ConfigLoader::prefixed)
+                                    .toList())
                     + " (each component reads only its own BULWARK_<COMPONENT>_ variables)");
         }
         return values;
@@ -109,7 +114,9 @@ public final class ConfigLoader {
         if (!unknown.isEmpty()) {
             throw new ConfigException("Unknown configuration key" + (unknown.size() > 1 ? "s " : " ")
                     + String.join(", ", unknown.stream().map(k -> "'" + k + "'").toList()) + " (from " + origin
-                    + "). Known keys: " + String.join(", ", AppConfig.DEFINITION.names().stream().sorted().toList())
+                    + "). Known keys: "
+                    + String.join(
+                            ", ", AppConfig.DEFINITION.names().stream().sorted().toList())
                     + "; Kafka Streams and client settings take the prefix '" + AppConfig.KAFKA_PREFIX + "'.");
         }
     }

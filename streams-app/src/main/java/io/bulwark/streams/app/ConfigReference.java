@@ -16,12 +16,19 @@ public final class ConfigReference {
         out.append("|---|---|---|---|---|---|\n");
         AppConfig.DEFINITION.configKeys().values().stream()
                 .sorted(Comparator.comparing((ConfigKey k) -> k.importance).thenComparing(k -> k.name))
-                .forEach(key -> out.append("| `").append(key.name).append("` | `")
+                .forEach(key -> out.append("| `")
+                        .append(key.name)
+                        .append("` | `")
                         .append(ConfigLoader.variable(key.name))
-                        .append("` | ").append(key.type.name().toLowerCase(Locale.ROOT))
-                        .append(" | ").append(defaultOf(key))
-                        .append(" | ").append(key.validator == null ? "" : cell(key.validator.toString()))
-                        .append(" | ").append(cell(key.documentation)).append(" |\n"));
+                        .append("` | ")
+                        .append(key.type.name().toLowerCase(Locale.ROOT))
+                        .append(" | ")
+                        .append(defaultOf(key))
+                        .append(" | ")
+                        .append(key.validator == null ? "" : cell(key.validator.toString()))
+                        .append(" | ")
+                        .append(cell(key.documentation))
+                        .append(" |\n"));
         return out.toString();
     }
 

@@ -1,6 +1,7 @@
 package io.bulwark.streams.app;
 
 import io.bulwark.health.ProgressWatch;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.management.LockInfo;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -18,6 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.KafkaStreams;
@@ -50,7 +53,12 @@ public final class ProgressWatchdog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProgressWatchdog.class);
 
     /** What the watchdog found about one stream thread at its last check. */
-    public record ThreadReport(String thread, boolean stalled, Duration sinceProgress, long lag, double secondsSincePoll,
+    public record ThreadReport(
+            String thread,
+            boolean stalled,
+            Duration sinceProgress,
+            long lag,
+            double secondsSincePoll,
             List<String> tasks) {}
 
     private final KafkaStreams streams;
@@ -81,16 +89,27 @@ public final class ProgressWatchdog implements AutoCloseable {
 
     /** Checks every {@code interval} from now on, and binds the gauges to {@code registry}. */
     public ProgressWatchdog start(Duration interval, MeterRegistry registry) {
-        Gauge.builder("bulwark.streams.stalled.threads", this, w -> w.reports.stream().filter(ThreadReport::stalled).count())
-                .description("Stream threads with records waiting and no commit for longer than progress.stall.timeout.ms")
+        Gauge.builder(
+                        "bulwark.streams.stalled.threads",
+                        this,
+                        w -> w.reports.stream().filter(ThreadReport::stalled).count())
+                .description(
+                        "Stream threads with records waiting and no commit for longer than progress.stall.timeout.ms")
                 .register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder("bulwark.streams.stalls", this, w -> w.stallsTotal)
-                .description("Times a stream thread entered a stall").register(registry);
-        Gauge.builder("bulwark.streams.seconds.since.progress", this,
-                        w -> w.reports.stream().mapToDouble(r -> r.sinceProgress().toMillis() / 1000.0).max().orElse(0))
+        FunctionCounter.builder("bulwark.streams.stalls", this, w -> w.stallsTotal)
+                .description("Times a stream thread entered a stall")
+                .register(registry);
+        Gauge.builder(
+                        "bulwark.streams.seconds.since.progress",
+                        this,
+                        w -> w.reports.stream()
+                                .mapToDouble(r -> r.sinceProgress().toMillis() / 1000.0)
+                                .max()
+                                .orElse(0))
                 .description("Longest time any stream thread with records waiting has gone without a commit")
                 .register(registry);
-        scheduler.scheduleWithFixedDelay(this::checkSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(
+                this::checkSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -115,40 +134,55 @@ public final class ProgressWatchdog implements AutoCloseable {
         for (ThreadMetadata thread : threads) {
             String name = thread.threadName();
             double commits = metric(metrics, "stream-thread-metrics", "commit-total", "thread-id", name);
-            double sincePoll = metric(metrics, "consumer-metrics", "last-poll-seconds-ago", "client-id",
-                    thread.consumerClientId());
+            double sincePoll = metric(
+                    metrics, "consumer-metrics", "last-poll-seconds-ago", "client-id", thread.consumerClientId());
             long lag = lag(metrics, thread.consumerClientId());
             boolean blocked = sincePoll * 1000 > stallTimeout.toMillis();
             ProgressWatch watch = watches.computeIfAbsent(name, n -> new ProgressWatch(stallTimeout, nanoTime));
             long stallsBefore = watch.stalls();
             boolean stalled = watch.observe((long) commits, lag > 0 || blocked);
             stallsTotal += watch.stalls() - stallsBefore;
-            List<String> tasks = thread.activeTasks().stream().map(t -> t.taskId().toString()).sorted().toList();
+            List<String> tasks = thread.activeTasks().stream()
+                    .map(t -> t.taskId().toString())
+                    .sorted()
+                    .toList();
             ThreadReport report = new ThreadReport(name, stalled, watch.sinceProgress(), lag, sincePoll, tasks);
             now.add(report);
             logTransition(report, watch, stallsBefore, threads);
         }
-        watches.keySet().retainAll(threads.stream().map(ThreadMetadata::threadName).toList());
+        watches.keySet()
+                .retainAll(threads.stream().map(ThreadMetadata::threadName).toList());
         reports = List.copyOf(now);
         return reports;
     }
 
-    private void logTransition(ThreadReport report, ProgressWatch watch, long stallsBefore, Set<ThreadMetadata> threads) {
+    private void logTransition(
+            ThreadReport report, ProgressWatch watch, long stallsBefore, Set<ThreadMetadata> threads) {
         long now = nanoTime.getAsLong();
         if (report.stalled()) {
             Long last = lastLogged.get(report.thread());
             boolean first = watch.stalls() > stallsBefore;
             if (first || last == null || now - last >= stallTimeout.toNanos()) {
                 lastLogged.put(report.thread(), now);
-                log.warn("STALL: stream thread {} with tasks {} has committed nothing for {} s (last poll {} s ago, "
+                log.warn(
+                        "STALL: stream thread {} with tasks {} has committed nothing for {} s (last poll {} s ago, "
                                 + "{} records not yet fetched); health/ready is down{}. Stream threads (the stalled one "
                                 + "first):\n{}",
-                        report.thread(), report.tasks(), report.sinceProgress().toSeconds(),
-                        (long) report.secondsSincePoll(), report.lag(), liveTimeout.isZero() ? ""
+                        report.thread(),
+                        report.tasks(),
+                        report.sinceProgress().toSeconds(),
+                        (long) report.secondsSincePoll(),
+                        report.lag(),
+                        liveTimeout.isZero()
+                                ? ""
                                 : " and health/live goes down after " + liveTimeout.toSeconds() + " s",
-                        stacksOf(java.util.stream.Stream.concat(java.util.stream.Stream.of(report.thread()),
-                                threads.stream().map(ThreadMetadata::threadName)
-                                        .filter(name -> !name.equals(report.thread())).sorted()).toList()));
+                        stacksOf(Stream.concat(
+                                        Stream.of(report.thread()),
+                                        threads.stream()
+                                                .map(ThreadMetadata::threadName)
+                                                .filter(name -> !name.equals(report.thread()))
+                                                .sorted())
+                                .toList()));
             }
         } else if (lastLogged.remove(report.thread()) != null) {
             log.info("Stream thread {} makes progress again", report.thread());
@@ -179,7 +213,8 @@ public final class ProgressWatchdog implements AutoCloseable {
     /** False once some thread has been stalled for longer than the live timeout (never, if it is zero). */
     public boolean live() {
         return liveTimeout.isZero()
-                || reports.stream().noneMatch(r -> r.stalled() && r.sinceProgress().compareTo(liveTimeout) > 0);
+                || reports.stream()
+                        .noneMatch(r -> r.stalled() && r.sinceProgress().compareTo(liveTimeout) > 0);
     }
 
     /** How many times a stream thread has entered a stall since start. */
@@ -196,12 +231,15 @@ public final class ProgressWatchdog implements AutoCloseable {
         scheduler.shutdownNow();
     }
 
-    private static double metric(Map<MetricName, ? extends Metric> metrics, String group, String name, String tag,
-            String tagValue) {
+    private static double metric(
+            Map<MetricName, ? extends Metric> metrics, String group, String name, String tag, String tagValue) {
         for (Map.Entry<MetricName, ? extends Metric> e : metrics.entrySet()) {
             MetricName m = e.getKey();
-            if (m.name().equals(name) && m.group().equals(group) && tagValue.equals(m.tags().get(tag))
-                    && e.getValue().metricValue() instanceof Number n && !Double.isNaN(n.doubleValue())) {
+            if (m.name().equals(name)
+                    && m.group().equals(group)
+                    && tagValue.equals(m.tags().get(tag))
+                    && e.getValue().metricValue() instanceof Number n
+                    && !Double.isNaN(n.doubleValue())) {
                 return n.doubleValue();
             }
         }
@@ -213,9 +251,12 @@ public final class ProgressWatchdog implements AutoCloseable {
         long lag = 0;
         for (Map.Entry<MetricName, ? extends Metric> e : metrics.entrySet()) {
             MetricName m = e.getKey();
-            if (m.name().equals("records-lag") && m.group().equals("consumer-fetch-manager-metrics")
-                    && clientId.equals(m.tags().get("client-id")) && m.tags().containsKey("partition")
-                    && e.getValue().metricValue() instanceof Number n && !Double.isNaN(n.doubleValue())) {
+            if (m.name().equals("records-lag")
+                    && m.group().equals("consumer-fetch-manager-metrics")
+                    && clientId.equals(m.tags().get("client-id"))
+                    && m.tags().containsKey("partition")
+                    && e.getValue().metricValue() instanceof Number n
+                    && !Double.isNaN(n.doubleValue())) {
                 lag += Math.max(0, (long) n.doubleValue());
             }
         }
@@ -231,7 +272,10 @@ public final class ProgressWatchdog implements AutoCloseable {
         for (ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
             byName.put(info.getThreadName(), info);
         }
-        return threadNames.stream().map(byName::get).filter(java.util.Objects::nonNull).map(ProgressWatchdog::format)
+        return threadNames.stream()
+                .map(byName::get)
+                .filter(Objects::nonNull)
+                .map(ProgressWatchdog::format)
                 .collect(Collectors.joining("\n"));
     }
 

@@ -1,5 +1,7 @@
 package io.bulwark.streams.app;
 
+import io.bulwark.streams.query.QueryApi;
+import io.bulwark.streams.query.QueryRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -8,23 +10,22 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.bulwark.streams.query.QueryApi;
-import io.bulwark.streams.query.QueryRegistry;
 import java.time.Duration;
-import java.util.Properties;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.Properties;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KafkaStreams.State;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,11 +92,17 @@ public final class StreamsApp implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        this.watchdog = new ProgressWatchdog(streams, config.stallTimeout(), config.stallLiveTimeout(), System::nanoTime)
+        this.watchdog = new ProgressWatchdog(
+                        streams, config.stallTimeout(), config.stallLiveTimeout(), System::nanoTime)
                 .start(checkInterval(config.stallTimeout()), registry);
         healthChecks.put("progress", watchdog::health);
         QueryApi queryApi = new QueryApi(streams, self, queries, config.querySettings(), registry);
-        http.start(streams::state, watchdog::live, this::checkHealth, registry, queryApi.handlers(),
+        http.start(
+                streams::state,
+                watchdog::live,
+                this::checkHealth,
+                registry,
+                queryApi.handlers(),
                 config.querySettings().auth());
     }
 
@@ -105,7 +112,7 @@ public final class StreamsApp implements AutoCloseable {
     }
 
     /** What the progress watchdog found at its last check, one report per stream thread. */
-    public java.util.List<ProgressWatchdog.ThreadReport> progress() {
+    public List<ProgressWatchdog.ThreadReport> progress() {
         return watchdog.reports();
     }
 
@@ -128,8 +135,12 @@ public final class StreamsApp implements AutoCloseable {
             app.close();
             throw e;
         }
-        log.info("Bulwark streams app '{}' started; health, metrics and queries on http://{}:{}/ (advertised as {}:{})",
-                config.getString(AppConfig.APPLICATION_ID), config.httpHost(), app.httpPort(), app.self.host(),
+        log.info(
+                "Bulwark streams app '{}' started; health, metrics and queries on http://{}:{}/ (advertised as {}:{})",
+                config.getString(AppConfig.APPLICATION_ID),
+                config.httpHost(),
+                app.httpPort(),
+                app.self.host(),
                 app.self.port());
         return app;
     }
@@ -211,7 +222,9 @@ public final class StreamsApp implements AutoCloseable {
         gcMetrics.close();
         registry.close();
         terminated.countDown();
-        log.info("Bulwark streams app stopped {} in {} ms", clean ? "cleanly" : "after the timeout",
+        log.info(
+                "Bulwark streams app stopped {} in {} ms",
+                clean ? "cleanly" : "after the timeout",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
         return clean;
     }

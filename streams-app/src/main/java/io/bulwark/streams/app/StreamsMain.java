@@ -1,6 +1,5 @@
 package io.bulwark.streams.app;
 
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Topics;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -14,7 +13,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Command line of the streams app. Exit codes: 0 stopped, 1 failed while running, 2 bad configuration. */
-@Command(name = "bulwark-streams", mixinStandardHelpOptions = true, version = "Bulwark streams app 0.1.0",
+@Command(
+        name = "bulwark-streams",
+        mixinStandardHelpOptions = true,
+        version = "Bulwark streams app 0.1.0",
         description = "Runs Bulwark's Kafka Streams topologies. Configuration comes from --config FILE, "
                 + "then BULWARK_STREAMS_* environment variables, then --set flags (later wins).")
 public final class StreamsMain implements Callable<Integer> {
@@ -25,7 +27,10 @@ public final class StreamsMain implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "Properties file with configuration keys.")
     Path configFile;
 
-    @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "A configuration key; repeatable.")
+    @Option(
+            names = {"-s", "--set"},
+            paramLabel = "KEY=VALUE",
+            description = "A configuration key; repeatable.")
     Map<String, String> flags = new LinkedHashMap<>();
 
     @Option(names = "--config-reference", description = "Print the configuration reference (Markdown) and exit.")
@@ -48,7 +53,8 @@ public final class StreamsMain implements Callable<Integer> {
             System.err.println("Invalid configuration: " + e.getMessage());
             return EXIT_BAD_CONFIG;
         }
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 String.join(",", config.getList(AppConfig.BOOTSTRAP_SERVERS))))) {
             if (config.createTopics()) {
                 TopicInstaller.createMissing(admin, Topics.all(), config.topicsReplicationFactor());

@@ -54,7 +54,8 @@ public final class TopicInstaller {
             TopicLeaders.await(admin, created, LEADER_TIMEOUT);
             return created;
         } catch (ExecutionException e) {
-            throw new IllegalStateException("Creating topics failed: " + e.getCause().getMessage(), e.getCause());
+            throw new IllegalStateException(
+                    "Creating topics failed: " + e.getCause().getMessage(), e.getCause());
         }
     }
 
@@ -68,12 +69,18 @@ public final class TopicInstaller {
     public static void checkPartitions(Admin admin, Collection<TopicSpec<?, ?>> specs) throws InterruptedException {
         try {
             Set<String> existing = admin.listTopics().names().get();
-            List<String> names = specs.stream().map(TopicSpec::name).filter(existing::contains).toList();
-            Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get();
-            List<String> wrong = specs.stream().filter(spec -> described.containsKey(spec.name()))
+            List<String> names = specs.stream()
+                    .map(TopicSpec::name)
+                    .filter(existing::contains)
+                    .toList();
+            Map<String, TopicDescription> described =
+                    admin.describeTopics(names).allTopicNames().get();
+            List<String> wrong = specs.stream()
+                    .filter(spec -> described.containsKey(spec.name()))
                     .filter(spec -> described.get(spec.name()).partitions().size() != spec.partitions())
-                    .map(spec -> spec.name() + " has " + described.get(spec.name()).partitions().size()
-                            + " partitions, the registry declares " + spec.partitions())
+                    .map(spec -> spec.name() + " has "
+                            + described.get(spec.name()).partitions().size() + " partitions, the registry declares "
+                            + spec.partitions())
                     .toList();
             if (!wrong.isEmpty()) {
                 throw new IllegalStateException("Topic partition counts differ from the registry (io.bulwark.schemas."
@@ -81,7 +88,8 @@ public final class TopicInstaller {
                         + "declared count: recreate the topics, or change the registry and redeploy every instance.");
             }
         } catch (ExecutionException e) {
-            throw new IllegalStateException("Cannot describe topics: " + e.getCause().getMessage(), e.getCause());
+            throw new IllegalStateException(
+                    "Cannot describe topics: " + e.getCause().getMessage(), e.getCause());
         }
     }
 }

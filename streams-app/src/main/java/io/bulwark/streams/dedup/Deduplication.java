@@ -51,28 +51,34 @@ public final class Deduplication {
      * Adds a dedup step to {@code events}; its store is named {@code storeName} and keeps ids for
      * {@code retention}. Returns the stream of first copies, in the order they arrived.
      */
-    public static KStream<String, EventEnvelope> deduplicate(StreamsBuilder builder, KStream<String, EventEnvelope> events,
-            String storeName, Duration retention) {
+    public static KStream<String, EventEnvelope> deduplicate(
+            StreamsBuilder builder, KStream<String, EventEnvelope> events, String storeName, Duration retention) {
         Objects.requireNonNull(retention, "retention");
         if (retention.isNegative() || retention.isZero()) {
             throw new IllegalArgumentException("Dedup retention = " + retention + " must be positive");
         }
         builder.addStateStore(Stores.windowStoreBuilder(
-                Stores.persistentWindowStore(storeName, retention, retention, false),
-                Serdes.String(), Serdes.Long()));
-        return events.processValues(() -> new DedupProcessor(storeName, retention.toMillis()),
-                Named.as(storeName + "-processor"), storeName);
+                Stores.persistentWindowStore(storeName, retention, retention, false), Serdes.String(), Serdes.Long()));
+        return events.processValues(
+                () -> new DedupProcessor(storeName, retention.toMillis()),
+                Named.as(storeName + "-processor"),
+                storeName);
     }
 
     /**
      * The dedup feature: {@link #deduplicate} {@code events}, and write the first copies to {@code unique}
      * (the registry's serdes). Returns them for the features downstream in the same topology.
      */
-    public static KStream<String, EventEnvelope> build(StreamsBuilder builder, KStream<String, EventEnvelope> events,
-            TopicSpec<String, EventEnvelope> unique, String storeName, Duration retention) {
+    public static KStream<String, EventEnvelope> build(
+            StreamsBuilder builder,
+            KStream<String, EventEnvelope> events,
+            TopicSpec<String, EventEnvelope> unique,
+            String storeName,
+            Duration retention) {
         KStream<String, EventEnvelope> firstCopies = deduplicate(builder, events, storeName, retention);
-        firstCopies.to(unique.name(), Produced.with(unique.keySerde(), unique.valueSerde())
-                .withName(sinkName(unique)));
+        firstCopies.to(
+                unique.name(),
+                Produced.with(unique.keySerde(), unique.valueSerde()).withName(sinkName(unique)));
         return firstCopies;
     }
 
@@ -132,8 +138,7 @@ public final class Deduplication {
         }
 
         private Sensor sensor(FixedKeyProcessorContext<?, ?> context, String operation) {
-            return context.metrics().addRateTotalSensor(METRIC_SCOPE, storeName, operation,
-                    Sensor.RecordingLevel.INFO);
+            return context.metrics().addRateTotalSensor(METRIC_SCOPE, storeName, operation, Sensor.RecordingLevel.INFO);
         }
     }
 }

@@ -32,9 +32,14 @@ public final class OrderFulfilment {
 
     private OrderFulfilment() {}
 
-    public static void build(StreamsBuilder builder, SagaDefinition saga, KStream<String, EventEnvelope> orderEvents,
-            KStream<String, EventEnvelope> inventoryEvents, TopicSpec<String, EventEnvelope> paymentEvents,
-            TopicSpec<String, EventEnvelope> outcomes, Duration retention) {
+    public static void build(
+            StreamsBuilder builder,
+            SagaDefinition saga,
+            KStream<String, EventEnvelope> orderEvents,
+            KStream<String, EventEnvelope> inventoryEvents,
+            TopicSpec<String, EventEnvelope> paymentEvents,
+            TopicSpec<String, EventEnvelope> outcomes,
+            Duration retention) {
         // Built in this order so the topology's node and sub-topology numbering (task ids, state directories)
         // stays what it was when this wiring lived in BulwarkTopology.
         KStream<String, EventEnvelope> paymentReplies =
@@ -43,15 +48,16 @@ public final class OrderFulfilment {
                 (orderId, e) -> saga.triggerType().equals(e.type()) || e.type().equals(saga.cancelType()),
                 Named.as("saga-triggers"));
         KStream<String, EventEnvelope> inventoryReplies = inventoryEvents
-                .filter((sku, e) -> e.correlationId() != null && e.causationId() != null,
+                .filter(
+                        (sku, e) -> e.correlationId() != null && e.causationId() != null,
                         Named.as("saga-inventory-replies"))
                 .selectKey((sku, e) -> e.correlationId(), Named.as("saga-inventory-by-order"))
                 // process() does not repartition by itself: without this, a reply would reach the saga task of
                 // its SKU's partition, not of its order's (found by OrderSagaBrokerTest).
                 .repartition(Repartitioned.<String, EventEnvelope>as("saga-inventory-replies")
-                        .withKeySerde(Serdes.String()).withValueSerde(EventEnvelopeSerde.asJson()));
-        KStream<String, EventEnvelope> inputs = triggers
-                .merge(inventoryReplies, Named.as("saga-merge-inventory"))
+                        .withKeySerde(Serdes.String())
+                        .withValueSerde(EventEnvelopeSerde.asJson()));
+        KStream<String, EventEnvelope> inputs = triggers.merge(inventoryReplies, Named.as("saga-merge-inventory"))
                 .merge(paymentReplies, Named.as("saga-merge-payments"));
         SagaTopology.build(builder, saga, inputs, outcomes, PUNCTUATION, retention);
     }

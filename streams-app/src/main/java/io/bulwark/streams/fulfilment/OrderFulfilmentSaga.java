@@ -47,37 +47,59 @@ public final class OrderFulfilmentSaga {
     private OrderFulfilmentSaga() {}
 
     public static SagaDefinition definition(Duration stepTimeout, int maxAttempts, Duration retryBackoff) {
-        SagaStep reserve = new SagaStep(RESERVE_STOCK,
-                saga -> lines(saga, "reserve"),
-                saga -> lines(saga, "release"),
-                (order, reply) -> switch (Reply.of(reply)) {
-                    case STOCK_RESERVED -> Outcome.succeeded();
-                    case INVENTORY_COMMAND_REJECTED -> Outcome.failed(reason(reply));
-                    default -> Outcome.notMine();
-                },
-                stepTimeout, maxAttempts, retryBackoff)
+        SagaStep reserve = new SagaStep(
+                        RESERVE_STOCK,
+                        saga -> lines(saga, "reserve"),
+                        saga -> lines(saga, "release"),
+                        (order, reply) -> switch (Reply.of(reply)) {
+                            case STOCK_RESERVED -> Outcome.succeeded();
+                            case INVENTORY_COMMAND_REJECTED -> Outcome.failed(reason(reply));
+                            default -> Outcome.notMine();
+                        },
+                        stepTimeout,
+                        maxAttempts,
+                        retryBackoff)
                 .onSagaCompleted(saga -> lines(saga, "commit"));
-        SagaStep pay = new SagaStep(AUTHORIZE_PAYMENT,
+        SagaStep pay = new SagaStep(
+                AUTHORIZE_PAYMENT,
                 saga -> List.of(payment(saga, EventTypes.AUTHORIZE_PAYMENT.name())),
                 saga -> List.of(payment(saga, EventTypes.VOID_PAYMENT.name())),
                 (order, reply) -> switch (Reply.of(reply)) {
                     case PAYMENT_AUTHORIZED -> Outcome.succeeded();
                     case PAYMENT_DECLINED -> Outcome.failed("payment declined: " + reason(reply));
-                    case PAYMENT_FAILED -> reply.payload().path("retryable").asBoolean(false)
-                            ? Outcome.retry(reason(reply))
-                            : Outcome.failed("payment failed: " + reason(reply));
+                    case PAYMENT_FAILED ->
+                        reply.payload().path("retryable").asBoolean(false)
+                                ? Outcome.retry(reason(reply))
+                                : Outcome.failed("payment failed: " + reason(reply));
                     default -> Outcome.notMine();
                 },
-                stepTimeout, maxAttempts, retryBackoff);
-        return new SagaDefinition(NAME, EventTypes.ORDER_PLACED.name(), List.of(reserve, pay),
-                saga -> outcome(saga, EventTypes.ORDER_CONFIRMED.name(),
+                stepTimeout,
+                maxAttempts,
+                retryBackoff);
+        return new SagaDefinition(
+                NAME,
+                EventTypes.ORDER_PLACED.name(),
+                List.of(reserve, pay),
+                saga -> outcome(
+                        saga,
+                        EventTypes.ORDER_CONFIRMED.name(),
                         Json.mapper().createObjectNode().put("orderId", saga.sagaId())),
-                (saga, reason, status) -> outcome(saga, EventTypes.ORDER_REJECTED.name(),
-                        Json.mapper().createObjectNode().put("orderId", saga.sagaId()).put("reason", reason)
+                (saga, reason, status) -> outcome(
+                        saga,
+                        EventTypes.ORDER_REJECTED.name(),
+                        Json.mapper()
+                                .createObjectNode()
+                                .put("orderId", saga.sagaId())
+                                .put("reason", reason)
                                 .put("sagaStatus", status.name())),
                 EventTypes.ORDER_CANCEL_REQUESTED.name(),
-                (saga, reason, status) -> outcome(saga, EventTypes.ORDER_CANCELLED.name(),
-                        Json.mapper().createObjectNode().put("orderId", saga.sagaId()).put("reason", reason)
+                (saga, reason, status) -> outcome(
+                        saga,
+                        EventTypes.ORDER_CANCELLED.name(),
+                        Json.mapper()
+                                .createObjectNode()
+                                .put("orderId", saga.sagaId())
+                                .put("reason", reason)
                                 .put("sagaStatus", status.name())));
     }
 
@@ -137,7 +159,10 @@ public final class OrderFulfilmentSaga {
                 default -> new InventoryCommand.Release(id, sku, null, orderId);
             };
             try {
-                commands.add(Outgoing.json(id.toString(), Topics.INVENTORY_COMMANDS.name(), sku,
+                commands.add(Outgoing.json(
+                        id.toString(),
+                        Topics.INVENTORY_COMMANDS.name(),
+                        sku,
                         Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command)));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -151,11 +176,12 @@ public final class OrderFulfilmentSaga {
         JsonNode order = saga.trigger();
         ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId);
         if (type.equals(EventTypes.AUTHORIZE_PAYMENT.name())) {
-            payload.put("amountCents", order.path("totalCents").asLong()).put("currency", order.path("currency").asText());
+            payload.put("amountCents", order.path("totalCents").asLong())
+                    .put("currency", order.path("currency").asText());
         }
         UUID id = UUID.fromString(SagaDefinition.commandId(orderId, AUTHORIZE_PAYMENT, type, 0));
-        EventEnvelope command = new EventEnvelope(id, type, "payment", orderId, null, saga.now(), orderId, null, null,
-                payload);
+        EventEnvelope command =
+                new EventEnvelope(id, type, "payment", orderId, null, saga.now(), orderId, null, null, payload);
         return Outgoing.envelope(Topics.PAYMENT_COMMANDS.name(), orderId, command);
     }
 

@@ -38,11 +38,11 @@ public final class KeyedInput {
      * partition. Keys must be strings serialized as UTF-8 (the registry's keyed topics); records without a
      * key stay where they are.
      */
-    public static <V> KStream<String, V> routed(KStream<String, V> source, TopicSpec<String, ?> topic,
-            Serde<V> valueSerde, String name) {
+    public static <V> KStream<String, V> routed(
+            KStream<String, V> source, TopicSpec<String, ?> topic, Serde<V> valueSerde, String name) {
         int partitions = topic.partitions();
-        KStream<String, Placed<V>> placed = source.processValues(() -> new Locate<>(partitions),
-                Named.as(name + "-locate"));
+        KStream<String, Placed<V>> placed =
+                source.processValues(() -> new Locate<>(partitions), Named.as(name + "-locate"));
         KStream<String, V> right = placed.filter((k, p) -> !p.misplaced(), Named.as(name + "-placed"))
                 .mapValues(Placed::value, Named.as(name + "-placed-value"));
         KStream<String, V> moved = placed.filter((k, p) -> p.misplaced(), Named.as(name + "-misplaced"))
@@ -73,9 +73,10 @@ public final class KeyedInput {
 
         @Override
         public void process(FixedKeyRecord<String, V> record) {
-            boolean misplaced = record.key() != null && context.recordMetadata()
-                    .map(m -> m.partition() != murmur2Partition(record.key(), partitions))
-                    .orElse(false);
+            boolean misplaced = record.key() != null
+                    && context.recordMetadata()
+                            .map(m -> m.partition() != murmur2Partition(record.key(), partitions))
+                            .orElse(false);
             context.forward(record.withValue(new Placed<>(record.value(), misplaced)));
         }
     }

@@ -40,11 +40,18 @@ final class Forwarder {
         this.timeout = timeout;
         this.self = self;
         this.hops = hops;
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(timeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
     }
 
-    Optional<Answer> ask(HostInfo host, String rawPathAndQuery, Set<Integer> partitions, boolean acceptStale,
+    Optional<Answer> ask(
+            HostInfo host,
+            String rawPathAndQuery,
+            Set<Integer> partitions,
+            boolean acceptStale,
             Map<String, String> credentials) {
         String partitionList = partitions.stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
         HttpRequest.Builder request = HttpRequest.newBuilder(
@@ -69,8 +76,10 @@ final class Forwarder {
         if (status != 200 && status != 404) {
             return Optional.empty();
         }
-        String etag = response.headers().firstValue("ETag").map(Forwarder::unquote).orElse(null);
-        boolean stale = response.headers().firstValue(STALE).map(Boolean::parseBoolean).orElse(false);
+        String etag =
+                response.headers().firstValue("ETag").map(Forwarder::unquote).orElse(null);
+        boolean stale =
+                response.headers().firstValue(STALE).map(Boolean::parseBoolean).orElse(false);
         String servedBy = response.headers().firstValue(SERVED_BY).orElse(host.host() + ":" + host.port());
         byte[] body = status == 200 ? response.body() : new byte[0];
         return Optional.of(new Answer(status, body, etag, stale, List.of(servedBy), true, null));

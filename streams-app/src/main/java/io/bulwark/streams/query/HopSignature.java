@@ -36,7 +36,8 @@ final class HopSignature {
 
     /** The secret: {@code configured} when set, else derived from what every instance shares (see AppConfig). */
     static byte[] secret(String configured, String applicationId, String authKeys) {
-        String material = configured != null && !configured.isBlank() ? configured
+        String material = configured != null && !configured.isBlank()
+                ? configured
                 : "bulwark-hop|" + applicationId + "|" + authKeys;
         try {
             return MessageDigest.getInstance("SHA-256").digest(material.getBytes(StandardCharsets.UTF_8));
@@ -64,7 +65,8 @@ final class HopSignature {
             return false;
         }
         String expected = mac(method, pathAndQuery, partitions, acceptStale, t);
-        return MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
+        return MessageDigest.isEqual(
+                expected.getBytes(StandardCharsets.US_ASCII),
                 header.substring(header.indexOf(",s=") + 3).getBytes(StandardCharsets.US_ASCII));
     }
 
@@ -72,8 +74,9 @@ final class HopSignature {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);
-            byte[] digest = mac.doFinal((method + "\n" + pathAndQuery + "\n" + partitions + "\n" + acceptStale + "\n" + t)
-                    .getBytes(StandardCharsets.UTF_8));
+            byte[] digest =
+                    mac.doFinal((method + "\n" + pathAndQuery + "\n" + partitions + "\n" + acceptStale + "\n" + t)
+                            .getBytes(StandardCharsets.UTF_8));
             return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is required by every Java runtime", e);

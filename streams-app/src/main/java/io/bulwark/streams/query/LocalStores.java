@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Set;
@@ -72,18 +74,27 @@ final class LocalStores {
         }
     }
 
-    private Read read(QueryEndpoint endpoint, String key, QueryParams params, Set<Integer> partitions,
-            boolean requireActive, boolean stale) throws NotHere {
+    private Read read(
+            QueryEndpoint endpoint,
+            String key,
+            QueryParams params,
+            Set<Integer> partitions,
+            boolean requireActive,
+            boolean stale)
+            throws NotHere {
         return switch (endpoint.shape()) {
             case KEY -> {
                 int partition = partitions.iterator().next();
                 Object value;
                 try {
-                    value = unwrap(keyValueStore(endpoint, partition, requireActive).get(key));
+                    value = unwrap(
+                            keyValueStore(endpoint, partition, requireActive).get(key));
                 } catch (InvalidStateStoreException e) {
                     throw new NotHere("partition " + partition + " of " + endpoint.store() + ": " + e.getMessage());
                 }
-                yield value == null ? absent(stale) : found(endpoint, Json.mapper().valueToTree(value), value, stale);
+                yield value == null
+                        ? absent(stale)
+                        : found(endpoint, Json.mapper().valueToTree(value), value, stale);
             }
             case VERSIONED_KEY -> {
                 VersionedKeyQuery<String, Object> query = VersionedKeyQuery.withKey(key);
@@ -91,22 +102,29 @@ final class LocalStores {
                     query = query.asOf(params.asOf());
                 }
                 VersionedRecord<Object> record = single(query(endpoint, query, partitions, requireActive));
-                yield record == null ? absent(stale) : found(endpoint, Json.mapper().valueToTree(record.value()),
-                        record.value(), stale);
+                yield record == null
+                        ? absent(stale)
+                        : found(endpoint, Json.mapper().valueToTree(record.value()), record.value(), stale);
             }
             case WINDOWS -> {
-                WindowKeyQuery<String, Object> query = WindowKeyQuery.withKeyAndWindowStartRange(key, params.from(),
-                        params.to());
-                ObjectNode body = Json.mapper().createObjectNode().put("key", key)
-                        .put("from", params.from().toString()).put("to", params.to().toString());
+                WindowKeyQuery<String, Object> query =
+                        WindowKeyQuery.withKeyAndWindowStartRange(key, params.from(), params.to());
+                ObjectNode body = Json.mapper()
+                        .createObjectNode()
+                        .put("key", key)
+                        .put("from", params.from().toString())
+                        .put("to", params.to().toString());
                 ArrayNode windows = body.putArray("windows");
                 try (WindowStoreIterator<Object> iterator = single(query(endpoint, query, partitions, requireActive))) {
                     while (iterator.hasNext()) {
                         KeyValue<Long, Object> window = iterator.next();
                         windows.addObject()
-                                .put("start", java.time.Instant.ofEpochMilli(window.key).toString())
-                                .put("end", java.time.Instant.ofEpochMilli(window.key)
-                                        .plus(endpoint.windowSize()).toString())
+                                .put("start", Instant.ofEpochMilli(window.key).toString())
+                                .put(
+                                        "end",
+                                        Instant.ofEpochMilli(window.key)
+                                                .plus(endpoint.windowSize())
+                                                .toString())
                                 .set("value", Json.mapper().valueToTree(unwrap(window.value)));
                     }
                 }
@@ -165,10 +183,10 @@ final class LocalStores {
     }
 
     /** One partition of a key-value store through IQv1 (see the class comment for why not IQv2). */
-    private ReadOnlyKeyValueStore<String, Object> keyValueStore(QueryEndpoint endpoint, int partition,
-            boolean requireActive) throws NotHere {
-        StoreQueryParameters<ReadOnlyKeyValueStore<String, Object>> parameters = StoreQueryParameters
-                .fromNameAndType(endpoint.store(), QueryableStoreTypes.<String, Object>keyValueStore())
+    private ReadOnlyKeyValueStore<String, Object> keyValueStore(
+            QueryEndpoint endpoint, int partition, boolean requireActive) throws NotHere {
+        StoreQueryParameters<ReadOnlyKeyValueStore<String, Object>> parameters = StoreQueryParameters.fromNameAndType(
+                        endpoint.store(), QueryableStoreTypes.<String, Object>keyValueStore())
                 .withPartition(partition);
         if (!requireActive) {
             parameters = parameters.enableStaleStores();
@@ -176,15 +194,15 @@ final class LocalStores {
         try {
             return streams.store(parameters);
         } catch (InvalidStateStoreException | IllegalStateException e) {
-            throw new NotHere("partition " + partition + " of " + endpoint.store() + " cannot be read here: "
-                    + e.getMessage());
+            throw new NotHere(
+                    "partition " + partition + " of " + endpoint.store() + " cannot be read here: " + e.getMessage());
         }
     }
 
-    private <R> StateQueryResult<R> query(QueryEndpoint endpoint, Query<R> query, Set<Integer> partitions,
-            boolean requireActive) throws NotHere {
-        StateQueryRequest<R> request = StateQueryRequest.inStore(endpoint.store()).withQuery(query)
-                .withPartitions(partitions);
+    private <R> StateQueryResult<R> query(
+            QueryEndpoint endpoint, Query<R> query, Set<Integer> partitions, boolean requireActive) throws NotHere {
+        StateQueryRequest<R> request =
+                StateQueryRequest.inStore(endpoint.store()).withQuery(query).withPartitions(partitions);
         if (requireActive) {
             request = request.requireActive();
         }
@@ -227,7 +245,9 @@ final class LocalStores {
     static Read found(QueryEndpoint endpoint, JsonNode body, Object value, boolean stale) {
         try {
             byte[] bytes = Json.mapper().writeValueAsBytes(body);
-            String etag = value != null && endpoint.version() != null ? endpoint.version().apply(value) : hash(bytes);
+            String etag = value != null && endpoint.version() != null
+                    ? endpoint.version().apply(value)
+                    : hash(bytes);
             return new Read(200, bytes, etag, stale);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -237,7 +257,7 @@ final class LocalStores {
     static String hash(byte[] bytes) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes);
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 12));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(digest, 12));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -2,16 +2,18 @@ package io.bulwark.streams.query;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import io.bulwark.schemas.Json;
 import io.bulwark.http.ApiKeyRing;
 import io.bulwark.http.EdgeSignature;
 import io.bulwark.http.HttpIo;
+import io.bulwark.schemas.Json;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -45,8 +47,13 @@ public final class QueryApi {
      * @param hopSecret the secret every instance signs and checks hops with ({@link HopSignature})
      * @param edge the verifier of the edge worker's identity headers; null when they are not trusted
      */
-    public record Settings(Duration forwardTimeout, Duration retryTimeout, QueryAuth auth, CachePolicies cache,
-            byte[] hopSecret, EdgeSignature edge) {}
+    public record Settings(
+            Duration forwardTimeout,
+            Duration retryTimeout,
+            QueryAuth auth,
+            CachePolicies cache,
+            byte[] hopSecret,
+            EdgeSignature edge) {}
 
     /** The hop secret: {@code configured}, or derived from what every instance of the application shares. */
     public static byte[] hopSecret(String configured, String applicationId, String authKeys) {
@@ -60,12 +67,12 @@ public final class QueryApi {
     private final byte[] openApi;
     private final HopSignature hops;
 
-    public QueryApi(KafkaStreams streams, HostInfo self, QueryRegistry registry, Settings settings,
-            MeterRegistry meters) {
+    public QueryApi(
+            KafkaStreams streams, HostInfo self, QueryRegistry registry, Settings settings, MeterRegistry meters) {
         this.registry = registry;
         this.settings = settings;
         this.meters = meters;
-        this.hops = new HopSignature(settings.hopSecret(), java.time.Clock.systemUTC());
+        this.hops = new HopSignature(settings.hopSecret(), Clock.systemUTC());
         this.router = new QueryRouter(streams, self, settings.forwardTimeout(), settings.retryTimeout(), hops);
         Set<String> known = new TreeSet<>();
         registry.endpoints().forEach(e -> {
@@ -75,17 +82,21 @@ public final class QueryApi {
         known.add(CachePolicies.DEFAULT);
         for (String name : settings.cache().names()) {
             if (!known.contains(name)) {
-                throw new IllegalArgumentException("Cache policy for unknown endpoint '" + name + "'; endpoints: " + known);
+                throw new IllegalArgumentException(
+                        "Cache policy for unknown endpoint '" + name + "'; endpoints: " + known);
             }
         }
         for (String scope : settings.auth().scopes()) {
-            if (!scope.equals(QueryAuth.METRICS_SCOPE) && registry.endpoints().stream().noneMatch(e -> e.name().equals(scope))) {
+            if (!scope.equals(QueryAuth.METRICS_SCOPE)
+                    && registry.endpoints().stream().noneMatch(e -> e.name().equals(scope))) {
                 throw new IllegalArgumentException("API key scope names unknown endpoint '" + scope + "'");
             }
         }
         try {
-            this.openApi = Json.mapper().writerWithDefaultPrettyPrinter()
-                    .writeValueAsBytes(OpenApiDocument.build(registry, settings.auth().enabled()));
+            this.openApi = Json.mapper()
+                    .writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(
+                            OpenApiDocument.build(registry, settings.auth().enabled()));
         } catch (IOException e) {
             throw new IllegalStateException("Cannot write the OpenAPI document", e);
         }
@@ -120,21 +131,30 @@ public final class QueryApi {
             if (!HttpIo.allowGet(exchange)) {
                 return;
             }
-            Optional<QueryRegistry.Match> match = registry.match(exchange.getRequestURI().getRawPath());
+            Optional<QueryRegistry.Match> match =
+                    registry.match(exchange.getRequestURI().getRawPath());
             if (match.isEmpty()) {
-                HttpIo.problem(exchange, 404, "no-such-endpoint", "Not Found", "No query endpoint at "
-                        + exchange.getRequestURI().getPath() + "; the endpoints are listed in /openapi.json");
+                HttpIo.problem(
+                        exchange,
+                        404,
+                        "no-such-endpoint",
+                        "Not Found",
+                        "No query endpoint at " + exchange.getRequestURI().getPath()
+                                + "; the endpoints are listed in /openapi.json");
                 return;
             }
             QueryEndpoint endpoint = match.get().endpoint();
             endpointName = endpoint.name();
             Map<String, String> credentials = ApiKeyRing.credentialHeaders(exchange);
             String rawPathAndQuery = HttpIo.rawPathAndQuery(exchange);
-            EdgeSignature.Verdict edge = settings.edge() == null ? new EdgeSignature.Absent() : settings.edge().verify(exchange);
+            EdgeSignature.Verdict edge = settings.edge() == null
+                    ? new EdgeSignature.Absent()
+                    : settings.edge().verify(exchange);
             QueryAuth.Verdict verdict = settings.auth().check(credentials, edge, endpoint.name());
             if (edge instanceof EdgeSignature.Verified) {
                 // A hop carries the edge's headers on: they are signed for this same path and query.
-                EdgeSignature.HEADERS.forEach(name -> credentials.put(name, exchange.getRequestHeaders().getFirst(name)));
+                EdgeSignature.HEADERS.forEach(name ->
+                        credentials.put(name, exchange.getRequestHeaders().getFirst(name)));
             }
             if (!verdict.allowed()) {
                 QueryAuth.refuse(exchange, verdict);
@@ -151,11 +171,20 @@ public final class QueryApi {
             Answer answer;
             if (hop != null) {
                 String partitions = exchange.getRequestHeaders().getFirst(Forwarder.PARTITIONS);
-                boolean stale = Boolean.parseBoolean(exchange.getRequestHeaders().getFirst(Forwarder.ACCEPT_STALE));
-                if (!hops.verify(exchange.getRequestHeaders().getFirst(HopSignature.HEADER), "GET", rawPathAndQuery,
-                        partitions == null ? "" : partitions, stale)) {
-                    HttpIo.problem(exchange, 401, "invalid-hop", "Unauthorized", Forwarder.HOP
-                            + " is only accepted from another instance of this application, signed");
+                boolean stale =
+                        Boolean.parseBoolean(exchange.getRequestHeaders().getFirst(Forwarder.ACCEPT_STALE));
+                if (!hops.verify(
+                        exchange.getRequestHeaders().getFirst(HopSignature.HEADER),
+                        "GET",
+                        rawPathAndQuery,
+                        partitions == null ? "" : partitions,
+                        stale)) {
+                    HttpIo.problem(
+                            exchange,
+                            401,
+                            "invalid-hop",
+                            "Unauthorized",
+                            Forwarder.HOP + " is only accepted from another instance of this application, signed");
                     return;
                 }
                 answer = forwardedHere(exchange, match.get(), params);
@@ -172,15 +201,22 @@ public final class QueryApi {
             respond(exchange, endpoint, match.get().key(), params, answer);
         } catch (RuntimeException e) {
             log.error("Query {} failed", exchange.getRequestURI(), e);
-            HttpIo.problem(exchange, 500, "internal", "Internal Server Error",
+            HttpIo.problem(
+                    exchange,
+                    500,
+                    "internal",
+                    "Internal Server Error",
                     "The query failed; the log of " + router.selfName() + " has the cause");
         } finally {
             exchange.close();
-            Timer.builder("bulwark.query.requests").description("Interactive-query HTTP requests")
-                    .tag("endpoint", endpointName).tag("route", route.name().toLowerCase(java.util.Locale.ROOT))
+            Timer.builder("bulwark.query.requests")
+                    .description("Interactive-query HTTP requests")
+                    .tag("endpoint", endpointName)
+                    .tag("route", route.name().toLowerCase(Locale.ROOT))
                     .tag("status", String.valueOf(exchange.getResponseCode()))
                     .publishPercentiles(0.5, 0.99)
-                    .register(meters).record(Duration.ofNanos(System.nanoTime() - began));
+                    .register(meters)
+                    .record(Duration.ofNanos(System.nanoTime() - began));
         }
     }
 
@@ -192,7 +228,11 @@ public final class QueryApi {
         try {
             partitions = QueryRouter.parsePartitions(header == null ? "" : header);
         } catch (NumberFormatException e) {
-            HttpIo.problem(exchange, 400, "bad-parameter", "Bad Request",
+            HttpIo.problem(
+                    exchange,
+                    400,
+                    "bad-parameter",
+                    "Bad Request",
                     Forwarder.PARTITIONS + " must list partition numbers separated by commas");
             return null;
         }
@@ -201,7 +241,11 @@ public final class QueryApi {
             return router.forwarded(match.endpoint(), match.key(), params, partitions, acceptStale);
         } catch (LocalStores.NotHere e) {
             log.debug("Hop for {} not answerable here: {}", exchange.getRequestURI(), e.getMessage());
-            HttpIo.problem(exchange, 503, "not-here", "Service Unavailable",
+            HttpIo.problem(
+                    exchange,
+                    503,
+                    "not-here",
+                    "Service Unavailable",
                     "The requested partitions are not readable on this instance now");
             return null;
         }
@@ -234,16 +278,26 @@ public final class QueryApi {
                 boolean notModified = matches(exchange.getRequestHeaders().getFirst("If-None-Match"), answer.etag());
                 HttpIo.send(exchange, notModified ? 304 : 200, notModified ? null : HttpIo.JSON, answer.body());
             }
-            case 404 -> HttpIo.problem(exchange, 404, "unknown-id", "Not Found",
-                    "No " + endpoint.name() + " with id '" + key + "'"
-                            + (params.asOf() != null ? " as of " + params.asOf() : ""));
+            case 404 ->
+                HttpIo.problem(
+                        exchange,
+                        404,
+                        "unknown-id",
+                        "Not Found",
+                        "No " + endpoint.name() + " with id '" + key + "'"
+                                + (params.asOf() != null ? " as of " + params.asOf() : ""));
             default -> {
                 headers.set("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
                 // The cause (an internal state or exception text) goes to the log, not to the caller.
                 log.info("Query {} unavailable: {}", exchange.getRequestURI().getPath(), answer.detail());
-                HttpIo.problem(exchange, 503, "store-unavailable", "Service Unavailable",
-                        "No instance could answer within " + settings.retryTimeout().toMillis() + " ms; retry after "
-                                + RETRY_AFTER_SECONDS + " s");
+                HttpIo.problem(
+                        exchange,
+                        503,
+                        "store-unavailable",
+                        "Service Unavailable",
+                        "No instance could answer within "
+                                + settings.retryTimeout().toMillis() + " ms; retry after " + RETRY_AFTER_SECONDS
+                                + " s");
             }
         }
     }

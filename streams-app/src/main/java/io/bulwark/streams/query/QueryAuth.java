@@ -1,9 +1,14 @@
 package io.bulwark.streams.query;
 
+import com.sun.net.httpserver.HttpExchange;
 import io.bulwark.http.ApiKeyRing;
 import io.bulwark.http.EdgeSignature;
+import io.bulwark.http.HttpIo;
+import java.io.IOException;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Who may read what: API keys, each with a name, a secret and the endpoints it may read. A caller
@@ -46,8 +51,8 @@ public final class QueryAuth {
             return open();
         }
         ApiKeyRing<Key> keys = new ApiKeyRing<>();
-        Set<String> names = new java.util.HashSet<>();
-        Set<String> scopeNames = new java.util.TreeSet<>();
+        Set<String> names = new HashSet<>();
+        Set<String> scopeNames = new TreeSet<>();
         int index = 0;
         for (String entry : value.split(",")) {
             index++;
@@ -80,12 +85,16 @@ public final class QueryAuth {
     public static final String METRICS_SCOPE = "metrics";
 
     /** Answers a refused request: 401 (with {@code WWW-Authenticate}) or 403, as problem+json. */
-    public static void refuse(com.sun.net.httpserver.HttpExchange exchange, Verdict verdict) throws java.io.IOException {
+    public static void refuse(HttpExchange exchange, Verdict verdict) throws IOException {
         if (verdict.status() == 401) {
             exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"bulwark-query\"");
         }
-        io.bulwark.http.HttpIo.problem(exchange, verdict.status(), verdict.code(),
-                verdict.status() == 401 ? "Unauthorized" : "Forbidden", verdict.detail());
+        HttpIo.problem(
+                exchange,
+                verdict.status(),
+                verdict.code(),
+                verdict.status() == 401 ? "Unauthorized" : "Forbidden",
+                verdict.detail());
     }
 
     /** The scope an edge-verified token needs to read the query API. */
@@ -98,7 +107,8 @@ public final class QueryAuth {
      */
     public Verdict check(Map<String, String> credentials, EdgeSignature.Verdict edge, String endpoint) {
         if (edge instanceof EdgeSignature.Invalid invalid) {
-            return new Verdict(401, "invalid-edge-signature", "The edge identity does not verify: " + invalid.reason(), null);
+            return new Verdict(
+                    401, "invalid-edge-signature", "The edge identity does not verify: " + invalid.reason(), null);
         }
         if (edge instanceof EdgeSignature.Verified verified) {
             if (!verified.identity().hasScope(EDGE_SCOPE)) {
@@ -114,8 +124,11 @@ public final class QueryAuth {
             return new Verdict(200, null, null, null);
         }
         if (ApiKeyRing.presentedSecret(credentials) == null) {
-            return new Verdict(401, "unauthenticated",
-                    "This API needs an API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'", null);
+            return new Verdict(
+                    401,
+                    "unauthenticated",
+                    "This API needs an API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                    null);
         }
         Key match = keys.authenticate(credentials).orElse(null);
         if (match == null) {

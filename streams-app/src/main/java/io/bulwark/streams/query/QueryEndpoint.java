@@ -22,11 +22,24 @@ import java.util.function.Function;
  *     payload): then it is {@code Cache-Control: private} — never stored by a shared cache — and varies by
  *     credential even when keys are off
  */
-public record QueryEndpoint(String name, String path, String store, Shape shape, Function<Object, String> version,
-        String summary, Duration windowSize, boolean personal) {
+public record QueryEndpoint(
+        String name,
+        String path,
+        String store,
+        Shape shape,
+        Function<Object, String> version,
+        String summary,
+        Duration windowSize,
+        boolean personal) {
 
-    public QueryEndpoint(String name, String path, String store, Shape shape, Function<Object, String> version,
-            String summary, Duration windowSize) {
+    public QueryEndpoint(
+            String name,
+            String path,
+            String store,
+            Shape shape,
+            Function<Object, String> version,
+            String summary,
+            Duration windowSize) {
         this(name, path, store, shape, version, summary, windowSize, false);
     }
 
@@ -59,9 +72,10 @@ public record QueryEndpoint(String name, String path, String store, Shape shape,
         }
         boolean keyed = path.endsWith("{id}") || path.contains("{id}/");
         if (keyed == (shape == Shape.ALL)) {
-            throw new IllegalArgumentException(shape == Shape.ALL
-                    ? "A list endpoint has no {id} segment: " + path
-                    : "A keyed endpoint needs one {id} segment: " + path);
+            throw new IllegalArgumentException(
+                    shape == Shape.ALL
+                            ? "A list endpoint has no {id} segment: " + path
+                            : "A keyed endpoint needs one {id} segment: " + path);
         }
         if (shape == Shape.WINDOWS && (windowSize == null || windowSize.isNegative() || windowSize.isZero())) {
             throw new IllegalArgumentException("A window endpoint needs its window size: " + name);

@@ -44,8 +44,7 @@ record QueryParams(Instant asOf, Instant from, Instant to, int limit, String aft
                 String name = decode(eq < 0 ? pair : pair.substring(0, eq));
                 String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
                 if (!KNOWN.contains(name)) {
-                    throw new BadParameter("Unknown parameter '" + name + "'; this endpoint takes "
-                            + allowed(shape));
+                    throw new BadParameter("Unknown parameter '" + name + "'; this endpoint takes " + allowed(shape));
                 }
                 if (values.put(name, value) != null) {
                     throw new BadParameter("Parameter '" + name + "' is given twice");
@@ -59,8 +58,8 @@ record QueryParams(Instant asOf, Instant from, Instant to, int limit, String aft
                 default -> shape == QueryEndpoint.Shape.WINDOWS;
             };
             if (!fits) {
-                throw new BadParameter("Parameter '" + name + "' does not apply here; this endpoint takes "
-                        + allowed(shape));
+                throw new BadParameter(
+                        "Parameter '" + name + "' does not apply here; this endpoint takes " + allowed(shape));
             }
         }
         Instant asOf = time(values, "asOf");

@@ -21,16 +21,16 @@ public final class QueryRegistry {
     private final List<QueryEndpoint> endpoints = new ArrayList<>();
 
     /** The value of a key in a key-value store. */
-    public <V> QueryRegistry key(String name, String path, String store, Class<V> type, Function<V, String> version,
-            String summary) {
+    public <V> QueryRegistry key(
+            String name, String path, String store, Class<V> type, Function<V, String> version, String summary) {
         return add(new QueryEndpoint(name, path, store, QueryEndpoint.Shape.KEY, erase(type, version), summary, null));
     }
 
     /** The value of a key in a versioned store, now or as of {@code ?asOf=}. */
-    public <V> QueryRegistry versioned(String name, String path, String store, Class<V> type,
-            Function<V, String> version, String summary) {
-        return add(new QueryEndpoint(name, path, store, QueryEndpoint.Shape.VERSIONED_KEY, erase(type, version),
-                summary, null));
+    public <V> QueryRegistry versioned(
+            String name, String path, String store, Class<V> type, Function<V, String> version, String summary) {
+        return add(new QueryEndpoint(
+                name, path, store, QueryEndpoint.Shape.VERSIONED_KEY, erase(type, version), summary, null));
     }
 
     /** The windows of a key in a window store, by window start in {@code ?from=&to=}. */

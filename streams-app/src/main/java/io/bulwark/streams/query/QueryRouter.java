@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -36,7 +37,12 @@ final class QueryRouter {
     private static final long MAX_BACKOFF_MS = 400;
 
     /** Where a read went, for metrics. */
-    enum Route { LOCAL, FORWARDED, STANDBY, UNAVAILABLE }
+    enum Route {
+        LOCAL,
+        FORWARDED,
+        STANDBY,
+        UNAVAILABLE
+    }
 
     record Routed(Answer answer, Route route) {}
 
@@ -47,8 +53,8 @@ final class QueryRouter {
     private final Forwarder forwarder;
     private final Duration retryTimeout;
 
-    QueryRouter(KafkaStreams streams, HostInfo self, Duration forwardTimeout, Duration retryTimeout,
-            HopSignature hops) {
+    QueryRouter(
+            KafkaStreams streams, HostInfo self, Duration forwardTimeout, Duration retryTimeout, HopSignature hops) {
         this.streams = streams;
         this.self = self;
         this.selfName = self.host() + ":" + self.port();
@@ -62,13 +68,18 @@ final class QueryRouter {
     }
 
     /** A read that another instance forwarded here: answered from this instance's partitions only. */
-    Answer forwarded(QueryEndpoint endpoint, String key, QueryParams params, Set<Integer> partitions,
-            boolean acceptStale) throws LocalStores.NotHere {
+    Answer forwarded(
+            QueryEndpoint endpoint, String key, QueryParams params, Set<Integer> partitions, boolean acceptStale)
+            throws LocalStores.NotHere {
         LocalStores.Read read = local.read(endpoint, key, params, partitions, acceptStale);
         return new Answer(read.status(), read.body(), read.etag(), read.stale(), List.of(selfName), false, null);
     }
 
-    Routed key(QueryEndpoint endpoint, String key, QueryParams params, String rawPathAndQuery,
+    Routed key(
+            QueryEndpoint endpoint,
+            String key,
+            QueryParams params,
+            String rawPathAndQuery,
             Map<String, String> credentials) {
         long deadline = System.nanoTime() + retryTimeout.toNanos();
         long backoff = FIRST_BACKOFF_MS;
@@ -77,20 +88,21 @@ final class QueryRouter {
             KeyQueryMetadata metadata = metadata(() -> streams.queryMetadataForKey(endpoint.store(), key, KEYS));
             if (metadata != null) {
                 Set<Integer> partition = Set.of(metadata.partition());
-                Optional<Answer> active = ask(metadata.activeHost(), endpoint, key, params, rawPathAndQuery,
-                        partition, false, credentials);
+                Optional<Answer> active = ask(
+                        metadata.activeHost(), endpoint, key, params, rawPathAndQuery, partition, false, credentials);
                 if (active.isPresent()) {
                     return new Routed(active.get(), active.get().forwarded() ? Route.FORWARDED : Route.LOCAL);
                 }
                 for (HostInfo standby : metadata.standbyHosts()) {
-                    Optional<Answer> stale = ask(standby, endpoint, key, params, rawPathAndQuery, partition, true,
-                            credentials);
+                    Optional<Answer> stale =
+                            ask(standby, endpoint, key, params, rawPathAndQuery, partition, true, credentials);
                     if (stale.isPresent()) {
                         return new Routed(stale.get(), Route.STANDBY);
                     }
                 }
                 why = "partition " + metadata.partition() + " of " + endpoint.store() + ": owner "
-                        + name(metadata.activeHost()) + " and " + metadata.standbyHosts().size()
+                        + name(metadata.activeHost()) + " and "
+                        + metadata.standbyHosts().size()
                         + " standby(s) did not answer";
             }
             if (!pause(deadline, backoff)) {
@@ -114,10 +126,18 @@ final class QueryRouter {
                 boolean forwarded = false;
                 Set<Integer> missing = new TreeSet<>();
                 Map<HostInfo, Set<Integer>> byOwner = new LinkedHashMap<>();
-                partitions.forEach((p, m) -> byOwner.computeIfAbsent(m.activeHost(), h -> new TreeSet<>()).add(p));
+                partitions.forEach((p, m) -> byOwner.computeIfAbsent(m.activeHost(), h -> new TreeSet<>())
+                        .add(p));
                 for (Map.Entry<HostInfo, Set<Integer>> owner : byOwner.entrySet()) {
-                    Optional<Answer> answer = ask(owner.getKey(), endpoint, null, params, rawPathAndQuery,
-                            owner.getValue(), false, credentials);
+                    Optional<Answer> answer = ask(
+                            owner.getKey(),
+                            endpoint,
+                            null,
+                            params,
+                            rawPathAndQuery,
+                            owner.getValue(),
+                            false,
+                            credentials);
                     if (answer.isPresent()) {
                         more[0] |= merge(answer.get(), items, servedBy);
                         forwarded |= answer.get().forwarded();
@@ -127,8 +147,8 @@ final class QueryRouter {
                 }
                 for (int p : new ArrayList<>(missing)) {
                     for (HostInfo standby : partitions.get(p).standbyHosts()) {
-                        Optional<Answer> answer = ask(standby, endpoint, null, params, rawPathAndQuery, Set.of(p), true,
-                                credentials);
+                        Optional<Answer> answer =
+                                ask(standby, endpoint, null, params, rawPathAndQuery, Set.of(p), true, credentials);
                         if (answer.isPresent()) {
                             more[0] |= merge(answer.get(), items, servedBy);
                             forwarded |= answer.get().forwarded();
@@ -139,10 +159,10 @@ final class QueryRouter {
                     }
                 }
                 if (missing.isEmpty()) {
-                    LocalStores.Read merged = LocalStores.found(endpoint,
-                            LocalStores.listBody(items, params.limit(), more[0]), null, stale);
-                    Answer answer = new Answer(200, merged.body(), merged.etag(), stale, List.copyOf(servedBy),
-                            forwarded, null);
+                    LocalStores.Read merged = LocalStores.found(
+                            endpoint, LocalStores.listBody(items, params.limit(), more[0]), null, stale);
+                    Answer answer = new Answer(
+                            200, merged.body(), merged.etag(), stale, List.copyOf(servedBy), forwarded, null);
                     return new Routed(answer, stale ? Route.STANDBY : forwarded ? Route.FORWARDED : Route.LOCAL);
                 }
                 why = "partitions " + missing + " of " + endpoint.store() + " had no instance to answer";
@@ -164,8 +184,15 @@ final class QueryRouter {
         return page.has("nextCursor");
     }
 
-    private Optional<Answer> ask(HostInfo host, QueryEndpoint endpoint, String key, QueryParams params,
-            String rawPathAndQuery, Set<Integer> partitions, boolean acceptStale, Map<String, String> credentials) {
+    private Optional<Answer> ask(
+            HostInfo host,
+            QueryEndpoint endpoint,
+            String key,
+            QueryParams params,
+            String rawPathAndQuery,
+            Set<Integer> partitions,
+            boolean acceptStale,
+            Map<String, String> credentials) {
         if (host == null || host.equals(HostInfo.unavailable())) {
             return Optional.empty();
         }
@@ -206,7 +233,7 @@ final class QueryRouter {
         };
     }
 
-    private static KeyQueryMetadata metadata(java.util.function.Supplier<KeyQueryMetadata> lookup) {
+    private static KeyQueryMetadata metadata(Supplier<KeyQueryMetadata> lookup) {
         try {
             KeyQueryMetadata metadata = lookup.get();
             return metadata == null || metadata.equals(KeyQueryMetadata.NOT_AVAILABLE) ? null : metadata;

@@ -15,7 +15,9 @@ public record OrderAmount(String customerId, String merchantId, long amountCents
         }
         JsonNode payload = event.payload();
         JsonNode merchant = payload.path("merchantId");
-        return Optional.of(new OrderAmount(payload.path("customerId").asText(),
-                merchant.isTextual() ? merchant.asText() : null, payload.path("totalCents").asLong()));
+        return Optional.of(new OrderAmount(
+                payload.path("customerId").asText(),
+                merchant.isTextual() ? merchant.asText() : null,
+                payload.path("totalCents").asLong()));
     }
 }

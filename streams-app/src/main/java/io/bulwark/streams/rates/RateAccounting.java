@@ -60,7 +60,8 @@ public final class RateAccounting {
 
     /** The keys rates are kept for. */
     public enum Dimension {
-        CUSTOMER, MERCHANT;
+        CUSTOMER,
+        MERCHANT;
 
         String id() {
             return name().toLowerCase(Locale.ROOT);
@@ -69,7 +70,9 @@ public final class RateAccounting {
 
     /** The windows rates are kept in. */
     public enum WindowKind {
-        TUMBLING, HOPPING, SLIDING;
+        TUMBLING,
+        HOPPING,
+        SLIDING;
 
         String id() {
             return name().toLowerCase(Locale.ROOT);
@@ -93,10 +96,12 @@ public final class RateAccounting {
         return "rates-customer-quota";
     }
 
-    public static void build(KStream<String, EventEnvelope> orderEvents, RateSettings settings,
+    public static void build(
+            KStream<String, EventEnvelope> orderEvents,
+            RateSettings settings,
             TopicSpec<String, EventEnvelope> alerts) {
-        KStream<String, OrderAmount> amounts = orderEvents
-                .flatMapValues(event -> OrderAmount.of(event).stream().toList(), Named.as("rates-order-amounts"));
+        KStream<String, OrderAmount> amounts = orderEvents.flatMapValues(
+                event -> OrderAmount.of(event).stream().toList(), Named.as("rates-order-amounts"));
 
         KGroupedStream<String, OrderAmount> byCustomer = byKey(amounts, Dimension.CUSTOMER, settings);
         windows(byCustomer, Dimension.CUSTOMER, settings);
@@ -104,17 +109,19 @@ public final class RateAccounting {
 
         KGroupedStream<String, OrderAmount> byMerchant = byKey(
                 amounts.filter((k, amount) -> amount.merchantId() != null, Named.as("rates-with-merchant")),
-                Dimension.MERCHANT, settings);
+                Dimension.MERCHANT,
+                settings);
         windows(byMerchant, Dimension.MERCHANT, settings);
     }
 
-    private static KGroupedStream<String, OrderAmount> byKey(KStream<String, OrderAmount> amounts, Dimension dimension,
-            RateSettings settings) {
+    private static KGroupedStream<String, OrderAmount> byKey(
+            KStream<String, OrderAmount> amounts, Dimension dimension, RateSettings settings) {
         String name = "rates-by-" + dimension.id();
-        return amounts
-                .selectKey((k, amount) -> dimension == Dimension.CUSTOMER ? amount.customerId() : amount.merchantId(),
+        return amounts.selectKey(
+                        (k, amount) -> dimension == Dimension.CUSTOMER ? amount.customerId() : amount.merchantId(),
                         Named.as(name + "-key"))
-                .repartition(Repartitioned.<String, OrderAmount>as(name).withKeySerde(Serdes.String())
+                .repartition(Repartitioned.<String, OrderAmount>as(name)
+                        .withKeySerde(Serdes.String())
                         .withValueSerde(AMOUNT_SERDE))
                 // After the repartition: same task, same stream time as the aggregations below.
                 .processValues(() -> new LateRecordCounter(dimension, settings), Named.as(name + "-late"))
@@ -124,40 +131,51 @@ public final class RateAccounting {
     private static void windows(KGroupedStream<String, OrderAmount> grouped, Dimension dimension, RateSettings s) {
         if (s.kinds().contains(WindowKind.TUMBLING)) {
             grouped.windowedBy(TimeWindows.ofSizeAndGrace(s.tumblingSize(), s.grace()))
-                    .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
+                    .aggregate(
+                            RateWindow::empty,
+                            (key, amount, window) -> window.add(amount.amountCents()),
                             Named.as(store(dimension, WindowKind.TUMBLING) + "-aggregate"),
                             materialized(store(dimension, WindowKind.TUMBLING), RATE_SERDE, s.retention()));
         }
         if (s.kinds().contains(WindowKind.HOPPING)) {
-            grouped.windowedBy(TimeWindows.ofSizeAndGrace(s.hoppingSize(), s.grace()).advanceBy(s.hoppingAdvance()))
-                    .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
+            grouped.windowedBy(TimeWindows.ofSizeAndGrace(s.hoppingSize(), s.grace())
+                            .advanceBy(s.hoppingAdvance()))
+                    .aggregate(
+                            RateWindow::empty,
+                            (key, amount, window) -> window.add(amount.amountCents()),
                             Named.as(store(dimension, WindowKind.HOPPING) + "-aggregate"),
                             materialized(store(dimension, WindowKind.HOPPING), RATE_SERDE, s.retention()));
         }
         if (s.kinds().contains(WindowKind.SLIDING)) {
             grouped.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(s.slidingDifference(), s.grace()))
-                    .aggregate(RateWindow::empty, (key, amount, window) -> window.add(amount.amountCents()),
+                    .aggregate(
+                            RateWindow::empty,
+                            (key, amount, window) -> window.add(amount.amountCents()),
                             Named.as(store(dimension, WindowKind.SLIDING) + "-aggregate"),
                             materialized(store(dimension, WindowKind.SLIDING), RATE_SERDE, s.retention()));
         }
     }
 
-    private static void quota(KGroupedStream<String, OrderAmount> byCustomer, RateSettings s,
-            TopicSpec<String, EventEnvelope> alerts) {
+    private static void quota(
+            KGroupedStream<String, OrderAmount> byCustomer, RateSettings s, TopicSpec<String, EventEnvelope> alerts) {
         RateSettings.QuotaRule rule = s.quota();
-        byCustomer.windowedBy(TimeWindows.ofSizeAndGrace(rule.window(), s.grace()))
-                .aggregate(QuotaWindow::empty, (key, amount, window) -> window.add(amount.amountCents(), rule),
+        byCustomer
+                .windowedBy(TimeWindows.ofSizeAndGrace(rule.window(), s.grace()))
+                .aggregate(
+                        QuotaWindow::empty,
+                        (key, amount, window) -> window.add(amount.amountCents(), rule),
                         Named.as(quotaStore() + "-aggregate"),
                         materialized(quotaStore(), QUOTA_SERDE, s.retention()).withCachingDisabled())
                 .toStream(Named.as(quotaStore() + "-changes"))
                 .filter((window, quota) -> quota != null && quota.breachedNow(), Named.as(quotaStore() + "-crossings"))
                 .process(() -> new AlertProcessor(rule), Named.as(quotaStore() + "-alerts"))
-                .to(alerts.name(), Produced.with(alerts.keySerde(), alerts.valueSerde())
-                        .withName(quotaStore() + "-sink"));
+                .to(
+                        alerts.name(),
+                        Produced.with(alerts.keySerde(), alerts.valueSerde()).withName(quotaStore() + "-sink"));
     }
 
-    private static <V> Materialized<String, V, WindowStore<Bytes, byte[]>> materialized(String store,
-            JsonSerde<V> serde, Duration retention) {
+    private static <V> Materialized<String, V, WindowStore<Bytes, byte[]>> materialized(
+            String store, JsonSerde<V> serde, Duration retention) {
         return Materialized.<String, V, WindowStore<Bytes, byte[]>>as(store)
                 .withKeySerde(Serdes.String())
                 .withValueSerde(serde)
@@ -187,19 +205,30 @@ public final class RateAccounting {
         public void process(Record<Windowed<String>, QuotaWindow> record) {
             String customer = record.key().key();
             long start = record.key().window().start();
-            ObjectNode payload = Json.mapper().createObjectNode()
+            ObjectNode payload = Json.mapper()
+                    .createObjectNode()
                     .put("rule", rule.name())
                     .put("dimension", Dimension.CUSTOMER.id())
                     .put("key", customer)
                     .put("windowStart", Instant.ofEpochMilli(start).toString())
-                    .put("windowEnd", Instant.ofEpochMilli(record.key().window().end()).toString())
+                    .put(
+                            "windowEnd",
+                            Instant.ofEpochMilli(record.key().window().end()).toString())
                     .put("count", record.value().count())
                     .put("sumCents", record.value().sumCents())
                     .put("maxOrders", rule.maxOrders())
                     .put("maxAmountCents", rule.maxAmountCents());
-            EventEnvelope alert = new EventEnvelope(alertId(rule, customer, start), EventTypes.QUOTA_BREACHED.name(),
-                    EventTypes.QUOTA_BREACHED.aggregateType(), customer, null,
-                    Instant.ofEpochMilli(record.timestamp()), null, null, null, payload);
+            EventEnvelope alert = new EventEnvelope(
+                    alertId(rule, customer, start),
+                    EventTypes.QUOTA_BREACHED.name(),
+                    EventTypes.QUOTA_BREACHED.aggregateType(),
+                    customer,
+                    null,
+                    Instant.ofEpochMilli(record.timestamp()),
+                    null,
+                    null,
+                    null,
+                    payload);
             context.forward(new Record<>(customer, alert, record.timestamp()));
         }
     }
@@ -223,11 +252,16 @@ public final class RateAccounting {
         @Override
         public void init(FixedKeyProcessorContext<String, OrderAmount> context) {
             this.context = context;
-            this.lateTumbling = context.metrics().addRateTotalSensor(METRIC_SCOPE,
-                    dimension.id() + "-" + WindowKind.TUMBLING.id(), "late", Sensor.RecordingLevel.INFO);
+            this.lateTumbling = context.metrics()
+                    .addRateTotalSensor(
+                            METRIC_SCOPE,
+                            dimension.id() + "-" + WindowKind.TUMBLING.id(),
+                            "late",
+                            Sensor.RecordingLevel.INFO);
             this.lateQuota = dimension == Dimension.CUSTOMER
-                    ? context.metrics().addRateTotalSensor(METRIC_SCOPE, dimension.id() + "-quota", "late",
-                            Sensor.RecordingLevel.INFO)
+                    ? context.metrics()
+                            .addRateTotalSensor(
+                                    METRIC_SCOPE, dimension.id() + "-quota", "late", Sensor.RecordingLevel.INFO)
                     : null;
         }
 
@@ -238,7 +272,8 @@ public final class RateAccounting {
             if (closed(record.timestamp(), settings.tumblingSize().toMillis(), grace, streamTime)) {
                 lateTumbling.record();
             }
-            if (lateQuota != null && closed(record.timestamp(), settings.quota().window().toMillis(), grace, streamTime)) {
+            if (lateQuota != null
+                    && closed(record.timestamp(), settings.quota().window().toMillis(), grace, streamTime)) {
                 lateQuota.record();
             }
             context.forward(record);

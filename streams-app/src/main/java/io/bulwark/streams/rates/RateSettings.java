@@ -1,8 +1,8 @@
 package io.bulwark.streams.rates;
 
 import java.time.Duration;
-import java.util.Set;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Window kinds, sizes, grace and retention of the rate accounting, and its quota rule. The
@@ -35,14 +35,14 @@ public record RateSettings(
             throw new IllegalArgumentException("Rate grace = " + grace + " must not be negative");
         }
         if (hoppingAdvance.compareTo(hoppingSize) > 0) {
-            throw new IllegalArgumentException("Hopping advance = " + hoppingAdvance + " must not exceed its size "
-                    + hoppingSize);
+            throw new IllegalArgumentException(
+                    "Hopping advance = " + hoppingAdvance + " must not exceed its size " + hoppingSize);
         }
         Duration needed = max(max(tumblingSize, hoppingSize), max(slidingDifference.multipliedBy(2), quota.window()))
                 .plus(grace);
         if (retention.compareTo(needed) < 0) {
-            throw new IllegalArgumentException("Rate retention = " + retention
-                    + " must be at least the largest window plus grace, " + needed);
+            throw new IllegalArgumentException(
+                    "Rate retention = " + retention + " must be at least the largest window plus grace, " + needed);
         }
     }
 

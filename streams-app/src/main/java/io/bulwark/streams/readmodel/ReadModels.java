@@ -8,6 +8,7 @@ import io.bulwark.streams.state.ExpiryIndex;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
@@ -21,6 +22,7 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.VersionedKeyValueStore;
 
@@ -68,18 +70,24 @@ public final class ReadModels {
     private ReadModels() {}
 
     /** Adds the read models; {@code builder} gets the versioned stock-level store. */
-    public static void build(org.apache.kafka.streams.StreamsBuilder builder, KStream<String, EventEnvelope> uniqueOrderEvents,
-            KStream<String, EventEnvelope> inventoryEvents, KStream<String, EventEnvelope> sagaOutcomes,
-            Duration historyRetention, Duration orderStatusRetention) {
+    public static void build(
+            StreamsBuilder builder,
+            KStream<String, EventEnvelope> uniqueOrderEvents,
+            KStream<String, EventEnvelope> inventoryEvents,
+            KStream<String, EventEnvelope> sagaOutcomes,
+            Duration historyRetention,
+            Duration orderStatusRetention) {
         builder.addStateStore(stockLevelStore(historyRetention));
         stockLevels(inventoryEvents);
         // Not cached: with caching on, DedupExactlyOnceTest (100,000 events through the whole app) ran 4-5x
         // slower in CI (213-261 s against 53 s); not understood yet, see the closing note of issue 17.
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORDER_STATUS), Serdes.String(),
-                JsonSerde.of(OrderStatus.class)));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ORDER_STATUS_EXPIRY),
-                Serdes.String(), Serdes.String()));
-        orderStatus(uniqueOrderEvents.merge(sagaOutcomes, Named.as(ORDER_STATUS + "-outcomes")), inventoryEvents,
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ORDER_STATUS), Serdes.String(), JsonSerde.of(OrderStatus.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ORDER_STATUS_EXPIRY), Serdes.String(), Serdes.String()));
+        orderStatus(
+                uniqueOrderEvents.merge(sagaOutcomes, Named.as(ORDER_STATUS + "-outcomes")),
+                inventoryEvents,
                 orderStatusRetention);
         customerOrders(uniqueOrderEvents);
     }
@@ -89,34 +97,47 @@ public final class ReadModels {
     }
 
     /** The versioned store of stock levels, to add to the builder. */
-    public static org.apache.kafka.streams.state.StoreBuilder<VersionedKeyValueStore<String, StockLevel>> stockLevelStore(
-            Duration historyRetention) {
+    public static StoreBuilder<VersionedKeyValueStore<String, StockLevel>> stockLevelStore(Duration historyRetention) {
         return Stores.versionedKeyValueStoreBuilder(
                 Stores.persistentVersionedKeyValueStore(STOCK_LEVELS, historyRetention, STOCK_LEVEL_SEGMENT),
-                Serdes.String(), JsonSerde.of(StockLevel.class));
+                Serdes.String(),
+                JsonSerde.of(StockLevel.class));
     }
 
-    private static void orderStatus(KStream<String, EventEnvelope> orders, KStream<String, EventEnvelope> inventory,
-            Duration retention) {
-        inventory.filter((sku, e) -> e.correlationId() != null, Named.as(ORDER_STATUS + "-correlated"))
+    private static void orderStatus(
+            KStream<String, EventEnvelope> orders, KStream<String, EventEnvelope> inventory, Duration retention) {
+        inventory
+                .filter((sku, e) -> e.correlationId() != null, Named.as(ORDER_STATUS + "-correlated"))
                 .selectKey((sku, e) -> e.correlationId(), Named.as(ORDER_STATUS + "-by-order"))
                 .merge(orders, Named.as(ORDER_STATUS + "-merge"))
                 .repartition(Repartitioned.<String, EventEnvelope>as(ORDER_STATUS + "-grouped")
-                        .withKeySerde(Serdes.String()).withValueSerde(EventEnvelopeSerde.asJson()))
-                .process(() -> new OrderStatusProjector(retention), Named.as(ORDER_STATUS + "-aggregate"),
-                        ORDER_STATUS, ORDER_STATUS_EXPIRY);
+                        .withKeySerde(Serdes.String())
+                        .withValueSerde(EventEnvelopeSerde.asJson()))
+                .process(
+                        () -> new OrderStatusProjector(retention),
+                        Named.as(ORDER_STATUS + "-aggregate"),
+                        ORDER_STATUS,
+                        ORDER_STATUS_EXPIRY);
     }
 
     private static void customerOrders(KStream<String, EventEnvelope> orders) {
         orders.filter((k, e) -> EventTypes.ORDER_PLACED.name().equals(e.type()), Named.as(CUSTOMER_ORDERS + "-placed"))
-                .selectKey((k, e) -> e.payload().path("customerId").asText(), Named.as(CUSTOMER_ORDERS + "-by-customer"))
+                .selectKey(
+                        (k, e) -> e.payload().path("customerId").asText(), Named.as(CUSTOMER_ORDERS + "-by-customer"))
                 .groupByKey(Grouped.with(CUSTOMER_ORDERS + "-grouped", Serdes.String(), EventEnvelopeSerde.asJson()))
-                .aggregate(CustomerOrders::empty, (customer, e, history) -> history.add(customer,
-                                new CustomerOrders.Entry(e.aggregateId(), e.payload().path("totalCents").asLong(),
-                                        e.payload().path("currency").asText(), e.occurredAt().toEpochMilli())),
+                .aggregate(
+                        CustomerOrders::empty,
+                        (customer, e, history) -> history.add(
+                                customer,
+                                new CustomerOrders.Entry(
+                                        e.aggregateId(),
+                                        e.payload().path("totalCents").asLong(),
+                                        e.payload().path("currency").asText(),
+                                        e.occurredAt().toEpochMilli())),
                         Named.as(CUSTOMER_ORDERS + "-aggregate"),
                         Materialized.<String, CustomerOrders, KeyValueStore<Bytes, byte[]>>as(CUSTOMER_ORDERS)
-                                .withKeySerde(Serdes.String()).withValueSerde(JsonSerde.of(CustomerOrders.class)));
+                                .withKeySerde(Serdes.String())
+                                .withValueSerde(JsonSerde.of(CustomerOrders.class)));
     }
 
     /**
@@ -162,7 +183,11 @@ public final class ReadModels {
             }
             OrderStatus before = statuses.get(record.key());
             OrderStatus after = (before == null ? OrderStatus.empty() : before)
-                    .with(record.key(), next, e.occurredAt().toEpochMilli(), e.eventId().toString());
+                    .with(
+                            record.key(),
+                            next,
+                            e.occurredAt().toEpochMilli(),
+                            e.eventId().toString());
             if (after == before) {
                 return;
             }

@@ -29,8 +29,12 @@ public record SagaDefinition(
         TerminalEvent onCancelled) {
 
     /** A saga that cannot be cancelled. */
-    public SagaDefinition(String name, String triggerType, List<SagaStep> steps,
-            Function<SagaContext, EventEnvelope> onCompleted, TerminalEvent onFailed) {
+    public SagaDefinition(
+            String name,
+            String triggerType,
+            List<SagaStep> steps,
+            Function<SagaContext, EventEnvelope> onCompleted,
+            TerminalEvent onFailed) {
         this(name, triggerType, steps, onCompleted, onFailed, null, null);
     }
 
@@ -70,7 +74,8 @@ public record SagaDefinition(
 
     /** A command id that is the same every time for this saga, step, purpose and index. */
     public static String commandId(String sagaId, String step, String purpose, int index) {
-        return UUID.nameUUIDFromBytes((sagaId + "|" + step + "|" + purpose + "|" + index)
-                .getBytes(StandardCharsets.UTF_8)).toString();
+        return UUID.nameUUIDFromBytes(
+                        (sagaId + "|" + step + "|" + purpose + "|" + index).getBytes(StandardCharsets.UTF_8))
+                .toString();
     }
 }

@@ -33,7 +33,13 @@ public record SagaState(
         List<String> history) {
 
     /** Where a saga is; all but {@code RUNNING} are terminal. */
-    public enum Status { RUNNING, COMPLETED, COMPENSATED, CANCELLED, FAILED_NEEDS_ATTENTION }
+    public enum Status {
+        RUNNING,
+        COMPLETED,
+        COMPENSATED,
+        CANCELLED,
+        FAILED_NEEDS_ATTENTION
+    }
 
     public SagaState {
         pending = Set.copyOf(pending);
@@ -50,7 +56,18 @@ public record SagaState(
     public SagaState log(String line) {
         List<String> lines = new ArrayList<>(history);
         lines.add(line);
-        return new SagaState(sagaId, definition, status, step, pending, attempts, deadlineMs, touched, compensated,
-                reason, trigger, lines);
+        return new SagaState(
+                sagaId,
+                definition,
+                status,
+                step,
+                pending,
+                attempts,
+                deadlineMs,
+                touched,
+                compensated,
+                reason,
+                trigger,
+                lines);
     }
 }

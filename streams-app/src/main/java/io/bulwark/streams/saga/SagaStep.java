@@ -28,9 +28,14 @@ public record SagaStep(
         Function<SagaContext, List<Outgoing>> completion) {
 
     /** A step with nothing to send on completion. */
-    public SagaStep(String name, Function<SagaContext, List<Outgoing>> action,
-            Function<SagaContext, List<Outgoing>> compensation, BiFunction<JsonNode, EventEnvelope, Outcome> onReply,
-            Duration timeout, int maxAttempts, Duration retryBackoff) {
+    public SagaStep(
+            String name,
+            Function<SagaContext, List<Outgoing>> action,
+            Function<SagaContext, List<Outgoing>> compensation,
+            BiFunction<JsonNode, EventEnvelope, Outcome> onReply,
+            Duration timeout,
+            int maxAttempts,
+            Duration retryBackoff) {
         this(name, action, compensation, onReply, timeout, maxAttempts, retryBackoff, null);
     }
 

@@ -52,20 +52,34 @@ public final class SagaTopology {
     /** How long a terminal saga stays queryable unless the caller says otherwise. */
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
 
-    public static void build(StreamsBuilder builder, SagaDefinition definition, KStream<String, EventEnvelope> inputs,
-            TopicSpec<String, EventEnvelope> outcomes, Duration punctuateEvery) {
+    public static void build(
+            StreamsBuilder builder,
+            SagaDefinition definition,
+            KStream<String, EventEnvelope> inputs,
+            TopicSpec<String, EventEnvelope> outcomes,
+            Duration punctuateEvery) {
         build(builder, definition, inputs, outcomes, punctuateEvery, DEFAULT_RETENTION);
     }
 
     /** As above, deleting terminal sagas {@code retention} after they ended. */
-    public static void build(StreamsBuilder builder, SagaDefinition definition, KStream<String, EventEnvelope> inputs,
-            TopicSpec<String, EventEnvelope> outcomes, Duration punctuateEvery, Duration retention) {
+    public static void build(
+            StreamsBuilder builder,
+            SagaDefinition definition,
+            KStream<String, EventEnvelope> inputs,
+            TopicSpec<String, EventEnvelope> outcomes,
+            Duration punctuateEvery,
+            Duration retention) {
         SagaEngine.stores(definition).forEach(builder::addStateStore);
-        inputs.process(() -> new SagaEngine(definition, outcomes.name(), punctuateEvery, retention),
-                        Named.as("saga-" + definition.name()), definition.statesStore(), definition.deadlinesStore())
-                .to((key, outgoing, context) -> outgoing.topic(),
+        inputs.process(
+                        () -> new SagaEngine(definition, outcomes.name(), punctuateEvery, retention),
+                        Named.as("saga-" + definition.name()),
+                        definition.statesStore(),
+                        definition.deadlinesStore())
+                .to(
+                        (key, outgoing, context) -> outgoing.topic(),
                         Produced.with(Serdes.String(), Serdes.serdeFrom(new OutgoingSerializer(), (topic, bytes) -> {
-                            throw new SerializationException("Saga output is never read back");
-                        })).withName("saga-" + definition.name() + "-sink"));
+                                    throw new SerializationException("Saga output is never read back");
+                                }))
+                                .withName("saga-" + definition.name() + "-sink"));
     }
 }

@@ -17,10 +17,15 @@ class BoundedMemoryRocksDbConfigTest {
 
     /** The app's defaults, so that the JVM-wide cache this creates is the one the other tests would create. */
     private static Map<String, Object> configs(long memtableBytes) {
-        return Map.of(BoundedMemoryRocksDbConfig.BLOCK_CACHE_BYTES, 64 * MIB,
-                BoundedMemoryRocksDbConfig.WRITE_BUFFER_BYTES, 32 * MIB,
-                BoundedMemoryRocksDbConfig.HIGH_PRIORITY_POOL_RATIO, 0.1,
-                BoundedMemoryRocksDbConfig.MEMTABLE_BYTES, memtableBytes);
+        return Map.of(
+                BoundedMemoryRocksDbConfig.BLOCK_CACHE_BYTES,
+                64 * MIB,
+                BoundedMemoryRocksDbConfig.WRITE_BUFFER_BYTES,
+                32 * MIB,
+                BoundedMemoryRocksDbConfig.HIGH_PRIORITY_POOL_RATIO,
+                0.1,
+                BoundedMemoryRocksDbConfig.MEMTABLE_BYTES,
+                memtableBytes);
     }
 
     @Test
@@ -28,7 +33,8 @@ class BoundedMemoryRocksDbConfigTest {
         try (Options options = configured(2 * MIB)) {
             assertThat(options.writeBufferSize()).isEqualTo(2 * MIB);
             assertThat(options.arenaBlockSize()).isEqualTo(BoundedMemoryRocksDbConfig.MAX_ARENA_BLOCK_BYTES);
-            assertThat(72 * options.arenaBlockSize()).as("72 instances' first blocks against 32 MiB")
+            assertThat(72 * options.arenaBlockSize())
+                    .as("72 instances' first blocks against 32 MiB")
                     .isLessThan(32 * MIB / 4);
         }
     }

@@ -29,11 +29,16 @@ public final class BrokerApps {
             TopicInstaller.createMissing(admin, Topics.all(), (short) 1);
         }
         Map<String, String> values = new HashMap<>(Map.of(
-                AppConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
-                AppConfig.APPLICATION_ID, applicationId,
-                AppConfig.STATE_DIR, state.toString(),
-                AppConfig.HTTP_PORT, "0",
-                "kafka." + ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest"));
+                AppConfig.BOOTSTRAP_SERVERS,
+                kafka.bootstrapServers(),
+                AppConfig.APPLICATION_ID,
+                applicationId,
+                AppConfig.STATE_DIR,
+                state.toString(),
+                AppConfig.HTTP_PORT,
+                "0",
+                "kafka." + ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "latest"));
         values.putAll(extra);
         return ConfigLoader.load(null, Map.of(), values);
     }
@@ -43,12 +48,20 @@ public final class BrokerApps {
      * topics — with "latest", records produced before that would be skipped.
      */
     public static void awaitPositioned(StreamsApp... apps) {
-        List<String> inputs = List.of(Topics.ORDER_EVENTS.name(), Topics.INVENTORY_COMMANDS.name(),
-                Topics.PAYMENT_EVENTS.name(), Topics.ORDER_OUTCOMES.name());
-        await().atMost(Duration.ofSeconds(90)).until(() -> Arrays.stream(apps)
-                .allMatch(app -> app.state() == KafkaStreams.State.RUNNING)
-                && Arrays.stream(apps).mapToLong(app -> app.streams().metrics().keySet().stream()
-                        .filter(m -> m.name().equals("records-lag") && inputs.contains(m.tags().get("topic")))
-                        .count()).sum() >= (long) inputs.size() * Topics.DOMAIN_PARTITIONS);
+        List<String> inputs = List.of(
+                Topics.ORDER_EVENTS.name(),
+                Topics.INVENTORY_COMMANDS.name(),
+                Topics.PAYMENT_EVENTS.name(),
+                Topics.ORDER_OUTCOMES.name());
+        await().atMost(Duration.ofSeconds(90))
+                .until(() -> Arrays.stream(apps).allMatch(app -> app.state() == KafkaStreams.State.RUNNING)
+                        && Arrays.stream(apps)
+                                        .mapToLong(app -> app.streams().metrics().keySet().stream()
+                                                .filter(m -> m.name().equals("records-lag")
+                                                        && inputs.contains(
+                                                                m.tags().get("topic")))
+                                                .count())
+                                        .sum()
+                                >= (long) inputs.size() * Topics.DOMAIN_PARTITIONS);
     }
 }

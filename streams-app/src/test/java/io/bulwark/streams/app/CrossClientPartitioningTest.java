@@ -9,7 +9,6 @@ import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.junit.SharedInfraExtension;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.intake.KeyedInput;
@@ -69,9 +68,10 @@ class CrossClientPartitioningTest {
         AppConfig config = BrokerApps.config(kafka, "crc32-" + run, state, Map.of());
         StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config));
         HttpClient http = HttpClient.newHttpClient();
-        try (app; KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
-                KafkaConsumer<byte[], byte[]> unique = KafkaClients.bytesConsumer(kafka.bootstrapServers(),
-                        Topics.ORDER_EVENTS_UNIQUE.name(), "latest")) {
+        try (app;
+                KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
+                KafkaConsumer<byte[], byte[]> unique = KafkaClients.bytesConsumer(
+                        kafka.bootstrapServers(), Topics.ORDER_EVENTS_UNIQUE.name(), "latest")) {
             await().atMost(Duration.ofSeconds(30)).until(() -> {
                 unique.poll(Duration.ofMillis(100));
                 return !unique.assignment().isEmpty();
@@ -82,15 +82,21 @@ class CrossClientPartitioningTest {
             // 1. A restock sent as kcat would: the item is found by its key.
             String sku = misplacedKey("sku-" + run + "-");
             byte[] restock = ("{\"type\":\"Restock\",\"commandId\":\"" + UUID.randomUUID() + "\",\"sku\":\"" + sku
-                    + "\",\"expectedVersion\":null,\"quantity\":100}").getBytes(StandardCharsets.UTF_8);
-            producer.send(new ProducerRecord<>(Topics.INVENTORY_COMMANDS.name(), crc32Partition(sku, PARTITIONS),
-                    sku.getBytes(StandardCharsets.UTF_8), restock)).get();
+                            + "\",\"expectedVersion\":null,\"quantity\":100}")
+                    .getBytes(StandardCharsets.UTF_8);
+            producer.send(new ProducerRecord<>(
+                            Topics.INVENTORY_COMMANDS.name(),
+                            crc32Partition(sku, PARTITIONS),
+                            sku.getBytes(StandardCharsets.UTF_8),
+                            restock))
+                    .get();
             String url = "http://127.0.0.1:" + app.httpPort() + "/query/inventory/items/" + sku;
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-                HttpResponse<String> item = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> item = http.send(
+                        HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(item.statusCode()).as(item.body()).isEqualTo(200);
-                assertThat(Json.mapper().readTree(item.body()).path("available").asLong()).isEqualTo(100);
+                assertThat(Json.mapper().readTree(item.body()).path("available").asLong())
+                        .isEqualTo(100);
             });
 
             // 2. The same OrderPlaced from a Java client and, again, from a CRC32 client: forwarded once.
@@ -107,7 +113,9 @@ class CrossClientPartitioningTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> {
                 for (ConsumerRecord<byte[], byte[]> r : unique.poll(Duration.ofMillis(200))) {
                     if (orderId.equals(new String(r.key(), StandardCharsets.UTF_8))) {
-                        seen.add(serde.deserializer().deserialize(r.topic(), r.headers(), r.value()).eventId());
+                        seen.add(serde.deserializer()
+                                .deserialize(r.topic(), r.headers(), r.value())
+                                .eventId());
                     }
                 }
                 return seen.contains(marker.eventId());
@@ -116,18 +124,27 @@ class CrossClientPartitioningTest {
         }
     }
 
-    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, Integer partition, String key,
-            EventEnvelope envelope) throws Exception {
+    private static void send(
+            KafkaProducer<byte[], byte[]> producer, String topic, Integer partition, String key, EventEnvelope envelope)
+            throws Exception {
         RecordHeaders headers = new RecordHeaders();
         byte[] value = EventEnvelopeSerde.inHeaders().serializer().serialize(topic, headers, envelope);
-        producer.send(new ProducerRecord<>(topic, partition, key.getBytes(StandardCharsets.UTF_8), value, headers)).get();
+        producer.send(new ProducerRecord<>(topic, partition, key.getBytes(StandardCharsets.UTF_8), value, headers))
+                .get();
     }
 
     private static EventEnvelope order(String orderId) {
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId).put("customerId", "c-" + orderId).put("totalCents", 100).put("currency", "EUR");
-        payload.putArray("lines").addObject().put("sku", "sku-x").put("quantity", 1).put("unitPriceCents", 100);
-        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null,
-                null, payload);
+        payload.put("orderId", orderId)
+                .put("customerId", "c-" + orderId)
+                .put("totalCents", 100)
+                .put("currency", "EUR");
+        payload.putArray("lines")
+                .addObject()
+                .put("sku", "sku-x")
+                .put("quantity", 1)
+                .put("unitPriceCents", 100);
+        return new EventEnvelope(
+                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
     }
 }

@@ -11,7 +11,6 @@ import io.bulwark.schemas.DeadLetterHeaders;
 import io.bulwark.schemas.EnvelopeHeaders;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import java.nio.charset.StandardCharsets;
@@ -70,9 +69,15 @@ class DedupExactlyOnceTest {
         }
         // Two stream threads (as the dev-stack runs): the whole app processes the 100,000 events, and one
         // thread's exactly-once flush then overlaps the other's work (measured 53-213 s with one thread).
-        AppConfig config = BrokerApps.config(kafka, "eos-test-" + UUID.randomUUID(), state,
-                Map.of("kafka." + ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", // creates the topics
-                        AppConfig.NUM_STREAM_THREADS, "2"));
+        AppConfig config = BrokerApps.config(
+                kafka,
+                "eos-test-" + UUID.randomUUID(),
+                state,
+                Map.of(
+                        "kafka." + ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest", // creates the topics
+                        AppConfig.NUM_STREAM_THREADS,
+                        "2"));
         produce(kafka, deliveries, prefix);
 
         StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config));
@@ -106,12 +111,14 @@ class DedupExactlyOnceTest {
             for (ConsumerRecord<byte[], byte[]> letter : letters) {
                 Headers h = letter.headers();
                 assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.EXCEPTION)).isNotBlank();
-                assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.STACKTRACE)).isNotBlank();
+                assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.STACKTRACE))
+                        .isNotBlank();
                 assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.TOPIC)).isEqualTo(Topics.ORDER_EVENTS.name());
                 assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.PARTITION)).isNotBlank();
                 assertThat(EnvelopeHeaders.text(h, DeadLetterHeaders.OFFSET)).isNotBlank();
             }
-            assertThat(letters).extracting(r -> EnvelopeHeaders.text(r.headers(), DeadLetterHeaders.MESSAGE))
+            assertThat(letters)
+                    .extracting(r -> EnvelopeHeaders.text(r.headers(), DeadLetterHeaders.MESSAGE))
                     .anySatisfy(m -> assertThat(m).contains("not JSON"))
                     .anySatisfy(m -> assertThat(m).contains("breaks its schema"))
                     .anySatisfy(m -> assertThat(m).contains("no 'id' header"));
@@ -127,8 +134,12 @@ class DedupExactlyOnceTest {
             for (EventEnvelope e : deliveries) {
                 RecordHeaders headers = new RecordHeaders();
                 byte[] value = serde.serializer().serialize(Topics.ORDER_EVENTS.name(), headers, e);
-                producer.send(new ProducerRecord<>(Topics.ORDER_EVENTS.name(), null,
-                        e.aggregateId().getBytes(StandardCharsets.UTF_8), value, headers));
+                producer.send(new ProducerRecord<>(
+                        Topics.ORDER_EVENTS.name(),
+                        null,
+                        e.aggregateId().getBytes(StandardCharsets.UTF_8),
+                        value,
+                        headers));
             }
             // poison: not JSON; schema-invalid; no event id header
             EventEnvelope valid = order(prefix + "poison", 0);
@@ -149,8 +160,8 @@ class DedupExactlyOnceTest {
     }
 
     private static void send(KafkaProducer<byte[], byte[]> producer, String key, byte[] value, Headers headers) {
-        producer.send(new ProducerRecord<>(Topics.ORDER_EVENTS.name(), null, key.getBytes(StandardCharsets.UTF_8), value,
-                headers));
+        producer.send(new ProducerRecord<>(
+                Topics.ORDER_EVENTS.name(), null, key.getBytes(StandardCharsets.UTF_8), value, headers));
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(KafkaService kafka, String topic) {
@@ -170,10 +181,12 @@ class DedupExactlyOnceTest {
 
     private static EventEnvelope order(String orderId, int i) {
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId).put("customerId", "c-" + (i % 500)).put("totalCents", 100 + i % 900)
+        payload.put("orderId", orderId)
+                .put("customerId", "c-" + (i % 500))
+                .put("totalCents", 100 + i % 900)
                 .put("currency", "EUR");
         payload.putArray("lines").addObject().put("sku", "s").put("quantity", 1).put("unitPriceCents", 100 + i % 900);
-        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null,
-                null, payload);
+        return new EventEnvelope(
+                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
     }
 }

@@ -7,10 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.infra.KafkaClients;
 import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.junit.SharedInfraExtension;
-import io.bulwark.schemas.EnvelopeHeaders;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
@@ -25,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -58,22 +57,34 @@ class OrderSagaBrokerTest {
         // benchmarks/RESULTS.md, "stall"), so a 10 s timeout made this test fail by timing out replies that
         // were still flowing. 30 s (the default) is above the drain time; a real stop is told apart by the
         // watchdog below (a stream thread with records waiting and no commit for 30 s).
-        AppConfig config = BrokerApps.config(kafka, "saga-test-" + run, state, Map.of(
-                AppConfig.SAGA_STEP_TIMEOUT_MS, "30000",
-                AppConfig.SAGA_MAX_ATTEMPTS, "2"));
+        AppConfig config = BrokerApps.config(
+                kafka,
+                "saga-test-" + run,
+                state,
+                Map.of(
+                        AppConfig.SAGA_STEP_TIMEOUT_MS, "30000",
+                        AppConfig.SAGA_MAX_ATTEMPTS, "2"));
         StreamsApp app = StreamsApp.start(config, BulwarkTopology.create(config));
         AtomicBoolean stop = new AtomicBoolean();
         KafkaConsumer<byte[], byte[]> paymentCommands = ready(consumer(kafka, Topics.PAYMENT_COMMANDS.name()));
-        Thread paymentWorker = new Thread(() -> simulatePayments(paymentCommands, kafka, run, stop), "payment-worker-sim");
+        Thread paymentWorker =
+                new Thread(() -> simulatePayments(paymentCommands, kafka, run, stop), "payment-worker-sim");
         try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
                 KafkaConsumer<byte[], byte[]> outcomes = ready(consumer(kafka, Topics.ORDER_OUTCOMES.name()));
-                KafkaConsumer<byte[], byte[]> inventoryEvents = ready(consumer(kafka, Topics.INVENTORY_EVENTS.name()))) {
+                KafkaConsumer<byte[], byte[]> inventoryEvents =
+                        ready(consumer(kafka, Topics.INVENTORY_EVENTS.name()))) {
             BrokerApps.awaitPositioned(app); // "latest": every input partition positioned before we produce
             paymentWorker.start();
 
             for (int s = 0; s < SKUS; s++) {
-                send(producer, Topics.INVENTORY_COMMANDS.name(), sku(run, s), Json.mapper().writerFor(InventoryCommand.class)
-                        .writeValueAsBytes(new InventoryCommand.Restock(UUID.randomUUID(), sku(run, s), null, STOCK_PER_SKU)),
+                send(
+                        producer,
+                        Topics.INVENTORY_COMMANDS.name(),
+                        sku(run, s),
+                        Json.mapper()
+                                .writerFor(InventoryCommand.class)
+                                .writeValueAsBytes(new InventoryCommand.Restock(
+                                        UUID.randomUUID(), sku(run, s), null, STOCK_PER_SKU)),
                         new RecordHeaders());
             }
             producer.flush();
@@ -96,8 +107,8 @@ class OrderSagaBrokerTest {
                 for (ConsumerRecord<byte[], byte[]> r : outcomes.poll(Duration.ofMillis(500))) {
                     String orderId = new String(r.key(), StandardCharsets.UTF_8);
                     if (orderId.startsWith("o-" + run)) {
-                        EventEnvelope previous = results.put(orderId,
-                                reader.deserializer().deserialize(r.topic(), r.headers(), r.value()));
+                        EventEnvelope previous = results.put(
+                                orderId, reader.deserializer().deserialize(r.topic(), r.headers(), r.value()));
                         assertThat(previous).as("one outcome per order").isNull();
                     }
                 }
@@ -115,10 +126,14 @@ class OrderSagaBrokerTest {
                     case 0 -> assertThat(outcome.type()).isEqualTo("OrderRejected");
                     case 1 -> {
                         assertThat(outcome.type()).isEqualTo("OrderRejected");
-                        assertThat(stockRefused || reason.contains("no reply")).as(reason).isTrue();
+                        assertThat(stockRefused || reason.contains("no reply"))
+                                .as(reason)
+                                .isTrue();
                     }
-                    default -> assertThat(outcome.type().equals("OrderConfirmed") || stockRefused)
-                            .as("order %s: %s %s", orderId, outcome.type(), reason).isTrue();
+                    default ->
+                        assertThat(outcome.type().equals("OrderConfirmed") || stockRefused)
+                                .as("order %s: %s %s", orderId, outcome.type(), reason)
+                                .isTrue();
                 }
                 if (i % 10 == 0 && !stockRefused) {
                     assertThat(reason).contains("declined");
@@ -128,9 +143,13 @@ class OrderSagaBrokerTest {
                     confirmedUnits.merge(sku(run, i % SKUS), quantities.get(orderId), Integer::sum);
                 }
             }
-            Map<String, Long> reasons = new java.util.TreeMap<>();
-            results.values().forEach(o -> reasons.merge(o.type() + ": "
-                    + o.payload().path("reason").asText().replaceAll("[0-9]+", "#"), 1L, Long::sum));
+            Map<String, Long> reasons = new TreeMap<>();
+            results.values()
+                    .forEach(o -> reasons.merge(
+                            o.type() + ": "
+                                    + o.payload().path("reason").asText().replaceAll("[0-9]+", "#"),
+                            1L,
+                            Long::sum));
             assertThat(confirmed).as("most orders are confirmed: %s", reasons).isGreaterThan(ORDERS / 2);
 
             // Stock balances: what is left = stock - units of confirmed orders (sold: their reservations were
@@ -147,11 +166,15 @@ class OrderSagaBrokerTest {
                     InventoryItem item = items.get(sku(run, s));
                     assertThat(item).isNotNull();
                     String sku = sku(run, s);
-                    Map<String, Long> types = new java.util.TreeMap<>();
-                    events.stream().filter(e -> e.aggregateId().equals(sku)).forEach(e -> types.merge(e.type(), 1L, Long::sum));
-                    assertThat(item.available()).as("%s %s", sku, types)
+                    Map<String, Long> types = new TreeMap<>();
+                    events.stream()
+                            .filter(e -> e.aggregateId().equals(sku))
+                            .forEach(e -> types.merge(e.type(), 1L, Long::sum));
+                    assertThat(item.available())
+                            .as("%s %s", sku, types)
                             .isEqualTo(STOCK_PER_SKU - confirmedUnits.getOrDefault(sku(run, s), 0));
-                    assertThat(item.reserved()).as("confirmed reservations were committed, the others released")
+                    assertThat(item.reserved())
+                            .as("confirmed reservations were committed, the others released")
                             .isZero();
                 }
             });
@@ -162,8 +185,11 @@ class OrderSagaBrokerTest {
                 assertThat(rebuilt.get(sku(run, s))).isEqualTo(replayed.get(sku(run, s)));
             }
             assertThat(app.state()).isEqualTo(KafkaStreams.State.RUNNING);
-            assertThat(app.stalls()).as("stream-thread stalls (records waiting, no commit for %s ms)",
-                    config.stallTimeout().toMillis()).isZero();
+            assertThat(app.stalls())
+                    .as(
+                            "stream-thread stalls (records waiting, no commit for %s ms)",
+                            config.stallTimeout().toMillis())
+                    .isZero();
         } finally {
             stop.set(true);
             paymentWorker.join(10_000);
@@ -172,17 +198,20 @@ class OrderSagaBrokerTest {
     }
 
     /** Authorizes, declines every tenth order, ignores another tenth; voids are acknowledged by silence. */
-    private static void simulatePayments(KafkaConsumer<byte[], byte[]> commands, KafkaService kafka, String run,
-            AtomicBoolean stop) {
+    private static void simulatePayments(
+            KafkaConsumer<byte[], byte[]> commands, KafkaService kafka, String run, AtomicBoolean stop) {
         EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
-        try (commands; KafkaProducer<byte[], byte[]> replies = producer(kafka)) {
+        try (commands;
+                KafkaProducer<byte[], byte[]> replies = producer(kafka)) {
             while (!stop.get()) {
                 for (ConsumerRecord<byte[], byte[]> r : commands.poll(Duration.ofMillis(100))) {
                     EventEnvelope command = serde.deserializer().deserialize(r.topic(), r.headers(), r.value());
-                    if (!command.aggregateId().startsWith("o-" + run) || !command.type().equals("AuthorizePayment")) {
+                    if (!command.aggregateId().startsWith("o-" + run)
+                            || !command.type().equals("AuthorizePayment")) {
                         continue;
                     }
-                    int n = Integer.parseInt(command.aggregateId().substring(command.aggregateId().lastIndexOf('-') + 1));
+                    int n = Integer.parseInt(command.aggregateId()
+                            .substring(command.aggregateId().lastIndexOf('-') + 1));
                     if (n % 10 == 1) {
                         continue; // the gateway never answers
                     }
@@ -191,8 +220,17 @@ class OrderSagaBrokerTest {
                     if (n % 10 == 0) {
                         payload.put("reason", "insufficient funds");
                     }
-                    EventEnvelope reply = new EventEnvelope(UUID.randomUUID(), type, "payment", command.aggregateId(), null,
-                            Instant.now(), command.aggregateId(), command.eventId().toString(), null, payload);
+                    EventEnvelope reply = new EventEnvelope(
+                            UUID.randomUUID(),
+                            type,
+                            "payment",
+                            command.aggregateId(),
+                            null,
+                            Instant.now(),
+                            command.aggregateId(),
+                            command.eventId().toString(),
+                            null,
+                            payload);
                     RecordHeaders headers = new RecordHeaders();
                     byte[] value = serde.serializer().serialize(Topics.PAYMENT_EVENTS.name(), headers, reply);
                     send(replies, Topics.PAYMENT_EVENTS.name(), command.aggregateId(), value, headers);
@@ -208,15 +246,21 @@ class OrderSagaBrokerTest {
 
     private static EventEnvelope order(String orderId, String sku, int quantity) {
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId).put("customerId", "c-" + orderId).put("totalCents", 100 * quantity)
+        payload.put("orderId", orderId)
+                .put("customerId", "c-" + orderId)
+                .put("totalCents", 100 * quantity)
                 .put("currency", "EUR");
-        payload.putArray("lines").addObject().put("sku", sku).put("quantity", quantity).put("unitPriceCents", 100);
-        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null,
-                payload);
+        payload.putArray("lines")
+                .addObject()
+                .put("sku", sku)
+                .put("quantity", quantity)
+                .put("unitPriceCents", 100);
+        return new EventEnvelope(
+                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
     }
 
-    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value,
-            RecordHeaders headers) {
+    private static void send(
+            KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value, RecordHeaders headers) {
         producer.send(new ProducerRecord<>(topic, null, key.getBytes(StandardCharsets.UTF_8), value, headers));
     }
 

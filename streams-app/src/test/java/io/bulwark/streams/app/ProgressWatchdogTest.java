@@ -51,7 +51,9 @@ class ProgressWatchdogTest {
         String input = "watchdog-in-" + run;
         String output = "watchdog-out-" + run;
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(input, 1, (short) 1), new NewTopic(output, 1, (short) 1))).all().get();
+            admin.createTopics(List.of(new NewTopic(input, 1, (short) 1), new NewTopic(output, 1, (short) 1)))
+                    .all()
+                    .get();
             TopicLeaders.await(admin, List.of(input, output), Duration.ofSeconds(30));
         }
         CountDownLatch release = new CountDownLatch(1);
@@ -68,11 +70,19 @@ class ProgressWatchdogTest {
                 })
                 .to(output, Produced.with(Serdes.String(), Serdes.String()));
         Topology topology = builder.build();
-        AppConfig config = BrokerApps.config(kafka, "watchdog-" + run, state, Map.of(
-                AppConfig.PROGRESS_STALL_TIMEOUT_MS, "2000",
-                AppConfig.PROGRESS_STALL_LIVE_TIMEOUT_MS, "4000",
-                AppConfig.QUERY_CACHE_CONTROL, "default=1/5",
-                "kafka.max.poll.interval.ms", "120000"));
+        AppConfig config = BrokerApps.config(
+                kafka,
+                "watchdog-" + run,
+                state,
+                Map.of(
+                        AppConfig.PROGRESS_STALL_TIMEOUT_MS,
+                        "2000",
+                        AppConfig.PROGRESS_STALL_LIVE_TIMEOUT_MS,
+                        "4000",
+                        AppConfig.QUERY_CACHE_CONTROL,
+                        "default=1/5",
+                        "kafka.max.poll.interval.ms",
+                        "120000"));
         ListAppender<ILoggingEvent> logs = new ListAppender<>();
         Logger watchdogLog = (Logger) LoggerFactory.getLogger(ProgressWatchdog.class);
         logs.start();
@@ -92,7 +102,9 @@ class ProgressWatchdogTest {
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 HttpResponse<String> ready = get(http, base + "/health/ready");
                 assertThat(ready.statusCode()).isEqualTo(503);
-                assertThat(ready.body()).contains("\"progress\":{\"status\":\"DOWN\"").contains("0_0");
+                assertThat(ready.body())
+                        .contains("\"progress\":{\"status\":\"DOWN\"")
+                        .contains("0_0");
             });
             assertThat(app.progress()).anySatisfy(r -> {
                 assertThat(r.stalled()).isTrue();
@@ -102,16 +114,20 @@ class ProgressWatchdogTest {
                     .containsPattern("bulwark_streams_stalled_threads\\{[^}]*\\} 1\\.0")
                     .containsPattern("bulwark_streams_stalls_total\\{[^}]*\\} 1\\.0");
             await().atMost(Duration.ofSeconds(60)).until(() -> status(http, base + "/health/live") == 503);
-            assertThat(logs.list).anySatisfy(e -> assertThat(e.getFormattedMessage())
-                    .contains("STALL: stream thread").contains("with tasks [0_0]").contains("ProgressWatchdogTest")
-                    .contains("CountDownLatch.await"));
+            assertThat(logs.list)
+                    .anySatisfy(e -> assertThat(e.getFormattedMessage())
+                            .contains("STALL: stream thread")
+                            .contains("with tasks [0_0]")
+                            .contains("ProgressWatchdogTest")
+                            .contains("CountDownLatch.await"));
 
             release.countDown();
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 assertThat(status(http, base + "/health/ready")).isEqualTo(200);
                 assertThat(status(http, base + "/health/live")).isEqualTo(200);
             });
-            assertThat(logs.list).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("makes progress again"));
+            assertThat(logs.list)
+                    .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("makes progress again"));
         } finally {
             release.countDown();
             watchdogLog.detachAppender(logs);
@@ -120,8 +136,9 @@ class ProgressWatchdogTest {
 
     private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, String value)
             throws Exception {
-        producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8),
-                value.getBytes(StandardCharsets.UTF_8))).get();
+        producer.send(new ProducerRecord<>(
+                        topic, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)))
+                .get();
     }
 
     private static int status(HttpClient http, String url) throws Exception {
@@ -129,7 +146,10 @@ class ProgressWatchdogTest {
     }
 
     private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(5))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpServer;
 import io.bulwark.http.EdgeSignature;
 import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.junit.SharedInfraExtension;
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
 import io.bulwark.streams.app.AppConfig;
 import io.bulwark.streams.app.BrokerApps;
@@ -21,19 +21,21 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.state.HostInfo;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,18 +56,27 @@ class QueryApiTest {
     private static final String SKU = "sku-q-" + RUN;
     private static final String ORDER = "o-q-" + RUN;
     private static final String CUSTOMER = "c-q-" + RUN;
-    private static final long RESTOCKED_AT = Instant.now().minus(Duration.ofMinutes(10)).toEpochMilli();
-    private static final long RESERVED_AT = Instant.now().minus(Duration.ofMinutes(5)).toEpochMilli();
+    private static final long RESTOCKED_AT =
+            Instant.now().minus(Duration.ofMinutes(10)).toEpochMilli();
+    private static final long RESERVED_AT =
+            Instant.now().minus(Duration.ofMinutes(5)).toEpochMilli();
 
     private static StreamsApp app;
     private static AppConfig config;
 
     @BeforeAll
     static void start(KafkaService kafka) throws Exception {
-        config = BrokerApps.config(kafka, "query-api-" + RUN, Files.createTempDirectory("query-api"), Map.of(
-                AppConfig.QUERY_AUTH_KEYS, "ops:ops-secret-1,dashboard:" + STOCK_ONLY + ":stock-level",
-                AppConfig.QUERY_CACHE_CONTROL, "default=2/10,stock-level-as-of=600/3600",
-                AppConfig.QUERY_EDGE_SECRET, EDGE_SECRET));
+        config = BrokerApps.config(
+                kafka,
+                "query-api-" + RUN,
+                Files.createTempDirectory("query-api"),
+                Map.of(
+                        AppConfig.QUERY_AUTH_KEYS,
+                        "ops:ops-secret-1,dashboard:" + STOCK_ONLY + ":stock-level",
+                        AppConfig.QUERY_CACHE_CONTROL,
+                        "default=2/10,stock-level-as-of=600/3600",
+                        AppConfig.QUERY_EDGE_SECRET,
+                        EDGE_SECRET));
         app = StreamsApp.start(config, BulwarkTopology.create(config));
         BrokerApps.awaitPositioned(app);
         try (KafkaProducer<byte[], byte[]> producer = QueryFixture.producer(kafka)) {
@@ -73,8 +84,10 @@ class QueryApiTest {
             QueryFixture.reserve(producer, SKU, "o-earlier-" + RUN, 8, RESERVED_AT);
             QueryFixture.order(producer, ORDER, CUSTOMER, SKU, 2);
         }
-        await().atMost(Duration.ofSeconds(60)).until(() -> get(port(), "/query/customers/" + CUSTOMER + "/orders",
-                "Authorization", OPS).statusCode() == 200);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> get(port(), "/query/customers/" + CUSTOMER + "/orders", "Authorization", OPS)
+                                .statusCode()
+                        == 200);
     }
 
     @AfterAll
@@ -110,15 +123,21 @@ class QueryApiTest {
                 }
             }
             producer.flush();
-            await().atMost(Duration.ofSeconds(90)).until(() -> Json.mapper()
-                    .readTree(get(port(), "/query/inventory/items/" + sku, "Authorization", OPS).body())
-                    .path("available").asLong() == 300);
+            await().atMost(Duration.ofSeconds(90))
+                    .until(() -> Json.mapper()
+                                    .readTree(get(port(), "/query/inventory/items/" + sku, "Authorization", OPS)
+                                            .body())
+                                    .path("available")
+                                    .asLong()
+                            == 300);
         } finally {
             stop.set(true);
             readers.shutdown();
-            readers.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            readers.awaitTermination(10, TimeUnit.SECONDS);
         }
-        assertThat(app.stalls()).as("the stream thread never stopped committing").isZero();
+        assertThat(app.stalls())
+                .as("the stream thread never stopped committing")
+                .isZero();
     }
 
     @Test
@@ -126,14 +145,17 @@ class QueryApiTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             HttpResponse<String> item = get(port(), "/query/inventory/items/" + SKU, "Authorization", OPS);
             assertThat(item.statusCode()).isEqualTo(200);
-            assertThat(json(item).path("reservations").has(ORDER)).as(item.body()).isTrue();
+            assertThat(json(item).path("reservations").has(ORDER))
+                    .as(item.body())
+                    .isTrue();
         });
         HttpResponse<String> item = get(port(), "/query/inventory/items/" + SKU, "Authorization", OPS);
         JsonNode body = json(item);
         assertThat(body.path("sku").asText()).isEqualTo(SKU);
         assertThat(body.path("available").asLong()).isEqualTo(50 - 8 - 2);
         assertThat(item.headers().firstValue("Content-Type")).hasValue("application/json");
-        assertThat(item.headers().firstValue("ETag")).hasValue("\"v" + body.path("version").asLong() + "\"");
+        assertThat(item.headers().firstValue("ETag"))
+                .hasValue("\"v" + body.path("version").asLong() + "\"");
         assertThat(item.headers().firstValue("Cache-Control")).hasValue("public, max-age=2, stale-while-revalidate=10");
         assertThat(item.headers().firstValue("Vary")).hasValue("Authorization, X-API-Key");
         assertThat(item.headers().firstValue("Bulwark-Served-By"))
@@ -145,11 +167,27 @@ class QueryApiTest {
 
     @Test
     void shouldRefuseHopHeadersThatNoInstanceSigned() {
-        HttpResponse<String> forged = get(port(), "/query/orders/" + ORDER, "Authorization", OPS,
-                "Bulwark-Hop", "10.0.0.9:8080", "Bulwark-Partitions", "0,1,2,3,4,5", "Bulwark-Accept-Stale", "true");
+        HttpResponse<String> forged = get(
+                port(),
+                "/query/orders/" + ORDER,
+                "Authorization",
+                OPS,
+                "Bulwark-Hop",
+                "10.0.0.9:8080",
+                "Bulwark-Partitions",
+                "0,1,2,3,4,5",
+                "Bulwark-Accept-Stale",
+                "true");
         assertProblem(forged, 401, "invalid-hop");
-        HttpResponse<String> badSignature = get(port(), "/query/orders/" + ORDER, "Authorization", OPS,
-                "Bulwark-Hop", "10.0.0.9:8080", "Bulwark-Hop-Signature", "t=" + Instant.now().getEpochSecond() + ",s=AAAA");
+        HttpResponse<String> badSignature = get(
+                port(),
+                "/query/orders/" + ORDER,
+                "Authorization",
+                OPS,
+                "Bulwark-Hop",
+                "10.0.0.9:8080",
+                "Bulwark-Hop-Signature",
+                "t=" + Instant.now().getEpochSecond() + ",s=AAAA");
         assertProblem(badSignature, 401, "invalid-hop");
     }
 
@@ -160,15 +198,20 @@ class QueryApiTest {
         HttpResponse<String> metrics = get(port(), "/metrics", "Authorization", OPS);
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.body()).contains("bulwark_query_requests");
-        assertThat(get(port(), "/health/live").statusCode()).as("health stays open").isEqualTo(200);
+        assertThat(get(port(), "/health/live").statusCode())
+                .as("health stays open")
+                .isEqualTo(200);
     }
 
     @Test
     void shouldKeepPersonalAnswersOutOfSharedCaches() {
         HttpResponse<String> orders = get(port(), "/query/customers/" + CUSTOMER + "/orders", "Authorization", OPS);
         assertThat(orders.statusCode()).isEqualTo(200);
-        assertThat(orders.headers().firstValue("Cache-Control")).hasValue("private, max-age=2, stale-while-revalidate=10");
-        assertThat(orders.headers().firstValue("CDN-Cache-Control")).as("no shared lifetime").isEmpty();
+        assertThat(orders.headers().firstValue("Cache-Control"))
+                .hasValue("private, max-age=2, stale-while-revalidate=10");
+        assertThat(orders.headers().firstValue("CDN-Cache-Control"))
+                .as("no shared lifetime")
+                .isEmpty();
         assertThat(orders.headers().firstValue("Vary")).hasValue("Authorization, X-API-Key");
     }
 
@@ -185,47 +228,64 @@ class QueryApiTest {
         assertThat(again.headers().firstValue("Cache-Control")).isPresent();
 
         assertThat(get(port(), "/query/orders/" + ORDER, "Authorization", OPS, "If-None-Match", "W/" + etag)
-                .statusCode()).as("weak comparison").isEqualTo(304);
+                        .statusCode())
+                .as("weak comparison")
+                .isEqualTo(304);
         assertThat(get(port(), "/query/orders/" + ORDER, "Authorization", OPS, "If-None-Match", "\"other\", " + etag)
-                .statusCode()).as("any of a list").isEqualTo(304);
+                        .statusCode())
+                .as("any of a list")
+                .isEqualTo(304);
         assertThat(get(port(), "/query/orders/" + ORDER, "Authorization", OPS, "If-None-Match", "\"stale-tag\"")
-                .statusCode()).isEqualTo(200);
+                        .statusCode())
+                .isEqualTo(200);
     }
 
     @Test
     void shouldRequireAKeyAndHonourItsScope() {
         HttpResponse<String> none = get(port(), "/query/orders/" + ORDER);
         assertProblem(none, 401, "unauthenticated");
-        assertThat(none.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+        assertThat(none.headers().firstValue("WWW-Authenticate"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
 
-        assertProblem(get(port(), "/query/orders/" + ORDER, "Authorization", "Bearer wrong-secret"), 401,
+        assertProblem(
+                get(port(), "/query/orders/" + ORDER, "Authorization", "Bearer wrong-secret"),
+                401,
                 "invalid-credentials");
         HttpResponse<String> forbidden = get(port(), "/query/orders/" + ORDER, "X-API-Key", STOCK_ONLY);
         assertProblem(forbidden, 403, "forbidden");
         assertThat(forbidden.body()).doesNotContain(STOCK_ONLY);
 
-        assertThat(get(port(), "/query/stock/" + SKU, "X-API-Key", STOCK_ONLY).statusCode()).isEqualTo(200);
+        assertThat(get(port(), "/query/stock/" + SKU, "X-API-Key", STOCK_ONLY).statusCode())
+                .isEqualTo(200);
         assertThat(get(port(), "/health").statusCode()).as("health stays open").isEqualTo(200);
         assertThat(get(port(), "/openapi.json").statusCode()).isEqualTo(200);
     }
 
     /** The headers the edge worker sends for a caller it verified, signed for GET {@code path}. */
     private static String[] edgeHeaders(String secret, String path, String... scopes) {
-        com.sun.net.httpserver.Headers signed = new com.sun.net.httpserver.Headers();
-        new EdgeSignature(secret, java.time.Clock.systemUTC()).sign(signed, "GET", path,
-                new EdgeSignature.Identity("customer-7", "shop", Set.of(scopes)));
-        return EdgeSignature.HEADERS.stream().flatMap(name -> Stream.of(name, signed.getFirst(name))).toArray(String[]::new);
+        Headers signed = new Headers();
+        new EdgeSignature(secret, Clock.systemUTC())
+                .sign(signed, "GET", path, new EdgeSignature.Identity("customer-7", "shop", Set.of(scopes)));
+        return EdgeSignature.HEADERS.stream()
+                .flatMap(name -> Stream.of(name, signed.getFirst(name)))
+                .toArray(String[]::new);
     }
 
     @Test
     void shouldServeACallerTheEdgeVerifiedWithinItsTokenScopes() {
         String path = "/query/orders/" + ORDER;
-        assertThat(get(port(), path, edgeHeaders(EDGE_SECRET, path, "query:read")).statusCode()).isEqualTo(200);
+        assertThat(get(port(), path, edgeHeaders(EDGE_SECRET, path, "query:read"))
+                        .statusCode())
+                .isEqualTo(200);
         assertProblem(get(port(), path, edgeHeaders(EDGE_SECRET, path, "orders:read")), 403, "forbidden");
-        assertProblem(get(port(), path, edgeHeaders(EDGE_SECRET, "/query/orders/other", "query:read")), 401,
+        assertProblem(
+                get(port(), path, edgeHeaders(EDGE_SECRET, "/query/orders/other", "query:read")),
+                401,
                 "invalid-edge-signature");
-        assertProblem(get(port(), path, edgeHeaders("a-secret-the-edge-does-not-share-with-us", path, "query:read")),
-                401, "invalid-edge-signature");
+        assertProblem(
+                get(port(), path, edgeHeaders("a-secret-the-edge-does-not-share-with-us", path, "query:read")),
+                401,
+                "invalid-edge-signature");
         String[] widened = edgeHeaders(EDGE_SECRET, path, "orders:read");
         widened[5] = "query:read";
         assertProblem(get(port(), path, widened), 401, "invalid-edge-signature");
@@ -240,30 +300,41 @@ class QueryApiTest {
 
     @Test
     void shouldAnswer400ForBadParameters() {
-        assertProblem(get(port(), "/query/stock/" + SKU + "?asOf=yesterday", "Authorization", OPS), 400, "bad-parameter");
+        assertProblem(
+                get(port(), "/query/stock/" + SKU + "?asOf=yesterday", "Authorization", OPS), 400, "bad-parameter");
         assertProblem(get(port(), "/query/stock/" + SKU + "?at=1", "Authorization", OPS), 400, "bad-parameter");
         assertProblem(get(port(), "/query/orders/" + ORDER + "?asOf=1", "Authorization", OPS), 400, "bad-parameter");
-        assertProblem(get(port(), "/query/rates/customer/tumbling/" + CUSTOMER + "?from=2000&to=1000",
-                "Authorization", OPS), 400, "bad-parameter");
+        assertProblem(
+                get(port(), "/query/rates/customer/tumbling/" + CUSTOMER + "?from=2000&to=1000", "Authorization", OPS),
+                400,
+                "bad-parameter");
     }
 
     @Test
     void shouldReadTheStockLevelAsOfAPastTime() {
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(json(get(port(), "/query/stock/" + SKU, "Authorization", OPS)).path("available").asLong())
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(json(get(port(), "/query/stock/" + SKU, "Authorization", OPS))
+                                .path("available")
+                                .asLong())
                         .isEqualTo(40L));
         HttpResponse<String> now = get(port(), "/query/stock/" + SKU, "Authorization", OPS);
-        HttpResponse<String> before = get(port(), "/query/stock/" + SKU + "?asOf="
-                + Instant.ofEpochMilli(RESERVED_AT - 60_000), "Authorization", OPS);
+        HttpResponse<String> before = get(
+                port(),
+                "/query/stock/" + SKU + "?asOf=" + Instant.ofEpochMilli(RESERVED_AT - 60_000),
+                "Authorization",
+                OPS);
         assertThat(before.statusCode()).isEqualTo(200);
         assertThat(json(before).path("available").asLong()).isEqualTo(50);
         assertThat(json(before).path("reserved").asLong()).isZero();
         assertThat(json(now).path("reserved").asLong()).isEqualTo(10);
-        assertThat(before.headers().firstValue("ETag")).isNotEqualTo(now.headers().firstValue("ETag"));
+        assertThat(before.headers().firstValue("ETag"))
+                .isNotEqualTo(now.headers().firstValue("ETag"));
         assertThat(before.headers().firstValue("Cache-Control"))
                 .hasValue("public, max-age=600, stale-while-revalidate=3600");
-        assertProblem(get(port(), "/query/stock/" + SKU + "?asOf=" + (RESTOCKED_AT - 60_000), "Authorization", OPS),
-                404, "unknown-id");
+        assertProblem(
+                get(port(), "/query/stock/" + SKU + "?asOf=" + (RESTOCKED_AT - 60_000), "Authorization", OPS),
+                404,
+                "unknown-id");
     }
 
     @Test
@@ -280,11 +351,20 @@ class QueryApiTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode rates = json(get(port(), "/query/rates/customer/tumbling/" + CUSTOMER, "Authorization", OPS));
             assertThat(rates.path("windows")).hasSize(1);
-            assertThat(rates.path("windows").get(0).path("value").path("count").asLong()).isEqualTo(1);
-            assertThat(rates.path("windows").get(0).path("value").path("sumCents").asLong()).isEqualTo(500);
+            assertThat(rates.path("windows").get(0).path("value").path("count").asLong())
+                    .isEqualTo(1);
+            assertThat(rates.path("windows")
+                            .get(0)
+                            .path("value")
+                            .path("sumCents")
+                            .asLong())
+                    .isEqualTo(500);
         });
-        JsonNode empty = json(get(port(), "/query/rates/customer/hopping/" + CUSTOMER
-                + "?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z", "Authorization", OPS));
+        JsonNode empty = json(get(
+                port(),
+                "/query/rates/customer/hopping/" + CUSTOMER + "?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z",
+                "Authorization",
+                OPS));
         assertThat(empty.path("windows")).isEmpty();
 
         JsonNode items = json(get(port(), "/query/inventory/items", "Authorization", OPS));
@@ -298,7 +378,9 @@ class QueryApiTest {
         JsonNode doc = json(get(port(), "/openapi.json"));
         assertThat(doc.path("openapi").asText()).isEqualTo("3.1.0");
         for (QueryEndpoint endpoint : BulwarkQueries.registry(config).endpoints()) {
-            assertThat(doc.path("paths").has(endpoint.path())).as(endpoint.path()).isTrue();
+            assertThat(doc.path("paths").has(endpoint.path()))
+                    .as(endpoint.path())
+                    .isTrue();
         }
         assertThat(doc.path("components").path("securitySchemes").has("bearer")).isTrue();
     }
@@ -308,18 +390,25 @@ class QueryApiTest {
         // A client that never starts: metadata is never available, so the bounded retry must end in 503.
         AppConfig config = BrokerApps.config(kafka, "query-never-" + RUN, Files.createTempDirectory("never"), Map.of());
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        try (KafkaStreams never = new KafkaStreams(BulwarkTopology.create(config),
-                config.streamsProperties())) {
-            QueryApi api = new QueryApi(never, new HostInfo("127.0.0.1", server.getAddress().getPort()),
-                    BulwarkQueries.registry(config), new QueryApi.Settings(Duration.ofMillis(200),
-                            Duration.ofMillis(300), QueryAuth.open(), config.cachePolicies(),
-                            QueryApi.hopSecret("", "never", ""), null),
+        try (KafkaStreams never = new KafkaStreams(BulwarkTopology.create(config), config.streamsProperties())) {
+            QueryApi api = new QueryApi(
+                    never,
+                    new HostInfo("127.0.0.1", server.getAddress().getPort()),
+                    BulwarkQueries.registry(config),
+                    new QueryApi.Settings(
+                            Duration.ofMillis(200),
+                            Duration.ofMillis(300),
+                            QueryAuth.open(),
+                            config.cachePolicies(),
+                            QueryApi.hopSecret("", "never", ""),
+                            null),
                     new SimpleMeterRegistry());
             api.handlers().forEach(server::createContext);
             server.start();
             HttpResponse<String> response = get(server.getAddress().getPort(), "/query/orders/any");
             assertProblem(response, 503, "store-unavailable");
-            assertThat(json(response).path("detail").asText()).as("no internal state or exception text")
+            assertThat(json(response).path("detail").asText())
+                    .as("no internal state or exception text")
                     .isEqualTo("No instance could answer within 300 ms; retry after 1 s");
             assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
             assertThat(response.headers().firstValue("Cache-Control")).hasValue("no-store");

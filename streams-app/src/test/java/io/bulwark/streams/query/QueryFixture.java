@@ -26,7 +26,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /** Shared set-up of the query tests: input records and HTTP calls (apps: {@link io.bulwark.streams.app.BrokerApps}). */
 final class QueryFixture {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private QueryFixture() {}
 
@@ -38,40 +39,51 @@ final class QueryFixture {
         command(producer, sku, new InventoryCommand.Restock(UUID.randomUUID(), sku, null, quantity), timestampMs);
     }
 
-    static void reserve(KafkaProducer<byte[], byte[]> producer, String sku, String orderId, int quantity,
-            long timestampMs) {
-        command(producer, sku, new InventoryCommand.Reserve(UUID.randomUUID(), sku, null, orderId, quantity),
+    static void reserve(
+            KafkaProducer<byte[], byte[]> producer, String sku, String orderId, int quantity, long timestampMs) {
+        command(
+                producer,
+                sku,
+                new InventoryCommand.Reserve(UUID.randomUUID(), sku, null, orderId, quantity),
                 timestampMs);
     }
 
-    private static void command(KafkaProducer<byte[], byte[]> producer, String sku, InventoryCommand command,
-            long timestampMs) {
+    private static void command(
+            KafkaProducer<byte[], byte[]> producer, String sku, InventoryCommand command, long timestampMs) {
         try {
             byte[] value = Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command);
-            producer.send(new ProducerRecord<>(Topics.INVENTORY_COMMANDS.name(), null, timestampMs,
-                    sku.getBytes(StandardCharsets.UTF_8), value));
+            producer.send(new ProducerRecord<>(
+                    Topics.INVENTORY_COMMANDS.name(), null, timestampMs, sku.getBytes(StandardCharsets.UTF_8), value));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    static void order(KafkaProducer<byte[], byte[]> producer, String orderId, String customerId, String sku,
-            int quantity) {
+    static void order(
+            KafkaProducer<byte[], byte[]> producer, String orderId, String customerId, String sku, int quantity) {
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId).put("customerId", customerId).put("totalCents", 250 * quantity)
+        payload.put("orderId", orderId)
+                .put("customerId", customerId)
+                .put("totalCents", 250 * quantity)
                 .put("currency", "EUR");
-        payload.putArray("lines").addObject().put("sku", sku).put("quantity", quantity).put("unitPriceCents", 250);
-        EventEnvelope order = new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(),
-                null, null, null, payload);
+        payload.putArray("lines")
+                .addObject()
+                .put("sku", sku)
+                .put("quantity", quantity)
+                .put("unitPriceCents", 250);
+        EventEnvelope order = new EventEnvelope(
+                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
         RecordHeaders headers = new RecordHeaders();
-        byte[] value = EventEnvelopeSerde.inHeaders().serializer().serialize(Topics.ORDER_EVENTS.name(), headers, order);
-        producer.send(new ProducerRecord<>(Topics.ORDER_EVENTS.name(), null, orderId.getBytes(StandardCharsets.UTF_8),
-                value, headers));
+        byte[] value =
+                EventEnvelopeSerde.inHeaders().serializer().serialize(Topics.ORDER_EVENTS.name(), headers, order);
+        producer.send(new ProducerRecord<>(
+                Topics.ORDER_EVENTS.name(), null, orderId.getBytes(StandardCharsets.UTF_8), value, headers));
     }
 
     static HttpResponse<String> get(int port, String pathAndQuery, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
-                .timeout(Duration.ofSeconds(30)).GET();
+                .timeout(Duration.ofSeconds(30))
+                .GET();
         if (headers.length > 0) {
             request.headers(headers);
         }

@@ -8,20 +8,21 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.junit.SharedInfraExtension;
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.app.AppConfig;
 import io.bulwark.streams.app.BrokerApps;
 import io.bulwark.streams.app.BulwarkTopology;
 import io.bulwark.streams.app.StreamsApp;
+import java.net.URLEncoder;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -44,14 +45,18 @@ class QueryRoutingTest {
     private static final int SKUS = 24;
 
     @Test
-    void shouldAnswerEveryKeyThroughEitherInstanceAndSurviveOneStopping(KafkaService kafka, @TempDir Path stateA,
-            @TempDir Path stateB) throws Exception {
+    void shouldAnswerEveryKeyThroughEitherInstanceAndSurviveOneStopping(
+            KafkaService kafka, @TempDir Path stateA, @TempDir Path stateB) throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> settings = Map.of(
-                AppConfig.NUM_STANDBY_REPLICAS, "1",
-                AppConfig.QUERY_RETRY_TIMEOUT_MS, "2000",
-                "kafka.session.timeout.ms", "6000",
-                "kafka.heartbeat.interval.ms", "1000");
+                AppConfig.NUM_STANDBY_REPLICAS,
+                "1",
+                AppConfig.QUERY_RETRY_TIMEOUT_MS,
+                "2000",
+                "kafka.session.timeout.ms",
+                "6000",
+                "kafka.heartbeat.interval.ms",
+                "1000");
         AppConfig configA = BrokerApps.config(kafka, "query-routing-" + run, stateA, settings);
         AppConfig configB = BrokerApps.config(kafka, "query-routing-" + run, stateB, settings);
         StreamsApp a = StreamsApp.start(configA, BulwarkTopology.create(configA));
@@ -72,11 +77,18 @@ class QueryRoutingTest {
                         HttpResponse<String> item = get(via.httpPort(), "/query/inventory/items/" + sku(run, i));
                         assertThat(item.statusCode()).as(item.body()).isEqualTo(200);
                         assertThat(json(item).path("available").asLong()).isEqualTo(10 + i);
-                        HostInfo owner = a.streams().queryMetadataForKey(InventoryAggregate.ITEMS_STORE, sku(run, i),
-                                Serdes.String().serializer()).activeHost();
+                        HostInfo owner = a.streams()
+                                .queryMetadataForKey(
+                                        InventoryAggregate.ITEMS_STORE,
+                                        sku(run, i),
+                                        Serdes.String().serializer())
+                                .activeHost();
                         owners.put(sku(run, i), owner);
-                        assertThat(item.headers().firstValue("Bulwark-Served-By")).hasValue(name(owner));
-                        assertThat(item.headers().firstValue("Bulwark-Forwarded").isPresent())
+                        assertThat(item.headers().firstValue("Bulwark-Served-By"))
+                                .hasValue(name(owner));
+                        assertThat(item.headers()
+                                        .firstValue("Bulwark-Forwarded")
+                                        .isPresent())
                                 .as("forwarded iff %s is not the owner %s", name(via.endpoint()), name(owner))
                                 .isEqualTo(!owner.equals(via.endpoint()));
                         assertThat(item.headers().firstValue("Bulwark-Stale")).isEmpty();
@@ -92,15 +104,20 @@ class QueryRoutingTest {
                 assertThat(keys).contains(sku(run, i));
             }
             assertThat(list.headers().firstValue("Bulwark-Served-By").orElseThrow())
-                    .contains(name(a.endpoint())).contains(name(b.endpoint()));
+                    .contains(name(a.endpoint()))
+                    .contains(name(b.endpoint()));
             assertThat(list.headers().firstValue("Bulwark-Forwarded")).hasValue("true");
 
             // Paging across both instances: pages of 3, each the next keys in order, none twice, none missed.
             List<String> paged = new ArrayList<>();
             String cursor = null;
             for (int page = 0; page < 100; page++) {
-                JsonNode body = json(get(a.httpPort(), "/query/inventory/items?limit=3"
-                        + (cursor == null ? "" : "&after=" + java.net.URLEncoder.encode(cursor, StandardCharsets.UTF_8))));
+                JsonNode body = json(get(
+                        a.httpPort(),
+                        "/query/inventory/items?limit=3"
+                                + (cursor == null
+                                        ? ""
+                                        : "&after=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8))));
                 List<String> pageKeys = body.path("items").findValuesAsText("key");
                 assertThat(pageKeys.size()).isLessThanOrEqualTo(3);
                 paged.addAll(pageKeys);
@@ -109,14 +126,17 @@ class QueryRoutingTest {
                 }
                 cursor = body.path("nextCursor").asText();
             }
-            assertThat(paged).as("every key once, in order").isSortedAccordingTo(String::compareTo)
-                    .doesNotHaveDuplicates().containsExactlyElementsOf(new java.util.TreeSet<>(keys));
+            assertThat(paged)
+                    .as("every key once, in order")
+                    .isSortedAccordingTo(String::compareTo)
+                    .doesNotHaveDuplicates()
+                    .containsExactlyElementsOf(new TreeSet<>(keys));
 
             // A's standby copies have caught up with B's active stores. Under exactly-once the changelog's last
             // offset can be a transaction marker, which a standby never reads as a record: a lag of 1 is caught up.
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-                Map<Integer, LagInfo> lags = a.streams().allLocalStorePartitionLags()
-                        .getOrDefault(InventoryAggregate.ITEMS_STORE, Map.of());
+                Map<Integer, LagInfo> lags =
+                        a.streams().allLocalStorePartitionLags().getOrDefault(InventoryAggregate.ITEMS_STORE, Map.of());
                 assertThat(lags).as("%s", lags).hasSize(6);
                 assertThat(lags.values()).as("%s", lags).allMatch(lag -> lag.offsetLag() <= 1);
             });
@@ -143,7 +163,9 @@ class QueryRoutingTest {
                     assertThat(json(item).path("available").asLong()).isEqualTo(10 + i);
                     assertThat(item.headers().firstValue("Bulwark-Served-By")).hasValue(name(a.endpoint()));
                     if (item.headers().firstValue("Bulwark-Stale").isPresent()) {
-                        assertThat(owners.get(sku(run, i))).as("only B's keys are stale").isEqualTo(b.endpoint());
+                        assertThat(owners.get(sku(run, i)))
+                                .as("only B's keys are stale")
+                                .isEqualTo(b.endpoint());
                         assertThat(item.headers().firstValue("Cache-Control")).hasValue("no-cache");
                         stale++;
                         fresh = false;
@@ -151,8 +173,12 @@ class QueryRoutingTest {
                 }
                 answers.add("stale=" + stale + " unavailable=" + unavailable);
             }
-            assertThat(fresh).as("A answers every key fresh after the rebalance: %s", answers).isTrue();
-            assertThat(stale).as("B's keys were answered stale from A's standby before the rebalance").isPositive();
+            assertThat(fresh)
+                    .as("A answers every key fresh after the rebalance: %s", answers)
+                    .isTrue();
+            assertThat(stale)
+                    .as("B's keys were answered stale from A's standby before the rebalance")
+                    .isPositive();
             assertThat(a.state()).isEqualTo(KafkaStreams.State.RUNNING);
             JsonNode after = json(get(a.httpPort(), "/query/inventory/items"));
             assertThat(after.path("count").asInt()).isGreaterThanOrEqualTo(SKUS);

@@ -21,16 +21,19 @@ class QuerySettingsTest {
     @Test
     void shouldRefuseMalformedKeysNamingTheSettingButNotTheSecret() {
         assertThatThrownBy(() -> load(AppConfig.QUERY_AUTH_KEYS, "ops:short"))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(AppConfig.QUERY_AUTH_KEYS)
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(AppConfig.QUERY_AUTH_KEYS)
                 .hasMessageNotContaining("short");
         assertThatThrownBy(() -> load(AppConfig.QUERY_AUTH_KEYS, "ops:long-enough-1,ops:long-enough-2"))
-                .hasMessageContaining("appears twice").hasMessageNotContaining("long-enough");
+                .hasMessageContaining("appears twice")
+                .hasMessageNotContaining("long-enough");
     }
 
     @Test
     void shouldRefuseMalformedCachePolicies() {
         assertThatThrownBy(() -> load(AppConfig.QUERY_CACHE_CONTROL, "default=1"))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(AppConfig.QUERY_CACHE_CONTROL);
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(AppConfig.QUERY_CACHE_CONTROL);
         assertThatThrownBy(() -> load(AppConfig.QUERY_CACHE_CONTROL, "default=-1/5"))
                 .hasMessageContaining(AppConfig.QUERY_CACHE_CONTROL);
     }
@@ -39,12 +42,21 @@ class QuerySettingsTest {
     void shouldCheckKeysAndScopes() {
         QueryAuth auth = QueryAuth.parse("ops:secret-one,board:secret-two:stock-level|order-status", "k");
         assertThat(auth.check(Map.of(), "saga").status()).isEqualTo(401);
-        assertThat(auth.check(Map.of("Authorization", "Bearer secret-one"), "saga").status()).isEqualTo(200);
-        assertThat(auth.check(Map.of("Authorization", "bearer secret-one"), "saga").status()).isEqualTo(200);
-        assertThat(auth.check(Map.of("Authorization", "Basic secret-one"), "saga").status()).isEqualTo(401);
-        assertThat(auth.check(Map.of("X-API-Key", "secret-two"), "order-status").status()).isEqualTo(200);
-        assertThat(auth.check(Map.of("X-API-Key", "secret-two"), "saga").status()).isEqualTo(403);
-        assertThat(auth.check(Map.of("X-API-Key", "secret-thre"), "saga").code()).isEqualTo("invalid-credentials");
+        assertThat(auth.check(Map.of("Authorization", "Bearer secret-one"), "saga")
+                        .status())
+                .isEqualTo(200);
+        assertThat(auth.check(Map.of("Authorization", "bearer secret-one"), "saga")
+                        .status())
+                .isEqualTo(200);
+        assertThat(auth.check(Map.of("Authorization", "Basic secret-one"), "saga")
+                        .status())
+                .isEqualTo(401);
+        assertThat(auth.check(Map.of("X-API-Key", "secret-two"), "order-status").status())
+                .isEqualTo(200);
+        assertThat(auth.check(Map.of("X-API-Key", "secret-two"), "saga").status())
+                .isEqualTo(403);
+        assertThat(auth.check(Map.of("X-API-Key", "secret-thre"), "saga").code())
+                .isEqualTo("invalid-credentials");
         assertThat(QueryAuth.open().check(Map.of(), "saga").status()).isEqualTo(200);
     }
 
@@ -53,17 +65,23 @@ class QuerySettingsTest {
         Instant now = Instant.parse("2026-11-26T07:00:00Z");
         QueryParams asOf = QueryParams.parse("asOf=2026-11-26T06%3A00%3A00Z", QueryEndpoint.Shape.VERSIONED_KEY, now);
         assertThat(asOf.asOf()).isEqualTo(Instant.parse("2026-11-26T06:00:00Z"));
-        assertThat(QueryParams.parse("asOf=1000", QueryEndpoint.Shape.VERSIONED_KEY, now).asOf())
+        assertThat(QueryParams.parse("asOf=1000", QueryEndpoint.Shape.VERSIONED_KEY, now)
+                        .asOf())
                 .isEqualTo(Instant.ofEpochMilli(1000));
-        assertThat(QueryParams.parse("asOf=2999-01-01T00:00:00Z", QueryEndpoint.Shape.VERSIONED_KEY, now).asOf())
-                .as("the future is now").isNull();
+        assertThat(QueryParams.parse("asOf=2999-01-01T00:00:00Z", QueryEndpoint.Shape.VERSIONED_KEY, now)
+                        .asOf())
+                .as("the future is now")
+                .isNull();
         QueryParams windows = QueryParams.parse("", QueryEndpoint.Shape.WINDOWS, now);
         assertThat(windows.to()).isEqualTo(now);
         assertThat(windows.from()).isEqualTo(now.minus(QueryParams.DEFAULT_WINDOW_SPAN));
         for (String bad : List.of("asOf=x", "from=1&from=2", "limit=3", "to=99999999999999999999")) {
-            assertThatThrownBy(() -> QueryParams.parse(bad, bad.startsWith("asOf")
-                    ? QueryEndpoint.Shape.VERSIONED_KEY : QueryEndpoint.Shape.WINDOWS, now))
-                    .as(bad).isInstanceOf(QueryParams.BadParameter.class);
+            assertThatThrownBy(() -> QueryParams.parse(
+                            bad,
+                            bad.startsWith("asOf") ? QueryEndpoint.Shape.VERSIONED_KEY : QueryEndpoint.Shape.WINDOWS,
+                            now))
+                    .as(bad)
+                    .isInstanceOf(QueryParams.BadParameter.class);
         }
         assertThatThrownBy(() -> QueryParams.parse("asOf=1", QueryEndpoint.Shape.KEY, now))
                 .isInstanceOf(QueryParams.BadParameter.class);
@@ -78,7 +96,8 @@ class QuerySettingsTest {
             assertThat(m.endpoint().name()).isEqualTo("thing");
             assertThat(m.key()).isEqualTo("a/b+c");
         });
-        assertThat(registry.match("/query/things")).hasValueSatisfying(m -> assertThat(m.key()).isNull());
+        assertThat(registry.match("/query/things"))
+                .hasValueSatisfying(m -> assertThat(m.key()).isNull());
         assertThat(registry.match("/query/things/")).isEmpty();
         assertThatThrownBy(() -> registry.key("other", "/query/things/{id}", "t", String.class, null, ""))
                 .hasMessageContaining("clashes");

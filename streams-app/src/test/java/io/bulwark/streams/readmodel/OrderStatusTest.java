@@ -14,15 +14,15 @@ class OrderStatusTest {
                 .with("o-1", "REJECTED", 3, "e3")
                 .with("o-1", "STOCK_RELEASED", 3, "e4");
         assertThat(status.status()).isEqualTo("REJECTED");
-        assertThat(status.history()).extracting(OrderStatus.Step::status)
+        assertThat(status.history())
+                .extracting(OrderStatus.Step::status)
                 .containsExactly("PLACED", "STOCK_RESERVED", "REJECTED", "STOCK_RELEASED");
     }
 
     @Test
     void shouldNotGoBackToPlacedWhenTheOrderEventArrivesAfterAStockEvent() {
-        OrderStatus status = OrderStatus.empty()
-                .with("o-2", "STOCK_RESERVED", 2, "e2")
-                .with("o-2", "PLACED", 1, "e1");
+        OrderStatus status =
+                OrderStatus.empty().with("o-2", "STOCK_RESERVED", 2, "e2").with("o-2", "PLACED", 1, "e1");
         assertThat(status.status()).isEqualTo("STOCK_RESERVED");
         OrderStatus confirmed = status.with("o-2", "CONFIRMED", 3, "e3").with("o-2", "REJECTED", 4, "e4");
         assertThat(confirmed.status()).as("terminal is final").isEqualTo("CONFIRMED");

@@ -13,8 +13,16 @@ import org.junit.jupiter.api.Test;
 class ReplayedEventsTest {
 
     private static EventEnvelope event(String type, long version, long quantity, String orderId) {
-        return new EventEnvelope(UUID.randomUUID(), type, "inventory", "sku-1", version, Instant.ofEpochMilli(version),
-                orderId, orderId == null ? null : UUID.randomUUID().toString(), null,
+        return new EventEnvelope(
+                UUID.randomUUID(),
+                type,
+                "inventory",
+                "sku-1",
+                version,
+                Instant.ofEpochMilli(version),
+                orderId,
+                orderId == null ? null : UUID.randomUUID().toString(),
+                null,
                 Json.mapper().createObjectNode().put("sku", "sku-1").put("quantity", quantity));
     }
 

@@ -23,7 +23,8 @@ class ExpiryIndexTest {
 
         assertThat(index.takeDue(5_000)).containsExactly("a", "b");
         assertThat(index.takeDue(5_000)).isEmpty();
-        assertThat(index.takeDue(10_000_000_000L)).as("byte order is time order past 10 digits")
+        assertThat(index.takeDue(10_000_000_000L))
+                .as("byte order is time order past 10 digits")
                 .containsExactly("late", "moved");
         assertThat(store.approximateNumEntries()).isZero();
     }
@@ -37,8 +38,10 @@ class ExpiryIndexTest {
     }
 
     private static KeyValueStore<String, String> inMemory() {
-        KeyValueStore<String, String> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("expiry"),
-                Serdes.String(), Serdes.String()).withLoggingDisabled().build();
+        KeyValueStore<String, String> store = Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore("expiry"), Serdes.String(), Serdes.String())
+                .withLoggingDisabled()
+                .build();
         store.init(new MockProcessorContext<>().getStateStoreContext(), store);
         return store;
     }

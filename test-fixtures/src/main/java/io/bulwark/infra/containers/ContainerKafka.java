@@ -9,6 +9,7 @@ public final class ContainerKafka implements KafkaService {
 
     /** The image docker-compose.yml uses too. */
     public static final String IMAGE_NAME = "apache/kafka:4.3.1";
+
     public static final DockerImageName IMAGE = DockerImageName.parse(IMAGE_NAME);
 
     private final KafkaContainer container;

@@ -15,8 +15,16 @@ public final class ContainerPostgres implements PostgresService {
     public ContainerPostgres() {
         this.container = new PostgreSQLContainer(IMAGE)
                 .withDatabaseName("postgres")
-                .withCommand("postgres", "-c", "wal_level=logical", "-c", "max_wal_senders=10",
-                        "-c", "max_replication_slots=10", "-c", "max_connections=200");
+                .withCommand(
+                        "postgres",
+                        "-c",
+                        "wal_level=logical",
+                        "-c",
+                        "max_wal_senders=10",
+                        "-c",
+                        "max_replication_slots=10",
+                        "-c",
+                        "max_connections=200");
     }
 
     public ContainerPostgres start() {

@@ -33,8 +33,12 @@ public enum Infra {
         try {
             return valueOf(value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("System property " + PROPERTY + " = '" + value + "' must be one of "
-                    + Arrays.stream(values()).map(v -> v.name().toLowerCase(Locale.ROOT)).toList(), e);
+            throw new IllegalArgumentException(
+                    "System property " + PROPERTY + " = '" + value + "' must be one of "
+                            + Arrays.stream(values())
+                                    .map(v -> v.name().toLowerCase(Locale.ROOT))
+                                    .toList(),
+                    e);
         }
     }
 
@@ -49,7 +53,8 @@ public enum Infra {
     /** Starts a PostgreSQL server of this kind; the embedded one runs without fsync (test speed). */
     public PostgresService startPostgres(Path dataDir) {
         return switch (this) {
-            case EMBEDDED -> EmbeddedPostgresServer.builder(dataDir).durable(false).build().start();
+            case EMBEDDED ->
+                EmbeddedPostgresServer.builder(dataDir).durable(false).build().start();
             case CONTAINERS -> new ContainerPostgres().start();
         };
     }

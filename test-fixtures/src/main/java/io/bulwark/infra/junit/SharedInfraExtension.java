@@ -32,7 +32,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class SharedInfraExtension implements ParameterResolver {
 
-    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SharedInfraExtension.class);
+    private static final ExtensionContext.Namespace NAMESPACE =
+            ExtensionContext.Namespace.create(SharedInfraExtension.class);
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -56,10 +57,13 @@ public final class SharedInfraExtension implements ParameterResolver {
     private static <T extends AutoCloseable> T shared(
             ExtensionContext context, Class<T> type, Function<Path, T> start) {
         ExtensionContext.Store store = context.getRoot().getStore(NAMESPACE);
-        Started<?> started = store.getOrComputeIfAbsent(type, key -> {
-            Path dir = tempDir(type.getSimpleName());
-            return new Started<>(start.apply(dir), dir);
-        }, Started.class);
+        Started<?> started = store.getOrComputeIfAbsent(
+                type,
+                key -> {
+                    Path dir = tempDir(type.getSimpleName());
+                    return new Started<>(start.apply(dir), dir);
+                },
+                Started.class);
         return type.cast(started.service());
     }
 

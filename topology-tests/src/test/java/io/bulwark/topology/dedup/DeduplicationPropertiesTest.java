@@ -28,6 +28,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
@@ -42,8 +43,10 @@ class DeduplicationPropertiesTest {
 
     @Provide
     Arbitrary<List<Delivery>> deliveries() {
-        Arbitrary<Delivery> one = Combinators.combine(Arbitraries.integers().between(0, 19),
-                Arbitraries.integers().between(0, 60_000)).as(Delivery::new);
+        Arbitrary<Delivery> one = Combinators.combine(
+                        Arbitraries.integers().between(0, 19),
+                        Arbitraries.integers().between(0, 60_000))
+                .as(Delivery::new);
         // at most 100 deliveries × 1 min: every copy stays within the 1 h retention of its first
         return one.list().ofMinSize(1).ofMaxSize(59);
     }
@@ -56,9 +59,11 @@ class DeduplicationPropertiesTest {
         }
         Path dir = Files.createTempDirectory("dedup-prop");
         try (TopologyTestDriver driver = new TopologyTestDriver(topology(), props(dir))) {
-            TestInputTopic<String, EventEnvelope> in = driver.createInputTopic("in", new StringSerializer(),
-                    EventEnvelopeSerde.inHeaders().serializer());
-            TestOutputTopic<String, EventEnvelope> out = driver.createOutputTopic("out", new StringDeserializer(),
+            TestInputTopic<String, EventEnvelope> in = driver.createInputTopic(
+                    "in", new StringSerializer(), EventEnvelopeSerde.inHeaders().serializer());
+            TestOutputTopic<String, EventEnvelope> out = driver.createOutputTopic(
+                    "out",
+                    new StringDeserializer(),
                     EventEnvelopeSerde.inHeaders().deserializer());
             long time = 0;
             LinkedHashSet<UUID> expected = new LinkedHashSet<>();
@@ -68,18 +73,21 @@ class DeduplicationPropertiesTest {
                 in.pipeInput(event.aggregateId(), event, time);
                 expected.add(event.eventId());
             }
-            List<UUID> emitted = out.readValuesToList().stream().map(EventEnvelope::eventId).toList();
+            List<UUID> emitted =
+                    out.readValuesToList().stream().map(EventEnvelope::eventId).toList();
             assertThat(emitted).doesNotHaveDuplicates().containsExactlyElementsOf(expected);
         } finally {
             Directories.deleteRecursively(dir);
         }
     }
 
-    private static org.apache.kafka.streams.Topology topology() {
+    private static Topology topology() {
         StreamsBuilder builder = new StreamsBuilder();
-        Deduplication.deduplicate(builder,
-                builder.stream("in", Consumed.with(Serdes.String(), EventEnvelopeSerde.inHeaders())),
-                "dedup-prop", RETENTION)
+        Deduplication.deduplicate(
+                        builder,
+                        builder.stream("in", Consumed.with(Serdes.String(), EventEnvelopeSerde.inHeaders())),
+                        "dedup-prop",
+                        RETENTION)
                 .to("out", Produced.with(Serdes.String(), EventEnvelopeSerde.inHeaders()));
         return builder.build();
     }

@@ -2,6 +2,7 @@ package io.bulwark.topology.dedup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.app.AppConfig;
@@ -70,7 +71,8 @@ class DeduplicationTopologyTest {
         topology.pipe(TestTopology.order("o-4", "c-2", null, 100), 1_000 + 3 * HOUR);
         topology.pipe(event, 1_000 + 3 * HOUR);
 
-        assertThat(topology.unique.readValuesToList()).extracting(EventEnvelope::aggregateId)
+        assertThat(topology.unique.readValuesToList())
+                .extracting(EventEnvelope::aggregateId)
                 .containsExactly("o-3", "o-4", "o-3");
     }
 
@@ -87,15 +89,15 @@ class DeduplicationTopologyTest {
 
     @Test
     void shouldSkipPoisonRecordsAndKeepGoing() {
-        TestInputTopic<String, String> raw = topology.driver.createInputTopic(Topics.ORDER_EVENTS.name(),
-                new StringSerializer(), new StringSerializer());
+        TestInputTopic<String, String> raw = topology.driver.createInputTopic(
+                Topics.ORDER_EVENTS.name(), new StringSerializer(), new StringSerializer());
         EventEnvelope valid = TestTopology.order("o-6", "c-1", null, 100);
         RecordHeaders headers = new RecordHeaders();
         headers.add("eventType", "OrderPlaced".getBytes(StandardCharsets.UTF_8));
-        raw.pipeInput(new TestRecord<>("o-6", "{not json", headers, Instant.ofEpochMilli(1)));         // not JSON
+        raw.pipeInput(new TestRecord<>("o-6", "{not json", headers, Instant.ofEpochMilli(1))); // not JSON
         raw.pipeInput(new TestRecord<>("o-6", valid.payload().toString(), headers, Instant.ofEpochMilli(2))); // no id
         EventEnvelope invalid = TestTopology.order("o-6", "c-1", null, 100);
-        ((com.fasterxml.jackson.databind.node.ObjectNode) invalid.payload()).put("currency", "euro"); // schema
+        ((ObjectNode) invalid.payload()).put("currency", "euro"); // schema
         topology.pipe(invalid, 3);
         topology.pipe(valid, 4);
 

@@ -11,6 +11,7 @@ import io.bulwark.streams.app.ConfigLoader;
 import io.bulwark.topology.support.TestTopology;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -37,11 +38,12 @@ class ErrorPolicyTest {
     @Test
     void shouldDeadLetterRecordWhoseProcessingThrowsWithCauseAndOriginAndContinue() {
         try (TopologyTestDriver driver = failingOnBoom(Map.of())) {
-            TestInputTopic<String, String> in = driver.createInputTopic("in", new StringSerializer(), new StringSerializer());
-            TestOutputTopic<String, String> out = driver.createOutputTopic("out", new StringDeserializer(),
-                    new StringDeserializer());
-            TestOutputTopic<String, String> dlq = driver.createOutputTopic(Topics.DEAD_LETTERS.name(),
-                    new StringDeserializer(), new StringDeserializer());
+            TestInputTopic<String, String> in =
+                    driver.createInputTopic("in", new StringSerializer(), new StringSerializer());
+            TestOutputTopic<String, String> out =
+                    driver.createOutputTopic("out", new StringDeserializer(), new StringDeserializer());
+            TestOutputTopic<String, String> dlq = driver.createOutputTopic(
+                    Topics.DEAD_LETTERS.name(), new StringDeserializer(), new StringDeserializer());
             in.pipeInput("k1", "boom");
             in.pipeInput("k2", "fine");
 
@@ -49,19 +51,26 @@ class ErrorPolicyTest {
             TestRecord<String, String> letter = dlq.readRecord();
             assertThat(letter.key()).isEqualTo("k1");
             assertThat(letter.value()).isEqualTo("boom");
-            assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.MESSAGE)).contains("cannot shout boom");
-            assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.EXCEPTION)).contains("IllegalStateException");
-            assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.TOPIC)).isEqualTo("in");
-            assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.OFFSET)).isEqualTo("0");
-            assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.STACKTRACE)).isNotBlank();
+            assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.MESSAGE))
+                    .contains("cannot shout boom");
+            assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.EXCEPTION))
+                    .contains("IllegalStateException");
+            assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.TOPIC))
+                    .isEqualTo("in");
+            assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.OFFSET))
+                    .isEqualTo("0");
+            assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.STACKTRACE))
+                    .isNotBlank();
         }
     }
 
     @Test
     void shouldStopOnProcessingErrorWhenConfiguredToFail() {
         try (TopologyTestDriver driver = failingOnBoom(Map.of(AppConfig.ERRORS_PROCESSING, "fail"))) {
-            TestInputTopic<String, String> in = driver.createInputTopic("in", new StringSerializer(), new StringSerializer());
-            assertThatThrownBy(() -> in.pipeInput("k1", "boom")).isInstanceOf(StreamsException.class)
+            TestInputTopic<String, String> in =
+                    driver.createInputTopic("in", new StringSerializer(), new StringSerializer());
+            assertThatThrownBy(() -> in.pipeInput("k1", "boom"))
+                    .isInstanceOf(StreamsException.class)
                     .hasStackTraceContaining("cannot shout boom");
         }
     }
@@ -69,9 +78,10 @@ class ErrorPolicyTest {
     @Test
     void shouldStopOnUnreadableRecordWhenConfiguredToFail() {
         try (TestTopology topology = new TestTopology(stateDir, Map.of(AppConfig.ERRORS_DESERIALIZATION, "fail"))) {
-            TestInputTopic<String, String> raw = topology.driver.createInputTopic(Topics.ORDER_EVENTS.name(),
-                    new StringSerializer(), new StringSerializer());
-            assertThatThrownBy(() -> raw.pipeInput("o-1", "{not json")).isInstanceOf(StreamsException.class)
+            TestInputTopic<String, String> raw = topology.driver.createInputTopic(
+                    Topics.ORDER_EVENTS.name(), new StringSerializer(), new StringSerializer());
+            assertThatThrownBy(() -> raw.pipeInput("o-1", "{not json"))
+                    .isInstanceOf(StreamsException.class)
                     .hasStackTraceContaining("not JSON");
         }
     }
@@ -88,7 +98,7 @@ class ErrorPolicyTest {
                     if (value.equals("boom")) {
                         throw new IllegalStateException("cannot shout " + value);
                     }
-                    return value.toUpperCase(java.util.Locale.ROOT);
+                    return value.toUpperCase(Locale.ROOT);
                 })
                 .to("out", Produced.with(Serdes.String(), Serdes.String()));
         return new TopologyTestDriver(builder.build(), config.streamsProperties());

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.schemas.EventEnvelope;
-import io.bulwark.schemas.EventEnvelopeSerde;
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.app.AppConfig;
@@ -17,8 +15,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,18 +30,22 @@ class YourFirstTopologyTest {
     @Test
     void aDuplicatedOrderEventHasOneEffect(@TempDir Path stateDir) {
         // 1. The same configuration the app loads (file < BULWARK_STREAMS_* env < flags); no broker is contacted.
-        AppConfig config = ConfigLoader.load(null, Map.of(), Map.of(
-                AppConfig.BOOTSTRAP_SERVERS, "unused:9092",
-                AppConfig.STATE_DIR, stateDir.toString()));
-        EventSchemas schemas = EventSchemas.load();
+        AppConfig config = ConfigLoader.load(
+                null,
+                Map.of(),
+                Map.of(AppConfig.BOOTSTRAP_SERVERS, "unused:9092", AppConfig.STATE_DIR, stateDir.toString()));
 
-        try (TopologyTestDriver driver = new TopologyTestDriver(BulwarkTopology.create(config),
-                config.streamsProperties(), Instant.parse("2026-11-26T00:00:00Z"))) {
-            // 2. Topics through the registry, with the envelope serde: metadata in headers, payload as JSON.
-            var orders = driver.createInputTopic(Topics.ORDER_EVENTS.name(), new StringSerializer(),
-                    EventEnvelopeSerde.inHeaders().serializer());
-            var unique = driver.createOutputTopic(Topics.ORDER_EVENTS_UNIQUE.name(), new StringDeserializer(),
-                    EventEnvelopeSerde.inHeaders(schemas).deserializer());
+        try (TopologyTestDriver driver = new TopologyTestDriver(
+                BulwarkTopology.create(config), config.streamsProperties(), Instant.parse("2026-11-26T00:00:00Z"))) {
+            // 2. Topics through the registry and its serdes: metadata in headers, payload as JSON, validated on read.
+            var orders = driver.createInputTopic(
+                    Topics.ORDER_EVENTS.name(),
+                    Topics.ORDER_EVENTS.keySerde().serializer(),
+                    Topics.ORDER_EVENTS.valueSerde().serializer());
+            var unique = driver.createOutputTopic(
+                    Topics.ORDER_EVENTS_UNIQUE.name(),
+                    Topics.ORDER_EVENTS_UNIQUE.keySerde().deserializer(),
+                    Topics.ORDER_EVENTS_UNIQUE.valueSerde().deserializer());
 
             // 3. One OrderPlaced event, delivered twice.
             EventEnvelope placed = orderPlaced("o-1", "c-1", 2_500);
@@ -62,10 +62,27 @@ class YourFirstTopologyTest {
     }
 
     private static EventEnvelope orderPlaced(String orderId, String customerId, long cents) {
-        ObjectNode payload = Json.mapper().createObjectNode()
-                .put("orderId", orderId).put("customerId", customerId).put("totalCents", cents).put("currency", "EUR");
-        payload.putArray("lines").addObject().put("sku", "sku-1").put("quantity", 1).put("unitPriceCents", cents);
-        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null,
-                Instant.parse("2026-11-26T00:00:00Z"), null, null, null, payload);
+        ObjectNode payload = Json.mapper()
+                .createObjectNode()
+                .put("orderId", orderId)
+                .put("customerId", customerId)
+                .put("totalCents", cents)
+                .put("currency", "EUR");
+        payload.putArray("lines")
+                .addObject()
+                .put("sku", "sku-1")
+                .put("quantity", 1)
+                .put("unitPriceCents", cents);
+        return new EventEnvelope(
+                UUID.randomUUID(),
+                "OrderPlaced",
+                "order",
+                orderId,
+                null,
+                Instant.parse("2026-11-26T00:00:00Z"),
+                null,
+                null,
+                null,
+                payload);
     }
 }

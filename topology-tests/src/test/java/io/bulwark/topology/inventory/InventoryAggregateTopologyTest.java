@@ -46,9 +46,11 @@ class InventoryAggregateTopologyTest {
     @BeforeEach
     void setUp() {
         topology = new TestTopology(stateDir, Map.of());
-        commands = topology.driver.createInputTopic(Topics.INVENTORY_COMMANDS.name(), new StringSerializer(),
-                new ByteArraySerializer());
-        events = topology.driver.createOutputTopic(Topics.INVENTORY_EVENTS.name(), new StringDeserializer(),
+        commands = topology.driver.createInputTopic(
+                Topics.INVENTORY_COMMANDS.name(), new StringSerializer(), new ByteArraySerializer());
+        events = topology.driver.createOutputTopic(
+                Topics.INVENTORY_EVENTS.name(),
+                new StringDeserializer(),
                 EventEnvelopeSerde.inHeaders(EventSchemas.load()).deserializer());
     }
 
@@ -92,8 +94,10 @@ class InventoryAggregateTopologyTest {
     void shouldRejectAVersionConflict() {
         send(new InventoryCommand.Restock(id(), "sku-3", null, 3));
         List<EventEnvelope> out = send(new InventoryCommand.Restock(id(), "sku-3", 0L, 1)); // stale expectation
-        assertThat(out).singleElement().satisfies(e ->
-                assertThat(e.payload().path("code").asText()).isEqualTo(InventoryBehavior.VERSION_CONFLICT));
+        assertThat(out)
+                .singleElement()
+                .satisfies(e ->
+                        assertThat(e.payload().path("code").asText()).isEqualTo(InventoryBehavior.VERSION_CONFLICT));
         assertThat(store().get("sku-3").available()).isEqualTo(3);
     }
 
@@ -121,14 +125,21 @@ class InventoryAggregateTopologyTest {
         time += 2 * 60_000; // stream time passes the retention; the next command's punctuation sweeps
         send(new InventoryCommand.Restock(id(), "sku-7", null, 1));
         assertThat(answers.get(restock.commandId().toString())).as("swept").isNull();
-        KeyValueStore<String, String> expiry = topology.driver.getKeyValueStore(InventoryAggregate.ANSWERS_EXPIRY_STORE);
+        KeyValueStore<String, String> expiry =
+                topology.driver.getKeyValueStore(InventoryAggregate.ANSWERS_EXPIRY_STORE);
         try (KeyValueIterator<String, String> left = expiry.all()) {
-            assertThat(left).toIterable().extracting(kv -> kv.value).as("only the newer commands are still due")
+            assertThat(left)
+                    .toIterable()
+                    .extracting(kv -> kv.value)
+                    .as("only the newer commands are still due")
                     .doesNotContain(restock.commandId().toString());
         }
         List<EventEnvelope> again = send(restock);
-        assertThat(again).as("decided again, as a new command").singleElement()
-                .satisfies(e -> assertThat(e.eventId()).isNotEqualTo(first.get(0).eventId()));
+        assertThat(again)
+                .as("decided again, as a new command")
+                .singleElement()
+                .satisfies(
+                        e -> assertThat(e.eventId()).isNotEqualTo(first.get(0).eventId()));
         assertThat(store().get("sku-6").available()).isEqualTo(10);
     }
 
@@ -153,7 +164,9 @@ class InventoryAggregateTopologyTest {
 
     private List<EventEnvelope> send(InventoryCommand command) {
         try {
-            commands.pipeInput(command.sku(), Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command),
+            commands.pipeInput(
+                    command.sku(),
+                    Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command),
                     time++);
         } catch (Exception e) {
             throw new IllegalStateException(e);

@@ -72,21 +72,26 @@ class InventoryPropertiesTest {
     }
 
     @Property(tries = 25)
-    void shouldRebuildTheStoreByReplayingTheEvents(@ForAll("commands") List<InventoryCommand> commands) throws Exception {
+    void shouldRebuildTheStoreByReplayingTheEvents(@ForAll("commands") List<InventoryCommand> commands)
+            throws Exception {
         Path dir = Files.createTempDirectory("inventory-prop");
         try (TestTopology topology = new TestTopology(dir, Map.of())) {
-            TestInputTopic<String, byte[]> in = topology.driver.createInputTopic(Topics.INVENTORY_COMMANDS.name(),
-                    new StringSerializer(), new ByteArraySerializer());
+            TestInputTopic<String, byte[]> in = topology.driver.createInputTopic(
+                    Topics.INVENTORY_COMMANDS.name(), new StringSerializer(), new ByteArraySerializer());
             TestOutputTopic<String, EventEnvelope> out = topology.driver.createOutputTopic(
-                    Topics.INVENTORY_EVENTS.name(), new StringDeserializer(),
+                    Topics.INVENTORY_EVENTS.name(),
+                    new StringDeserializer(),
                     EventEnvelopeSerde.inHeaders(EventSchemas.load()).deserializer());
             long time = 0;
             for (InventoryCommand command : commands) {
-                in.pipeInput(command.sku(), Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command),
+                in.pipeInput(
+                        command.sku(),
+                        Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command),
                         time++);
             }
             List<EventEnvelope> events = new ArrayList<>(out.readValuesToList());
-            KeyValueStore<String, InventoryItem> store = topology.driver.getKeyValueStore(InventoryAggregate.ITEMS_STORE);
+            KeyValueStore<String, InventoryItem> store =
+                    topology.driver.getKeyValueStore(InventoryAggregate.ITEMS_STORE);
             Map<String, InventoryItem> stored = new TreeMap<>();
             try (KeyValueIterator<String, InventoryItem> it = store.all()) {
                 it.forEachRemaining(kv -> stored.put(kv.key, kv.value));

@@ -37,9 +37,15 @@ class RateAccountingPropertiesTest {
 
     @Provide
     Arbitrary<List<Order>> orders() {
-        return Combinators.combine(Arbitraries.integers().between(0, 2), Arbitraries.integers().between(0, 5_000),
-                Arbitraries.integers().between(0, 40_000), Arbitraries.integers().between(0, 9_000))
-                .as(Order::new).list().ofMinSize(1).ofMaxSize(60);
+        return Combinators.combine(
+                        Arbitraries.integers().between(0, 2),
+                        Arbitraries.integers().between(0, 5_000),
+                        Arbitraries.integers().between(0, 40_000),
+                        Arbitraries.integers().between(0, 9_000))
+                .as(Order::new)
+                .list()
+                .ofMinSize(1)
+                .ofMaxSize(60);
     }
 
     @Property(tries = 40)
@@ -72,8 +78,8 @@ class RateAccountingPropertiesTest {
         }
     }
 
-    private static void assertStore(TestTopology topology, WindowKind kind, Map<String, Long> counts,
-            Map<String, Long> sums) {
+    private static void assertStore(
+            TestTopology topology, WindowKind kind, Map<String, Long> counts, Map<String, Long> sums) {
         WindowStore<String, ValueAndTimestamp<RateWindow>> store =
                 topology.driver.getTimestampedWindowStore(RateAccounting.store(Dimension.CUSTOMER, kind));
         Map<String, Long> actualCounts = new TreeMap<>();

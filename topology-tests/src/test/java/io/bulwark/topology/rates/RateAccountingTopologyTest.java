@@ -60,13 +60,14 @@ class RateAccountingTopologyTest {
     @Test
     void shouldCountAndSumPerCustomerInTumblingWindowsSplitAtTheBoundary() {
         order("c-1", "m-1", 100, 0);
-        order("c-1", "m-1", 200, MINUTE - 1);  // last millisecond of the first window
-        order("c-1", "m-2", 50, MINUTE);       // first millisecond of the second
+        order("c-1", "m-1", 200, MINUTE - 1); // last millisecond of the first window
+        order("c-1", "m-2", 50, MINUTE); // first millisecond of the second
         order("c-2", "m-1", 7, 30_000);
 
         assertThat(windows(Dimension.CUSTOMER, WindowKind.TUMBLING, "c-1"))
                 .containsExactly(window(0, new RateWindow(2, 300)), window(MINUTE, new RateWindow(1, 50)));
-        assertThat(windows(Dimension.CUSTOMER, WindowKind.TUMBLING, "c-2")).containsExactly(window(0, new RateWindow(1, 7)));
+        assertThat(windows(Dimension.CUSTOMER, WindowKind.TUMBLING, "c-2"))
+                .containsExactly(window(0, new RateWindow(1, 7)));
         assertThat(windows(Dimension.MERCHANT, WindowKind.TUMBLING, "m-1"))
                 .containsExactly(window(0, new RateWindow(3, 307)));
     }
@@ -87,34 +88,37 @@ class RateAccountingTopologyTest {
         order("c-4", null, 4, base + 200_000);
         List<Map.Entry<Long, RateWindow>> sliding = windows(Dimension.CUSTOMER, WindowKind.SLIDING, "c-4");
         // The window ending at the second order holds both; the third order is alone.
-        assertThat(sliding).contains(window(base + 40_000 - MINUTE, new RateWindow(2, 3)),
-                window(base + 200_000 - MINUTE, new RateWindow(1, 4)));
+        assertThat(sliding)
+                .contains(
+                        window(base + 40_000 - MINUTE, new RateWindow(2, 3)),
+                        window(base + 200_000 - MINUTE, new RateWindow(1, 4)));
         assertThat(sliding).extracting(e -> e.getValue().count()).allMatch(c -> c <= 2);
     }
 
     @Test
     void shouldCountLateRecordWithinGraceAndDropItBeyondGraceCountingIt() {
         order("c-5", null, 100, 30_000);
-        order("c-5", null, 100, MINUTE + 5_000);    // stream time 65 s: window [0, 60 s) still open (grace 10 s)
-        order("c-5", null, 1, 50_000);             // late but within grace: counted
-        order("c-5", null, 100, MINUTE + 20_000);   // stream time 80 s: window [0, 60 s) closed
-        order("c-5", null, 1_000, 55_000);         // beyond grace: not counted
+        order("c-5", null, 100, MINUTE + 5_000); // stream time 65 s: window [0, 60 s) still open (grace 10 s)
+        order("c-5", null, 1, 50_000); // late but within grace: counted
+        order("c-5", null, 100, MINUTE + 20_000); // stream time 80 s: window [0, 60 s) closed
+        order("c-5", null, 1_000, 55_000); // beyond grace: not counted
 
-        assertThat(windows(Dimension.CUSTOMER, WindowKind.TUMBLING, "c-5").get(0)).isEqualTo(window(0, new RateWindow(2, 101)));
+        assertThat(windows(Dimension.CUSTOMER, WindowKind.TUMBLING, "c-5").get(0))
+                .isEqualTo(window(0, new RateWindow(2, 101)));
         assertThat(topology.metric("bulwark-rates", "late-total")).isGreaterThanOrEqualTo(1);
         assertThat(lateFor("customer-tumbling")).isEqualTo(1);
     }
 
     @Test
     void shouldEmitExactlyOneAlertPerBreachedQuotaWindow() {
-        for (int i = 0; i < 6; i++) {          // 6 orders in [0, 5 min): breached at the 4th
+        for (int i = 0; i < 6; i++) { // 6 orders in [0, 5 min): breached at the 4th
             order("c-6", null, 10, i * 10_000);
         }
-        order("c-6", null, 10, 5 * MINUTE);   // next window: 1 order, no alert
-        for (int i = 1; i <= 2; i++) {         // same window, amount over 1000 at the 2nd
+        order("c-6", null, 10, 5 * MINUTE); // next window: 1 order, no alert
+        for (int i = 1; i <= 2; i++) { // same window, amount over 1000 at the 2nd
             order("c-6", null, 600, 5 * MINUTE + i);
         }
-        order("c-7", null, 10, 0);             // another customer, under the limit
+        order("c-7", null, 10, 0); // another customer, under the limit
 
         List<EventEnvelope> alerts = topology.alerts.readValuesToList();
         assertThat(alerts).hasSize(2);
@@ -124,10 +128,13 @@ class RateAccountingTopologyTest {
         assertThat(first.payload().path("count").asLong()).isEqualTo(4);
         assertThat(first.payload().path("windowStart").asText()).isEqualTo(Instant.EPOCH.toString());
         RateSettings.QuotaRule rule = new RateSettings.QuotaRule("orders-per-customer", Duration.ofMinutes(5), 3, 1000);
-        assertThat(first.eventId()).as("derived from rule, key and window").isEqualTo(RateAccounting.alertId(rule, "c-6", 0));
+        assertThat(first.eventId())
+                .as("derived from rule, key and window")
+                .isEqualTo(RateAccounting.alertId(rule, "c-6", 0));
         EventEnvelope second = alerts.get(1);
         assertThat(second.payload().path("sumCents").asLong()).isEqualTo(1210);
-        assertThat(second.payload().path("windowStart").asText()).isEqualTo(Instant.ofEpochMilli(5 * MINUTE).toString());
+        assertThat(second.payload().path("windowStart").asText())
+                .isEqualTo(Instant.ofEpochMilli(5 * MINUTE).toString());
     }
 
     private void order(String customer, String merchant, long cents, long timestamp) {
@@ -139,7 +146,8 @@ class RateAccountingTopologyTest {
                 .filter(e -> e.getKey().group().equals("stream-bulwark-rates-metrics")
                         && e.getKey().name().equals("late-total")
                         && entity.equals(e.getKey().tags().get("bulwark-rates-id")))
-                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum();
+                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
+                .sum();
     }
 
     private List<Map.Entry<Long, RateWindow>> windows(Dimension dimension, WindowKind kind, String key) {

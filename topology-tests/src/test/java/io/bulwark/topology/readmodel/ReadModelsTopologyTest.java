@@ -38,8 +38,8 @@ class ReadModelsTopologyTest {
     @BeforeEach
     void setUp() {
         topology = new TestTopology(stateDir, Map.of());
-        commands = topology.driver.createInputTopic(Topics.INVENTORY_COMMANDS.name(), new StringSerializer(),
-                new ByteArraySerializer());
+        commands = topology.driver.createInputTopic(
+                Topics.INVENTORY_COMMANDS.name(), new StringSerializer(), new ByteArraySerializer());
     }
 
     @AfterEach
@@ -66,8 +66,8 @@ class ReadModelsTopologyTest {
 
     @Test
     void shouldDeleteAnOrdersStatusAfterItsRetentionInStreamTime(@TempDir Path otherDir) {
-        try (TestTopology shortLived = new TestTopology(otherDir,
-                Map.of(AppConfig.ORDER_STATUS_RETENTION_MS, "60000"))) {
+        try (TestTopology shortLived =
+                new TestTopology(otherDir, Map.of(AppConfig.ORDER_STATUS_RETENTION_MS, "60000"))) {
             shortLived.pipe(TestTopology.order("o-old", "c-1", null, 500), 1_000);
             KeyValueStore<String, OrderStatus> statuses = shortLived.driver.getKeyValueStore(ReadModels.ORDER_STATUS);
             assertThat(statuses.get("o-old")).isNotNull();
@@ -75,14 +75,25 @@ class ReadModelsTopologyTest {
             shortLived.pipe(at(TestTopology.order("o-new", "c-1", null, 500), 50_000), 50_000);
             assertThat(statuses.get("o-old")).as("within its retention").isNotNull();
             shortLived.pipe(at(TestTopology.order("o-newer", "c-1", null, 500), 100_000), 100_000);
-            assertThat(statuses.get("o-old")).as("a minute after its last event: deleted").isNull();
+            assertThat(statuses.get("o-old"))
+                    .as("a minute after its last event: deleted")
+                    .isNull();
             assertThat(statuses.get("o-new")).as("last event 50 s ago").isNotNull();
         }
     }
 
     private static EventEnvelope at(EventEnvelope e, long ms) {
-        return new EventEnvelope(e.eventId(), e.type(), e.aggregateType(), e.aggregateId(), e.aggregateVersion(),
-                Instant.ofEpochMilli(ms), e.correlationId(), e.causationId(), e.traceparent(), e.payload());
+        return new EventEnvelope(
+                e.eventId(),
+                e.type(),
+                e.aggregateType(),
+                e.aggregateId(),
+                e.aggregateVersion(),
+                Instant.ofEpochMilli(ms),
+                e.correlationId(),
+                e.causationId(),
+                e.traceparent(),
+                e.payload());
     }
 
     @Test
@@ -94,7 +105,8 @@ class ReadModelsTopologyTest {
         KeyValueStore<String, OrderStatus> statuses = topology.driver.getKeyValueStore(ReadModels.ORDER_STATUS);
         OrderStatus status = statuses.get("o-7");
         assertThat(status.status()).isEqualTo("REJECTED");
-        assertThat(status.history()).extracting(OrderStatus.Step::status)
+        assertThat(status.history())
+                .extracting(OrderStatus.Step::status)
                 .containsExactly("PLACED", "STOCK_REJECTED", "REJECTED");
         assertThat(status.history().get(0).eventId()).isEqualTo(placed.eventId().toString());
     }
@@ -106,16 +118,21 @@ class ReadModelsTopologyTest {
         topology.pipe(TestTopology.order("o-3", "c-3", null, 1), 3_000);
 
         KeyValueStore<String, CustomerOrders> history = topology.driver.getKeyValueStore(ReadModels.CUSTOMER_ORDERS);
-        assertThat(history.get("c-2").orders()).extracting(CustomerOrders.Entry::orderId).containsExactly("o-1", "o-2");
+        assertThat(history.get("c-2").orders())
+                .extracting(CustomerOrders.Entry::orderId)
+                .containsExactly("o-1", "o-2");
         assertThat(history.get("c-2").totalOrders()).isEqualTo(2);
         assertThat(history.get("c-2").orders().get(1).totalCents()).isEqualTo(250);
         assertThat(history.get("c-3").orders()).hasSize(1);
-        assertThat(Instant.ofEpochMilli(history.get("c-2").orders().get(0).placedAtMs())).isEqualTo(Instant.EPOCH);
+        assertThat(Instant.ofEpochMilli(history.get("c-2").orders().get(0).placedAtMs()))
+                .isEqualTo(Instant.EPOCH);
     }
 
     private void command(InventoryCommand command, long timestamp) {
         try {
-            commands.pipeInput(command.sku(), Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command),
+            commands.pipeInput(
+                    command.sku(),
+                    Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(command),
                     timestamp);
         } catch (Exception e) {
             throw new IllegalStateException(e);

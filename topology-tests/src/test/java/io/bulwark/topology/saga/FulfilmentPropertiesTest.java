@@ -45,6 +45,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.test.TestRecord;
@@ -74,16 +75,27 @@ class FulfilmentPropertiesTest {
     /** One order: its lines (sku index → quantity), whether the gateway declines it. */
     record Order(Map<Integer, Integer> lines, boolean declined) {}
 
-    enum Kind { DELIVER, DUPLICATE, WAIT, CANCEL }
+    enum Kind {
+        DELIVER,
+        DUPLICATE,
+        WAIT,
+        CANCEL
+    }
 
     record Move(Kind kind, int pick) {}
 
     @Provide
     Arbitrary<List<Order>> orders() {
-        Arbitrary<Map<Integer, Integer>> lines = Arbitraries.maps(Arbitraries.integers().between(0, 1),
-                Arbitraries.integers().between(1, 2)).ofMinSize(1).ofMaxSize(2);
-        return Combinators.combine(lines, Arbitraries.of(true, false, false, false)).as(Order::new).list()
-                .ofMinSize(1).ofMaxSize(4);
+        Arbitrary<Map<Integer, Integer>> lines = Arbitraries.maps(
+                        Arbitraries.integers().between(0, 1),
+                        Arbitraries.integers().between(1, 2))
+                .ofMinSize(1)
+                .ofMaxSize(2);
+        return Combinators.combine(lines, Arbitraries.of(true, false, false, false))
+                .as(Order::new)
+                .list()
+                .ofMinSize(1)
+                .ofMaxSize(4);
     }
 
     @Provide
@@ -93,12 +105,15 @@ class FulfilmentPropertiesTest {
                 net.jqwik.api.Tuple.of(2, Arbitraries.just(Kind.DUPLICATE)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.just(Kind.WAIT)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.CANCEL)));
-        return Combinators.combine(kind, Arbitraries.integers().between(0, 1_000)).as(Move::new).list().ofMaxSize(80);
+        return Combinators.combine(kind, Arbitraries.integers().between(0, 1_000))
+                .as(Move::new)
+                .list()
+                .ofMaxSize(80);
     }
 
     @Property(tries = 150)
-    void shouldEndEveryOrderOnceWithStockAndMoneyMatchingItsOutcome(@ForAll("orders") List<Order> orders,
-            @ForAll("moves") List<Move> moves) throws Exception {
+    void shouldEndEveryOrderOnceWithStockAndMoneyMatchingItsOutcome(
+            @ForAll("orders") List<Order> orders, @ForAll("moves") List<Move> moves) throws Exception {
         Path dir = Files.createTempDirectory("fulfilment-prop");
         SagaDefinition saga = OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 2, Duration.ofMillis(200));
         try (TopologyTestDriver driver = new TopologyTestDriver(topology(saga), props(dir), Instant.EPOCH)) {
@@ -130,22 +145,32 @@ class FulfilmentPropertiesTest {
             for (int i = 0; i < orders.size(); i++) {
                 String orderId = "o-" + i;
                 List<EventEnvelope> outcomes = world.outcomes.getOrDefault(orderId, List.of());
-                assertThat(outcomes).as("%s: one outcome; %s", orderId, world.trace).hasSize(1);
+                assertThat(outcomes)
+                        .as("%s: one outcome; %s", orderId, world.trace)
+                        .hasSize(1);
                 boolean confirmed = outcomes.get(0).type().equals(EventTypes.ORDER_CONFIRMED.name());
                 Map<String, Integer> ordered = new HashMap<>();
                 orders.get(i).lines().forEach((sku, quantity) -> ordered.merge(SKUS.get(sku), quantity, Integer::sum));
-                assertThat(world.sold(orderId)).as("%s units sold (%s)", orderId, outcomes.get(0).type())
+                assertThat(world.sold(orderId))
+                        .as("%s units sold (%s)", orderId, outcomes.get(0).type())
                         .isEqualTo(confirmed ? ordered : Map.of());
-                assertThat(world.held(orderId)).as("%s: no reservation left", orderId).isEmpty();
-                assertThat(world.authorizedAndNotVoided(orderId)).as("%s money", orderId)
+                assertThat(world.held(orderId))
+                        .as("%s: no reservation left", orderId)
+                        .isEmpty();
+                assertThat(world.authorizedAndNotVoided(orderId))
+                        .as("%s money", orderId)
                         .isEqualTo(confirmed ? total(orders.get(i)) : 0);
                 if (confirmed) {
-                    assertThat(orders.get(i).declined()).as("a declined payment never confirms").isFalse();
+                    assertThat(orders.get(i).declined())
+                            .as("a declined payment never confirms")
+                            .isFalse();
                 }
             }
             for (String sku : SKUS) {
                 long sold = world.soldUnits(sku);
-                assertThat(world.item(sku).available()).as("%s: stock = restocked - sold", sku).isEqualTo(STOCK - sold);
+                assertThat(world.item(sku).available())
+                        .as("%s: stock = restocked - sold", sku)
+                        .isEqualTo(STOCK - sold);
             }
         } finally {
             Directories.deleteRecursively(dir);
@@ -172,12 +197,17 @@ class FulfilmentPropertiesTest {
 
         World(TopologyTestDriver driver) {
             this.driver = driver;
-            this.in = driver.createInputTopic(IN, new StringSerializer(), EventEnvelopeSerde.inHeaders().serializer());
-            this.inventoryCommands = driver.createOutputTopic(Topics.INVENTORY_COMMANDS.name(), new StringDeserializer(),
-                    new ByteArrayDeserializer());
-            this.paymentCommands = driver.createOutputTopic(Topics.PAYMENT_COMMANDS.name(), new StringDeserializer(),
+            this.in = driver.createInputTopic(
+                    IN, new StringSerializer(), EventEnvelopeSerde.inHeaders().serializer());
+            this.inventoryCommands = driver.createOutputTopic(
+                    Topics.INVENTORY_COMMANDS.name(), new StringDeserializer(), new ByteArrayDeserializer());
+            this.paymentCommands = driver.createOutputTopic(
+                    Topics.PAYMENT_COMMANDS.name(),
+                    new StringDeserializer(),
                     EventEnvelopeSerde.inHeaders().deserializer());
-            this.outcomeTopic = driver.createOutputTopic(Topics.ORDER_OUTCOMES.name(), new StringDeserializer(),
+            this.outcomeTopic = driver.createOutputTopic(
+                    Topics.ORDER_OUTCOMES.name(),
+                    new StringDeserializer(),
                     EventEnvelopeSerde.inHeaders().deserializer());
             for (String sku : SKUS) {
                 InventoryItem item = INVENTORY.initial(sku);
@@ -191,13 +221,16 @@ class FulfilmentPropertiesTest {
 
         /** Delivers the head of one non-empty queue; a duplicate leaves it there to be delivered again. */
         void deliver(int pick, boolean duplicate) throws Exception {
-            List<String> ready = queues.entrySet().stream().filter(e -> !e.getValue().isEmpty()).map(Map.Entry::getKey)
+            List<String> ready = queues.entrySet().stream()
+                    .filter(e -> !e.getValue().isEmpty())
+                    .map(Map.Entry::getKey)
                     .toList();
             if (ready.isEmpty()) {
                 return;
             }
             String queue = ready.get(pick % ready.size());
-            Object message = duplicate ? queues.get(queue).peek() : queues.get(queue).poll();
+            Object message =
+                    duplicate ? queues.get(queue).peek() : queues.get(queue).poll();
             String topic = queue.substring(0, queue.indexOf('|'));
             String key = queue.substring(queue.indexOf('|') + 1);
             trace.add((duplicate ? "dup " : "") + topic + " " + describe(message));
@@ -257,15 +290,17 @@ class FulfilmentPropertiesTest {
                     for (InventoryEvent event : accepted.events()) {
                         item = INVENTORY.apply(item, event);
                         if (event instanceof InventoryEvent.ReservationCommitted c) {
-                            sold.computeIfAbsent(c.orderId(), k -> new HashMap<>()).merge(c.sku(), c.quantity(),
-                                    Integer::sum);
+                            sold.computeIfAbsent(c.orderId(), k -> new HashMap<>())
+                                    .merge(c.sku(), c.quantity(), Integer::sum);
                         }
                         answer.add(reply(command, event));
                     }
                     items.put(command.sku(), item);
                 } else if (decision instanceof Decision.Rejected<InventoryEvent> rejected) {
-                    answer.add(reply(command, new InventoryEvent.InventoryCommandRejected(command.sku(), commandId,
-                            rejected.code(), rejected.reason())));
+                    answer.add(reply(
+                            command,
+                            new InventoryEvent.InventoryCommandRejected(
+                                    command.sku(), commandId, rejected.code(), rejected.reason())));
                 }
                 answers.put(commandId, answer);
             }
@@ -281,19 +316,31 @@ class FulfilmentPropertiesTest {
                 voided.add(orderId); // voids what came before it on this order's queue; unknown: a no-op
                 return;
             }
-            EventEnvelope answer = chargeAnswers.computeIfAbsent(command.eventId().toString(), id -> {
-                boolean decline = declined.getOrDefault(orderId, false);
-                if (!decline) {
-                    charged.put(orderId, command.payload().path("amountCents").asLong());
-                    voided.remove(orderId);
-                }
-                ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId);
-                if (decline) {
-                    payload.put("reason", "insufficient_funds");
-                }
-                return new EventEnvelope(UUID.randomUUID(), decline ? "PaymentDeclined" : "PaymentAuthorized", "payment",
-                        orderId, null, Instant.EPOCH, orderId, id, null, payload);
-            });
+            EventEnvelope answer =
+                    chargeAnswers.computeIfAbsent(command.eventId().toString(), id -> {
+                        boolean decline = declined.getOrDefault(orderId, false);
+                        if (!decline) {
+                            charged.put(
+                                    orderId,
+                                    command.payload().path("amountCents").asLong());
+                            voided.remove(orderId);
+                        }
+                        ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId);
+                        if (decline) {
+                            payload.put("reason", "insufficient_funds");
+                        }
+                        return new EventEnvelope(
+                                UUID.randomUUID(),
+                                decline ? "PaymentDeclined" : "PaymentAuthorized",
+                                "payment",
+                                orderId,
+                                null,
+                                Instant.EPOCH,
+                                orderId,
+                                id,
+                                null,
+                                payload);
+                    });
             enqueue("replies", orderId, answer);
         }
 
@@ -324,44 +371,88 @@ class FulfilmentPropertiesTest {
         }
 
         private static EventEnvelope reply(InventoryCommand command, InventoryEvent event) {
-            String orderId = command instanceof InventoryCommand.Reserve r ? r.orderId()
-                    : command instanceof InventoryCommand.Release r ? r.orderId()
-                    : ((InventoryCommand.Commit) command).orderId();
-            return new EventEnvelope(UUID.randomUUID(), event.getClass().getSimpleName(), "inventory", command.sku(),
-                    null, Instant.EPOCH, orderId, command.commandId().toString(), null, Json.mapper().valueToTree(event));
+            String orderId = command instanceof InventoryCommand.Reserve r
+                    ? r.orderId()
+                    : command instanceof InventoryCommand.Release r
+                            ? r.orderId()
+                            : ((InventoryCommand.Commit) command).orderId();
+            return new EventEnvelope(
+                    UUID.randomUUID(),
+                    event.getClass().getSimpleName(),
+                    "inventory",
+                    command.sku(),
+                    null,
+                    Instant.EPOCH,
+                    orderId,
+                    command.commandId().toString(),
+                    null,
+                    Json.mapper().valueToTree(event));
         }
 
         private static String describe(Object message) {
-            return message instanceof EventEnvelope e ? e.type() + "(" + e.aggregateId() + ")"
+            return message instanceof EventEnvelope e
+                    ? e.type() + "(" + e.aggregateId() + ")"
                     : message.getClass().getSimpleName() + "(" + ((InventoryCommand) message).sku() + ")";
         }
     }
 
     private static EventEnvelope placed(String orderId, Order order) {
-        ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId).put("customerId", "c-1")
-                .put("totalCents", total(order)).put("currency", "EUR");
+        ObjectNode payload = Json.mapper()
+                .createObjectNode()
+                .put("orderId", orderId)
+                .put("customerId", "c-1")
+                .put("totalCents", total(order))
+                .put("currency", "EUR");
         var lines = payload.putArray("lines");
-        order.lines().forEach((sku, quantity) -> lines.addObject().put("sku", SKUS.get(sku)).put("quantity", quantity)
-                .put("unitPriceCents", 100));
-        return new EventEnvelope(UUID.randomUUID(), EventTypes.ORDER_PLACED.name(), "order", orderId, 1L, Instant.EPOCH,
-                orderId, null, null, payload);
+        order.lines()
+                .forEach((sku, quantity) -> lines.addObject()
+                        .put("sku", SKUS.get(sku))
+                        .put("quantity", quantity)
+                        .put("unitPriceCents", 100));
+        return new EventEnvelope(
+                UUID.randomUUID(),
+                EventTypes.ORDER_PLACED.name(),
+                "order",
+                orderId,
+                1L,
+                Instant.EPOCH,
+                orderId,
+                null,
+                null,
+                payload);
     }
 
     private static EventEnvelope cancel(String orderId) {
-        ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId).put("customerId", "c-1")
+        ObjectNode payload = Json.mapper()
+                .createObjectNode()
+                .put("orderId", orderId)
+                .put("customerId", "c-1")
                 .put("reason", "cancelled by client");
-        return new EventEnvelope(UUID.randomUUID(), EventTypes.ORDER_CANCEL_REQUESTED.name(), "order", orderId, 2L,
-                Instant.EPOCH, orderId, null, null, payload);
+        return new EventEnvelope(
+                UUID.randomUUID(),
+                EventTypes.ORDER_CANCEL_REQUESTED.name(),
+                "order",
+                orderId,
+                2L,
+                Instant.EPOCH,
+                orderId,
+                null,
+                null,
+                payload);
     }
 
     private static long total(Order order) {
         return order.lines().values().stream().mapToLong(q -> q * 100L).sum();
     }
 
-    private static org.apache.kafka.streams.Topology topology(SagaDefinition saga) {
+    private static Topology topology(SagaDefinition saga) {
         StreamsBuilder builder = new StreamsBuilder();
-        SagaTopology.build(builder, saga, builder.stream(IN, Consumed.with(Serdes.String(), EventEnvelopeSerde.inHeaders())),
-                Topics.ORDER_OUTCOMES, Duration.ofMillis(100));
+        SagaTopology.build(
+                builder,
+                saga,
+                builder.stream(IN, Consumed.with(Serdes.String(), EventEnvelopeSerde.inHeaders())),
+                Topics.ORDER_OUTCOMES,
+                Duration.ofMillis(100));
         return builder.build();
     }
 

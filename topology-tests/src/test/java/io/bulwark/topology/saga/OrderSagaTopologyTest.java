@@ -21,7 +21,6 @@ import io.bulwark.topology.support.TestTopology;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -53,15 +52,28 @@ class OrderSagaTopologyTest {
 
     @BeforeEach
     void setUp() {
-        topology = new TestTopology(stateDir, Map.of(AppConfig.SAGA_STEP_TIMEOUT_MS, "1000",
-                AppConfig.SAGA_MAX_ATTEMPTS, "2", AppConfig.SAGA_RETRY_BACKOFF_MS, "100"));
-        inventoryCommands = topology.driver.createInputTopic(Topics.INVENTORY_COMMANDS.name(), new StringSerializer(),
-                new ByteArraySerializer());
-        paymentReplies = topology.driver.createInputTopic(Topics.PAYMENT_EVENTS.name(), new StringSerializer(),
+        topology = new TestTopology(
+                stateDir,
+                Map.of(
+                        AppConfig.SAGA_STEP_TIMEOUT_MS,
+                        "1000",
+                        AppConfig.SAGA_MAX_ATTEMPTS,
+                        "2",
+                        AppConfig.SAGA_RETRY_BACKOFF_MS,
+                        "100"));
+        inventoryCommands = topology.driver.createInputTopic(
+                Topics.INVENTORY_COMMANDS.name(), new StringSerializer(), new ByteArraySerializer());
+        paymentReplies = topology.driver.createInputTopic(
+                Topics.PAYMENT_EVENTS.name(),
+                new StringSerializer(),
                 EventEnvelopeSerde.inHeaders().serializer());
-        paymentCommands = topology.driver.createOutputTopic(Topics.PAYMENT_COMMANDS.name(), new StringDeserializer(),
+        paymentCommands = topology.driver.createOutputTopic(
+                Topics.PAYMENT_COMMANDS.name(),
+                new StringDeserializer(),
                 EventEnvelopeSerde.inHeaders(SCHEMAS).deserializer());
-        outcomes = topology.driver.createOutputTopic(Topics.ORDER_OUTCOMES.name(), new StringDeserializer(),
+        outcomes = topology.driver.createOutputTopic(
+                Topics.ORDER_OUTCOMES.name(),
+                new StringDeserializer(),
                 EventEnvelopeSerde.inHeaders(SCHEMAS).deserializer());
         restock("sku-1", 10);
     }
@@ -83,7 +95,8 @@ class OrderSagaTopologyTest {
         assertThat(outcomes.readValuesToList()).extracting(EventEnvelope::type).containsExactly("OrderConfirmed");
         assertThat(saga("o-1").status()).isEqualTo(SagaState.Status.COMPLETED);
         assertThat(item("sku-1").available()).isEqualTo(9);
-        assertThat(item("sku-1").reservations()).as("the reservation became a sale: the item forgets the order")
+        assertThat(item("sku-1").reservations())
+                .as("the reservation became a sale: the item forgets the order")
                 .isEmpty();
     }
 
@@ -100,12 +113,15 @@ class OrderSagaTopologyTest {
         assertThat(cancelled.payload().path("sagaStatus").asText()).isEqualTo("CANCELLED");
         assertThat(saga("o-c1").status()).isEqualTo(SagaState.Status.CANCELLED);
         assertThat(item("sku-1").available()).as("stock released").isEqualTo(10);
-        assertThat(paymentCommands.readValue().type()).as("the authorization in flight is voided after it")
+        assertThat(paymentCommands.readValue().type())
+                .as("the authorization in flight is voided after it")
                 .isEqualTo("VoidPayment");
 
         reply(authorize, "PaymentAuthorized", Map.of()); // arrives after the cancel
         assertThat(outcomes.isEmpty()).as("one outcome per order").isTrue();
-        assertThat(paymentCommands.isEmpty()).as("its void was already sent, once").isTrue();
+        assertThat(paymentCommands.isEmpty())
+                .as("its void was already sent, once")
+                .isTrue();
         topology.pipe(cancelRequest("o-c1"), 1_200); // a second request changes nothing
         assertThat(outcomes.isEmpty()).isTrue();
     }
@@ -136,11 +152,12 @@ class OrderSagaTopologyTest {
 
     @Test
     void shouldDeleteAnEndedSagaAfterItsRetention(@TempDir Path otherDir) {
-        try (TestTopology shortLived = new TestTopology(otherDir, Map.of(AppConfig.SAGA_RETENTION_MS, "60000",
-                AppConfig.DEDUP_RETENTION_MS, "60000"))) {
+        try (TestTopology shortLived = new TestTopology(
+                otherDir, Map.of(AppConfig.SAGA_RETENTION_MS, "60000", AppConfig.DEDUP_RETENTION_MS, "60000"))) {
             shortLived.pipe(TestTopology.order("o-r1", "c-1", null, 500), 1_000); // no stock: rejected at once
             KeyValueStore<String, SagaState> states = shortLived.driver.getKeyValueStore(
-                    OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 1, Duration.ofSeconds(1)).statesStore());
+                    OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 1, Duration.ofSeconds(1))
+                            .statesStore());
             assertThat(states.get("o-r1").terminal()).isTrue();
 
             shortLived.driver.advanceWallClockTime(Duration.ofSeconds(59));
@@ -153,7 +170,8 @@ class OrderSagaTopologyTest {
     @Test
     void shouldRefuseASagaRetentionShorterThanTheDedupWindow(@TempDir Path otherDir) {
         assertThatThrownBy(() -> new TestTopology(otherDir, Map.of(AppConfig.SAGA_RETENTION_MS, "60000")))
-                .hasMessageContaining(AppConfig.SAGA_RETENTION_MS).hasMessageContaining(AppConfig.DEDUP_RETENTION_MS);
+                .hasMessageContaining(AppConfig.SAGA_RETENTION_MS)
+                .hasMessageContaining(AppConfig.DEDUP_RETENTION_MS);
     }
 
     @Test
@@ -167,9 +185,11 @@ class OrderSagaTopologyTest {
         assertThat(item("sku-1").available()).as("stock released").isEqualTo(10);
         SagaState state = saga("o-2");
         assertThat(state.status()).isEqualTo(SagaState.Status.COMPENSATED);
-        assertThat(state.compensated()).as("every step whose command was sent, last first")
+        assertThat(state.compensated())
+                .as("every step whose command was sent, last first")
                 .containsExactly(OrderFulfilmentSaga.AUTHORIZE_PAYMENT, OrderFulfilmentSaga.RESERVE_STOCK);
-        assertThat(paymentCommands.readValue().type()).as("voiding a declined payment is a harmless no-op")
+        assertThat(paymentCommands.readValue().type())
+                .as("voiding a declined payment is a harmless no-op")
                 .isEqualTo("VoidPayment");
     }
 
@@ -187,13 +207,16 @@ class OrderSagaTopologyTest {
         assertThat(rejected.payload().path("reason").asText()).contains("no reply after 2 attempt(s)");
         assertThat(item("sku-1").available()).isEqualTo(10);
         EventEnvelope voided = paymentCommands.readValue();
-        assertThat(voided.type()).as("the unanswered authorization may still have happened: void it")
+        assertThat(voided.type())
+                .as("the unanswered authorization may still have happened: void it")
                 .isEqualTo("VoidPayment");
         assertThat(paymentCommands.isEmpty()).isTrue();
 
         reply(first, "PaymentAuthorized", Map.of()); // the late answer, after the saga ended
         assertThat(outcomes.isEmpty()).as("one outcome").isTrue();
-        assertThat(paymentCommands.isEmpty()).as("already compensated: nothing more is sent").isTrue();
+        assertThat(paymentCommands.isEmpty())
+                .as("already compensated: nothing more is sent")
+                .isTrue();
     }
 
     @Test
@@ -201,12 +224,29 @@ class OrderSagaTopologyTest {
         restock("sku-2", 1);
         EventEnvelope base = order("o-8", "sku-1", 2);
         ObjectNode payload = base.payload().deepCopy();
-        payload.withArray("lines").addObject().put("sku", "sku-2").put("quantity", 5).put("unitPriceCents", 2);
-        topology.pipe(new EventEnvelope(base.eventId(), base.type(), base.aggregateType(), "o-8", null,
-                base.occurredAt(), null, null, null, payload), 1_000);
+        payload.withArray("lines")
+                .addObject()
+                .put("sku", "sku-2")
+                .put("quantity", 5)
+                .put("unitPriceCents", 2);
+        topology.pipe(
+                new EventEnvelope(
+                        base.eventId(),
+                        base.type(),
+                        base.aggregateType(),
+                        "o-8",
+                        null,
+                        base.occurredAt(),
+                        null,
+                        null,
+                        null,
+                        payload),
+                1_000);
 
         assertThat(outcomes.readValue().payload().path("reason").asText()).startsWith("reserve-stock");
-        assertThat(item("sku-1").available()).as("sku-1's reservation released, whenever it arrived").isEqualTo(10);
+        assertThat(item("sku-1").available())
+                .as("sku-1's reservation released, whenever it arrived")
+                .isEqualTo(10);
         assertThat(item("sku-1").reservations()).isEmpty();
         assertThat(item("sku-2").available()).isEqualTo(1);
         assertThat(paymentCommands.isEmpty()).as("payment never started").isTrue();
@@ -216,9 +256,24 @@ class OrderSagaTopologyTest {
     void shouldReserveTwoLinesOfTheSameSkuAsOneReservation() {
         EventEnvelope base = order("o-7", "sku-1", 2);
         ObjectNode payload = base.payload().deepCopy();
-        payload.withArray("lines").addObject().put("sku", "sku-1").put("quantity", 3).put("unitPriceCents", 2);
-        topology.pipe(new EventEnvelope(base.eventId(), base.type(), base.aggregateType(), "o-7", null,
-                base.occurredAt(), null, null, null, payload), 1_000);
+        payload.withArray("lines")
+                .addObject()
+                .put("sku", "sku-1")
+                .put("quantity", 3)
+                .put("unitPriceCents", 2);
+        topology.pipe(
+                new EventEnvelope(
+                        base.eventId(),
+                        base.type(),
+                        base.aggregateType(),
+                        "o-7",
+                        null,
+                        base.occurredAt(),
+                        null,
+                        null,
+                        null,
+                        payload),
+                1_000);
         reply(paymentCommands.readValue(), "PaymentAuthorized", Map.of());
 
         assertThat(outcomes.readValuesToList()).extracting(EventEnvelope::type).containsExactly("OrderConfirmed");
@@ -230,7 +285,7 @@ class OrderSagaTopologyTest {
         topology.pipe(TestTopology.order("o-4", "c-1", null, 500), 1_000);
         EventEnvelope authorize = paymentCommands.readValue();
         EventEnvelope reply = reply(authorize, "PaymentAuthorized", Map.of());
-        paymentReplies.pipeInput("o-4", reply);                       // the same reply again
+        paymentReplies.pipeInput("o-4", reply); // the same reply again
         reply(authorize, "PaymentDeclined", Map.of("reason", "late")); // a late contradicting reply
 
         assertThat(outcomes.readValuesToList()).extracting(EventEnvelope::type).containsExactly("OrderConfirmed");
@@ -244,24 +299,28 @@ class OrderSagaTopologyTest {
         assertThat(paymentCommands.isEmpty()).isTrue();
         EventEnvelope rejected = outcomes.readValue();
         assertThat(rejected.payload().path("reason").asText()).contains("available");
-        assertThat(saga("o-5").compensated()).as("the refused reservation is released: a no-op")
+        assertThat(saga("o-5").compensated())
+                .as("the refused reservation is released: a no-op")
                 .containsExactly(OrderFulfilmentSaga.RESERVE_STOCK);
     }
 
     @Test
     void shouldDeadLetterAReplyForAnUnknownSaga() {
-        TestOutputTopic<byte[], byte[]> dlq = topology.driver.createOutputTopic(Topics.DEAD_LETTERS.name(),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        EventEnvelope stray = payment("o-nobody", "PaymentAuthorized", UUID.randomUUID().toString(), Map.of());
+        TestOutputTopic<byte[], byte[]> dlq = topology.driver.createOutputTopic(
+                Topics.DEAD_LETTERS.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        EventEnvelope stray =
+                payment("o-nobody", "PaymentAuthorized", UUID.randomUUID().toString(), Map.of());
         paymentReplies.pipeInput("o-nobody", stray);
 
         TestRecord<byte[], byte[]> letter = dlq.readRecord();
-        assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.MESSAGE)).contains("No saga 'o-nobody'");
+        assertThat(EnvelopeHeaders.text(letter.headers(), DeadLetterHeaders.MESSAGE))
+                .contains("No saga 'o-nobody'");
         assertThat(outcomes.isEmpty()).isTrue();
     }
 
     private EventEnvelope reply(EventEnvelope command, String type, Map<String, String> fields) {
-        EventEnvelope reply = payment(command.aggregateId(), type, command.eventId().toString(), fields);
+        EventEnvelope reply =
+                payment(command.aggregateId(), type, command.eventId().toString(), fields);
         paymentReplies.pipeInput(command.aggregateId(), reply);
         return reply;
     }
@@ -269,29 +328,58 @@ class OrderSagaTopologyTest {
     private static EventEnvelope payment(String orderId, String type, String causation, Map<String, String> fields) {
         ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId);
         fields.forEach(payload::put);
-        return new EventEnvelope(UUID.randomUUID(), type, "payment", orderId, null, Instant.EPOCH, orderId, causation,
-                null, payload);
+        return new EventEnvelope(
+                UUID.randomUUID(), type, "payment", orderId, null, Instant.EPOCH, orderId, causation, null, payload);
     }
 
     private static EventEnvelope cancelRequest(String orderId) {
-        ObjectNode payload = Json.mapper().createObjectNode().put("orderId", orderId).put("customerId", "c-1")
+        ObjectNode payload = Json.mapper()
+                .createObjectNode()
+                .put("orderId", orderId)
+                .put("customerId", "c-1")
                 .put("reason", "cancelled by client");
-        return new EventEnvelope(UUID.randomUUID(), "OrderCancelRequested", "order", orderId, 2L, Instant.EPOCH, orderId,
-                null, null, payload);
+        return new EventEnvelope(
+                UUID.randomUUID(),
+                "OrderCancelRequested",
+                "order",
+                orderId,
+                2L,
+                Instant.EPOCH,
+                orderId,
+                null,
+                null,
+                payload);
     }
 
     private static EventEnvelope order(String orderId, String sku, int quantity) {
         EventEnvelope base = TestTopology.order(orderId, "c-1", null, 100);
         ObjectNode payload = base.payload().deepCopy();
-        payload.putArray("lines").addObject().put("sku", sku).put("quantity", quantity).put("unitPriceCents", 2);
-        return new EventEnvelope(base.eventId(), base.type(), base.aggregateType(), orderId, null, base.occurredAt(),
-                null, null, null, payload);
+        payload.putArray("lines")
+                .addObject()
+                .put("sku", sku)
+                .put("quantity", quantity)
+                .put("unitPriceCents", 2);
+        return new EventEnvelope(
+                base.eventId(),
+                base.type(),
+                base.aggregateType(),
+                orderId,
+                null,
+                base.occurredAt(),
+                null,
+                null,
+                null,
+                payload);
     }
 
     private void restock(String sku, int quantity) {
         try {
-            inventoryCommands.pipeInput(sku, Json.mapper().writerFor(InventoryCommand.class).writeValueAsBytes(
-                    new InventoryCommand.Restock(UUID.randomUUID(), sku, null, quantity)), 1);
+            inventoryCommands.pipeInput(
+                    sku,
+                    Json.mapper()
+                            .writerFor(InventoryCommand.class)
+                            .writeValueAsBytes(new InventoryCommand.Restock(UUID.randomUUID(), sku, null, quantity)),
+                    1);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -299,7 +387,8 @@ class OrderSagaTopologyTest {
 
     private SagaState saga(String orderId) {
         KeyValueStore<String, SagaState> states = topology.driver.getKeyValueStore(
-                OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 1, Duration.ofSeconds(1)).statesStore());
+                OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 1, Duration.ofSeconds(1))
+                        .statesStore());
         return states.get(orderId);
     }
 
@@ -307,5 +396,4 @@ class OrderSagaTopologyTest {
         KeyValueStore<String, InventoryItem> items = topology.driver.getKeyValueStore(InventoryAggregate.ITEMS_STORE);
         return items.get(sku);
     }
-
 }

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.infra.Directories;
-import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.CleanupPolicy;
+import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
-import io.bulwark.schemas.TopicSpec;
 import io.bulwark.schemas.Json;
+import io.bulwark.schemas.TopicSpec;
 import io.bulwark.streams.saga.Outcome;
 import io.bulwark.streams.saga.Outgoing;
 import io.bulwark.streams.saga.SagaDefinition;
@@ -17,6 +17,7 @@ import io.bulwark.streams.saga.SagaState;
 import io.bulwark.streams.saga.SagaStep;
 import io.bulwark.streams.saga.SagaTopology;
 import io.bulwark.streams.state.ExpiryIndex;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,6 +40,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -52,7 +54,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 class SagaPropertiesTest {
 
-    enum Move { SUCCEED, FAIL, RETRY, TIMEOUT, DUPLICATE, STRAY }
+    enum Move {
+        SUCCEED,
+        FAIL,
+        RETRY,
+        TIMEOUT,
+        DUPLICATE,
+        STRAY
+    }
 
     private static final List<String> STEPS = List.of("a", "b", "c");
 
@@ -67,10 +76,12 @@ class SagaPropertiesTest {
         SagaDefinition definition = definition();
         Path dir = Files.createTempDirectory("saga-prop");
         try (TopologyTestDriver driver = new TopologyTestDriver(topology(definition), props(dir), Instant.EPOCH)) {
-            TestInputTopic<String, EventEnvelope> in = driver.createInputTopic("saga.test.in", new StringSerializer(),
+            TestInputTopic<String, EventEnvelope> in = driver.createInputTopic(
+                    "saga.test.in",
+                    new StringSerializer(),
                     EventEnvelopeSerde.inHeaders().serializer());
-            TestOutputTopic<String, String> commands = driver.createOutputTopic("saga.test.commands",
-                    new StringDeserializer(), new StringDeserializer());
+            TestOutputTopic<String, String> commands =
+                    driver.createOutputTopic("saga.test.commands", new StringDeserializer(), new StringDeserializer());
             in.pipeInput("s-1", event("Started", null, Json.mapper().createObjectNode()));
 
             List<String> undone = new ArrayList<>();
@@ -117,7 +128,8 @@ class SagaPropertiesTest {
                             in.pipeInput("s-1", lastReply);
                         }
                     }
-                    case STRAY -> in.pipeInput("s-1", event("Done", UUID.randomUUID().toString(), reply(step)));
+                    case STRAY ->
+                        in.pipeInput("s-1", event("Done", UUID.randomUUID().toString(), reply(step)));
                 }
             }
             for (int i = 0; i < 10 && !state(driver, definition).terminal(); i++) {
@@ -133,25 +145,31 @@ class SagaPropertiesTest {
                 }
             }
             SagaState end = state(driver, definition);
-            assertThat(end.terminal()).as("ends in a terminal state: %s", end.history()).isTrue();
+            assertThat(end.terminal())
+                    .as("ends in a terminal state: %s", end.history())
+                    .isTrue();
             if (end.status() == SagaState.Status.COMPLETED) {
                 assertThat(undone).isEmpty();
                 assertThat(end.touched()).containsExactlyElementsOf(STEPS);
             } else {
                 List<String> expected = new ArrayList<>(sent);
                 Collections.reverse(expected);
-                assertThat(undone).as("compensations = every step whose command was sent (a late success is "
-                        + "undone too), reversed, once each").isEqualTo(expected);
+                assertThat(undone)
+                        .as("compensations = every step whose command was sent (a late success is "
+                                + "undone too), reversed, once each")
+                        .isEqualTo(expected);
                 assertThat(end.compensated()).isEqualTo(expected);
                 assertThat(succeeded).containsAll(end.touched());
                 assertThat(sent).containsAll(end.touched());
             }
             List<String> deadlines = new ArrayList<>();
-            try (KeyValueIterator<String, String> it =
-                    driver.<String, String>getKeyValueStore(definition.deadlinesStore()).all()) {
+            try (KeyValueIterator<String, String> it = driver.<String, String>getKeyValueStore(
+                            definition.deadlinesStore())
+                    .all()) {
                 it.forEachRemaining(entry -> deadlines.add(entry.key));
             }
-            assertThat(deadlines).as("the deadline index holds the saga's current deadline and no stale one")
+            assertThat(deadlines)
+                    .as("the deadline index holds the saga's current deadline and no stale one")
                     .containsExactly(ExpiryIndex.indexKey(end.deadlineMs(), "s-1"));
         } finally {
             Directories.deleteRecursively(dir);
@@ -161,7 +179,8 @@ class SagaPropertiesTest {
     private static SagaDefinition definition() {
         List<SagaStep> steps = new ArrayList<>();
         for (String name : STEPS) {
-            steps.add(new SagaStep(name,
+            steps.add(new SagaStep(
+                    name,
                     saga -> List.of(command(saga.sagaId(), name, "do")),
                     saga -> List.of(command(saga.sagaId(), name, "undo")),
                     (trigger, reply) -> switch (reply.type()) {
@@ -170,17 +189,26 @@ class SagaPropertiesTest {
                         case "Busy" -> new Outcome.Retry("busy");
                         default -> new Outcome.NotMine();
                     },
-                    Duration.ofSeconds(1), 2, Duration.ofMillis(500)));
+                    Duration.ofSeconds(1),
+                    2,
+                    Duration.ofMillis(500)));
         }
-        return new SagaDefinition("test", "Started", steps,
+        return new SagaDefinition(
+                "test",
+                "Started",
+                steps,
                 saga -> event("Completed", null, Json.mapper().createObjectNode()),
                 (saga, reason, status) -> event("Failed", null, Json.mapper().createObjectNode()));
     }
 
     private static Outgoing command(String sagaId, String step, String purpose) {
         String id = SagaDefinition.commandId(sagaId, step, purpose, 0);
-        ObjectNode json = Json.mapper().createObjectNode().put("step", step).put("purpose", purpose).put("commandId", id);
-        return Outgoing.json(id, "saga.test.commands", sagaId, json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        ObjectNode json = Json.mapper()
+                .createObjectNode()
+                .put("step", step)
+                .put("purpose", purpose)
+                .put("commandId", id);
+        return Outgoing.json(id, "saga.test.commands", sagaId, json.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private static ObjectNode reply(String step) {
@@ -188,8 +216,8 @@ class SagaPropertiesTest {
     }
 
     private static EventEnvelope event(String type, String causation, JsonNode payload) {
-        return new EventEnvelope(UUID.randomUUID(), type, "test", "s-1", null, Instant.EPOCH, null, causation, null,
-                payload);
+        return new EventEnvelope(
+                UUID.randomUUID(), type, "test", "s-1", null, Instant.EPOCH, null, causation, null, payload);
     }
 
     private static SagaState state(TopologyTestDriver driver, SagaDefinition definition) {
@@ -197,12 +225,19 @@ class SagaPropertiesTest {
         return states.get("s-1");
     }
 
-    private static org.apache.kafka.streams.Topology topology(SagaDefinition definition) {
+    private static Topology topology(SagaDefinition definition) {
         StreamsBuilder builder = new StreamsBuilder();
-        SagaTopology.build(builder, definition,
+        SagaTopology.build(
+                builder,
+                definition,
                 builder.stream("saga.test.in", Consumed.with(Serdes.String(), EventEnvelopeSerde.inHeaders())),
-                new TopicSpec<>("saga.test.outcomes", Serdes.String(), EventEnvelopeSerde.inHeaders(), 1,
-                        CleanupPolicy.DELETE, Optional.empty()),
+                new TopicSpec<>(
+                        "saga.test.outcomes",
+                        Serdes.String(),
+                        EventEnvelopeSerde.inHeaders(),
+                        1,
+                        CleanupPolicy.DELETE,
+                        Optional.empty()),
                 Duration.ofMillis(100));
         return builder.build();
     }

@@ -2,8 +2,6 @@ package io.bulwark.topology.support;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.schemas.EventEnvelope;
-import io.bulwark.schemas.EventEnvelopeSerde;
-import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.app.AppConfig;
@@ -14,7 +12,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -24,8 +21,6 @@ import org.apache.kafka.streams.TopologyTestDriver;
  * the app uses, plus event builders. Copy this to test your own topology the same way.
  */
 public final class TestTopology implements AutoCloseable {
-
-    private static final EventSchemas SCHEMAS = EventSchemas.load();
 
     public final TopologyTestDriver driver;
     public final TestInputTopic<String, EventEnvelope> orders;
@@ -37,14 +32,19 @@ public final class TestTopology implements AutoCloseable {
         flags.put(AppConfig.BOOTSTRAP_SERVERS, "unused:9092");
         flags.put(AppConfig.STATE_DIR, stateDir.toString());
         AppConfig config = ConfigLoader.load(null, Map.of(), flags);
-        driver = new TopologyTestDriver(BulwarkTopology.create(config), config.streamsProperties(),
-                Instant.EPOCH);
-        orders = driver.createInputTopic(Topics.ORDER_EVENTS.name(), Topics.ORDER_EVENTS.keySerde().serializer(),
-                EventEnvelopeSerde.inHeaders().serializer());
-        unique = driver.createOutputTopic(Topics.ORDER_EVENTS_UNIQUE.name(), new StringDeserializer(),
-                EventEnvelopeSerde.inHeaders(SCHEMAS).deserializer());
-        alerts = driver.createOutputTopic(Topics.RATE_ALERTS.name(), new StringDeserializer(),
-                EventEnvelopeSerde.inHeaders(SCHEMAS).deserializer());
+        driver = new TopologyTestDriver(BulwarkTopology.create(config), config.streamsProperties(), Instant.EPOCH);
+        orders = driver.createInputTopic(
+                Topics.ORDER_EVENTS.name(),
+                Topics.ORDER_EVENTS.keySerde().serializer(),
+                Topics.ORDER_EVENTS.valueSerde().serializer());
+        unique = driver.createOutputTopic(
+                Topics.ORDER_EVENTS_UNIQUE.name(),
+                Topics.ORDER_EVENTS_UNIQUE.keySerde().deserializer(),
+                Topics.ORDER_EVENTS_UNIQUE.valueSerde().deserializer());
+        alerts = driver.createOutputTopic(
+                Topics.RATE_ALERTS.name(),
+                Topics.RATE_ALERTS.keySerde().deserializer(),
+                Topics.RATE_ALERTS.valueSerde().deserializer());
     }
 
     /** Pipes {@code event} with record timestamp {@code timestampMs}. */
@@ -55,19 +55,27 @@ public final class TestTopology implements AutoCloseable {
     /** An OrderPlaced event of {@code customer} (and merchant {@code merchant}, may be null) for {@code cents}. */
     public static EventEnvelope order(String orderId, String customer, String merchant, long cents) {
         ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId).put("customerId", customer).put("totalCents", cents).put("currency", "EUR");
+        payload.put("orderId", orderId)
+                .put("customerId", customer)
+                .put("totalCents", cents)
+                .put("currency", "EUR");
         if (merchant != null) {
             payload.put("merchantId", merchant);
         }
-        payload.putArray("lines").addObject().put("sku", "sku-1").put("quantity", 1).put("unitPriceCents", cents);
-        return new EventEnvelope(UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.EPOCH, null, null,
-                null, payload);
+        payload.putArray("lines")
+                .addObject()
+                .put("sku", "sku-1")
+                .put("quantity", 1)
+                .put("unitPriceCents", cents);
+        return new EventEnvelope(
+                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.EPOCH, null, null, null, payload);
     }
 
     /** A Kafka Streams custom metric's value, e.g. {@code metric("bulwark-dedup", "dropped-total")}. */
     public double metric(String scope, String name) {
         return driver.metrics().entrySet().stream()
-                .filter(e -> e.getKey().group().equals("stream-" + scope + "-metrics") && e.getKey().name().equals(name))
+                .filter(e -> e.getKey().group().equals("stream-" + scope + "-metrics")
+                        && e.getKey().name().equals(name))
                 .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
                 .sum();
     }

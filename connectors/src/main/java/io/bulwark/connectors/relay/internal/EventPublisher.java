@@ -43,23 +43,36 @@ public final class EventPublisher implements AutoCloseable {
     private final Counter published;
     private final Counter deadLettered;
 
-    public EventPublisher(String bootstrapServers, String clientId, EventSchemas schemas, MeterRegistry registry,
-            String mode) {
+    public EventPublisher(
+            String bootstrapServers, String clientId, EventSchemas schemas, MeterRegistry registry, String mode) {
         this.producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.CLIENT_ID_CONFIG, clientId,
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5,
-                ProducerConfig.LINGER_MS_CONFIG, 2,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                ProducerConfig.CLIENT_ID_CONFIG,
+                clientId,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                true,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION,
+                5,
+                ProducerConfig.LINGER_MS_CONFIG,
+                2,
+                ProducerConfig.COMPRESSION_TYPE_CONFIG,
+                "lz4",
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                ByteArraySerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                ByteArraySerializer.class));
         this.schemas = schemas;
         this.published = Counter.builder("bulwark.outbox.relay.published")
-                .description("Outbox events published to their topic").tag("mode", mode).register(registry);
+                .description("Outbox events published to their topic")
+                .tag("mode", mode)
+                .register(registry);
         this.deadLettered = Counter.builder("bulwark.outbox.relay.dead.lettered")
-                .description("Outbox rows sent to the dead-letter topic instead").tag("mode", mode).register(registry);
+                .description("Outbox rows sent to the dead-letter topic instead")
+                .tag("mode", mode)
+                .register(registry);
     }
 
     /** Sends every record (or its dead letter) and waits until Kafka acknowledged all of them. */
@@ -90,8 +103,11 @@ public final class EventPublisher implements AutoCloseable {
         if (problem == null) {
             return record;
         }
-        log.warn("Outbox event {} goes to {}: {}", EnvelopeHeaders.text(record.headers(), EnvelopeHeaders.EVENT_ID),
-                Topics.DEAD_LETTERS.name(), problem);
+        log.warn(
+                "Outbox event {} goes to {}: {}",
+                EnvelopeHeaders.text(record.headers(), EnvelopeHeaders.EVENT_ID),
+                Topics.DEAD_LETTERS.name(),
+                problem);
         Headers headers = new RecordHeaders(record.headers().toArray());
         put(headers, DeadLetterHeaders.EXCEPTION, InvalidOutboxRowException.class.getName());
         put(headers, DeadLetterHeaders.MESSAGE, problem);
@@ -103,7 +119,8 @@ public final class EventPublisher implements AutoCloseable {
     /** What is wrong with a record, or {@code null} when it may be published. */
     private String problemWith(ProducerRecord<byte[], byte[]> record) {
         String aggregateType = EnvelopeHeaders.text(record.headers(), EnvelopeHeaders.AGGREGATE_TYPE);
-        if (aggregateType == null || Topics.eventsOf(aggregateType).isEmpty()
+        if (aggregateType == null
+                || Topics.eventsOf(aggregateType).isEmpty()
                 || !Topics.eventTopicName(aggregateType).equals(record.topic())) {
             return "no topic is declared for aggregate type '" + aggregateType + "' (record routed to '"
                     + record.topic() + "')";

@@ -42,9 +42,18 @@ public record OutboxRow(
     public static OutboxRow read(ResultSet rs) throws SQLException {
         long version = rs.getLong(5);
         Long aggregateVersion = rs.wasNull() ? null : version;
-        return new OutboxRow(rs.getLong(1), rs.getObject(2, UUID.class), rs.getString(3), rs.getString(4),
-                aggregateVersion, rs.getString(6), rs.getString(7),
-                rs.getObject(8, OffsetDateTime.class), rs.getString(9), rs.getString(10), rs.getString(11));
+        return new OutboxRow(
+                rs.getLong(1),
+                rs.getObject(2, UUID.class),
+                rs.getString(3),
+                rs.getString(4),
+                aggregateVersion,
+                rs.getString(6),
+                rs.getString(7),
+                rs.getObject(8, OffsetDateTime.class),
+                rs.getString(9),
+                rs.getString(10),
+                rs.getString(11));
     }
 
     /**
@@ -61,13 +70,19 @@ public record OutboxRow(
         add(headers, EnvelopeHeaders.AGGREGATE_TYPE, aggregateType);
         add(headers, EnvelopeHeaders.AGGREGATE_ID, aggregateId);
         add(headers, EnvelopeHeaders.AGGREGATE_VERSION, aggregateVersion == null ? null : aggregateVersion.toString());
-        add(headers, EnvelopeHeaders.OCCURRED_AT,
+        add(
+                headers,
+                EnvelopeHeaders.OCCURRED_AT,
                 OCCURRED_AT_FORMAT.format(occurredAt.withOffsetSameInstant(ZoneOffset.UTC)));
         add(headers, EnvelopeHeaders.CORRELATION_ID, correlationId);
         add(headers, EnvelopeHeaders.CAUSATION_ID, causationId);
         add(headers, EnvelopeHeaders.TRACEPARENT, traceparent);
-        return new ProducerRecord<>(Topics.eventTopicName(aggregateType), null,
-                aggregateId.getBytes(StandardCharsets.UTF_8), compactJson(payloadJson), headers);
+        return new ProducerRecord<>(
+                Topics.eventTopicName(aggregateType),
+                null,
+                aggregateId.getBytes(StandardCharsets.UTF_8),
+                compactJson(payloadJson),
+                headers);
     }
 
     private static byte[] compactJson(String json) {

@@ -13,8 +13,10 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.kafka.common.serialization.Serde;
@@ -67,6 +69,7 @@ public final class InventoryAggregate {
      * is decided again).
      */
     public static final String ANSWERS_STORE = "inventory-answers";
+
     public static final String ANSWERS_EXPIRY_STORE = "inventory-answers-expiry";
     private static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
     public static final Duration DEFAULT_COMMAND_RETENTION = Duration.ofHours(24);
@@ -78,21 +81,29 @@ public final class InventoryAggregate {
     private InventoryAggregate() {}
 
     /** Adds the aggregate; returns its event stream (also written to {@code events}) for projections. */
-    public static KStream<String, EventEnvelope> build(StreamsBuilder builder, TopicSpec<String, byte[]> commands,
-            TopicSpec<String, EventEnvelope> events, Duration commandRetention) {
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ITEMS_STORE),
-                Serdes.String(), ITEMS));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ANSWERS_STORE),
-                Serdes.String(), answerSerde()));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ANSWERS_EXPIRY_STORE),
-                Serdes.String(), Serdes.String()));
-        KStream<String, InventoryCommand> in = builder.stream(commands.name(),
-                Consumed.with(commands.keySerde(), COMMANDS).withName("inventory-commands"));
+    public static KStream<String, EventEnvelope> build(
+            StreamsBuilder builder,
+            TopicSpec<String, byte[]> commands,
+            TopicSpec<String, EventEnvelope> events,
+            Duration commandRetention) {
+        builder.addStateStore(
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ITEMS_STORE), Serdes.String(), ITEMS));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ANSWERS_STORE), Serdes.String(), answerSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ANSWERS_EXPIRY_STORE), Serdes.String(), Serdes.String()));
+        KStream<String, InventoryCommand> in = builder.stream(
+                commands.name(), Consumed.with(commands.keySerde(), COMMANDS).withName("inventory-commands"));
         KStream<String, EventEnvelope> out = KeyedInput.routed(in, commands, COMMANDS, "inventory-commands-routed")
-                .process(() -> new CommandProcessor(commandRetention.toMillis()), Named.as("inventory-decide"),
-                        ITEMS_STORE, ANSWERS_STORE, ANSWERS_EXPIRY_STORE);
-        out.to(events.name(), Produced.with(events.keySerde(), events.valueSerde())
-                .withName("inventory-events-sink"));
+                .process(
+                        () -> new CommandProcessor(commandRetention.toMillis()),
+                        Named.as("inventory-decide"),
+                        ITEMS_STORE,
+                        ANSWERS_STORE,
+                        ANSWERS_EXPIRY_STORE);
+        out.to(
+                events.name(),
+                Produced.with(events.keySerde(), events.valueSerde()).withName("inventory-events-sink"));
         return out;
     }
 
@@ -102,7 +113,7 @@ public final class InventoryAggregate {
      */
     public static Map<String, InventoryItem> replay(List<EventEnvelope> envelopes) {
         Map<String, InventoryItem> items = new TreeMap<>();
-        java.util.Set<java.util.UUID> seen = new java.util.HashSet<>();
+        Set<UUID> seen = new HashSet<>();
         for (EventEnvelope envelope : envelopes) {
             if (!seen.add(envelope.eventId())) {
                 continue;
@@ -124,8 +135,10 @@ public final class InventoryAggregate {
     private static Serde<List<EventEnvelope>> answerSerde() {
         JsonSerde<EventEnvelope[]> array = JsonSerde.of(EventEnvelope[].class);
         return Serdes.serdeFrom(
-                (topic, list) -> list == null ? null : array.serializer().serialize(topic, list.toArray(EventEnvelope[]::new)),
-                (topic, bytes) -> bytes == null ? null : List.of(array.deserializer().deserialize(topic, bytes)));
+                (topic, list) ->
+                        list == null ? null : array.serializer().serialize(topic, list.toArray(EventEnvelope[]::new)),
+                (topic, bytes) ->
+                        bytes == null ? null : List.of(array.deserializer().deserialize(topic, bytes)));
     }
 
     static final class CommandProcessor implements Processor<String, InventoryCommand, String, EventEnvelope> {
@@ -145,7 +158,9 @@ public final class InventoryAggregate {
             this.items = context.getStateStore(ITEMS_STORE);
             this.answers = context.getStateStore(ANSWERS_STORE);
             this.answersExpiry = new ExpiryIndex(context.getStateStore(ANSWERS_EXPIRY_STORE));
-            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME,
+            context.schedule(
+                    SWEEP_EVERY,
+                    PunctuationType.STREAM_TIME,
                     streamTime -> answersExpiry.takeDue(streamTime).forEach(answers::delete));
         }
 
@@ -178,8 +193,8 @@ public final class InventoryAggregate {
                 }
             } else {
                 Decision.Rejected<InventoryEvent> rejected = (Decision.Rejected<InventoryEvent>) decision;
-                answer.add(envelope(command, InventoryBehavior.rejection(command, rejected.code(), rejected.reason()),
-                        null, ts));
+                answer.add(envelope(
+                        command, InventoryBehavior.rejection(command, rejected.code(), rejected.reason()), null, ts));
             }
             answers.put(commandId, answer);
             answersExpiry.add(commandId, ts + retentionMs);
@@ -187,13 +202,23 @@ public final class InventoryAggregate {
         }
 
         private static EventEnvelope envelope(InventoryCommand command, InventoryEvent event, Long version, long ts) {
-            String correlation = command instanceof InventoryCommand.Reserve r ? r.orderId()
-                    : command instanceof InventoryCommand.Release r ? r.orderId()
-                    : command instanceof InventoryCommand.Commit c ? c.orderId() : null;
+            String correlation = command instanceof InventoryCommand.Reserve r
+                    ? r.orderId()
+                    : command instanceof InventoryCommand.Release r
+                            ? r.orderId()
+                            : command instanceof InventoryCommand.Commit c ? c.orderId() : null;
             JsonNode payload = Json.mapper().valueToTree(event);
-            return new EventEnvelope(UUID.randomUUID(), event.getClass().getSimpleName(), "inventory", command.sku(),
-                    version, Instant.ofEpochMilli(ts), correlation, command.commandId().toString(), null, payload);
+            return new EventEnvelope(
+                    UUID.randomUUID(),
+                    event.getClass().getSimpleName(),
+                    "inventory",
+                    command.sku(),
+                    version,
+                    Instant.ofEpochMilli(ts),
+                    correlation,
+                    command.commandId().toString(),
+                    null,
+                    payload);
         }
     }
-
 }

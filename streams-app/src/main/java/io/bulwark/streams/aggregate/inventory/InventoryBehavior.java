@@ -40,8 +40,9 @@ public final class InventoryBehavior implements AggregateBehavior<InventoryItem,
     @Override
     public Decision<InventoryEvent> decide(InventoryItem item, InventoryCommand command) {
         if (command.expectedVersion() != null && command.expectedVersion() != item.version()) {
-            return Decision.reject(VERSION_CONFLICT, "expected version " + command.expectedVersion()
-                    + " but the item is at " + item.version());
+            return Decision.reject(
+                    VERSION_CONFLICT,
+                    "expected version " + command.expectedVersion() + " but the item is at " + item.version());
         }
         if (command instanceof Restock restock) {
             return restock.quantity() < 1
@@ -53,24 +54,31 @@ public final class InventoryBehavior implements AggregateBehavior<InventoryItem,
                 return Decision.reject(INVALID_QUANTITY, "reserve quantity " + reserve.quantity() + " must be >= 1");
             }
             if (item.reservations().containsKey(reserve.orderId())) {
-                return Decision.reject(ALREADY_RESERVED, "order " + reserve.orderId() + " already holds "
-                        + item.reservations().get(reserve.orderId()) + " units");
+                return Decision.reject(
+                        ALREADY_RESERVED,
+                        "order " + reserve.orderId() + " already holds "
+                                + item.reservations().get(reserve.orderId()) + " units");
             }
             if (reserve.quantity() > item.available()) {
-                return Decision.reject(INSUFFICIENT_STOCK, "order " + reserve.orderId() + " wants "
-                        + reserve.quantity() + " units, " + item.available() + " available");
+                return Decision.reject(
+                        INSUFFICIENT_STOCK,
+                        "order " + reserve.orderId() + " wants " + reserve.quantity() + " units, " + item.available()
+                                + " available");
             }
             return Decision.accept(new StockReserved(item.sku(), reserve.orderId(), reserve.quantity()));
         }
         if (command instanceof Commit commit) {
             Integer held = item.reservations().get(commit.orderId());
-            return held == null ? Decision.accept()
+            return held == null
+                    ? Decision.accept()
                     : Decision.accept(new ReservationCommitted(item.sku(), commit.orderId(), held));
         }
         Release release = (Release) command;
         Integer held = item.reservations().get(release.orderId());
         // Releasing what is not held is already done: accepted, no events (idempotent compensation).
-        return held == null ? Decision.accept() : Decision.accept(new StockReleased(item.sku(), release.orderId(), held));
+        return held == null
+                ? Decision.accept()
+                : Decision.accept(new StockReleased(item.sku(), release.orderId(), held));
     }
 
     @Override

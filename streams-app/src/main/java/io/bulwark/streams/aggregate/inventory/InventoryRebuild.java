@@ -1,7 +1,6 @@
 package io.bulwark.streams.aggregate.inventory;
 
 import io.bulwark.schemas.EventEnvelope;
-
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import java.time.Duration;
@@ -37,17 +36,25 @@ public final class InventoryRebuild {
 
     /** Replays the whole event topic into items by SKU. */
     public static Map<String, InventoryItem> rebuild(String bootstrapServers) {
-        Deserializer<EventEnvelope> values = Topics.INVENTORY_EVENTS.valueSerde().deserializer();
+        Deserializer<EventEnvelope> values =
+                Topics.INVENTORY_EVENTS.valueSerde().deserializer();
         List<EventEnvelope> events = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.GROUP_ID_CONFIG, "inventory-rebuild-" + UUID.randomUUID(),
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "inventory-rebuild-" + UUID.randomUUID(),
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                false,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class))) {
             List<TopicPartition> partitions = consumer.partitionsFor(Topics.INVENTORY_EVENTS.name()).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);

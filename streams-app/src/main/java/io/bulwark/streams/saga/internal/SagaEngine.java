@@ -48,6 +48,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
      * deadline: {@link #save} needs its deadline, and reading and parsing it again cost ~4% of the stream thread.
      */
     private SagaState loaded;
+
     private String loadedId;
 
     public SagaEngine(SagaDefinition definition, String outcomesTopic, Duration punctuateEvery, Duration retention) {
@@ -59,10 +60,10 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
 
     public static List<StoreBuilder<?>> stores(SagaDefinition definition) {
         return List.of(
-                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(definition.statesStore()), Serdes.String(),
-                        STATE_SERDE),
-                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(definition.deadlinesStore()), Serdes.String(),
-                        Serdes.String()));
+                Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(definition.statesStore()), Serdes.String(), STATE_SERDE),
+                Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(definition.deadlinesStore()), Serdes.String(), Serdes.String()));
     }
 
     @Override
@@ -115,12 +116,28 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         String reason = "cancelled: " + request.payload().path("reason").asText("no reason given");
         long now = context.currentSystemTimeMs();
         if (state == null) {
-            SagaState cancelled = new SagaState(sagaId, definition.name(), Status.CANCELLED, 0, Set.of(), 0,
-                    now + retention.toMillis(), List.of(), List.of(), reason, request.payload(),
+            SagaState cancelled = new SagaState(
+                    sagaId,
+                    definition.name(),
+                    Status.CANCELLED,
+                    0,
+                    Set.of(),
+                    0,
+                    now + retention.toMillis(),
+                    List.of(),
+                    List.of(),
+                    reason,
+                    request.payload(),
                     List.of(request.type() + " " + request.eventId() + " before the trigger; ended CANCELLED"));
-            forward(Outgoing.envelope(outcomesTopic, sagaId,
-                    definition.onCancelled().create(new SagaContext(sagaId, request.payload(), Instant.ofEpochMilli(now)), reason,
-                            Status.CANCELLED)));
+            forward(Outgoing.envelope(
+                    outcomesTopic,
+                    sagaId,
+                    definition
+                            .onCancelled()
+                            .create(
+                                    new SagaContext(sagaId, request.payload(), Instant.ofEpochMilli(now)),
+                                    reason,
+                                    Status.CANCELLED)));
             save(cancelled);
         } else if (!state.terminal()) {
             compensate(state, reason, now, true);
@@ -128,8 +145,19 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
     }
 
     private void start(String sagaId, EventEnvelope trigger) {
-        SagaState state = new SagaState(sagaId, definition.name(), Status.RUNNING, 0, Set.of(), 0, -1, List.of(),
-                List.of(), null, trigger.payload(), List.of("started by " + trigger.type() + " " + trigger.eventId()));
+        SagaState state = new SagaState(
+                sagaId,
+                definition.name(),
+                Status.RUNNING,
+                0,
+                Set.of(),
+                0,
+                -1,
+                List.of(),
+                List.of(),
+                null,
+                trigger.payload(),
+                List.of("started by " + trigger.type() + " " + trigger.eventId()));
         send(state, context.currentSystemTimeMs(), true);
     }
 
@@ -151,8 +179,18 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         if (!touched.contains(step.name())) {
             touched.add(step.name());
         }
-        SagaState updated = new SagaState(state.sagaId(), state.definition(), state.status(), state.step(), pending,
-                state.attempts(), state.deadlineMs(), touched, state.compensated(), state.reason(), state.trigger(),
+        SagaState updated = new SagaState(
+                state.sagaId(),
+                state.definition(),
+                state.status(),
+                state.step(),
+                pending,
+                state.attempts(),
+                state.deadlineMs(),
+                touched,
+                state.compensated(),
+                state.reason(),
+                state.trigger(),
                 state.history());
         if (!pending.isEmpty()) {
             save(updated);
@@ -160,8 +198,19 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         }
         int next = state.step() + 1;
         if (next < definition.steps().size()) {
-            SagaState advanced = new SagaState(updated.sagaId(), updated.definition(), Status.RUNNING, next, Set.of(), 0,
-                    -1, touched, updated.compensated(), null, updated.trigger(), updated.history())
+            SagaState advanced = new SagaState(
+                            updated.sagaId(),
+                            updated.definition(),
+                            Status.RUNNING,
+                            next,
+                            Set.of(),
+                            0,
+                            -1,
+                            touched,
+                            updated.compensated(),
+                            null,
+                            updated.trigger(),
+                            updated.history())
                     .log(step.name() + " done");
             send(advanced, now, true);
             return;
@@ -171,11 +220,22 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                 done.completion().apply(context(state, now)).forEach(this::forward);
             }
         }
-        forward(Outgoing.envelope(outcomesTopic, state.sagaId(),
-                definition.onCompleted().apply(context(state, now))));
-        save(new SagaState(updated.sagaId(), updated.definition(), Status.COMPLETED, state.step(),
-                Set.of(), state.attempts(), now + retention.toMillis(), touched, updated.compensated(), null,
-                updated.trigger(), updated.history()).log(step.name() + " done; completed"));
+        forward(Outgoing.envelope(
+                outcomesTopic, state.sagaId(), definition.onCompleted().apply(context(state, now))));
+        save(new SagaState(
+                        updated.sagaId(),
+                        updated.definition(),
+                        Status.COMPLETED,
+                        state.step(),
+                        Set.of(),
+                        state.attempts(),
+                        now + retention.toMillis(),
+                        touched,
+                        updated.compensated(),
+                        null,
+                        updated.trigger(),
+                        updated.history())
+                .log(step.name() + " done; completed"));
     }
 
     /**
@@ -203,15 +263,25 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
             compensated.add(name);
             logged = logged.log("compensate " + name);
         }
-        Status status = needsAttention ? Status.FAILED_NEEDS_ATTENTION
-                : cancelled ? Status.CANCELLED : Status.COMPENSATED;
-        SagaDefinition.TerminalEvent outcome = cancelled && !needsAttention ? definition.onCancelled()
-                : definition.onFailed();
-        forward(Outgoing.envelope(outcomesTopic, state.sagaId(),
-                outcome.create(context(state, now), reason, status)));
-        save(new SagaState(state.sagaId(), state.definition(), status, state.step(), Set.of(),
-                state.attempts(), now + retention.toMillis(), state.touched(), compensated, reason, state.trigger(),
-                logged.history()).log("ended " + status));
+        Status status =
+                needsAttention ? Status.FAILED_NEEDS_ATTENTION : cancelled ? Status.CANCELLED : Status.COMPENSATED;
+        SagaDefinition.TerminalEvent outcome =
+                cancelled && !needsAttention ? definition.onCancelled() : definition.onFailed();
+        forward(Outgoing.envelope(outcomesTopic, state.sagaId(), outcome.create(context(state, now), reason, status)));
+        save(new SagaState(
+                        state.sagaId(),
+                        state.definition(),
+                        status,
+                        state.step(),
+                        Set.of(),
+                        state.attempts(),
+                        now + retention.toMillis(),
+                        state.touched(),
+                        compensated,
+                        reason,
+                        state.trigger(),
+                        logged.history())
+                .log("ended " + status));
     }
 
     /**
@@ -270,8 +340,19 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
     }
 
     private static SagaState with(SagaState s, int step, Set<String> pending, int attempts, long deadline) {
-        return new SagaState(s.sagaId(), s.definition(), s.status(), step, pending, attempts, deadline, s.touched(),
-                s.compensated(), s.reason(), s.trigger(), s.history());
+        return new SagaState(
+                s.sagaId(),
+                s.definition(),
+                s.status(),
+                step,
+                pending,
+                attempts,
+                deadline,
+                s.touched(),
+                s.compensated(),
+                s.reason(),
+                s.trigger(),
+                s.history());
     }
 
     private static Set<String> ids(List<Outgoing> commands) {
