@@ -66,16 +66,16 @@ public final class ConfigLoader {
             }
         });
         if (!unprefixed.isEmpty()) {
-            throw new ConfigException("Environment variable" + (unprefixed.size() > 1 ? "s " : " ")
-                    + String.join(", ", unprefixed.stream().sorted().toList()) + " set streams-app keys without its "
-                    + "prefix and are not read: rename them to "
+            throw new ConfigException("Not read: "
+                    + String.join(", ", unprefixed.stream().sorted().toList())
+                    + " (streams-app keys without the " + ENV_PREFIX + " prefix; each component reads only its own "
+                    + "BULWARK_<COMPONENT>_ variables). Rename to "
                     + String.join(
                             ", ",
                             unprefixed.stream()
                                     .sorted()
                                     .map(ConfigLoader::prefixed)
-                                    .toList())
-                    + " (each component reads only its own BULWARK_<COMPONENT>_ variables)");
+                                    .toList()) + ".");
         }
         return values;
     }
