@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.Json;
-import io.bulwark.schemas.JsonSerde;
 import io.bulwark.schemas.TopicSpec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -12,6 +11,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.UUID;
 import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.kstream.Grouped;
@@ -80,9 +80,9 @@ public final class RateAccounting {
     }
 
     static final String METRIC_SCOPE = "bulwark-rates";
-    private static final JsonSerde<OrderAmount> AMOUNT_SERDE = JsonSerde.of(OrderAmount.class);
-    private static final JsonSerde<RateWindow> RATE_SERDE = JsonSerde.of(RateWindow.class);
-    private static final JsonSerde<QuotaWindow> QUOTA_SERDE = JsonSerde.of(QuotaWindow.class);
+    private static final Serde<OrderAmount> AMOUNT_SERDE = RateSerdes.ORDER_AMOUNT;
+    private static final Serde<RateWindow> RATE_SERDE = RateSerdes.RATE_WINDOW;
+    private static final Serde<QuotaWindow> QUOTA_SERDE = RateSerdes.QUOTA_WINDOW;
 
     private RateAccounting() {}
 
@@ -175,7 +175,7 @@ public final class RateAccounting {
     }
 
     private static <V> Materialized<String, V, WindowStore<Bytes, byte[]>> materialized(
-            String store, JsonSerde<V> serde, Duration retention) {
+            String store, Serde<V> serde, Duration retention) {
         return Materialized.<String, V, WindowStore<Bytes, byte[]>>as(store)
                 .withKeySerde(Serdes.String())
                 .withValueSerde(serde)
