@@ -209,6 +209,11 @@ public final class DevStack implements Callable<Integer> {
         Path dir = dataDir.toAbsolutePath().normalize();
         try {
             checkOwnVariables(System.getenv());
+            // The streams app's variables and --set flags, before anything starts (their values are
+            // checked again, with the real addresses, when each component starts).
+            Map<String, String> early = new LinkedHashMap<>(streamsFlags);
+            early.put(AppConfig.BOOTSTRAP_SERVERS, "127.0.0.1:" + kafkaPort);
+            ConfigLoader.load(null, System.getenv(), early);
             checkPortsFree();
             if (fresh) {
                 Directories.deleteRecursively(dir);
@@ -217,6 +222,9 @@ public final class DevStack implements Callable<Integer> {
             System.out.println("Full log (every library at INFO): " + DevStackLogging.configure(dir));
         } catch (IllegalStateException e) {
             System.err.println(e.getMessage());
+            return 2;
+        } catch (ConfigException e) {
+            System.err.println("Invalid configuration: " + e.getMessage());
             return 2;
         }
         Thread hook = new Thread(this::stop, "bulwark-dev-stack-shutdown");

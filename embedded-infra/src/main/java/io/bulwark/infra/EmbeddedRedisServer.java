@@ -91,12 +91,12 @@ public final class EmbeddedRedisServer implements RedisService {
                         : List.of("--appendonly", "no"));
         try {
             Files.createDirectories(dir);
-            process = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command)
                     .directory(dir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                            dir.resolve("redis.log").toFile()))
-                    .start();
+                            dir.resolve("redis.log").toFile()));
+            process = startRetryingTextFileBusy(builder);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start " + executable + " on port " + port, e);
         }
@@ -108,6 +108,30 @@ public final class EmbeddedRedisServer implements RedisService {
                 port,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
         return this;
+    }
+
+    /**
+     * Starts {@code builder}, again after a short pause when the kernel answers ETXTBSY ("Text file busy"):
+     * the bundled binary was just unpacked, and a process forked meanwhile by another thread of this JVM
+     * (PostgreSQL starting in parallel, in the dev-stack) briefly holds the unpacking's write descriptor
+     * until it execs (JDK-8068370). Seen once in a dev-stack start; any other error is thrown at once.
+     */
+    static Process startRetryingTextFileBusy(ProcessBuilder builder) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return builder.start();
+            } catch (IOException e) {
+                if (attempt >= 10 || e.getMessage() == null || !e.getMessage().contains("error=26")) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(20L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     @Override
