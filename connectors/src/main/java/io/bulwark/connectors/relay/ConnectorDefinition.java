@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,6 +32,18 @@ public record ConnectorDefinition(String name, Map<String, String> config) {
     public ConnectorDefinition {
         Objects.requireNonNull(name, "name");
         config = Map.copyOf(config);
+    }
+
+    /** The environment variables its {@code ${env:NAME}} references name, in the order they appear. */
+    public Set<String> variables() {
+        Set<String> names = new LinkedHashSet<>();
+        config.values().forEach(value -> {
+            Matcher m = ENV_REFERENCE.matcher(value);
+            while (m.find()) {
+                names.add(m.group(1));
+            }
+        });
+        return names;
     }
 
     /** The definition this module ships. */

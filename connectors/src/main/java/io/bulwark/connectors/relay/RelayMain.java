@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -43,16 +44,11 @@ public final class RelayMain implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka brokers, host:port,...")
     String bootstrapServers;
 
-    /** The environment variables of the relay: the connector definition's, and nothing else. */
+    /**
+     * The relay's environment variables: those the connector definition references ({@code BULWARK_RELAY_DB_*},
+     * {@code BULWARK_RELAY_CAPTURE_*}), and nothing else under {@link #ENV_PREFIX}.
+     */
     static final String ENV_PREFIX = "BULWARK_RELAY_";
-
-    static final List<String> VARIABLES = List.of(
-            "BULWARK_RELAY_DB_HOST",
-            "BULWARK_RELAY_DB_PORT",
-            "BULWARK_RELAY_DB_NAME",
-            "BULWARK_RELAY_DB_SCHEMA",
-            "BULWARK_RELAY_CAPTURE_USER",
-            "BULWARK_RELAY_CAPTURE_PASSWORD");
 
     @Option(
             names = "--db-host",
@@ -102,9 +98,10 @@ public final class RelayMain implements Callable<Integer> {
 
     /** The {@code BULWARK_RELAY_*} variables in {@code environment} that the relay does not know. */
     static List<String> unknownVariables(Map<String, String> environment) {
+        Set<String> known = ConnectorDefinition.outbox().variables();
         return environment.keySet().stream()
                 .filter(name -> name.startsWith(ENV_PREFIX))
-                .filter(name -> !VARIABLES.contains(name))
+                .filter(name -> !known.contains(name))
                 .sorted()
                 .toList();
     }
@@ -117,7 +114,8 @@ public final class RelayMain implements Callable<Integer> {
                     unknown.isEmpty()
                             ? "The capture user is missing: give --db-user or set BULWARK_RELAY_CAPTURE_USER"
                             : "Unknown relay variable(s) " + String.join(", ", unknown) + "; known: "
-                                    + String.join(", ", VARIABLES));
+                                    + String.join(
+                                            ", ", ConnectorDefinition.outbox().variables()));
             return EXIT_BAD_CONFIGURATION;
         }
         String password = System.getenv().getOrDefault("BULWARK_RELAY_CAPTURE_PASSWORD", "");

@@ -20,10 +20,8 @@ public final class EventIntake {
     /** The validated stream of an event topic, each record on its key's task ({@link KeyedInput}). */
     public static KStream<String, EventEnvelope> events(
             StreamsBuilder builder, TopicSpec<String, EventEnvelope> source, String name) {
-        KStream<String, EventEnvelope> in = builder.stream(
-                source.name(),
-                Consumed.with(source.keySerde(), source.valueSerde()).withName(name));
-        return KeyedInput.routed(in, source, EventEnvelopeSerde.asJson(), name + "-routed");
+        return KeyedInput.routed(
+                ownEvents(builder, source, name), source, EventEnvelopeSerde.asJson(), name + "-routed");
     }
 
     /** The validated stream of a topic only this app writes (murmur2-partitioned by Kafka Streams): no re-routing. */

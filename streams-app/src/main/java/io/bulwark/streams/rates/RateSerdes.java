@@ -1,6 +1,7 @@
 package io.bulwark.streams.rates;
 
 import io.bulwark.schemas.JsonSerde;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BiConsumer;
@@ -84,10 +85,7 @@ final class RateSerdes {
                                     in.remaining() + " bytes after a " + type.getSimpleName() + " on '" + topic + "'");
                         }
                         return value;
-                    } catch (RuntimeException e) {
-                        if (e instanceof SerializationException) {
-                            throw e;
-                        }
+                    } catch (BufferUnderflowException | IllegalArgumentException e) {
                         throw new SerializationException("Not a " + type.getSimpleName() + " on '" + topic + "'", e);
                     }
                 });
@@ -109,8 +107,11 @@ final class RateSerdes {
 
     private static String getString(ByteBuffer in) {
         int length = in.getInt();
-        if (length < 0) {
+        if (length == -1) {
             return null;
+        }
+        if (length < 0 || length > in.remaining()) {
+            throw new BufferUnderflowException(); // a corrupt length: refused, never allocated
         }
         byte[] utf8 = new byte[length];
         in.get(utf8);
