@@ -40,8 +40,14 @@ import java.util.function.IntFunction;
  * synchronous commit), everything shares the machine's cores.
  *
  * <pre>benchmarks/orders.sh [seconds] [clients] [order-api key=value ...]</pre>
+ *
+ * <p>Each side gets {@code -Dbench.warm.up.seconds} (default 15) of the same load first; with
+ * {@code -Dbench.profile} the measured place-order run is profiled.
  */
 public final class OrderBenchmark {
+
+    /** Seconds of load before each measured run; the JIT is still compiling the order path after 15. */
+    private static final int WARM_UP_SECONDS = Integer.getInteger("bench.warm.up.seconds", 15);
 
     private OrderBenchmark() {}
 
@@ -94,9 +100,11 @@ public final class OrderBenchmark {
                 URI bareUri =
                         URI.create("http://127.0.0.1:" + bareServer.getAddress().getPort() + "/bare");
                 AtomicInteger customer = new AtomicInteger();
-                Run warm = run(client, clients, 15, i -> placeRequest(orders, customer.incrementAndGet()));
+                Run warm = run(client, clients, WARM_UP_SECONDS, i -> placeRequest(orders, customer.incrementAndGet()));
+                Profiling.start();
                 Run place = run(client, clients, seconds, i -> placeRequest(orders, customer.incrementAndGet()));
-                run(client, clients, 15, i -> bareRequest(bareUri));
+                Profiling.stop();
+                run(client, clients, WARM_UP_SECONDS, i -> bareRequest(bareUri));
                 Run bareRun = run(client, clients, seconds, i -> bareRequest(bareUri));
                 bareServer.stop(0);
                 System.out.printf("warm-up: %.0f req/s%n", warm.rps());

@@ -1,5 +1,6 @@
 package io.bulwark.orders;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -93,13 +94,6 @@ public final class OrderService {
             return new OrderResult.CustomerBusy(request.customerId(), "its lock could not be taken in time");
         }
         try (lease) {
-            Charge charge = chargeCredit(tx, client, request.customerId(), total, lease.fencingToken());
-            if (charge.newerToken() > 0) {
-                return new OrderResult.LockLost(request.customerId(), lease.fencingToken(), charge.newerToken());
-            }
-            if (!charge.charged()) {
-                return new OrderResult.CreditExceeded(request.customerId(), total);
-            }
             String orderId = "ord-" + UUID.randomUUID();
             ArrayNode lines = Json.mapper().createArrayNode();
             request.lines()
@@ -107,17 +101,12 @@ public final class OrderService {
                             .put("sku", l.sku())
                             .put("quantity", l.quantity())
                             .put("unitPriceCents", l.unitPriceCents()));
-            try (PreparedStatement insert = tx.prepareStatement("INSERT INTO " + schema + ".orders (order_id,"
-                    + " client_id, customer_id, merchant_id, status, currency, total_cents, lines)"
-                    + " VALUES (?, ?, ?, ?, 'PLACED', ?, ?, ?::jsonb)")) {
-                insert.setString(1, orderId);
-                insert.setString(2, client.id());
-                insert.setString(3, request.customerId());
-                insert.setString(4, request.merchantId());
-                insert.setString(5, request.currency());
-                insert.setLong(6, total);
-                insert.setString(7, Json.mapper().writeValueAsString(lines));
-                insert.executeUpdate();
+            Charge charge = chargeAndInsert(tx, client, request, orderId, lines, lease.fencingToken());
+            if (charge.newerToken() > 0) {
+                return new OrderResult.LockLost(request.customerId(), lease.fencingToken(), charge.newerToken());
+            }
+            if (!charge.charged()) {
+                return new OrderResult.CreditExceeded(request.customerId(), total);
             }
             checkpoint.reached("order-written");
             ObjectNode payload =
@@ -355,18 +344,34 @@ public final class OrderService {
     /** A conditional charge: done, or refused by the limit, or refused for a newer lock holder's token. */
     private record Charge(boolean charged, long newerToken) {}
 
-    /** Charges {@code total} if the limit allows and no newer lock holder wrote, storing the lease's token on the row. */
-    private Charge chargeCredit(Connection tx, ApiClients.Client client, String customerId, long total, long token)
-            throws SQLException {
-        try (PreparedStatement charge = tx.prepareStatement("UPDATE " + schema + ".customer_credit"
+    /**
+     * Charges the order's total if the limit allows and no newer lock holder wrote, storing the lease's token on
+     * the credit row, and inserts the order row only if it charged: one statement, one round trip. When it did
+     * not charge, a second look tells a newer token from a reached limit.
+     */
+    private Charge chargeAndInsert(
+            Connection tx, ApiClients.Client client, PlaceOrder request, String orderId, ArrayNode lines, long token)
+            throws SQLException, JsonProcessingException {
+        long total = request.totalCents();
+        try (PreparedStatement charge = tx.prepareStatement("WITH charged AS (UPDATE " + schema + ".customer_credit"
                 + " SET used_cents = used_cents + ?, fence_token = ?, updated_at = now()"
-                + " WHERE client_id = ? AND customer_id = ? AND fence_token <= ? AND used_cents + ? <= limit_cents")) {
+                + " WHERE client_id = ? AND customer_id = ? AND fence_token <= ? AND used_cents + ? <= limit_cents"
+                + " RETURNING 1)"
+                + " INSERT INTO " + schema + ".orders (order_id, client_id, customer_id, merchant_id, status, currency,"
+                + " total_cents, lines) SELECT ?, ?, ?, ?, 'PLACED', ?, ?, ?::jsonb FROM charged")) {
             charge.setLong(1, total);
             charge.setLong(2, token);
             charge.setString(3, client.id());
-            charge.setString(4, customerId);
+            charge.setString(4, request.customerId());
             charge.setLong(5, token);
             charge.setLong(6, total);
+            charge.setString(7, orderId);
+            charge.setString(8, client.id());
+            charge.setString(9, request.customerId());
+            charge.setString(10, request.merchantId());
+            charge.setString(11, request.currency());
+            charge.setLong(12, total);
+            charge.setString(13, Json.mapper().writeValueAsString(lines));
             if (charge.executeUpdate() == 1) {
                 return new Charge(true, 0);
             }
@@ -374,7 +379,7 @@ public final class OrderService {
         try (PreparedStatement fence = tx.prepareStatement(
                 "SELECT fence_token FROM " + schema + ".customer_credit WHERE client_id = ? AND customer_id = ?")) {
             fence.setString(1, client.id());
-            fence.setString(2, customerId);
+            fence.setString(2, request.customerId());
             try (ResultSet row = fence.executeQuery()) {
                 row.next();
                 return new Charge(false, row.getLong(1) > token ? row.getLong(1) : 0);

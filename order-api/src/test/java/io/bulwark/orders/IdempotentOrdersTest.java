@@ -250,6 +250,44 @@ class IdempotentOrdersTest {
     }
 
     @Test
+    void shouldRefuseAHolderWhoseTokenIsOlderThanTheCreditRowsAndWriteNothing(
+            PostgresService postgres, RedisService redis) throws Exception {
+        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> {}, Map.of())) {
+            HttpResponse<String> first = api.post(
+                    "/orders",
+                    order("c-fence", 1),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "fence-1");
+            assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+            // A newer holder wrote while this one's lease ran out: its token is on the row.
+            api.execute("UPDATE {schema}.customer_credit SET fence_token = 1000000000 WHERE customer_id = 'c-fence'");
+            HttpResponse<String> stale = api.post(
+                    "/orders",
+                    order("c-fence", 1),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json",
+                    "Idempotency-Key",
+                    "fence-2");
+            assertThat(stale.statusCode()).as(stale.body()).isEqualTo(503);
+            assertThat(Json.mapper().readTree(stale.body()).path("code").asText())
+                    .isEqualTo("lock-lost");
+            assertThat(api.count("orders"))
+                    .as("no order row without the charge")
+                    .isEqualTo(1);
+            assertThat(api.count("bulwark_outbox")).isEqualTo(1);
+            assertThat(api.count("customer_credit", "used_cents = 250 AND fence_token = 1000000000"))
+                    .isEqualTo(1);
+            assertThat(api.count("bulwark_idempotency")).isEqualTo(1);
+        }
+    }
+
+    @Test
     void shouldStoreOptedInRefusalsAndScopeKeysByClientAndPath(PostgresService postgres, RedisService redis)
             throws Exception {
         try (OrderApiFixture api = new OrderApiFixture(

@@ -126,6 +126,7 @@ public final class IdempotencyStore {
 
     private final DataSource dataSource;
     private final String table;
+    private final String claimSql;
     private final StatefulRedisConnection<String, String> redis;
     private final Settings settings;
     private final Counter replayed;
@@ -144,6 +145,8 @@ public final class IdempotencyStore {
         }
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.table = schema + ".bulwark_idempotency";
+        this.claimSql = "SELECT pg_try_advisory_xact_lock(?); SELECT fingerprint, status_code, content_type,"
+                + " response_body, expires_at < now() AS expired FROM " + table + " WHERE scope_id = ?";
         this.redis = redis;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.replayed = Counter.builder("bulwark.idempotency.replayed").register(registry);
@@ -170,7 +173,7 @@ public final class IdempotencyStore {
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
-                Outcome outcome = claim(connection, scope, id, fingerprint);
+                Outcome outcome = claim(connection, id, fingerprint);
                 if (outcome != null) {
                     connection.rollback();
                     if (outcome.kind() == Kind.REPLAYED) {
@@ -220,16 +223,25 @@ public final class IdempotencyStore {
         return outcome;
     }
 
-    /** Inside the transaction: serialise on the scope, then consult the durable record. */
-    private Outcome claim(Connection connection, IdempotencyScope scope, String id, String fingerprint)
-            throws SQLException {
-        if (!AdvisoryLocks.tryTransactionLock(connection, "idempotency:" + id)) {
-            return new Outcome(Kind.IN_FLIGHT, null);
-        }
-        try (PreparedStatement select = connection.prepareStatement("SELECT fingerprint, status_code, content_type,"
-                + " response_body, expires_at < now() AS expired FROM " + table + " WHERE scope_id = ?")) {
-            select.setString(1, id);
-            try (ResultSet row = select.executeQuery()) {
+    /**
+     * Inside the transaction: serialise on the scope, then consult the durable record — one round trip.
+     * The two statements travel together but run one after the other, each with its own snapshot (READ
+     * COMMITTED), so the record is read after the lock is held: an owner that committed while we waited
+     * for the lock is seen.
+     */
+    private Outcome claim(Connection connection, String id, String fingerprint) throws SQLException {
+        try (PreparedStatement claim = connection.prepareStatement(claimSql)) {
+            claim.setLong(1, AdvisoryLocks.key("idempotency:" + id));
+            claim.setString(2, id);
+            claim.execute();
+            try (ResultSet lock = claim.getResultSet()) {
+                lock.next();
+                if (!lock.getBoolean(1)) {
+                    return new Outcome(Kind.IN_FLIGHT, null);
+                }
+            }
+            claim.getMoreResults();
+            try (ResultSet row = claim.getResultSet()) {
                 if (!row.next()) {
                     return null;
                 }
