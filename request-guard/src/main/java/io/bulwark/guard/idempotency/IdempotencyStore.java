@@ -1,5 +1,6 @@
 package io.bulwark.guard.idempotency;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,7 +21,6 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -334,6 +334,11 @@ public final class IdempotencyStore {
                         Base64.getDecoder().decode(entry.path("body").asText())));
     }
 
+    /**
+     * Replaces the key's mark with the stored response, without waiting for Redis: the caller's answer does not
+     * depend on it (the durable record answers replays either way), and a later request on this connection is
+     * ordered after the write.
+     */
     private void cache(String id, String fingerprint, StoredResponse response) {
         if (redis == null) {
             return;
@@ -350,9 +355,14 @@ public final class IdempotencyStore {
                             REDIS_PREFIX + id,
                             JSON.writeValueAsString(entry),
                             SetArgs.Builder.px(settings.ttl().toMillis()))
-                    .get(settings.redisTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            redisFailed("cache", e); // the durable record answers replays instead; a mark left is taken over
+                    .whenComplete((ok, error) -> {
+                        if (error != null) {
+                            // the durable record answers replays instead; a mark left is taken over
+                            redisFailed("cache", error);
+                        }
+                    });
+        } catch (RuntimeException | JsonProcessingException e) {
+            redisFailed("cache", e);
         }
     }
 
@@ -380,7 +390,7 @@ public final class IdempotencyStore {
             end
             return 0""");
 
-    private void redisFailed(String what, Exception e) {
+    private void redisFailed(String what, Throwable e) {
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
         }
