@@ -79,33 +79,7 @@ class DevStackEndToEndTest {
     @BeforeAll
     void start() throws Exception {
         dataDir = Files.createTempDirectory("dev-stack-e2e");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        process = new ProcessBuilder(
-                        java,
-                        "-Xmx1g",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        DevStack.class.getName(),
-                        "--data-dir",
-                        dataDir.toString(),
-                        "--kafka-port",
-                        "0",
-                        "--postgres-port",
-                        "0",
-                        "--redis-port",
-                        "0",
-                        "--http-port",
-                        "0",
-                        "--orders-port",
-                        "0",
-                        "--gateway-port",
-                        "0",
-                        "--edge-port",
-                        "0",
-                        "--edge-dir",
-                        "../edge")
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
+        process = DevStackProcess.onFreePorts(dataDir, log, "--edge-port", "0", "--edge-dir", "../edge")
                 .start();
         await().atMost(Duration.ofSeconds(120))
                 .failFast("dev-stack exited early", () -> !process.isAlive())

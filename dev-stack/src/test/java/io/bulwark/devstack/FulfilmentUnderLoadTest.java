@@ -32,44 +32,24 @@ class FulfilmentUnderLoadTest {
     void shouldBalanceOrdersCreditStockAndPaymentsUnderCancelsAndLateReplies() throws Exception {
         Path dataDir = Files.createTempDirectory("dev-stack-load");
         Path log = Path.of("target", "fulfilment-under-load.log");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder builder = new ProcessBuilder(
-                        java,
-                        "-Xmx1g",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        DevStack.class.getName(),
-                        "--data-dir",
-                        dataDir.toString(),
-                        "--kafka-port",
-                        "0",
-                        "--postgres-port",
-                        "0",
-                        "--redis-port",
-                        "0",
-                        "--http-port",
-                        "0",
-                        "--orders-port",
-                        "0",
-                        "--gateway-port",
-                        "0",
-                        "--load",
-                        "15",
-                        "--load-duration",
-                        "67",
-                        "--exit-after-load",
-                        "--load-cancels",
-                        "0.2",
-                        "--load-slow-payments",
-                        "0.1",
-                        "--load-slow-payment-ms",
-                        "5000",
-                        "--set",
-                        "saga.step.timeout.ms=3000",
-                        "--set",
-                        "saga.max.attempts=1")
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+        ProcessBuilder builder = DevStackProcess.onFreePorts(
+                dataDir,
+                log,
+                "--load",
+                "15",
+                "--load-duration",
+                "67",
+                "--exit-after-load",
+                "--load-cancels",
+                "0.2",
+                "--load-slow-payments",
+                "0.1",
+                "--load-slow-payment-ms",
+                "5000",
+                "--set",
+                "saga.step.timeout.ms=3000",
+                "--set",
+                "saga.max.attempts=1");
         builder.environment().put("BULWARK_ORDERS_PAYMENT_GATEWAY_TIMEOUT_MS", "10000");
         Process process = builder.start();
         try {
