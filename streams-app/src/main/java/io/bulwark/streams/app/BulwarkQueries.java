@@ -3,6 +3,7 @@ package io.bulwark.streams.app;
 import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.aggregate.inventory.InventoryItem;
 import io.bulwark.streams.query.QueryRegistry;
+import io.bulwark.streams.query.WindowComposition;
 import io.bulwark.streams.rates.RateAccounting;
 import io.bulwark.streams.rates.RateAccounting.Dimension;
 import io.bulwark.streams.rates.RateAccounting.WindowKind;
@@ -14,6 +15,7 @@ import io.bulwark.streams.readmodel.StockLevel;
 import io.bulwark.streams.saga.SagaState;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 
 /** The query endpoints of {@link BulwarkTopology}'s stores: one line per store. */
 public final class BulwarkQueries {
@@ -73,12 +75,21 @@ public final class BulwarkQueries {
                 };
                 String dim = dimension.name().toLowerCase(Locale.ROOT);
                 String k = kind.name().toLowerCase(Locale.ROOT);
-                registry.windows(
-                        "rates-" + dim + "-" + k,
-                        "/query/rates/" + dim + "/" + k + "/{id}",
-                        RateAccounting.store(dimension, kind),
-                        size,
-                        "Order count and sum per " + k + " window of a " + dim);
+                String name = "rates-" + dim + "-" + k;
+                String path = "/query/rates/" + dim + "/" + k + "/{id}";
+                String summary = "Order count and sum per " + k + " window of a " + dim;
+                Optional<WindowComposition> composed =
+                        kind == WindowKind.HOPPING ? RateAccounting.hoppingFromTumbling(rates) : Optional.empty();
+                if (composed.isPresent()) {
+                    registry.composedWindows(
+                            name,
+                            path,
+                            RateAccounting.store(dimension, WindowKind.TUMBLING),
+                            composed.get(),
+                            summary + " (the sum of its tumbling windows)");
+                } else {
+                    registry.windows(name, path, RateAccounting.store(dimension, kind), size, summary);
+                }
             }
         }
         registry.windows(

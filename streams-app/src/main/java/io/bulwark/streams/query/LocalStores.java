@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.streams.KafkaStreams;
@@ -107,27 +108,33 @@ final class LocalStores {
                         : found(endpoint, Json.mapper().valueToTree(record.value()), record.value(), stale);
             }
             case WINDOWS -> {
-                WindowKeyQuery<String, Object> query =
-                        WindowKeyQuery.withKeyAndWindowStartRange(key, params.from(), params.to());
+                WindowComposition composition = endpoint.composition();
+                Instant first = composition == null ? params.from() : composition.firstPane(params.from());
+                Instant last = composition == null ? params.to() : composition.lastPane(params.to());
+                WindowKeyQuery<String, Object> query = WindowKeyQuery.withKeyAndWindowStartRange(key, first, last);
+                NavigableMap<Long, Object> stored = new TreeMap<>();
+                if (!first.isAfter(last)) { // a range narrower than one advance may hold no window start
+                    try (WindowStoreIterator<Object> iterator =
+                            single(query(endpoint, query, partitions, requireActive))) {
+                        iterator.forEachRemaining(window -> stored.put(window.key, unwrap(window.value)));
+                    }
+                }
+                NavigableMap<Long, Object> read =
+                        composition == null ? stored : composition.windows(stored, params.from(), params.to());
                 ObjectNode body = Json.mapper()
                         .createObjectNode()
                         .put("key", key)
                         .put("from", params.from().toString())
                         .put("to", params.to().toString());
                 ArrayNode windows = body.putArray("windows");
-                try (WindowStoreIterator<Object> iterator = single(query(endpoint, query, partitions, requireActive))) {
-                    while (iterator.hasNext()) {
-                        KeyValue<Long, Object> window = iterator.next();
-                        windows.addObject()
-                                .put("start", Instant.ofEpochMilli(window.key).toString())
-                                .put(
-                                        "end",
-                                        Instant.ofEpochMilli(window.key)
-                                                .plus(endpoint.windowSize())
-                                                .toString())
-                                .set("value", Json.mapper().valueToTree(unwrap(window.value)));
-                    }
-                }
+                read.forEach((start, value) -> windows.addObject()
+                        .put("start", Instant.ofEpochMilli(start).toString())
+                        .put(
+                                "end",
+                                Instant.ofEpochMilli(start)
+                                        .plus(endpoint.windowSize())
+                                        .toString())
+                        .set("value", Json.mapper().valueToTree(value)));
                 yield found(endpoint, body, null, stale);
             }
             case ALL -> {

@@ -18,6 +18,8 @@ import java.util.function.Function;
  * @param version the value's version for the ETag (e.g. an aggregate version), or null to hash the body
  * @param summary one line for the OpenAPI document
  * @param windowSize for {@link Shape#WINDOWS}, the size of a window (to report its end)
+ * @param composition for {@link Shape#WINDOWS} windows that are not stored, how they are read from the
+ *     store's smaller windows; null when the store holds the windows themselves
  * @param personal whether an answer is about one person (a customer's orders, an order's saga with its
  *     payload): then it is {@code Cache-Control: private} — never stored by a shared cache — and varies by
  *     credential even when keys are off
@@ -30,6 +32,7 @@ public record QueryEndpoint(
         Function<Object, String> version,
         String summary,
         Duration windowSize,
+        WindowComposition composition,
         boolean personal) {
 
     public QueryEndpoint(
@@ -40,12 +43,12 @@ public record QueryEndpoint(
             Function<Object, String> version,
             String summary,
             Duration windowSize) {
-        this(name, path, store, shape, version, summary, windowSize, false);
+        this(name, path, store, shape, version, summary, windowSize, null, false);
     }
 
     /** This endpoint, marked personal. */
     public QueryEndpoint asPersonal() {
-        return new QueryEndpoint(name, path, store, shape, version, summary, windowSize, true);
+        return new QueryEndpoint(name, path, store, shape, version, summary, windowSize, composition, true);
     }
 
     /** The kinds of read, each one IQv2 query. */
@@ -79,6 +82,11 @@ public record QueryEndpoint(
         }
         if (shape == Shape.WINDOWS && (windowSize == null || windowSize.isNegative() || windowSize.isZero())) {
             throw new IllegalArgumentException("A window endpoint needs its window size: " + name);
+        }
+        if (composition != null
+                && (shape != Shape.WINDOWS || !composition.size().equals(windowSize))) {
+            throw new IllegalArgumentException(
+                    "Only a window endpoint is composed, of windows of its own size: " + name);
         }
     }
 

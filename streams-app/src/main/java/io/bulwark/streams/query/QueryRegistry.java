@@ -38,6 +38,24 @@ public final class QueryRegistry {
         return add(new QueryEndpoint(name, path, store, QueryEndpoint.Shape.WINDOWS, null, summary, windowSize));
     }
 
+    /**
+     * Windows that are not stored, each read as the merge of the smaller windows of {@code paneStore} it
+     * covers ({@link WindowComposition}), by window start in {@code ?from=&to=}.
+     */
+    public QueryRegistry composedWindows(
+            String name, String path, String paneStore, WindowComposition composition, String summary) {
+        return add(new QueryEndpoint(
+                name,
+                path,
+                paneStore,
+                QueryEndpoint.Shape.WINDOWS,
+                null,
+                summary,
+                composition.size(),
+                composition,
+                false));
+    }
+
     /** Every entry of a key-value store, from every instance. */
     public QueryRegistry all(String name, String path, String store, String summary) {
         return add(new QueryEndpoint(name, path, store, QueryEndpoint.Shape.ALL, null, summary, null));

@@ -5,10 +5,12 @@ import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.TopicSpec;
+import io.bulwark.streams.query.WindowComposition;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.Serde;
@@ -43,6 +45,16 @@ import org.apache.kafka.streams.state.WindowStore;
  * rewrites as many windows as there are records of its key within the time difference. They are
  * therefore opt-in ({@code rates.windows}); tumbling and hopping windows cost a constant number
  * of updates per record.
+ *
+ * <p><b>Hopping windows made of tumbling ones are not stored.</b> When the hopping size and advance are
+ * whole multiples of the tumbling size (the defaults: 5 minutes by 1 minute over 1-minute tumbling
+ * windows), a hopping window is the sum of the tumbling windows it covers, computed when it is read
+ * ({@link #hoppingFromTumbling}): one window update per record instead of {@code size / advance}, and
+ * no hopping store or changelog. The hopping and tumbling figures then always agree. The one
+ * difference from a stored hopping aggregation is in late records: a record too late for its tumbling
+ * window is left out of every hopping window, also of the later ones still open, which a stored
+ * aggregation would still count it in. In return a hopping window never changes after it closed.
+ * Other sizes keep a stored hopping aggregation ({@code rates-<dimension>-hopping}).
  *
  * <p><b>Late records.</b> A record whose window closed (window end plus grace is behind stream
  * time) is not counted in it. Kafka Streams drops it and counts it in the task metric
@@ -91,6 +103,18 @@ public final class RateAccounting {
         return "rates-" + dimension.id() + "-" + kind.id();
     }
 
+    /**
+     * How hopping windows are read from the tumbling store when they are made of whole tumbling windows
+     * and both are kept; empty when the hopping windows have their own store (or are not kept).
+     */
+    public static Optional<WindowComposition> hoppingFromTumbling(RateSettings s) {
+        boolean both = s.kinds().contains(WindowKind.TUMBLING) && s.kinds().contains(WindowKind.HOPPING);
+        return both && WindowComposition.composable(s.tumblingSize(), s.hoppingSize(), s.hoppingAdvance())
+                ? Optional.of(WindowComposition.of(
+                        s.tumblingSize(), s.hoppingSize(), s.hoppingAdvance(), RateWindow.class, RateWindow::plus))
+                : Optional.empty();
+    }
+
     /** Name of the quota window store (customer, tumbling windows of the rule's size). */
     public static String quotaStore() {
         return "rates-customer-quota";
@@ -137,7 +161,7 @@ public final class RateAccounting {
                             Named.as(store(dimension, WindowKind.TUMBLING) + "-aggregate"),
                             materialized(store(dimension, WindowKind.TUMBLING), RATE_SERDE, s.retention()));
         }
-        if (s.kinds().contains(WindowKind.HOPPING)) {
+        if (s.kinds().contains(WindowKind.HOPPING) && hoppingFromTumbling(s).isEmpty()) {
             grouped.windowedBy(TimeWindows.ofSizeAndGrace(s.hoppingSize(), s.grace())
                             .advanceBy(s.hoppingAdvance()))
                     .aggregate(

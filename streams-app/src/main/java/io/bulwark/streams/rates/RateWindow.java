@@ -10,4 +10,9 @@ public record RateWindow(long count, long sumCents) {
     public RateWindow add(long amountCents) {
         return new RateWindow(count + 1, Math.addExact(sumCents, amountCents));
     }
+
+    /** The totals of this window and {@code other} together. */
+    public RateWindow plus(RateWindow other) {
+        return new RateWindow(Math.addExact(count, other.count), Math.addExact(sumCents, other.sumCents));
+    }
 }

@@ -360,6 +360,17 @@ class QueryApiTest {
                             .asLong())
                     .isEqualTo(500);
         });
+        // Hopping windows (5 min by 1 min) are read as sums of the 1-minute tumbling windows: five hold the order.
+        JsonNode hopping = json(get(port(), "/query/rates/customer/hopping/" + CUSTOMER, "Authorization", OPS));
+        assertThat(hopping.path("windows")).hasSize(5);
+        for (JsonNode window : hopping.path("windows")) {
+            assertThat(window.path("value").path("count").asLong()).isEqualTo(1);
+            assertThat(window.path("value").path("sumCents").asLong()).isEqualTo(500);
+            assertThat(Duration.between(
+                            Instant.parse(window.path("start").asText()),
+                            Instant.parse(window.path("end").asText())))
+                    .isEqualTo(Duration.ofMinutes(5));
+        }
         JsonNode empty = json(get(
                 port(),
                 "/query/rates/customer/hopping/" + CUSTOMER + "?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z",

@@ -3,14 +3,11 @@ package io.bulwark.topology.rates;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bulwark.infra.Directories;
-import io.bulwark.streams.rates.RateAccounting;
 import io.bulwark.streams.rates.RateAccounting.Dimension;
 import io.bulwark.streams.rates.RateAccounting.WindowKind;
-import io.bulwark.streams.rates.RateWindow;
 import io.bulwark.topology.support.TestTopology;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -20,10 +17,6 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import org.apache.kafka.streams.kstream.Windowed;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.ValueAndTimestamp;
-import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * Tumbling and hopping window counts and sums equal a naive model computed from the same input,
@@ -80,16 +73,13 @@ class RateAccountingPropertiesTest {
 
     private static void assertStore(
             TestTopology topology, WindowKind kind, Map<String, Long> counts, Map<String, Long> sums) {
-        WindowStore<String, ValueAndTimestamp<RateWindow>> store =
-                topology.driver.getTimestampedWindowStore(RateAccounting.store(Dimension.CUSTOMER, kind));
         Map<String, Long> actualCounts = new TreeMap<>();
         Map<String, Long> actualSums = new TreeMap<>();
-        try (KeyValueIterator<Windowed<String>, ValueAndTimestamp<RateWindow>> all =
-                store.fetchAll(Instant.EPOCH, Instant.ofEpochMilli(Long.MAX_VALUE / 2))) {
-            all.forEachRemaining(kv -> {
-                String window = kv.key.key() + "@" + kv.key.window().start();
-                actualCounts.put(window, kv.value.value().count());
-                actualSums.put(window, kv.value.value().sumCents());
+        for (int customer = 0; customer <= 2; customer++) {
+            String key = "c-" + customer;
+            topology.rateWindows(Dimension.CUSTOMER, kind, key).forEach((start, window) -> {
+                actualCounts.put(key + "@" + start, window.count());
+                actualSums.put(key + "@" + start, window.sumCents());
             });
         }
         assertThat(actualCounts).as("%s counts", kind).isEqualTo(counts);

@@ -14,12 +14,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.streams.kstream.Windowed;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.ValueAndTimestamp;
-import org.apache.kafka.streams.state.WindowStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -78,6 +75,54 @@ class RateAccountingTopologyTest {
         assertThat(windows(Dimension.CUSTOMER, WindowKind.HOPPING, "c-3"))
                 .containsExactly(window(0, new RateWindow(1, 10)), window(MINUTE, new RateWindow(1, 10)));
         assertThat(windows(Dimension.MERCHANT, WindowKind.HOPPING, "c-3")).isEmpty();
+    }
+
+    @Test
+    void shouldReadHoppingWindowsMadeOfTumblingOnesFromTheTumblingStoreAlone() {
+        order("c-8", "m-8", 10, 30_000);
+        order("c-8", "m-8", 20, 90_000);
+        order("c-8", "m-8", 40, 150_000);
+
+        assertThat(topology.driver.getAllStateStores())
+                .as("no hopping store: 2 min by 1 min is two 1-minute tumbling windows")
+                .doesNotContainKeys(
+                        RateAccounting.store(Dimension.CUSTOMER, WindowKind.HOPPING),
+                        RateAccounting.store(Dimension.MERCHANT, WindowKind.HOPPING));
+        assertThat(windows(Dimension.CUSTOMER, WindowKind.HOPPING, "c-8"))
+                .containsExactly(
+                        window(0, new RateWindow(2, 30)),
+                        window(MINUTE, new RateWindow(2, 60)),
+                        window(2 * MINUTE, new RateWindow(1, 40)));
+        assertThat(windows(Dimension.MERCHANT, WindowKind.HOPPING, "m-8"))
+                .isEqualTo(windows(Dimension.CUSTOMER, WindowKind.HOPPING, "c-8"));
+    }
+
+    @Test
+    void shouldLeaveARecordTooLateForItsTumblingWindowOutOfEveryHoppingWindow() {
+        order("c-9", null, 1, 30_000);
+        order("c-9", null, 2, MINUTE + 20_000); // stream time 80 s: [0, 60 s) closed (grace 10 s)
+        order("c-9", null, 1_000, 50_000); // too late for [0, 60 s); [0, 120 s) is still open
+
+        assertThat(windows(Dimension.CUSTOMER, WindowKind.TUMBLING, "c-9"))
+                .containsExactly(window(0, new RateWindow(1, 1)), window(MINUTE, new RateWindow(1, 2)));
+        assertThat(windows(Dimension.CUSTOMER, WindowKind.HOPPING, "c-9"))
+                .as("a hopping window is the sum of its tumbling windows, also for late records")
+                .containsExactly(window(0, new RateWindow(2, 3)), window(MINUTE, new RateWindow(1, 2)));
+        assertThat(lateFor("customer-tumbling")).isEqualTo(1);
+    }
+
+    @Test
+    void shouldStoreHoppingWindowsThatAreNotMadeOfWholeTumblingWindows(@TempDir Path otherDir) {
+        Map<String, String> settings = new HashMap<>(SETTINGS);
+        settings.put(AppConfig.RATES_HOPPING_ADVANCE_MS, "90000"); // 2 min by 90 s: not whole minutes
+        try (TestTopology unaligned = new TestTopology(otherDir, settings)) {
+            unaligned.pipe(TestTopology.order("u-1", "c-10", null, 10), 100_000);
+
+            assertThat(unaligned.driver.getAllStateStores())
+                    .containsKey(RateAccounting.store(Dimension.CUSTOMER, WindowKind.HOPPING));
+            assertThat(windows(unaligned, Dimension.CUSTOMER, WindowKind.HOPPING, "c-10"))
+                    .containsExactly(window(0, new RateWindow(1, 10)), window(90_000, new RateWindow(1, 10)));
+        }
     }
 
     @Test
@@ -151,14 +196,12 @@ class RateAccountingTopologyTest {
     }
 
     private List<Map.Entry<Long, RateWindow>> windows(Dimension dimension, WindowKind kind, String key) {
-        WindowStore<String, ValueAndTimestamp<RateWindow>> store =
-                topology.driver.getTimestampedWindowStore(RateAccounting.store(dimension, kind));
-        List<Map.Entry<Long, RateWindow>> found = new ArrayList<>();
-        try (KeyValueIterator<Windowed<String>, ValueAndTimestamp<RateWindow>> it =
-                store.fetch(key, key, Instant.EPOCH, Instant.ofEpochMilli(Long.MAX_VALUE / 2))) {
-            it.forEachRemaining(kv -> found.add(Map.entry(kv.key.window().start(), kv.value.value())));
-        }
-        return found;
+        return windows(topology, dimension, kind, key);
+    }
+
+    private static List<Map.Entry<Long, RateWindow>> windows(
+            TestTopology topology, Dimension dimension, WindowKind kind, String key) {
+        return new ArrayList<>(topology.rateWindows(dimension, kind, key).entrySet());
     }
 
     private static Map.Entry<Long, RateWindow> window(long start, RateWindow value) {
