@@ -108,7 +108,9 @@ record QueryParams(Instant asOf, Instant from, Instant to, int limit, String aft
             if (value.matches("-?\\d{1,18}")) {
                 return Instant.ofEpochMilli(Long.parseLong(value));
             }
-            return Instant.parse(value);
+            Instant parsed = Instant.parse(value);
+            parsed.toEpochMilli(); // stores key time in epoch milliseconds: refuse what they cannot hold
+            return parsed;
         } catch (DateTimeParseException | ArithmeticException e) {
             throw new BadParameter("Parameter '" + name + "' must be an ISO-8601 instant such as "
                     + "2026-11-26T06:00:00Z or epoch milliseconds, not '" + value + "'");

@@ -308,6 +308,17 @@ class QueryApiTest {
                 get(port(), "/query/rates/customer/tumbling/" + CUSTOMER + "?from=2000&to=1000", "Authorization", OPS),
                 400,
                 "bad-parameter");
+        // An ISO-8601 instant beyond what epoch milliseconds can hold (year one billion).
+        for (String kind : new String[] {"tumbling", "hopping"}) {
+            assertProblem(
+                    get(
+                            port(),
+                            "/query/rates/customer/" + kind + "/" + CUSTOMER + "?to=%2B1000000000-01-01T00:00:00Z",
+                            "Authorization",
+                            OPS),
+                    400,
+                    "bad-parameter");
+        }
     }
 
     @Test
