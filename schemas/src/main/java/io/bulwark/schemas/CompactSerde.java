@@ -109,7 +109,11 @@ public final class CompactSerde {
         return count;
     }
 
-    /** What {@code s.getBytes(UTF_8)} would return the length of, without encoding it. */
+    /**
+     * What {@code s.getBytes(UTF_8)} would return the length of, without encoding it. Not Kafka's
+     * {@code Utils.utf8Length}: it counts a lone surrogate as 3 or 4 bytes where {@code getBytes} writes one
+     * {@code '?'}, and the buffer must be sized exactly (a longer one leaves trailing bytes the reader refuses).
+     */
     private static int utf8Length(String s) {
         int length = 0;
         for (int i = 0; i < s.length(); i++) {
