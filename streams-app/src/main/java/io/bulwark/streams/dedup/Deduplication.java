@@ -2,17 +2,23 @@ package io.bulwark.streams.dedup;
 
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.TopicSpec;
+import io.bulwark.streams.state.ExpiryIndex;
 import java.time.Duration;
 import java.util.Objects;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
@@ -20,11 +26,13 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
 /**
  * The idempotent consumer: drops every event whose id was already seen within a retention.
  *
- * <p>Seen ids live in a RocksDB window store keyed by event id, one entry per id at the event's
- * timestamp. Its retention is the dedup retention, so the store holds about {@code retention} worth
- * of ids and no more: segments older than stream time minus the retention are dropped whole. Under
- * {@code exactly_once_v2} the store's changelog write ("seen") and the forwarded record commit in one
- * transaction, so a crash never forwards an event without remembering it, nor the reverse.
+ * <p>Seen ids live in a RocksDB key-value store ({@code <store>-ids}: event id → the event time it was
+ * forwarded at), so "seen?" is one point look-up, which RocksDB's bloom filters answer for the new ids
+ * that are most of the traffic. An {@link ExpiryIndex} ({@code <store>-expiry}) says when each id goes:
+ * {@code retention} after its event time, swept every minute of stream time — so the store holds about a
+ * retention's worth of ids and no more. Under {@code exactly_once_v2} both stores' changelog writes
+ * ("seen") and the forwarded record commit in one transaction, so a crash never forwards an event
+ * without remembering it, nor the reverse.
  *
  * <p><b>What it relies on.</b> Copies of one event carry the same record key (the aggregate id),
  * hence land in the same partition and the same task's store. The outbox guarantees that: every
@@ -32,9 +40,16 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  * escape deduplication.
  *
  * <p><b>Past the retention</b> (measured in event time: the copy's timestamp more than
- * {@code retention} away from the first's, and the store's stream time past it), a copy is no longer
- * recognised and is forwarded again. Choose a retention longer than any re-delivery you expect
- * (relay restarts, Kafka Connect rebalances, reprocessing); 24 h by default.
+ * {@code retention} away from the first's, or the id already swept because the store's stream time
+ * passed the first's timestamp plus the retention), a copy is no longer recognised and is forwarded
+ * again. Choose a retention longer than any re-delivery you expect (relay restarts, Kafka Connect
+ * rebalances, reprocessing); 24 h by default.
+ *
+ * <p><b>Upgrading from the window store.</b> Until 2026-12-02 the ids lived in a window store named
+ * {@code <store>}. It stays in the topology, read-only: an id not in the key-value store is looked up
+ * there too, while a record's time is within a retention of the newest id it can hold; once stream time
+ * is past that, one write at the current stream time makes it drop its expired segments. So an upgrade
+ * forgets nothing, and a store that started empty is never read.
  *
  * <p>Metrics, as Kafka Streams custom metrics (group {@code stream-bulwark-dedup-metrics}, tag
  * {@code bulwark-dedup-id} = the store): {@code seen-total/rate}, {@code forwarded-total/rate},
@@ -44,11 +59,22 @@ public final class Deduplication {
 
     public static final Duration DEFAULT_RETENTION = Duration.ofHours(24);
     static final String METRIC_SCOPE = "bulwark-dedup";
+    private static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
 
     private Deduplication() {}
 
+    /** The key-value store of seen ids: {@code dedup-order-events-ids}. */
+    public static String idsStore(String storeName) {
+        return storeName + "-ids";
+    }
+
+    /** The seen ids' expiry index: {@code dedup-order-events-expiry}. */
+    public static String expiryStore(String storeName) {
+        return storeName + "-expiry";
+    }
+
     /**
-     * Adds a dedup step to {@code events}; its store is named {@code storeName} and keeps ids for
+     * Adds a dedup step to {@code events}; its stores are named after {@code storeName} and keep ids for
      * {@code retention}. Returns the stream of first copies, in the order they arrived.
      */
     public static KStream<String, EventEnvelope> deduplicate(
@@ -57,11 +83,17 @@ public final class Deduplication {
         if (retention.isNegative() || retention.isZero()) {
             throw new IllegalArgumentException("Dedup retention = " + retention + " must be positive");
         }
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(idsStore(storeName)), Serdes.String(), Serdes.Long()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(expiryStore(storeName)), Serdes.String(), Serdes.String()));
         builder.addStateStore(Stores.windowStoreBuilder(
                 Stores.persistentWindowStore(storeName, retention, retention, false), Serdes.String(), Serdes.Long()));
         return events.processValues(
                 () -> new DedupProcessor(storeName, retention.toMillis()),
                 Named.as(storeName + "-processor"),
+                idsStore(storeName),
+                expiryStore(storeName),
                 storeName);
     }
 
@@ -87,12 +119,27 @@ public final class Deduplication {
         return topic.name().replaceFirst("^bulwark\\.", "").replace('.', '-') + "-sink";
     }
 
-    /** Forwards a record unless its event id is in the store within ±retention of its timestamp. */
+    /** {@code a + b} for non-negative longs, {@link Long#MAX_VALUE} where it would overflow. */
+    static long saturatedAdd(long a, long b) {
+        return a > Long.MAX_VALUE - b ? Long.MAX_VALUE : a + b;
+    }
+
+    /** Forwards a record unless its event id was forwarded within ±retention of its timestamp. */
     static final class DedupProcessor implements FixedKeyProcessor<String, EventEnvelope, EventEnvelope> {
+        /** Not yet looked at the window store of before 2026-12-02 (on the first record). */
+        private static final long LEGACY_UNKNOWN = -2;
+        /** The window store of before 2026-12-02 holds nothing that can match. */
+        private static final long LEGACY_NONE = -1;
+
         private final String storeName;
         private final long retentionMs;
         private FixedKeyProcessorContext<String, EventEnvelope> context;
-        private WindowStore<String, Long> seenIds;
+        private KeyValueStore<String, Long> ids;
+        private ExpiryIndex expiry;
+        private WindowStore<String, Long> legacy;
+        /** Records with a timestamp up to this may match an id in {@link #legacy}; or a LEGACY_ constant. */
+        private long legacyUntil = LEGACY_UNKNOWN;
+
         private Sensor seen;
         private Sensor forwarded;
         private Sensor dropped;
@@ -105,10 +152,13 @@ public final class Deduplication {
         @Override
         public void init(FixedKeyProcessorContext<String, EventEnvelope> context) {
             this.context = context;
-            this.seenIds = context.getStateStore(storeName);
+            this.ids = context.getStateStore(idsStore(storeName));
+            this.expiry = new ExpiryIndex(context.getStateStore(expiryStore(storeName)));
+            this.legacy = context.getStateStore(storeName);
             this.seen = sensor(context, "seen");
             this.forwarded = sensor(context, "forwarded");
             this.dropped = sensor(context, "dropped");
+            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, this::sweep);
         }
 
         @Override
@@ -120,20 +170,65 @@ public final class Deduplication {
             seen.record();
             String id = event.eventId().toString();
             long timestamp = record.timestamp();
-            if (alreadySeen(id, timestamp)) {
+            Long seenAt = ids.get(id);
+            if (seenAt != null ? Math.abs(timestamp - seenAt) <= retentionMs : seenInLegacyStore(id, timestamp)) {
                 dropped.record();
                 return;
             }
-            seenIds.put(id, timestamp, timestamp);
+            if (seenAt == null || timestamp > seenAt) {
+                // A copy past the retention, older than the one remembered, is forwarded and not
+                // remembered: the window store before did the same (its time was already expired there).
+                if (seenAt != null) {
+                    expiry.remove(id, saturatedAdd(seenAt, retentionMs));
+                }
+                ids.put(id, timestamp);
+                expiry.add(id, saturatedAdd(timestamp, retentionMs));
+            }
             forwarded.record();
             context.forward(record);
         }
 
-        private boolean alreadySeen(String id, long timestamp) {
+        /** Forgets the ids whose retention stream time has passed; empties the legacy store once useless. */
+        private void sweep(long streamTime) {
+            expiry.takeDue(streamTime).forEach(id -> ids.put(id, null));
+            if (legacyUntil == LEGACY_UNKNOWN) {
+                legacyUntil = legacyUntil();
+            }
+            if (legacyUntil >= 0 && streamTime > legacyUntil) {
+                // A write at stream time makes the segmented store drop every segment older than it
+                // minus the retention: all of them, since nothing was written there after the upgrade.
+                legacy.put("", null, streamTime);
+                legacyUntil = LEGACY_NONE;
+            }
+        }
+
+        private boolean seenInLegacyStore(String id, long timestamp) {
+            if (legacyUntil == LEGACY_UNKNOWN) {
+                legacyUntil = legacyUntil();
+            }
+            if (timestamp > legacyUntil) {
+                return false;
+            }
             long from = Math.max(0, timestamp - retentionMs);
-            long to = timestamp > Long.MAX_VALUE - retentionMs ? Long.MAX_VALUE : timestamp + retentionMs;
-            try (WindowStoreIterator<Long> hits = seenIds.fetch(id, from, to)) {
+            try (WindowStoreIterator<Long> hits = legacy.fetch(id, from, saturatedAdd(timestamp, retentionMs))) {
                 return hits.hasNext();
+            }
+        }
+
+        /**
+         * The latest record time that can match an id in the legacy store, or {@link #LEGACY_NONE}. Its
+         * newest segment is read first backwards; an id there is at most a segment interval older than the
+         * newest id, and Kafka Streams' segment interval for this store is half its retention (at least a
+         * minute), so {@code max(retention, 1 min)} bounds it.
+         */
+        private long legacyUntil() {
+            try (KeyValueIterator<Windowed<String>, Long> newestSegmentFirst = legacy.backwardAll()) {
+                if (!newestSegmentFirst.hasNext()) {
+                    return LEGACY_NONE;
+                }
+                KeyValue<Windowed<String>, Long> some = newestSegmentFirst.next();
+                long newest = saturatedAdd(some.key.window().start(), Math.max(retentionMs, SWEEP_EVERY.toMillis()));
+                return saturatedAdd(newest, retentionMs);
             }
         }
 

@@ -14,6 +14,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * {@code get} uses bloom filters; a window store's fetch is a seek into every segment, which read every
  * level-0 file and cost the inventory aggregate 10% of its stream thread). The index adds one put per
  * entry and its changelog; the caller decides when to sweep (a stream-time or wall-clock punctuator).
+ *
+ * <p>Entries go by {@code put(key, null)}, not {@code delete}: a store's {@code delete} returns the old
+ * value, so RocksDB reads it first (a {@code get} per removal: 3% of the saga's stream thread, 2026-12-02).
+ * Callers removing the indexed entries themselves should do the same.
  */
 public final class ExpiryIndex {
 
@@ -30,7 +34,7 @@ public final class ExpiryIndex {
 
     /** Forgets that {@code key} was due at {@code atMs} (it was moved or deleted before). */
     public void remove(String key, long atMs) {
-        index.delete(indexKey(atMs, key));
+        index.put(indexKey(atMs, key), null);
     }
 
     /** Removes and returns, in due order, every key due at or before {@code nowMs}. */
@@ -43,7 +47,7 @@ public final class ExpiryIndex {
                 due.add(entry.value);
             });
         }
-        indexKeys.forEach(index::delete);
+        indexKeys.forEach(indexKey -> index.put(indexKey, null));
         return due;
     }
 

@@ -6,16 +6,23 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.app.AppConfig;
+import io.bulwark.streams.app.BulwarkTopology;
+import io.bulwark.streams.dedup.Deduplication;
 import io.bulwark.topology.support.TestTopology;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -71,9 +78,61 @@ class DeduplicationTopologyTest {
         topology.pipe(TestTopology.order("o-4", "c-2", null, 100), 1_000 + 3 * HOUR);
         topology.pipe(event, 1_000 + 3 * HOUR);
 
+        topology.pipe(event, 1_000 + 3 * HOUR + HOUR / 2); // a copy of the copy: remembered again
+
         assertThat(topology.unique.readValuesToList())
                 .extracting(EventEnvelope::aggregateId)
                 .containsExactly("o-3", "o-4", "o-3");
+    }
+
+    @Test
+    void shouldRememberACopyForwardedPastTheRetentionForItsOwnRetention() {
+        long minute = Duration.ofMinutes(1).toMillis(); // the sweep runs once per minute of stream time
+        EventEnvelope event = TestTopology.order("o-10", "c-1", null, 100);
+        topology.pipe(event, 1_000);
+        topology.pipe(TestTopology.order("o-11", "c-1", null, 100), 1_000 + HOUR - 1); // a sweep, just before
+        topology.pipe(event, 1_000 + HOUR + 1); // past the retention: forwarded, remembered at its own time
+        topology.pipe(TestTopology.order("o-12", "c-1", null, 100), 1_000 + HOUR + 2 * minute); // the next sweep
+        topology.pipe(event, 1_000 + HOUR + 3 * minute); // within the retention of the copy
+
+        assertThat(topology.unique.readValuesToList())
+                .extracting(EventEnvelope::aggregateId)
+                .containsExactly("o-10", "o-11", "o-10", "o-12");
+    }
+
+    @Test
+    void shouldForgetIdsOneRetentionAfterTheirTimeSoTheStoresStayBounded() {
+        for (int i = 0; i < 5; i++) {
+            topology.pipe(TestTopology.order("o-old-" + i, "c-1", null, 100), 1_000 + i);
+        }
+        EventEnvelope recent = TestTopology.order("o-new", "c-1", null, 100);
+        topology.pipe(recent, 1_000 + HOUR + Duration.ofMinutes(2).toMillis()); // stream time: swept each minute
+
+        assertThat(keys(ids())).containsExactly(recent.eventId().toString());
+        assertThat(keys(topology.driver.<String, String>getKeyValueStore(
+                        Deduplication.expiryStore(BulwarkTopology.ORDER_DEDUP_STORE))))
+                .hasSize(1)
+                .allSatisfy(key -> assertThat(key).endsWith("|" + recent.eventId()));
+    }
+
+    @Test
+    void shouldRecogniseIdsTheWindowStoreOfBeforeTheUpgradeRemembersThenEmptyIt() {
+        // The ids of an app that ran the window-store dedup before 2026-12-02, restored into its store.
+        WindowStore<String, Long> legacy = topology.driver.getWindowStore(BulwarkTopology.ORDER_DEDUP_STORE);
+        EventEnvelope before = TestTopology.order("o-7", "c-1", null, 100);
+        legacy.put(before.eventId().toString(), 5 * HOUR, 5 * HOUR);
+
+        topology.pipe(before, 5 * HOUR + HOUR / 2); // a copy after the upgrade, within the retention
+        EventEnvelope other = TestTopology.order("o-8", "c-1", null, 100);
+        topology.pipe(other, 5 * HOUR + HOUR / 2);
+        assertThat(topology.unique.readValuesToList()).containsExactly(other);
+        assertThat(keys(ids())).containsExactly(other.eventId().toString());
+
+        // Stream time past what the legacy store can match: its segments are dropped.
+        topology.pipe(TestTopology.order("o-9", "c-1", null, 100), 9 * HOUR);
+        try (KeyValueIterator<?, Long> all = legacy.all()) {
+            assertThat(all.hasNext()).isFalse();
+        }
     }
 
     @Test
@@ -104,5 +163,17 @@ class DeduplicationTopologyTest {
         // TopologyTestDriver skips them (the deserialization handler); their dead letters are checked on
         // the real broker in streams-app's StreamsAppTest and DedupExactlyOnceTest.
         assertThat(topology.unique.readValuesToList()).containsExactly(valid);
+    }
+
+    private KeyValueStore<String, Long> ids() {
+        return topology.driver.getKeyValueStore(Deduplication.idsStore(BulwarkTopology.ORDER_DEDUP_STORE));
+    }
+
+    private static <V> List<String> keys(KeyValueStore<String, V> store) {
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, V> all = store.all()) {
+            all.forEachRemaining((KeyValue<String, V> entry) -> keys.add(entry.key));
+        }
+        return keys;
     }
 }

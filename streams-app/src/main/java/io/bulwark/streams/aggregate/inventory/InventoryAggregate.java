@@ -200,7 +200,7 @@ public final class InventoryAggregate {
             context.schedule(
                     SWEEP_EVERY,
                     PunctuationType.STREAM_TIME,
-                    streamTime -> answersExpiry.takeDue(streamTime).forEach(answers::delete));
+                    streamTime -> answersExpiry.takeDue(streamTime).forEach(commandId -> answers.put(commandId, null)));
         }
 
         @Override

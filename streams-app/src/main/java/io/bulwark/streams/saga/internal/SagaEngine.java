@@ -295,7 +295,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                 continue;
             }
             if (state.terminal()) {
-                states.delete(state.sagaId());
+                states.put(state.sagaId(), null); // not delete(): it would read the value first
                 loaded = null;
                 continue;
             }
