@@ -7,9 +7,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * When entries of a key-value store are due to go: a second key-value store keyed by due time, then
- * key ({@code 0000000001700000000000|order-1 -> ""}), so the store's byte order is due order and
- * a sweep reads only what is due — never the whole store. The value is empty: the key names the entry
- * (until 2026-12-02 the value repeated it; such entries are still read).
+ * key ({@code 0000000001700000000000|order-1 -> order-1}), so the store's byte order is due order and
+ * a sweep reads only what is due — never the whole store. The value repeats the key (36 of ~90 bytes for a
+ * UUID): an empty value would save it, but a release before it would then read "" as the key and lose
+ * saga deadlines on a roll-back, so the value stays until there is a reason worth that step.
  *
  * <p>This is how Bulwark bounds key-value stores that must be read by point look-ups (a RocksDB
  * {@code get} uses bloom filters; a window store's fetch is a seek into every segment, which read every
@@ -22,9 +23,6 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 public final class ExpiryIndex {
 
-    /** Where the entry's key starts in an index key: after 19 digits and {@code |}. */
-    private static final int KEY_START = 20;
-
     private final KeyValueStore<String, String> index;
 
     public ExpiryIndex(KeyValueStore<String, String> index) {
@@ -33,7 +31,7 @@ public final class ExpiryIndex {
 
     /** Records that {@code key} is due at {@code atMs}. */
     public void add(String key, long atMs) {
-        index.put(indexKey(atMs, key), "");
+        index.put(indexKey(atMs, key), key);
     }
 
     /** Forgets that {@code key} was due at {@code atMs} (it was moved or deleted before). */
@@ -48,7 +46,7 @@ public final class ExpiryIndex {
         try (KeyValueIterator<String, String> it = index.range(indexKey(0, ""), indexKey(nowMs, "\uffff"))) {
             it.forEachRemaining(entry -> {
                 indexKeys.add(entry.key);
-                due.add(entry.value.isEmpty() ? entry.key.substring(KEY_START) : entry.value);
+                due.add(entry.value);
             });
         }
         indexKeys.forEach(indexKey -> index.put(indexKey, null));

@@ -30,17 +30,6 @@ class ExpiryIndexTest {
     }
 
     @Test
-    void shouldReadEntriesWrittenBeforeTheValueWasLeftEmpty() {
-        KeyValueStore<String, String> store = inMemory();
-        store.put(ExpiryIndex.indexKey(1_000, "older|form"), "older|form"); // a release before 2026-12-02
-        ExpiryIndex index = new ExpiryIndex(store);
-        index.add("new|form", 2_000);
-
-        assertThat(store.get(ExpiryIndex.indexKey(2_000, "new|form"))).isEmpty();
-        assertThat(index.takeDue(5_000)).containsExactly("older|form", "new|form");
-    }
-
-    @Test
     void shouldFormatIndexKeysAsZeroPaddedTimesSoByteOrderIsTimeOrder() {
         for (long t : new long[] {0, 7, 1_700_000_000_000L, Long.MAX_VALUE}) {
             assertThat(ExpiryIndex.indexKey(t, "k")).isEqualTo(String.format("%019d|k", t));
