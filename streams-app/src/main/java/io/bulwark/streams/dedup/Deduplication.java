@@ -190,11 +190,9 @@ public final class Deduplication {
 
         /** Forgets the ids whose retention stream time has passed; empties the legacy store once useless. */
         private void sweep(long streamTime) {
-            expiry.takeDue(streamTime).forEach(id -> ids.put(id, null));
-            if (legacyUntil == LEGACY_UNKNOWN) {
-                legacyUntil = legacyUntil();
-            }
-            if (legacyUntil >= 0 && streamTime > legacyUntil) {
+            expiry.sweep(streamTime, ids);
+            long until = legacyUntil();
+            if (until >= 0 && streamTime > until) {
                 // A write at stream time makes the segmented store drop every segment older than it
                 // minus the retention: all of them, since nothing was written there after the upgrade.
                 legacy.put("", null, streamTime);
@@ -203,10 +201,7 @@ public final class Deduplication {
         }
 
         private boolean seenInLegacyStore(String id, long timestamp) {
-            if (legacyUntil == LEGACY_UNKNOWN) {
-                legacyUntil = legacyUntil();
-            }
-            if (timestamp > legacyUntil) {
+            if (timestamp > legacyUntil()) {
                 return false;
             }
             long from = Math.max(0, timestamp - retentionMs);
@@ -216,12 +211,20 @@ public final class Deduplication {
         }
 
         /**
-         * The latest record time that can match an id in the legacy store, or {@link #LEGACY_NONE}. Its
+         * The latest record time that can match an id in the legacy store, or {@link #LEGACY_NONE}; looked up
+         * once per processor, on first use (after restoration, and after a test has written the store). Its
          * newest segment is read first backwards; an id there is at most a segment interval older than the
          * newest id, and Kafka Streams' segment interval for this store is half its retention (at least a
          * minute), so {@code max(retention, 1 min)} bounds it.
          */
         private long legacyUntil() {
+            if (legacyUntil == LEGACY_UNKNOWN) {
+                legacyUntil = newestLegacyMatch();
+            }
+            return legacyUntil;
+        }
+
+        private long newestLegacyMatch() {
             try (KeyValueIterator<Windowed<String>, Long> newestSegmentFirst = legacy.backwardAll()) {
                 if (!newestSegmentFirst.hasNext()) {
                     return LEGACY_NONE;

@@ -199,7 +199,7 @@ public final class ReadModels {
         }
 
         private void sweep(long streamTime) {
-            expiry.takeDue(streamTime).forEach(orderId -> statuses.put(orderId, null));
+            expiry.sweep(streamTime, statuses);
         }
     }
 

@@ -18,8 +18,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * entry and its changelog; the caller decides when to sweep (a stream-time or wall-clock punctuator).
  *
  * <p>Entries go by {@code put(key, null)}, not {@code delete}: a store's {@code delete} returns the old
- * value, so RocksDB reads it first (a {@code get} per removal: 3% of the saga's stream thread, 2026-12-02).
- * Callers removing the indexed entries themselves should do the same.
+ * value, so RocksDB reads it first (a {@code get} per removal: 3% of the saga's stream thread, 2026-12-02);
+ * {@link #sweep} removes the indexed store's entries the same way.
  */
 public final class ExpiryIndex {
 
@@ -37,6 +37,16 @@ public final class ExpiryIndex {
     /** Forgets that {@code key} was due at {@code atMs} (it was moved or deleted before). */
     public void remove(String key, long atMs) {
         index.put(indexKey(atMs, key), null);
+    }
+
+    /**
+     * Deletes from {@code entries} every key due at or before {@code nowMs}, and its index entry: the sweep of
+     * a store whose entries simply go when due. Returns how many went.
+     */
+    public int sweep(long nowMs, KeyValueStore<String, ?> entries) {
+        List<String> due = takeDue(nowMs);
+        due.forEach(key -> entries.put(key, null)); // not delete(): it would read each value first
+        return due.size();
     }
 
     /** Removes and returns, in due order, every key due at or before {@code nowMs}. */

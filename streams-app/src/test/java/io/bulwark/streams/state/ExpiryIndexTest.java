@@ -30,6 +30,22 @@ class ExpiryIndexTest {
     }
 
     @Test
+    void shouldSweepDueEntriesOutOfTheIndexedStoreAndKeepTheRest() {
+        KeyValueStore<String, String> entries = inMemory();
+        KeyValueStore<String, String> store = inMemory();
+        ExpiryIndex index = new ExpiryIndex(store);
+        entries.put("a", "due");
+        entries.put("b", "not yet");
+        index.add("a", 1_000);
+        index.add("b", 9_000);
+
+        assertThat(index.sweep(5_000, entries)).isEqualTo(1);
+        assertThat(entries.get("a")).isNull();
+        assertThat(entries.get("b")).isEqualTo("not yet");
+        assertThat(store.approximateNumEntries()).isEqualTo(1);
+    }
+
+    @Test
     void shouldFormatIndexKeysAsZeroPaddedTimesSoByteOrderIsTimeOrder() {
         for (long t : new long[] {0, 7, 1_700_000_000_000L, Long.MAX_VALUE}) {
             assertThat(ExpiryIndex.indexKey(t, "k")).isEqualTo(String.format("%019d|k", t));

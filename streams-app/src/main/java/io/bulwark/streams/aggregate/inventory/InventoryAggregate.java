@@ -198,9 +198,7 @@ public final class InventoryAggregate {
             this.answers = context.getStateStore(ANSWERS_STORE);
             this.answersExpiry = new ExpiryIndex(context.getStateStore(ANSWERS_EXPIRY_STORE));
             context.schedule(
-                    SWEEP_EVERY,
-                    PunctuationType.STREAM_TIME,
-                    streamTime -> answersExpiry.takeDue(streamTime).forEach(commandId -> answers.put(commandId, null)));
+                    SWEEP_EVERY, PunctuationType.STREAM_TIME, streamTime -> answersExpiry.sweep(streamTime, answers));
         }
 
         @Override
