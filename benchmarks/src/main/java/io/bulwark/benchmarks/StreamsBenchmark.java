@@ -59,10 +59,12 @@ import org.slf4j.LoggerFactory;
  * Throughput of the streams topologies against a pass-through baseline, in one process and run:
  * the same pre-loaded input (OrderPlaced events, 30% copies), the same serdes (validating envelope
  * serde in, envelope serde out) and the app's own configuration (exactly_once_v2, bounded RocksDB
- * memory). Each topology gets a fresh application id and state directory and is timed from RUNNING
- * until its committed offsets reach the end of the input; before that, each topology but the
- * pass-through runs once over the same input unmeasured, so the JIT has compiled its code
- * ({@code -Dbench.warm.up.each=false} skips that, as runs before 2026-11-28 did). Peak RSS is the whole
+ * memory). Each run gets a fresh application id and state directory and is timed from RUNNING
+ * until its committed offsets reach the end of the input. First every topology runs once over its
+ * input unmeasured, so the JIT has compiled its code ({@code -Dbench.warm.up.each=false} skips that,
+ * as runs before 2026-11-28 did); then {@code -Dbench.rounds} (3) paired rounds, in which each
+ * topology's run follows a pass-through run of its own and the ratio is taken per pair (since
+ * 2026-12-03; before, one median pass-through stood for every ratio). Peak RSS is the whole
  * process's (broker included): an upper bound for the streams part.
  */
 public final class StreamsBenchmark {
@@ -99,11 +101,16 @@ public final class StreamsBenchmark {
                     : System.getProperty("bench.set").split(","),
             0);
 
-    /** The run profiled when {@code bench.profile} is set: {@code -Dbench.profile.run=rates}, say. */
     /** Whether each measured topology first runs once unmeasured ({@code -Dbench.warm.up.each=false}: no). */
     private static final boolean WARM_UP_EACH = Boolean.parseBoolean(System.getProperty("bench.warm.up.each", "true"));
 
+    /** The run profiled when {@code bench.profile} is set (its first round): {@code -Dbench.profile.run=rates}, say. */
     private static final String PROFILED_RUN = System.getProperty("bench.profile.run", "inventory");
+
+    /** Paired rounds ({@code -Dbench.rounds}): each a pass-through run right before each topology's run. */
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
+
+    private static boolean profileTaken;
 
     private StreamsBenchmark() {}
 
@@ -129,7 +136,6 @@ public final class StreamsBenchmark {
             }
             preload(kafka, records);
             EventSchemas schemas = EventSchemas.load();
-            Map<String, Double> rps = new LinkedHashMap<>();
             run(
                     kafka,
                     dir,
@@ -137,76 +143,81 @@ public final class StreamsBenchmark {
                     records,
                     (builder, config) -> // JIT and page cache, not measured
                     input(builder, schemas).to("bench.out.passthrough", produced()));
-            // The baseline is short (a few seconds): its median of three keeps one slow run from moving every ratio.
-            List<Double> passthrough = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                passthrough.add(run(
-                        kafka,
-                        dir,
-                        "passthrough",
-                        records,
-                        (builder, config) -> input(builder, schemas).to("bench.out.passthrough", produced())));
-            }
-            rps.put("passthrough", passthrough.stream().sorted().toList().get(1));
-            // Every input record is on its key's murmur2 partition (Java producer): the cost of the check alone.
-            rps.put(
-                    "routing",
-                    run(
-                            kafka,
-                            dir,
+            preloadInventory(kafka, records);
+            BiConsumer<StreamsBuilder, AppConfig> passthrough =
+                    (builder, config) -> input(builder, schemas).to("bench.out.passthrough", produced());
+            List<Measured> measured = List.of(
+                    // Every input record is on its key's murmur2 partition (Java producer): the cost of the check
+                    // alone.
+                    new Measured(
                             "routing",
-                            records,
+                            INPUT,
                             (builder, config) -> KeyedInput.routed(
                                             input(builder, schemas),
                                             INPUT_SPEC,
                                             EventEnvelopeSerde.asJson(),
                                             "bench-routed")
-                                    .to("bench.out.passthrough", produced())));
-            rps.put(
-                    "dedup",
-                    run(
-                            kafka,
-                            dir,
+                                    .to("bench.out.passthrough", produced())),
+                    new Measured(
                             "dedup",
-                            records,
+                            INPUT,
                             (builder, config) -> Deduplication.deduplicate(
                                             builder, input(builder, schemas), "bench-dedup", config.dedupRetention())
-                                    .to("bench.out.dedup", produced())));
-            rps.put(
-                    "rates",
-                    run(
-                            kafka,
-                            dir,
+                                    .to("bench.out.dedup", produced())),
+                    new Measured(
                             "rates",
-                            records,
+                            INPUT,
                             (builder, config) -> RateAccounting.build(
-                                    input(builder, schemas), config.rateSettings(), Topics.RATE_ALERTS)));
-            preloadInventory(kafka, records);
-            rps.put(
-                    "inventory",
-                    run(
-                            kafka,
-                            dir,
+                                    input(builder, schemas), config.rateSettings(), Topics.RATE_ALERTS)),
+                    new Measured(
                             "inventory",
-                            records,
+                            BENCH_COMMANDS.name(),
                             (builder, config) -> InventoryAggregate.build(
-                                    builder, BENCH_COMMANDS, BENCH_EVENTS, config.inventoryCommandRetention()),
-                            BENCH_COMMANDS.name()));
+                                    builder, BENCH_COMMANDS, BENCH_EVENTS, config.inventoryCommandRetention())));
+            if (WARM_UP_EACH) {
+                // Each topology over its input once, not measured: its code is compiled before the runs that count
+                // (a single pass leaves C2 using as much CPU as the stream thread).
+                for (Measured m : measured) {
+                    measure(kafka, dir, m.name() + "-warm-up", records, m.topology(), m.input());
+                }
+            }
+            // Paired rounds: each topology's run right after a pass-through run of its own, and the ratio taken per
+            // pair. On this kind of VM throughput drifts by ±30% from one minute to the next; a ratio of two runs
+            // seconds apart carries far less of that drift than a ratio against a baseline measured once.
+            Map<String, List<Double>> ratios = new LinkedHashMap<>();
+            Map<String, List<Double>> rps = new LinkedHashMap<>();
+            for (int round = 1; round <= ROUNDS; round++) {
+                for (Measured m : measured) {
+                    double base = measure(kafka, dir, "passthrough", records, passthrough, INPUT);
+                    double topology = measure(kafka, dir, m.name(), records, m.topology(), m.input());
+                    rps.computeIfAbsent("passthrough", k -> new ArrayList<>()).add(base);
+                    rps.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(topology);
+                    ratios.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(topology / base);
+                    log.info(
+                            "round {}: {} / passthrough = {}", round, m.name(), String.format("%.2f", topology / base));
+                }
+            }
             long rssMb = peakRssKb() / 1024;
+            System.out.printf(
+                    "%n%d paired rounds; min / median / max of the per-pair ratios (median records/s)%n", ROUNDS);
             System.out.printf("%n| metric id | value |%n|---|---|%n");
-            System.out.printf("| passthrough-rps | %.0f |%n", rps.get("passthrough"));
-            System.out.printf(
-                    "| keyed-routing-vs-passthrough | %.2f (%.0f records/s) |%n",
-                    rps.get("routing") / rps.get("passthrough"), rps.get("routing"));
-            System.out.printf(
-                    "| dedup-vs-passthrough | %.2f (%.0f records/s) |%n",
-                    rps.get("dedup") / rps.get("passthrough"), rps.get("dedup"));
-            System.out.printf(
-                    "| rates-vs-passthrough | %.2f (%.0f records/s) |%n",
-                    rps.get("rates") / rps.get("passthrough"), rps.get("rates"));
-            System.out.printf(
-                    "| aggregate-vs-passthrough | %.2f (%.0f commands/s) |%n",
-                    rps.get("inventory") / rps.get("passthrough"), rps.get("inventory"));
+            System.out.printf("| passthrough-rps | %s |%n", spread(rps.get("passthrough"), "%.0f"));
+            for (Map.Entry<String, String> metric : Map.of(
+                            "routing", "keyed-routing-vs-passthrough",
+                            "dedup", "dedup-vs-passthrough",
+                            "rates", "rates-vs-passthrough",
+                            "inventory", "aggregate-vs-passthrough")
+                    .entrySet()
+                    .stream()
+                    .sorted(Map.Entry.comparingByValue())
+                    .toList()) {
+                System.out.printf(
+                        "| %s | %s (%.0f %s/s) |%n",
+                        metric.getValue(),
+                        spread(ratios.get(metric.getKey()), "%.2f"),
+                        median(rps.get(metric.getKey())),
+                        metric.getKey().equals("inventory") ? "commands" : "records");
+            }
             System.out.printf("| streams-rss-mb | %d (peak, whole process incl. broker) |%n", rssMb);
         } finally {
             Directories.deleteRecursively(dir);
@@ -228,24 +239,22 @@ public final class StreamsBenchmark {
             int records,
             BiConsumer<StreamsBuilder, AppConfig> topology)
             throws Exception {
-        return run(kafka, dir, name, records, topology, INPUT);
+        return measure(kafka, dir, name, records, topology, INPUT);
     }
 
-    private static double run(
-            EmbeddedKafkaBroker kafka,
-            Path dir,
-            String name,
-            int records,
-            BiConsumer<StreamsBuilder, AppConfig> topology,
-            String input)
-            throws Exception {
-        if (WARM_UP_EACH && !name.equals("passthrough")) {
-            // The same topology over the same input once, not measured: its code is compiled before the run that
-            // counts (a single pass leaves C2 using as much CPU as the stream thread). The pass-through needs none:
-            // the shared warm-up run is one, and its three runs follow one another.
-            measure(kafka, dir, name + "-warm-up", records, topology, input);
-        }
-        return measure(kafka, dir, name, records, topology, input);
+    /** A measured topology: its name, the topic it reads, how it is built. */
+    private record Measured(String name, String input, BiConsumer<StreamsBuilder, AppConfig> topology) {}
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static String spread(List<Double> values, String format) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return String.format(format, sorted.get(0)) + " / " + String.format(format, median(values)) + " / "
+                + String.format(format, sorted.get(sorted.size() - 1));
     }
 
     private static double measure(
@@ -272,7 +281,8 @@ public final class StreamsBenchmark {
             while (streams.state() != KafkaStreams.State.RUNNING) {
                 Thread.onSpinWait();
             }
-            boolean profiled = name.equals(PROFILED_RUN);
+            boolean profiled = name.equals(PROFILED_RUN) && !profileTaken;
+            profileTaken |= profiled;
             if (profiled) {
                 Profiling.start();
             }
