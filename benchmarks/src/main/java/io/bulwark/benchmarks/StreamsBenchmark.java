@@ -112,6 +112,9 @@ public final class StreamsBenchmark {
 
     private static boolean profileTaken;
 
+    /** How long a run may go without committing progress before the benchmark gives up on it. */
+    private static final Duration STALL = Duration.ofSeconds(60);
+
     private StreamsBenchmark() {}
 
     public static void main(String[] args) throws Exception {
@@ -288,6 +291,8 @@ public final class StreamsBenchmark {
             }
             long start = System.nanoTime();
             Map<TopicPartition, Long> end = endOffsets(admin, input);
+            long progressed = System.nanoTime();
+            long lastSum = -1;
             while (true) {
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(appId)
                         .partitionsToOffsetAndMetadata()
@@ -297,6 +302,19 @@ public final class StreamsBenchmark {
                                 && committed.get(e.getKey()).offset() >= e.getValue());
                 if (done) {
                     break;
+                }
+                long sum = committed.values().stream()
+                        .mapToLong(OffsetAndMetadata::offset)
+                        .sum();
+                if (sum != lastSum) {
+                    lastSum = sum;
+                    progressed = System.nanoTime();
+                } else if (System.nanoTime() - progressed > STALL.toNanos()) {
+                    // Seen once in ~80 runs (2026-12-03): RUNNING, the thread polling, nothing consumed. A benchmark
+                    // that waits forever measures nothing; say what the app looked like and stop.
+                    throw new IllegalStateException(name + ": no committed progress for " + STALL.toSeconds()
+                            + " s; state " + streams.state() + ", tasks " + streams.metadataForLocalThreads()
+                            + ", committed " + committed + ", end " + end);
                 }
                 LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
             }
