@@ -58,6 +58,34 @@ class EventEnvelopeSerdeTest {
     }
 
     @Test
+    void shouldReplaceTheInputsEnvelopeHeadersKeepOthersAndLetTheLastOfARepeatedHeaderWin() {
+        // A forwarded record still carries its input's headers; a producer we did not write may repeat one.
+        EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+        EventEnvelope input = event();
+        Headers headers = new RecordHeaders();
+        byte[] value = serde.serializer().serialize(TOPIC, headers, input);
+        headers.add("b3", "trace".getBytes(StandardCharsets.UTF_8));
+        headers.add(EnvelopeHeaders.EVENT_TYPE, "OrderCancelled".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(serde.deserializer().deserialize(TOPIC, headers, value).type())
+                .isEqualTo("OrderCancelled");
+
+        EventEnvelope output = EventEnvelope.newEvent("OrderConfirmed", "order", "o-1", orderPlaced(), CLOCK);
+        serde.serializer().serialize(TOPIC, headers, output);
+
+        assertThat(headers.toArray())
+                .extracting(h -> h.key())
+                .containsExactly(
+                        "b3",
+                        EnvelopeHeaders.EVENT_ID,
+                        EnvelopeHeaders.EVENT_TYPE,
+                        EnvelopeHeaders.AGGREGATE_TYPE,
+                        EnvelopeHeaders.AGGREGATE_ID,
+                        EnvelopeHeaders.OCCURRED_AT);
+        assertThat(serde.deserializer().deserialize(TOPIC, headers, value)).isEqualTo(output);
+    }
+
+    @Test
     void shouldRoundTripSelfContainedJsonForm() {
         EventEnvelopeSerde serde = EventEnvelopeSerde.asJson();
         EventEnvelope sent = event();

@@ -4,7 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 
@@ -15,6 +25,58 @@ class EventSchemasTest {
     @Test
     void shouldAcceptValidEvent() {
         assertThatCode(() -> schemas.validate(EventEnvelopeSerdeTest.event())).doesNotThrowAnyException();
+    }
+
+    @Property
+    void shouldValidateTheSameJsonFormTheMapperWrites(
+            @ForAll("envelopes") EventEnvelope event, @ForAll("texts") String correlation) {
+        // Correlation and causation ids are not checked by the record; the schema bounds them.
+        EventEnvelope withIds = event.withCorrelation(correlation, correlation == null ? null : correlation + "x");
+
+        assertThat(EventSchemas.jsonForm(withIds).toString())
+                .isEqualTo(Json.mapper().valueToTree(withIds).toString());
+        assertThat(violations(EventSchemas.jsonForm(withIds)))
+                .isEqualTo(violations(Json.mapper().valueToTree(withIds)));
+    }
+
+    @Provide
+    Arbitrary<EventEnvelope> envelopes() {
+        Arbitrary<Instant> instants = Arbitraries.longs()
+                .between(Instant.parse("0000-01-01T00:00:00Z").getEpochSecond(), Instant.MAX.getEpochSecond())
+                .flatMap(s -> Arbitraries.integers().between(0, 999_999_999).map(n -> Instant.ofEpochSecond(s, n)));
+        return Combinators.combine(
+                        Arbitraries.of("OrderPlaced", "InventoryReserved", "Q"),
+                        Arbitraries.of("order", "inventory", "a-1"),
+                        Arbitraries.strings().ofMinLength(1).ofMaxLength(255).filter(s -> !s.isBlank()),
+                        Arbitraries.longs().greaterOrEqual(0).injectNull(0.3),
+                        instants,
+                        Arbitraries.of("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+                                .injectNull(0.5))
+                .as((type, aggregateType, id, version, at, trace) -> new EventEnvelope(
+                        UUID.randomUUID(),
+                        type,
+                        aggregateType,
+                        id,
+                        version,
+                        at,
+                        null,
+                        null,
+                        trace,
+                        EventEnvelopeSerdeTest.orderPlaced()));
+    }
+
+    @Provide
+    Arbitrary<String> texts() {
+        return Arbitraries.strings().ofMaxLength(300).injectNull(0.3);
+    }
+
+    private List<String> violations(JsonNode json) {
+        try {
+            schemas.validateEnvelopeJson(json);
+            return List.of();
+        } catch (SchemaViolationException e) {
+            return e.violations();
+        }
     }
 
     @Test
