@@ -37,12 +37,15 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -112,6 +115,9 @@ public final class StreamsBenchmark {
 
     private static boolean profileTaken;
 
+    /** The event time of the first input record (the rates' windows fall the same way in every run). */
+    private static final Instant T0 = Instant.parse("2026-11-26T00:00:00Z");
+
     /** How long a run may go without committing progress before the benchmark gives up on it. */
     private static final Duration STALL = Duration.ofSeconds(60);
 
@@ -125,14 +131,19 @@ public final class StreamsBenchmark {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
                 List<NewTopic> topics = new ArrayList<>(
                         Topics.all().stream().map(t -> t.newTopic((short) 1)).toList());
-                topics.add(new NewTopic(INPUT, Topics.DOMAIN_PARTITIONS, (short) 1));
-                for (String out : List.of(
+                // Kept for good: the input's event times start at a fixed instant (T0), and once that is older than the
+                // broker's default retention (7 days), its retention check deletes the whole input in the middle of a
+                // run — the next app resets to the log start, now the end, and waits for records forever (seen on
+                // 2026-12-03, seven days after T0).
+                Map<String, String> keep = Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1");
+                for (String name : List.of(
+                        INPUT,
                         "bench.out.passthrough",
                         "bench.out.dedup",
                         "bench.out.rates",
                         BENCH_COMMANDS.name(),
                         BENCH_EVENTS.name())) {
-                    topics.add(new NewTopic(out, Topics.DOMAIN_PARTITIONS, (short) 1));
+                    topics.add(new NewTopic(name, Topics.DOMAIN_PARTITIONS, (short) 1).configs(keep));
                 }
                 admin.createTopics(topics).all().get();
                 TopicLeaders.await(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
@@ -310,11 +321,23 @@ public final class StreamsBenchmark {
                     lastSum = sum;
                     progressed = System.nanoTime();
                 } else if (System.nanoTime() - progressed > STALL.toNanos()) {
-                    // Seen once in ~80 runs (2026-12-03): RUNNING, the thread polling, nothing consumed. A benchmark
-                    // that waits forever measures nothing; say what the app looked like and stop.
+                    // A benchmark that waits forever measures nothing: say what the app looked like and stop. (How the
+                    // input's retention, below T0, was found.)
+                    String metrics = streams.metrics().entrySet().stream()
+                            .filter(m -> m.getValue().metricValue() instanceof Number n && n.doubleValue() != 0)
+                            .map(m -> m.getKey().group() + " " + m.getKey().name() + " "
+                                    + m.getKey().tags() + " = " + m.getValue().metricValue())
+                            .sorted()
+                            .collect(Collectors.joining("\n  "));
+                    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                    end.keySet().forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+                    var stable = admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                            .all()
+                            .get();
                     throw new IllegalStateException(name + ": no committed progress for " + STALL.toSeconds()
                             + " s; state " + streams.state() + ", tasks " + streams.metadataForLocalThreads()
-                            + ", committed " + committed + ", end " + end);
+                            + ", committed " + committed + ", end " + end + ", last stable offsets " + stable
+                            + "; its non-zero metrics:\n  " + metrics);
                 }
                 LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
             }
@@ -355,7 +378,7 @@ public final class StreamsBenchmark {
         EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
         Random random = new Random(7);
         List<EventEnvelope> recent = new ArrayList<>();
-        long t0 = Instant.parse("2026-11-26T00:00:00Z").toEpochMilli();
+        long t0 = T0.toEpochMilli();
         try (KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers())) {
             for (int i = 0; i < records; i++) {
                 EventEnvelope event;
