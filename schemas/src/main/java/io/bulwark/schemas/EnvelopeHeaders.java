@@ -166,7 +166,7 @@ public final class EnvelopeHeaders {
 
     private static Instant parseInstant(String value) {
         try {
-            return Instant.parse(value);
+            return IsoInstants.parse(value);
         } catch (DateTimeParseException e) {
             throw new SerializationException(
                     "Header '" + OCCURRED_AT + "' = '" + value + "' is not an ISO-8601 instant");
