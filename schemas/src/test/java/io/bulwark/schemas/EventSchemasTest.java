@@ -6,7 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 import net.jqwik.api.Arbitraries;
@@ -15,6 +19,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.statistics.Statistics;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +42,61 @@ class EventSchemasTest {
                 .isEqualTo(Json.mapper().valueToTree(withIds).toString());
         assertThat(violations(EventSchemas.jsonForm(withIds)))
                 .isEqualTo(violations(Json.mapper().valueToTree(withIds)));
+    }
+
+    @Property(tries = 2_000)
+    void shouldSkipTheValidatorOnlyForEnvelopesTheSchemaAccepts(
+            @ForAll("envelopes") EventEnvelope event,
+            @ForAll("ids") String correlation,
+            @ForAll("ids") String causation) {
+        EventEnvelope withIds = event.withCorrelation(correlation, causation);
+        boolean skipped = EventSchemas.meetsEnvelopeSchema(withIds);
+        Statistics.label("validator skipped").collect(skipped);
+
+        if (skipped) {
+            assertThat(violations(EventSchemas.jsonForm(withIds))).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldSkipTheValidatorForEnvelopesAsBulwarkWritesThem() {
+        assertThat(EventSchemas.meetsEnvelopeSchema(EventEnvelopeSerdeTest.event()))
+                .isTrue();
+    }
+
+    @Test
+    void shouldStillNameWhatBreaksTheEnvelopeWhenTheValidatorIsNotSkipped() {
+        EventEnvelope tooLong = EventEnvelopeSerdeTest.event().withCorrelation("c".repeat(256), null);
+
+        assertThatThrownBy(() -> schemas.validate(tooLong))
+                .isInstanceOf(SchemaViolationException.class)
+                .hasMessageContaining("correlationId");
+    }
+
+    @Test
+    void shouldFailWhenTheEnvelopeSchemaChangesSoThatTheShortcutIsRevisited() throws Exception {
+        // EventSchemas.meetsEnvelopeSchema restates what envelope.schema.json asks beyond EventEnvelope's own checks.
+        // Changed the schema? Check that method against it, then put the new digest here.
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream(EventSchemas.ENVELOPE_SCHEMA)) {
+            String canonical = Json.mapper().readTree(in).toString();
+            String digest = HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8)));
+            assertThat(digest).as("SHA-256 of envelope.schema.json (as parsed)").isEqualTo(ENVELOPE_SCHEMA_DIGEST);
+        }
+    }
+
+    private static final String ENVELOPE_SCHEMA_DIGEST =
+            "98b1d38c0bfae837cd2be80acb5cd1dbe0e08e009f302bd46b985ae17fd35a83";
+
+    @Provide
+    Arbitrary<String> ids() {
+        return Arbitraries.oneOf(
+                Arbitraries.strings().ofMaxLength(300).injectNull(0.2),
+                Arbitraries.strings()
+                        .withCharRange('\uD800', '\uDFFF')
+                        .ofMinLength(250)
+                        .ofMaxLength(300),
+                Arbitraries.of("", " ", "x".repeat(255), "x".repeat(256)));
     }
 
     @Provide
@@ -70,12 +130,13 @@ class EventSchemasTest {
         return Arbitraries.strings().ofMaxLength(300).injectNull(0.3);
     }
 
+    /** What the envelope schema says of {@code json} (its payload's schema is checked after it, and ignored here). */
     private List<String> violations(JsonNode json) {
         try {
             schemas.validateEnvelopeJson(json);
             return List.of();
         } catch (SchemaViolationException e) {
-            return e.violations();
+            return e.schema().equals("envelope") ? e.violations() : List.of();
         }
     }
 
