@@ -150,21 +150,17 @@ public final class StreamsBenchmark {
             }
             preload(kafka, records);
             EventSchemas schemas = EventSchemas.load();
-            run(
-                    kafka,
-                    dir,
-                    "warm-up",
-                    records,
-                    (builder, config) -> // JIT and page cache, not measured
-                    input(builder, schemas).to("bench.out.passthrough", produced()));
-            preloadInventory(kafka, records);
             BiConsumer<StreamsBuilder, AppConfig> passthrough =
                     (builder, config) -> input(builder, schemas).to("bench.out.passthrough", produced());
+            measure(kafka, dir, "warm-up", records, passthrough, INPUT); // JIT and page cache, not measured
+            preloadInventory(kafka, records);
             List<Measured> measured = List.of(
                     // Every input record is on its key's murmur2 partition (Java producer): the cost of the check
                     // alone.
                     new Measured(
                             "routing",
+                            "keyed-routing-vs-passthrough",
+                            "records",
                             INPUT,
                             (builder, config) -> KeyedInput.routed(
                                             input(builder, schemas),
@@ -174,17 +170,23 @@ public final class StreamsBenchmark {
                                     .to("bench.out.passthrough", produced())),
                     new Measured(
                             "dedup",
+                            "dedup-vs-passthrough",
+                            "records",
                             INPUT,
                             (builder, config) -> Deduplication.deduplicate(
                                             builder, input(builder, schemas), "bench-dedup", config.dedupRetention())
                                     .to("bench.out.dedup", produced())),
                     new Measured(
                             "rates",
+                            "rates-vs-passthrough",
+                            "records",
                             INPUT,
                             (builder, config) -> RateAccounting.build(
                                     input(builder, schemas), config.rateSettings(), Topics.RATE_ALERTS)),
                     new Measured(
                             "inventory",
+                            "aggregate-vs-passthrough",
+                            "commands",
                             BENCH_COMMANDS.name(),
                             (builder, config) -> InventoryAggregate.build(
                                     builder, BENCH_COMMANDS, BENCH_EVENTS, config.inventoryCommandRetention())));
@@ -216,21 +218,10 @@ public final class StreamsBenchmark {
                     "%n%d paired rounds; min / median / max of the per-pair ratios (median records/s)%n", ROUNDS);
             System.out.printf("%n| metric id | value |%n|---|---|%n");
             System.out.printf("| passthrough-rps | %s |%n", spread(rps.get("passthrough"), "%.0f"));
-            for (Map.Entry<String, String> metric : Map.of(
-                            "routing", "keyed-routing-vs-passthrough",
-                            "dedup", "dedup-vs-passthrough",
-                            "rates", "rates-vs-passthrough",
-                            "inventory", "aggregate-vs-passthrough")
-                    .entrySet()
-                    .stream()
-                    .sorted(Map.Entry.comparingByValue())
-                    .toList()) {
+            for (Measured m : measured) {
                 System.out.printf(
                         "| %s | %s (%.0f %s/s) |%n",
-                        metric.getValue(),
-                        spread(ratios.get(metric.getKey()), "%.2f"),
-                        median(rps.get(metric.getKey())),
-                        metric.getKey().equals("inventory") ? "commands" : "records");
+                        m.metric(), spread(ratios.get(m.name()), "%.2f"), median(rps.get(m.name())), m.unit());
             }
             System.out.printf("| streams-rss-mb | %d (peak, whole process incl. broker) |%n", rssMb);
         } finally {
@@ -246,18 +237,9 @@ public final class StreamsBenchmark {
         return Produced.with(Serdes.String(), EventEnvelopeSerde.inHeaders());
     }
 
-    private static double run(
-            EmbeddedKafkaBroker kafka,
-            Path dir,
-            String name,
-            int records,
-            BiConsumer<StreamsBuilder, AppConfig> topology)
-            throws Exception {
-        return measure(kafka, dir, name, records, topology, INPUT);
-    }
-
-    /** A measured topology: its name, the topic it reads, how it is built. */
-    private record Measured(String name, String input, BiConsumer<StreamsBuilder, AppConfig> topology) {}
+    /** A measured topology: its name, the metric id its ratio is reported as, what it counts, its input, its build. */
+    private record Measured(
+            String name, String metric, String unit, String input, BiConsumer<StreamsBuilder, AppConfig> topology) {}
 
     private static double median(List<Double> values) {
         List<Double> sorted = values.stream().sorted().toList();

@@ -32,7 +32,7 @@ public final class EnvelopeHeaders {
     public static final String CAUSATION_ID = "causationId";
     public static final String TRACEPARENT = "traceparent";
 
-    /** Every name above, in the order of {@link #slot}. */
+    /** Every name above: a header's position here is its slot in {@link #read}. */
     private static final List<String> NAMES = List.of(
             EVENT_ID,
             EVENT_TYPE,
@@ -115,18 +115,7 @@ public final class EnvelopeHeaders {
 
     /** The position of an envelope header's name in {@link #NAMES}, or -1 for any other header. */
     private static int slot(String name) {
-        return switch (name) {
-            case EVENT_ID -> 0;
-            case EVENT_TYPE -> 1;
-            case AGGREGATE_TYPE -> 2;
-            case AGGREGATE_ID -> 3;
-            case AGGREGATE_VERSION -> 4;
-            case OCCURRED_AT -> 5;
-            case CORRELATION_ID -> 6;
-            case CAUSATION_ID -> 7;
-            case TRACEPARENT -> 8;
-            default -> -1;
-        };
+        return NAMES.indexOf(name);
     }
 
     private static String text(byte[][] values, String name) {

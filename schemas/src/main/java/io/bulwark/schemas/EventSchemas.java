@@ -1,7 +1,6 @@
 package io.bulwark.schemas;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
@@ -78,7 +77,8 @@ public final class EventSchemas {
     /** Validates the envelope's JSON form and then its payload against the payload schema of its type. */
     public void validate(EventEnvelope event) throws SchemaViolationException {
         if (!meetsEnvelopeSchema(event)) {
-            check("envelope", envelope, jsonForm(event)); // names what breaks it
+            // Rare (an invalid envelope, or a year outside 1–9999): the validator names what breaks it.
+            check("envelope", envelope, Json.mapper().valueToTree(event));
         }
         validatePayload(event.type(), event.payload());
     }
@@ -104,34 +104,6 @@ public final class EventSchemas {
     /** The schema's 1 to 255 characters (code points; a UTF-16 length within the bounds is within them too). */
     private static boolean idLength(String id) {
         return id == null || (!id.isEmpty() && id.length() <= 255);
-    }
-
-    /**
-     * The envelope's JSON form, equal to what {@link Json#mapper()} writes for it, built field by field with
-     * the payload shared rather than copied: {@code valueToTree} serialized the whole record, payload included,
-     * into a new tree for every record read (a fifth of reading one, benchmarks/PROFILES.md 2026-12-03).
-     */
-    static ObjectNode jsonForm(EventEnvelope event) {
-        ObjectNode json = Json.mapper()
-                .createObjectNode()
-                .put("eventId", event.eventId().toString())
-                .put("type", event.type())
-                .put("aggregateType", event.aggregateType())
-                .put("aggregateId", event.aggregateId());
-        if (event.aggregateVersion() != null) {
-            json.put("aggregateVersion", event.aggregateVersion());
-        }
-        json.put("occurredAt", event.occurredAt().toString());
-        if (event.correlationId() != null) {
-            json.put("correlationId", event.correlationId());
-        }
-        if (event.causationId() != null) {
-            json.put("causationId", event.causationId());
-        }
-        if (event.traceparent() != null) {
-            json.put("traceparent", event.traceparent());
-        }
-        return json.set("payload", event.payload());
     }
 
     /**
