@@ -14,11 +14,15 @@ import io.bulwark.streams.app.BulwarkTopology;
 import io.bulwark.streams.app.ConfigLoader;
 import io.bulwark.streams.app.StreamsApp;
 import io.bulwark.streams.app.TopicInstaller;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -96,9 +100,11 @@ public final class SagaBenchmark {
                 // Warm-up batch, not counted: on a cold JVM the JIT compiler threads took ~45% of the CPU
                 // of a 23 s run (async-profiler), which measured start-up rather than the saga.
                 confirm(producer, outcomes, "bench-warm-", WARM_UP_ORDERS);
+                ThreadTime before = ThreadTime.of(app.streams());
                 Profiling.start();
                 Batch batch = confirm(producer, outcomes, "bench-o-", orders);
                 Profiling.stop();
+                ThreadTime spent = ThreadTime.of(app.streams()).minus(before);
                 stop.set(true);
                 payments.join(10_000);
                 System.out.printf("%n| metric id | value |%n|---|---|%n");
@@ -113,9 +119,82 @@ public final class SagaBenchmark {
                         threads,
                         guarantee,
                         batch.halfSeconds());
+                System.out.printf("| stream threads' time in the batch | %s |%n", spent.describe());
             }
         } finally {
             Directories.deleteRecursively(dir);
+        }
+    }
+
+    /**
+     * Cumulative stream-thread and producer counters (all threads summed), to say where the measured batch's
+     * wall-clock time went: blocked on Kafka (KIP-761: poll, flush, commit), and of that the commits' parts.
+     */
+    private record ThreadTime(
+            double wallNs,
+            double processCpuNs,
+            double threadCpuNs,
+            double blockedNs,
+            double commits,
+            double flushNs,
+            double sendOffsetsNs,
+            double commitTxnNs,
+            double retries) {
+
+        static ThreadTime of(KafkaStreams streams) {
+            Map<String, Double> sums = new HashMap<>();
+            streams.metrics().forEach((name, metric) -> {
+                if (metric.metricValue() instanceof Double value) {
+                    sums.merge(name.group() + ":" + name.name(), value, Double::sum);
+                }
+            });
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            long threadCpu = 0;
+            for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+                if (info != null && info.getThreadName().contains("-StreamThread-")) {
+                    threadCpu += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+                }
+            }
+            return new ThreadTime(
+                    System.nanoTime(),
+                    ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                            .getProcessCpuTime(),
+                    threadCpu,
+                    sums.getOrDefault("stream-thread-metrics:blocked-time-ns-total", 0.0),
+                    sums.getOrDefault("stream-thread-metrics:commit-total", 0.0),
+                    sums.getOrDefault("producer-metrics:flush-time-ns-total", 0.0),
+                    sums.getOrDefault("producer-metrics:txn-send-offsets-time-ns-total", 0.0),
+                    sums.getOrDefault("producer-metrics:txn-commit-time-ns-total", 0.0),
+                    sums.getOrDefault("producer-metrics:record-retry-total", 0.0));
+        }
+
+        ThreadTime minus(ThreadTime earlier) {
+            return new ThreadTime(
+                    wallNs - earlier.wallNs,
+                    processCpuNs - earlier.processCpuNs,
+                    threadCpuNs - earlier.threadCpuNs,
+                    blockedNs - earlier.blockedNs,
+                    commits - earlier.commits,
+                    flushNs - earlier.flushNs,
+                    sendOffsetsNs - earlier.sendOffsetsNs,
+                    commitTxnNs - earlier.commitTxnNs,
+                    retries - earlier.retries);
+        }
+
+        String describe() {
+            double ms = 1e6;
+            return String.format(
+                    "wall %.1f s; process CPU %.2f cores; stream threads on CPU %.0f%% of wall; blocked on Kafka %.0f%% (KIP-761 blocked-time-ns-total); %.0f commits, per commit"
+                            + " flush %.1f ms + send offsets %.1f ms + commitTransaction %.1f ms; %.0f record retries",
+                    wallNs / 1e9,
+                    processCpuNs / wallNs,
+                    100 * threadCpuNs / wallNs,
+                    100 * blockedNs / wallNs,
+                    commits,
+                    flushNs / ms / Math.max(1, commits),
+                    sendOffsetsNs / ms / Math.max(1, commits),
+                    commitTxnNs / ms / Math.max(1, commits),
+                    retries);
         }
     }
 
