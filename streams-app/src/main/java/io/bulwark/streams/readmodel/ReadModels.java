@@ -106,13 +106,18 @@ public final class ReadModels {
 
     private static void orderStatus(
             KStream<String, EventEnvelope> orders, KStream<String, EventEnvelope> inventory, Duration retention) {
-        inventory
+        // Only the inventory events need a repartition (keyed by SKU, folded by order). The order events and
+        // outcomes are keyed by order id on partitions of the same count already, so they reach the projector
+        // directly: one exactly-once hop (a commit interval) less before a status is visible, and no JSON copy
+        // of every order event through the broker. (Until 2026-12-03 they went through the repartition too.)
+        KStream<String, EventEnvelope> inventoryByOrder = inventory
                 .filter((sku, e) -> e.correlationId() != null, Named.as(ORDER_STATUS + "-correlated"))
                 .selectKey((sku, e) -> e.correlationId(), Named.as(ORDER_STATUS + "-by-order"))
-                .merge(orders, Named.as(ORDER_STATUS + "-merge"))
                 .repartition(Repartitioned.<String, EventEnvelope>as(ORDER_STATUS + "-grouped")
                         .withKeySerde(Serdes.String())
-                        .withValueSerde(EventEnvelopeSerde.asJson()))
+                        .withValueSerde(EventEnvelopeSerde.asJson()));
+        inventoryByOrder
+                .merge(orders, Named.as(ORDER_STATUS + "-merge"))
                 .process(
                         () -> new OrderStatusProjector(retention),
                         Named.as(ORDER_STATUS + "-aggregate"),

@@ -3,6 +3,7 @@ package io.bulwark.topology.readmodel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
@@ -109,6 +110,40 @@ class ReadModelsTopologyTest {
                 .extracting(OrderStatus.Step::status)
                 .containsExactly("PLACED", "STOCK_REJECTED", "REJECTED");
         assertThat(status.history().get(0).eventId()).isEqualTo(placed.eventId().toString());
+    }
+
+    @Test
+    void shouldStillFoldOrderEventsThatAnEarlierReleaseLeftOnTheRepartitionTopic() {
+        // Until 2026-12-03 order events and outcomes reached the projector through this repartition topic as
+        // JSON envelopes; those in it at an upgrade must still be folded (README, "Upgrading a running app").
+        String topic = topology.config.streamsProperties().get("application.id") + "-" + ReadModels.ORDER_STATUS
+                + "-grouped-repartition";
+        TestInputTopic<String, EventEnvelope> leftOver = topology.driver.createInputTopic(
+                topic, new StringSerializer(), EventEnvelopeSerde.asJson().serializer());
+        EventEnvelope placed = TestTopology.order("o-9", "c-1", null, 500);
+        EventEnvelope confirmed = new EventEnvelope(
+                UUID.randomUUID(),
+                "OrderConfirmed",
+                "order",
+                "o-9",
+                null,
+                Instant.ofEpochMilli(2_000),
+                "o-9",
+                placed.eventId().toString(),
+                null,
+                Json.mapper().createObjectNode().put("orderId", "o-9"));
+        leftOver.pipeInput("o-9", placed, 1_000);
+        leftOver.pipeInput("o-9", confirmed, 2_000);
+        leftOver.pipeInput("o-9", confirmed, 2_000);
+
+        OrderStatus status = topology.driver
+                .<String, OrderStatus>getKeyValueStore(ReadModels.ORDER_STATUS)
+                .get("o-9");
+        assertThat(status.status()).isEqualTo("CONFIRMED");
+        assertThat(status.history())
+                .as("each event once")
+                .extracting(OrderStatus.Step::status)
+                .containsExactly("PLACED", "CONFIRMED");
     }
 
     @Test
