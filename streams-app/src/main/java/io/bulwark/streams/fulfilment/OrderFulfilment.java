@@ -32,7 +32,8 @@ public final class OrderFulfilment {
 
     private OrderFulfilment() {}
 
-    public static void build(
+    /** Returns the saga's outcomes as it emits them (see {@link SagaTopology#build}). */
+    public static KStream<String, EventEnvelope> build(
             StreamsBuilder builder,
             SagaDefinition saga,
             KStream<String, EventEnvelope> orderEvents,
@@ -59,6 +60,6 @@ public final class OrderFulfilment {
                         .withValueSerde(EventEnvelopeSerde.asJson()));
         KStream<String, EventEnvelope> inputs = triggers.merge(inventoryReplies, Named.as("saga-merge-inventory"))
                 .merge(paymentReplies, Named.as("saga-merge-payments"));
-        SagaTopology.build(builder, saga, inputs, outcomes, PUNCTUATION, retention);
+        return SagaTopology.build(builder, saga, inputs, outcomes, PUNCTUATION, retention);
     }
 }
