@@ -14,7 +14,6 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
 
 /**
  * Assembles the app's topology from the features' build functions, each given the registry's topics:
@@ -25,7 +24,7 @@ import org.apache.kafka.streams.kstream.Named;
  * bulwark.inventory.commands --> inventory aggregate --> bulwark.inventory.events
  * OrderPlaced + inventory replies + bulwark.payment.events --> order fulfilment saga
  *     --> bulwark.inventory.commands, bulwark.payment.commands, bulwark.order.outcomes
- * unique order events + inventory events + the saga's outcomes (as emitted, and from bulwark.order.outcomes) --> read models
+ * unique order events + inventory events + bulwark.order.outcomes --> read models
  * </pre>
  */
 public final class BulwarkTopology {
@@ -47,7 +46,7 @@ public final class BulwarkTopology {
         RateAccounting.build(unique, config.rateSettings(), Topics.RATE_ALERTS);
         KStream<String, EventEnvelope> inventory = InventoryAggregate.build(
                 builder, Topics.INVENTORY_COMMANDS, Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
-        KStream<String, EventEnvelope> sagaOutcomes = OrderFulfilment.build(
+        OrderFulfilment.build(
                 builder,
                 config.orderSaga(),
                 unique,
@@ -55,13 +54,8 @@ public final class BulwarkTopology {
                 Topics.PAYMENT_EVENTS,
                 Topics.ORDER_OUTCOMES,
                 config.sagaRetention());
-        // The read models fold the saga's outcomes as it emits them, without waiting for the outcome topic's
-        // exactly-once hop (a commit interval before a status is visible), and still read the topic: for the
-        // outcomes in it at an upgrade from a release that only read it, and for any other writer. An outcome
-        // folded twice changes nothing the second time (a status keeps each event id once).
-        KStream<String, EventEnvelope> outcomes = EventIntake.ownEvents(
-                        builder, Topics.ORDER_OUTCOMES, "read-models-outcomes")
-                .merge(sagaOutcomes, Named.as("read-models-outcomes-as-emitted"));
+        KStream<String, EventEnvelope> outcomes =
+                EventIntake.ownEvents(builder, Topics.ORDER_OUTCOMES, "read-models-outcomes");
         ReadModels.build(builder, unique, inventory, outcomes, READ_MODEL_HISTORY, config.orderStatusRetention());
         return builder.build(config.streamsProperties());
     }

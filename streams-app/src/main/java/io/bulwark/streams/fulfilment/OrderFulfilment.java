@@ -32,8 +32,7 @@ public final class OrderFulfilment {
 
     private OrderFulfilment() {}
 
-    /** Returns the saga's outcomes as it emits them (see {@link SagaTopology#build}). */
-    public static KStream<String, EventEnvelope> build(
+    public static void build(
             StreamsBuilder builder,
             SagaDefinition saga,
             KStream<String, EventEnvelope> orderEvents,
@@ -60,6 +59,6 @@ public final class OrderFulfilment {
                         .withValueSerde(EventEnvelopeSerde.asJson()));
         KStream<String, EventEnvelope> inputs = triggers.merge(inventoryReplies, Named.as("saga-merge-inventory"))
                 .merge(paymentReplies, Named.as("saga-merge-payments"));
-        return SagaTopology.build(builder, saga, inputs, outcomes, PUNCTUATION, retention);
+        SagaTopology.build(builder, saga, inputs, outcomes, PUNCTUATION, retention);
     }
 }

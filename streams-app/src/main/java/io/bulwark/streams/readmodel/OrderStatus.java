@@ -14,10 +14,6 @@ import java.util.List;
  * saga's {@code REJECTED}. Every event is kept in the history; the status only moves forward
  * (placed → stock steps → terminal), and a terminal status is final. (Found by the dev-stack's
  * load run: declined orders showed {@code STOCK_RELEASED} instead of {@code REJECTED}.)
- *
- * <p>The history is in the order the projector folded the events, which is not their order in time: the
- * saga's outcome is folded as the saga emits it, usually before the inventory event that led to it, which
- * reaches the projector through a repartition topic. Read a step's {@code atMs}, not its place.
  */
 public record OrderStatus(String orderId, String status, List<Step> history, long lastEventMs) {
 

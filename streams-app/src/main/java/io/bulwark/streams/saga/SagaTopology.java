@@ -52,21 +52,17 @@ public final class SagaTopology {
     /** How long a terminal saga stays queryable unless the caller says otherwise. */
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
 
-    public static KStream<String, EventEnvelope> build(
+    public static void build(
             StreamsBuilder builder,
             SagaDefinition definition,
             KStream<String, EventEnvelope> inputs,
             TopicSpec<String, EventEnvelope> outcomes,
             Duration punctuateEvery) {
-        return build(builder, definition, inputs, outcomes, punctuateEvery, DEFAULT_RETENTION);
+        build(builder, definition, inputs, outcomes, punctuateEvery, DEFAULT_RETENTION);
     }
 
-    /**
-     * As above, deleting terminal sagas {@code retention} after they ended. Returns the outcomes as the saga
-     * emits them (keyed by saga id), for processors of the same topology that should not wait for the
-     * {@code outcomes} topic's exactly-once hop; what is sent to the topic is the same.
-     */
-    public static KStream<String, EventEnvelope> build(
+    /** As above, deleting terminal sagas {@code retention} after they ended. */
+    public static void build(
             StreamsBuilder builder,
             SagaDefinition definition,
             KStream<String, EventEnvelope> inputs,
@@ -74,20 +70,16 @@ public final class SagaTopology {
             Duration punctuateEvery,
             Duration retention) {
         SagaEngine.stores(definition).forEach(builder::addStateStore);
-        KStream<String, Outgoing> sent = inputs.process(
-                () -> new SagaEngine(definition, outcomes.name(), punctuateEvery, retention),
-                Named.as("saga-" + definition.name()),
-                definition.statesStore(),
-                definition.deadlinesStore());
-        sent.to(
-                (key, outgoing, context) -> outgoing.topic(),
-                Produced.with(Serdes.String(), Serdes.serdeFrom(new OutgoingSerializer(), (topic, bytes) -> {
-                            throw new SerializationException("Saga output is never read back");
-                        }))
-                        .withName("saga-" + definition.name() + "-sink"));
-        return sent.filter(
-                        (sagaId, outgoing) -> outgoing.topic().equals(outcomes.name()),
-                        Named.as("saga-" + definition.name() + "-outcomes"))
-                .mapValues(Outgoing::envelope, Named.as("saga-" + definition.name() + "-outcome-envelopes"));
+        inputs.process(
+                        () -> new SagaEngine(definition, outcomes.name(), punctuateEvery, retention),
+                        Named.as("saga-" + definition.name()),
+                        definition.statesStore(),
+                        definition.deadlinesStore())
+                .to(
+                        (key, outgoing, context) -> outgoing.topic(),
+                        Produced.with(Serdes.String(), Serdes.serdeFrom(new OutgoingSerializer(), (topic, bytes) -> {
+                                    throw new SerializationException("Saga output is never read back");
+                                }))
+                                .withName("saga-" + definition.name() + "-sink"));
     }
 }
