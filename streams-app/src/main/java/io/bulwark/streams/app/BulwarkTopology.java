@@ -46,17 +46,25 @@ public final class BulwarkTopology {
         RateAccounting.build(unique, config.rateSettings(), Topics.RATE_ALERTS);
         KStream<String, EventEnvelope> inventory = InventoryAggregate.build(
                 builder, Topics.INVENTORY_COMMANDS, Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
+        KStream<String, EventEnvelope> inventoryByOrder = ReadModels.inventoryByOrder(inventory);
         OrderFulfilment.build(
                 builder,
                 config.orderSaga(),
                 unique,
-                inventory,
+                inventoryByOrder,
                 Topics.PAYMENT_EVENTS,
                 Topics.ORDER_OUTCOMES,
                 config.sagaRetention());
         KStream<String, EventEnvelope> outcomes =
                 EventIntake.ownEvents(builder, Topics.ORDER_OUTCOMES, "read-models-outcomes");
-        ReadModels.build(builder, unique, inventory, outcomes, READ_MODEL_HISTORY, config.orderStatusRetention());
+        ReadModels.build(
+                builder,
+                unique,
+                inventory,
+                inventoryByOrder,
+                outcomes,
+                READ_MODEL_HISTORY,
+                config.orderStatusRetention());
         return builder.build(config.streamsProperties());
     }
 }

@@ -1,25 +1,23 @@
 package io.bulwark.streams.fulfilment;
 
 import io.bulwark.schemas.EventEnvelope;
-import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.TopicSpec;
 import io.bulwark.streams.intake.EventIntake;
+import io.bulwark.streams.readmodel.ReadModels;
 import io.bulwark.streams.saga.SagaDefinition;
 import io.bulwark.streams.saga.SagaTopology;
 import java.time.Duration;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Repartitioned;
 
 /**
  * Order fulfilment as a feature: the {@link OrderFulfilmentSaga} fed, on the order's key, with
  *
  * <ul>
  *   <li>the triggers and cancels among the (deduplicated) order events,</li>
- *   <li>the inventory aggregate's replies to the saga's commands — keyed by SKU there, so re-keyed by
- *       their correlation id (the order id) and repartitioned,</li>
+ *   <li>the inventory aggregate's replies to the saga's commands — keyed by SKU there, so taken from
+ *       {@link ReadModels#inventoryByOrder}, re-keyed by their correlation id (the order id) and repartitioned,</li>
  *   <li>the payment worker's replies from the payment event topic (keyed by order id already),</li>
  * </ul>
  *
@@ -36,7 +34,7 @@ public final class OrderFulfilment {
             StreamsBuilder builder,
             SagaDefinition saga,
             KStream<String, EventEnvelope> orderEvents,
-            KStream<String, EventEnvelope> inventoryEvents,
+            KStream<String, EventEnvelope> inventoryByOrder,
             TopicSpec<String, EventEnvelope> paymentEvents,
             TopicSpec<String, EventEnvelope> outcomes,
             Duration retention) {
@@ -47,16 +45,13 @@ public final class OrderFulfilment {
         KStream<String, EventEnvelope> triggers = orderEvents.filter(
                 (orderId, e) -> saga.triggerType().equals(e.type()) || e.type().equals(saga.cancelType()),
                 Named.as("saga-triggers"));
-        KStream<String, EventEnvelope> inventoryReplies = inventoryEvents
-                .filter(
-                        (sku, e) -> e.correlationId() != null && e.causationId() != null,
-                        Named.as("saga-inventory-replies"))
-                .selectKey((sku, e) -> e.correlationId(), Named.as("saga-inventory-by-order"))
-                // process() does not repartition by itself: without this, a reply would reach the saga task of
-                // its SKU's partition, not of its order's (found by OrderSagaBrokerTest).
-                .repartition(Repartitioned.<String, EventEnvelope>as("saga-inventory-replies")
-                        .withKeySerde(Serdes.String())
-                        .withValueSerde(EventEnvelopeSerde.asJson()));
+        // Replies are the inventory events that answer a command (they carry its id as causation id). They come
+        // re-keyed by order and repartitioned already — process() does not repartition by itself: without it, a
+        // reply would reach the saga task of its SKU's partition, not of its order's (found by
+        // OrderSagaBrokerTest). Until 2026-12-03 the saga had its own repartition topic for them,
+        // saga-inventory-replies, carrying the same events as the read model's.
+        KStream<String, EventEnvelope> inventoryReplies =
+                inventoryByOrder.filter((orderId, e) -> e.causationId() != null, Named.as("saga-inventory-replies"));
         KStream<String, EventEnvelope> inputs = triggers.merge(inventoryReplies, Named.as("saga-merge-inventory"))
                 .merge(paymentReplies, Named.as("saga-merge-payments"));
         SagaTopology.build(builder, saga, inputs, outcomes, PUNCTUATION, retention);

@@ -69,11 +69,15 @@ public final class ReadModels {
 
     private ReadModels() {}
 
-    /** Adds the read models; {@code builder} gets the versioned stock-level store. */
+    /**
+     * Adds the read models; {@code builder} gets the versioned stock-level store. {@code inventoryByOrder} is
+     * {@link #inventoryByOrder} of {@code inventoryEvents}, built once for the read models and the saga.
+     */
     public static void build(
             StreamsBuilder builder,
             KStream<String, EventEnvelope> uniqueOrderEvents,
             KStream<String, EventEnvelope> inventoryEvents,
+            KStream<String, EventEnvelope> inventoryByOrder,
             KStream<String, EventEnvelope> sagaOutcomes,
             Duration historyRetention,
             Duration orderStatusRetention) {
@@ -87,7 +91,7 @@ public final class ReadModels {
                 Stores.persistentKeyValueStore(ORDER_STATUS_EXPIRY), Serdes.String(), Serdes.String()));
         orderStatus(
                 uniqueOrderEvents.merge(sagaOutcomes, Named.as(ORDER_STATUS + "-outcomes")),
-                inventoryEvents,
+                inventoryByOrder,
                 orderStatusRetention);
         customerOrders(uniqueOrderEvents);
     }
@@ -104,18 +108,29 @@ public final class ReadModels {
                 JsonSerde.of(StockLevel.class));
     }
 
-    private static void orderStatus(
-            KStream<String, EventEnvelope> orders, KStream<String, EventEnvelope> inventory, Duration retention) {
-        // Only the inventory events need a repartition (keyed by SKU, folded by order). The order events and
-        // outcomes are keyed by order id on partitions of the same count already, so they reach the projector
-        // directly: one exactly-once hop (a commit interval) less before a status is visible, and no JSON copy
-        // of every order event through the broker. (Until 2026-12-03 they went through the repartition too.)
-        KStream<String, EventEnvelope> inventoryByOrder = inventory
+    /**
+     * The inventory events that name an order (their correlation id), re-keyed by it and repartitioned — so each
+     * reaches the task of its order. One repartition serves both the order status's stock steps and the order
+     * saga's inventory replies ({@code OrderFulfilment}); it keeps the name it had when only the read model
+     * used it, so that what is in it at an upgrade is still read.
+     */
+    public static KStream<String, EventEnvelope> inventoryByOrder(KStream<String, EventEnvelope> inventoryEvents) {
+        return inventoryEvents
                 .filter((sku, e) -> e.correlationId() != null, Named.as(ORDER_STATUS + "-correlated"))
                 .selectKey((sku, e) -> e.correlationId(), Named.as(ORDER_STATUS + "-by-order"))
                 .repartition(Repartitioned.<String, EventEnvelope>as(ORDER_STATUS + "-grouped")
                         .withKeySerde(Serdes.String())
                         .withValueSerde(EventEnvelopeSerde.asJson()));
+    }
+
+    private static void orderStatus(
+            KStream<String, EventEnvelope> orders,
+            KStream<String, EventEnvelope> inventoryByOrder,
+            Duration retention) {
+        // Only the inventory events need a repartition (keyed by SKU, folded by order). The order events and
+        // outcomes are keyed by order id on partitions of the same count already, so they reach the projector
+        // directly: one exactly-once hop (a commit interval) less before a status is visible, and no JSON copy
+        // of every order event through the broker. (Until 2026-12-03 they went through the repartition too.)
         inventoryByOrder
                 .merge(orders, Named.as(ORDER_STATUS + "-merge"))
                 .process(
