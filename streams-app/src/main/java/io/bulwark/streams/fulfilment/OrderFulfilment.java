@@ -2,6 +2,7 @@ package io.bulwark.streams.fulfilment;
 
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.TopicSpec;
+import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.intake.EventIntake;
 import io.bulwark.streams.readmodel.ReadModels;
 import io.bulwark.streams.saga.SagaDefinition;
@@ -49,9 +50,11 @@ public final class OrderFulfilment {
         // re-keyed by order and repartitioned already — process() does not repartition by itself: without it, a
         // reply would reach the saga task of its SKU's partition, not of its order's (found by
         // OrderSagaBrokerTest). Until 2026-12-03 the saga had its own repartition topic for them,
-        // saga-inventory-replies, carrying the same events as the read model's.
-        KStream<String, EventEnvelope> inventoryReplies =
-                inventoryByOrder.filter((orderId, e) -> e.causationId() != null, Named.as("saga-inventory-replies"));
+        // saga-inventory-replies, carrying the same events as the read model's; the aggregate type keeps out
+        // the order events and outcomes an earlier release left in the read model's.
+        KStream<String, EventEnvelope> inventoryReplies = inventoryByOrder.filter(
+                (orderId, e) -> InventoryAggregate.AGGREGATE_TYPE.equals(e.aggregateType()) && e.causationId() != null,
+                Named.as("saga-inventory-replies"));
         KStream<String, EventEnvelope> inputs = triggers.merge(inventoryReplies, Named.as("saga-merge-inventory"))
                 .merge(paymentReplies, Named.as("saga-merge-payments"));
         SagaTopology.build(builder, saga, inputs, outcomes, PUNCTUATION, retention);

@@ -62,6 +62,9 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class InventoryAggregate {
 
+    /** The aggregate type of the events this aggregate publishes ({@code bulwark.inventory.events}). */
+    public static final String AGGREGATE_TYPE = "inventory";
+
     public static final String ITEMS_STORE = "inventory-items";
     /**
      * Remembered answers by command id. Until 2026-11-28 a window store named
@@ -248,7 +251,7 @@ public final class InventoryAggregate {
             return new EventEnvelope(
                     UUID.randomUUID(),
                     event.getClass().getSimpleName(),
-                    "inventory",
+                    AGGREGATE_TYPE,
                     command.sku(),
                     version,
                     Instant.ofEpochMilli(ts),
