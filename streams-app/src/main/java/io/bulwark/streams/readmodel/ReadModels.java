@@ -162,8 +162,7 @@ public final class ReadModels {
 
     /**
      * Folds an order's events into its status, and deletes statuses whose last event is older than the
-     * retention (stream time). The expiry index holds one entry per order: filed at its first event + retention,
-     * and filed again by the sweep at its last event + retention when that is later.
+     * retention (stream time). The expiry index holds one entry per order, at its last event + retention.
      */
     static final class OrderStatusProjector implements Processor<String, EventEnvelope, Void, Void> {
         private static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
@@ -212,28 +211,15 @@ public final class ReadModels {
             if (after == before) {
                 return;
             }
-            if (before == null) {
-                // One index entry per order, added with its first event and not moved by later ones (a move is
-                // a delete and a put, each with its changelog record: 4 of them per order). The entry may come
-                // due early; the sweep then checks the status's last event and files it again.
-                expiry.add(record.key(), after.lastEventMs() + retentionMs);
+            if (before != null) {
+                expiry.remove(record.key(), before.lastEventMs() + retentionMs);
             }
+            expiry.add(record.key(), after.lastEventMs() + retentionMs);
             statuses.put(record.key(), after);
         }
 
         private void sweep(long streamTime) {
-            for (String orderId : expiry.takeDue(streamTime)) {
-                OrderStatus status = statuses.get(orderId);
-                if (status == null) {
-                    continue;
-                }
-                long due = status.lastEventMs() + retentionMs;
-                if (due > streamTime) {
-                    expiry.add(orderId, due);
-                } else {
-                    statuses.put(orderId, null); // not delete(): it would read the value again
-                }
-            }
+            expiry.sweep(streamTime, statuses);
         }
     }
 

@@ -2,7 +2,6 @@ package io.bulwark.topology.readmodel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.Json;
@@ -84,49 +83,6 @@ class ReadModelsTopologyTest {
                     .isNull();
             assertThat(statuses.get("o-new")).as("last event 50 s ago").isNotNull();
         }
-    }
-
-    @Test
-    void shouldKeepAStatusUntilItsLastEventIsOlderThanTheRetention(@TempDir Path otherDir) {
-        // The expiry entry is filed at the first event and not moved by later ones: the sweep must look at the
-        // last event before it deletes.
-        try (TestTopology shortLived =
-                new TestTopology(otherDir, Map.of(AppConfig.ORDER_STATUS_RETENTION_MS, "60000"))) {
-            shortLived.pipe(at(TestTopology.order("o-late", "c-1", null, 500), 1_000), 1_000);
-            shortLived.pipe(at(cancelRequest("o-late"), 40_000), 40_000);
-            KeyValueStore<String, OrderStatus> statuses = shortLived.driver.getKeyValueStore(ReadModels.ORDER_STATUS);
-
-            shortLived.pipe(at(TestTopology.order("o-tick-1", "c-1", null, 500), 70_000), 70_000);
-            assertThat(statuses.get("o-late"))
-                    .as("first event 69 s ago, last event 30 s ago: kept")
-                    .isNotNull();
-            shortLived.pipe(at(TestTopology.order("o-tick-2", "c-1", null, 500), 95_000), 95_000);
-            assertThat(statuses.get("o-late")).as("last event 55 s ago").isNotNull();
-            shortLived.pipe(at(TestTopology.order("o-tick-3", "c-1", null, 500), 130_000), 130_000);
-            assertThat(statuses.get("o-late"))
-                    .as("last event 90 s ago: deleted")
-                    .isNull();
-            assertThat(statuses.get("o-tick-2")).as("35 s old").isNotNull();
-        }
-    }
-
-    private static EventEnvelope cancelRequest(String orderId) {
-        ObjectNode payload = Json.mapper()
-                .createObjectNode()
-                .put("orderId", orderId)
-                .put("customerId", "c-1")
-                .put("reason", "changed my mind");
-        return new EventEnvelope(
-                UUID.randomUUID(),
-                "OrderCancelRequested",
-                "order",
-                orderId,
-                2L,
-                Instant.EPOCH,
-                orderId,
-                null,
-                null,
-                payload);
     }
 
     private static EventEnvelope at(EventEnvelope e, long ms) {
