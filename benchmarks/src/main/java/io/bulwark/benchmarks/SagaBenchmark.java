@@ -186,7 +186,7 @@ public final class SagaBenchmark {
         }
 
         String describe() {
-            double ms = 1e6;
+            double nsPerMs = 1e6;
             return String.format(
                     "wall %.1f s; process CPU %.2f cores; stream threads on CPU %.0f%% of wall; blocked on Kafka %.0f%% (KIP-761 blocked-time-ns-total); %.0f commits, per commit"
                             + " flush %.1f ms + send offsets %.1f ms + commitTransaction %.1f ms; %.0f record retries",
@@ -195,9 +195,9 @@ public final class SagaBenchmark {
                     100 * threadCpuNs / wallNs,
                     100 * blockedNs / wallNs,
                     commits,
-                    flushNs / ms / Math.max(1, commits),
-                    sendOffsetsNs / ms / Math.max(1, commits),
-                    commitTxnNs / ms / Math.max(1, commits),
+                    flushNs / nsPerMs / Math.max(1, commits),
+                    sendOffsetsNs / nsPerMs / Math.max(1, commits),
+                    commitTxnNs / nsPerMs / Math.max(1, commits),
                     retries);
         }
     }

@@ -46,7 +46,7 @@ public final class BulwarkTopology {
         RateAccounting.build(unique, config.rateSettings(), Topics.RATE_ALERTS);
         KStream<String, EventEnvelope> inventory = InventoryAggregate.build(
                 builder, Topics.INVENTORY_COMMANDS, Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
-        KStream<String, EventEnvelope> inventoryByOrder = ReadModels.inventoryByOrder(inventory);
+        KStream<String, EventEnvelope> inventoryByOrder = InventoryAggregate.eventsByOrder(inventory);
         OrderFulfilment.build(
                 builder,
                 config.orderSaga(),

@@ -4,7 +4,6 @@ import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.TopicSpec;
 import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.intake.EventIntake;
-import io.bulwark.streams.readmodel.ReadModels;
 import io.bulwark.streams.saga.SagaDefinition;
 import io.bulwark.streams.saga.SagaTopology;
 import java.time.Duration;
@@ -18,7 +17,7 @@ import org.apache.kafka.streams.kstream.Named;
  * <ul>
  *   <li>the triggers and cancels among the (deduplicated) order events,</li>
  *   <li>the inventory aggregate's replies to the saga's commands — keyed by SKU there, so taken from
- *       {@link ReadModels#inventoryByOrder}, re-keyed by their correlation id (the order id) and repartitioned,</li>
+ *       {@link InventoryAggregate#eventsByOrder}, re-keyed by their correlation id (the order id) and repartitioned,</li>
  *   <li>the payment worker's replies from the payment event topic (keyed by order id already),</li>
  * </ul>
  *

@@ -4,6 +4,7 @@ import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.JsonSerde;
+import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.state.ExpiryIndex;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
@@ -13,7 +14,6 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
@@ -71,7 +71,8 @@ public final class ReadModels {
 
     /**
      * Adds the read models; {@code builder} gets the versioned stock-level store. {@code inventoryByOrder} is
-     * {@link #inventoryByOrder} of {@code inventoryEvents}, built once for the read models and the saga.
+     * {@link InventoryAggregate#eventsByOrder} of {@code inventoryEvents}, built once for the read models and
+     * the saga.
      */
     public static void build(
             StreamsBuilder builder,
@@ -106,21 +107,6 @@ public final class ReadModels {
                 Stores.persistentVersionedKeyValueStore(STOCK_LEVELS, historyRetention, STOCK_LEVEL_SEGMENT),
                 Serdes.String(),
                 JsonSerde.of(StockLevel.class));
-    }
-
-    /**
-     * The inventory events that name an order (their correlation id), re-keyed by it and repartitioned — so each
-     * reaches the task of its order. One repartition serves both the order status's stock steps and the order
-     * saga's inventory replies ({@code OrderFulfilment}); it keeps the name it had when only the read model
-     * used it, so that what is in it at an upgrade is still read.
-     */
-    public static KStream<String, EventEnvelope> inventoryByOrder(KStream<String, EventEnvelope> inventoryEvents) {
-        return inventoryEvents
-                .filter((sku, e) -> e.correlationId() != null, Named.as(ORDER_STATUS + "-correlated"))
-                .selectKey((sku, e) -> e.correlationId(), Named.as(ORDER_STATUS + "-by-order"))
-                .repartition(Repartitioned.<String, EventEnvelope>as(ORDER_STATUS + "-grouped")
-                        .withKeySerde(Serdes.String())
-                        .withValueSerde(EventEnvelopeSerde.asJson()));
     }
 
     private static void orderStatus(

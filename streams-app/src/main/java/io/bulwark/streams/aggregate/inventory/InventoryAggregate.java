@@ -3,6 +3,7 @@ package io.bulwark.streams.aggregate.inventory;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.bulwark.schemas.CompactSerde;
 import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.Json;
 import io.bulwark.schemas.JsonSerde;
 import io.bulwark.schemas.TopicSpec;
@@ -27,6 +28,7 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -64,6 +66,9 @@ public final class InventoryAggregate {
 
     /** The aggregate type of the events this aggregate publishes ({@code bulwark.inventory.events}). */
     public static final String AGGREGATE_TYPE = "inventory";
+
+    /** The name prefix of {@link #eventsByOrder}'s nodes and topic (see there). */
+    private static final String BY_ORDER = "read-order-status";
 
     public static final String ITEMS_STORE = "inventory-items";
     /**
@@ -147,6 +152,20 @@ public final class InventoryAggregate {
                 events.name(),
                 Produced.with(events.keySerde(), events.valueSerde()).withName("inventory-events-sink"));
         return out;
+    }
+
+    /**
+     * This aggregate's events that name an order (their correlation id), re-keyed by it and repartitioned, so
+     * each reaches the task of its order: the order saga's replies and the order status's stock steps, through
+     * one topic. Its nodes and topic keep the {@code read-order-status-*} names they had when only that read
+     * model used it — renaming would strand what is in the topic at an upgrade.
+     */
+    public static KStream<String, EventEnvelope> eventsByOrder(KStream<String, EventEnvelope> events) {
+        return events.filter((sku, e) -> e.correlationId() != null, Named.as(BY_ORDER + "-correlated"))
+                .selectKey((sku, e) -> e.correlationId(), Named.as(BY_ORDER + "-by-order"))
+                .repartition(Repartitioned.<String, EventEnvelope>as(BY_ORDER + "-grouped")
+                        .withKeySerde(Serdes.String())
+                        .withValueSerde(EventEnvelopeSerde.asJson()));
     }
 
     /**
