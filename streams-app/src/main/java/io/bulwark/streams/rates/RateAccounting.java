@@ -1,14 +1,10 @@
 package io.bulwark.streams.rates;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.schemas.EventEnvelope;
-import io.bulwark.schemas.EventTypes;
-import io.bulwark.schemas.Json;
 import io.bulwark.schemas.TopicSpec;
 import io.bulwark.streams.query.WindowComposition;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -25,13 +21,9 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.TimeWindows;
-import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
-import org.apache.kafka.streams.processor.api.Processor;
-import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.WindowStore;
 
 /**
@@ -62,11 +54,9 @@ import org.apache.kafka.streams.state.WindowStore;
  * windows in {@code late-total} (group {@code stream-bulwark-rates-metrics}, tag
  * {@code bulwark-rates-id} = dimension and window kind). Nothing is dropped silently.
  *
- * <p><b>Exactly one alert.</b> The quota aggregate remembers whether it was over the rule; only the
- * update that crosses the limit is marked {@code breachedNow}. Its store is not cached, so that
- * update is forwarded, and under exactly-once the alert and the state that says "already alerted"
- * commit together. The alert's event id is derived from rule, customer and window, so even a
- * re-emission is recognisable downstream.
+ * <p><b>Exactly one alert.</b> The quota windows are kept by {@link QuotaProcessor}, which emits the
+ * alert on the update that crosses the rule — when it happens, not when a cache flushes — so its store
+ * is cached like the other windows; its Javadoc says why that holds under exactly-once.
  */
 public final class RateAccounting {
 
@@ -94,7 +84,6 @@ public final class RateAccounting {
     static final String METRIC_SCOPE = "bulwark-rates";
     private static final Serde<OrderAmount> AMOUNT_SERDE = RateSerdes.ORDER_AMOUNT;
     private static final Serde<RateWindow> RATE_SERDE = RateSerdes.RATE_WINDOW;
-    private static final Serde<QuotaWindow> QUOTA_SERDE = RateSerdes.QUOTA_WINDOW;
 
     private RateAccounting() {}
 
@@ -127,18 +116,18 @@ public final class RateAccounting {
         KStream<String, OrderAmount> amounts = orderEvents.flatMapValues(
                 event -> OrderAmount.of(event).stream().toList(), Named.as("rates-order-amounts"));
 
-        KGroupedStream<String, OrderAmount> byCustomer = byKey(amounts, Dimension.CUSTOMER, settings);
-        windows(byCustomer, Dimension.CUSTOMER, settings);
+        KStream<String, OrderAmount> byCustomer = byKey(amounts, Dimension.CUSTOMER, settings);
+        windows(grouped(byCustomer, Dimension.CUSTOMER), Dimension.CUSTOMER, settings);
         quota(byCustomer, settings, alerts);
 
-        KGroupedStream<String, OrderAmount> byMerchant = byKey(
+        KStream<String, OrderAmount> byMerchant = byKey(
                 amounts.filter((k, amount) -> amount.merchantId() != null, Named.as("rates-with-merchant")),
                 Dimension.MERCHANT,
                 settings);
-        windows(byMerchant, Dimension.MERCHANT, settings);
+        windows(grouped(byMerchant, Dimension.MERCHANT), Dimension.MERCHANT, settings);
     }
 
-    private static KGroupedStream<String, OrderAmount> byKey(
+    private static KStream<String, OrderAmount> byKey(
             KStream<String, OrderAmount> amounts, Dimension dimension, RateSettings settings) {
         String name = "rates-by-" + dimension.id();
         return amounts.selectKey(
@@ -148,8 +137,12 @@ public final class RateAccounting {
                         .withKeySerde(Serdes.String())
                         .withValueSerde(AMOUNT_SERDE))
                 // After the repartition: same task, same stream time as the aggregations below.
-                .processValues(() -> new LateRecordCounter(dimension, settings), Named.as(name + "-late"))
-                .groupByKey(Grouped.with(name + "-grouped", Serdes.String(), AMOUNT_SERDE));
+                .processValues(() -> new LateRecordCounter(dimension, settings), Named.as(name + "-late"));
+    }
+
+    private static KGroupedStream<String, OrderAmount> grouped(
+            KStream<String, OrderAmount> byKey, Dimension dimension) {
+        return byKey.groupByKey(Grouped.with("rates-by-" + dimension.id() + "-grouped", Serdes.String(), AMOUNT_SERDE));
     }
 
     private static void windows(KGroupedStream<String, OrderAmount> grouped, Dimension dimension, RateSettings s) {
@@ -181,18 +174,11 @@ public final class RateAccounting {
     }
 
     private static void quota(
-            KGroupedStream<String, OrderAmount> byCustomer, RateSettings s, TopicSpec<String, EventEnvelope> alerts) {
-        RateSettings.QuotaRule rule = s.quota();
+            KStream<String, OrderAmount> byCustomer, RateSettings s, TopicSpec<String, EventEnvelope> alerts) {
         byCustomer
-                .windowedBy(TimeWindows.ofSizeAndGrace(rule.window(), s.grace()))
-                .aggregate(
-                        QuotaWindow::empty,
-                        (key, amount, window) -> window.add(amount.amountCents(), rule),
-                        Named.as(quotaStore() + "-aggregate"),
-                        materialized(quotaStore(), QUOTA_SERDE, s.retention()).withCachingDisabled())
-                .toStream(Named.as(quotaStore() + "-changes"))
-                .filter((window, quota) -> quota != null && quota.breachedNow(), Named.as(quotaStore() + "-crossings"))
-                .process(() -> new AlertProcessor(rule), Named.as(quotaStore() + "-alerts"))
+                .process(
+                        new QuotaProcessor.Supplier(s.quota(), s.grace(), s.retention()),
+                        Named.as(quotaStore() + "-aggregate"))
                 .to(
                         alerts.name(),
                         Produced.with(alerts.keySerde(), alerts.valueSerde()).withName(quotaStore() + "-sink"));
@@ -209,52 +195,6 @@ public final class RateAccounting {
     /** The deterministic id of the alert for {@code rule}, {@code key} and the window starting at {@code start}. */
     public static UUID alertId(RateSettings.QuotaRule rule, String key, long windowStartMs) {
         return UUID.nameUUIDFromBytes((rule.name() + "|" + key + "|" + windowStartMs).getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** Turns the crossing update of a quota window into a {@code QuotaBreached} event keyed by customer. */
-    static final class AlertProcessor implements Processor<Windowed<String>, QuotaWindow, String, EventEnvelope> {
-        private final RateSettings.QuotaRule rule;
-        private ProcessorContext<String, EventEnvelope> context;
-
-        AlertProcessor(RateSettings.QuotaRule rule) {
-            this.rule = rule;
-        }
-
-        @Override
-        public void init(ProcessorContext<String, EventEnvelope> context) {
-            this.context = context;
-        }
-
-        @Override
-        public void process(Record<Windowed<String>, QuotaWindow> record) {
-            String customer = record.key().key();
-            long start = record.key().window().start();
-            ObjectNode payload = Json.mapper()
-                    .createObjectNode()
-                    .put("rule", rule.name())
-                    .put("dimension", Dimension.CUSTOMER.id())
-                    .put("key", customer)
-                    .put("windowStart", Instant.ofEpochMilli(start).toString())
-                    .put(
-                            "windowEnd",
-                            Instant.ofEpochMilli(record.key().window().end()).toString())
-                    .put("count", record.value().count())
-                    .put("sumCents", record.value().sumCents())
-                    .put("maxOrders", rule.maxOrders())
-                    .put("maxAmountCents", rule.maxAmountCents());
-            EventEnvelope alert = new EventEnvelope(
-                    alertId(rule, customer, start),
-                    EventTypes.QUOTA_BREACHED.name(),
-                    EventTypes.QUOTA_BREACHED.aggregateType(),
-                    customer,
-                    null,
-                    Instant.ofEpochMilli(record.timestamp()),
-                    null,
-                    null,
-                    null,
-                    payload);
-            context.forward(new Record<>(customer, alert, record.timestamp()));
-        }
     }
 
     /**
