@@ -46,6 +46,8 @@ class DedupExactlyOnceTest {
 
     private static final int TOTAL = 100_000;
     private static final int UNIQUE = 70_000;
+    /** 140 orders each: every customer goes over the default quota rule (20 orders per 10 minutes). */
+    private static final int CUSTOMERS = 500;
 
     @Test
     void shouldDeliverEveryUniqueEventExactlyOnceAndDeadLetterPoison(KafkaService kafka, @TempDir Path state)
@@ -53,7 +55,7 @@ class DedupExactlyOnceTest {
         String prefix = "eos-" + UUID.randomUUID() + "-";
         List<EventEnvelope> unique = new ArrayList<>(UNIQUE);
         for (int i = 0; i < UNIQUE; i++) {
-            unique.add(order(prefix + (i % 1_000), i));
+            unique.add(order(prefix + (i % 1_000), prefix + "c-" + (i % CUSTOMERS), i));
         }
         Random random = new Random(42);
         List<EventEnvelope> deliveries = new ArrayList<>(TOTAL);
@@ -122,6 +124,7 @@ class DedupExactlyOnceTest {
                     .anySatisfy(m -> assertThat(m).contains("not JSON"))
                     .anySatisfy(m -> assertThat(m).contains("breaks its schema"))
                     .anySatisfy(m -> assertThat(m).contains("no 'id' header"));
+            assertQuotaAlertedOncePerCustomerAndWindow(kafka, prefix);
             assertThat(app.state().isRunningOrRebalancing()).isTrue();
         } finally {
             app.close();
@@ -142,7 +145,7 @@ class DedupExactlyOnceTest {
                         headers));
             }
             // poison: not JSON; schema-invalid; no event id header
-            EventEnvelope valid = order(prefix + "poison", 0);
+            EventEnvelope valid = order(prefix + "poison", prefix + "poison", 0);
             RecordHeaders notJson = new RecordHeaders();
             serde.serializer().serialize(Topics.ORDER_EVENTS.name(), notJson, valid);
             send(producer, prefix + "poison-1", "{oops".getBytes(StandardCharsets.UTF_8), notJson);
@@ -157,6 +160,48 @@ class DedupExactlyOnceTest {
             send(producer, prefix + "poison-3", payload, noId);
             producer.flush();
         }
+    }
+
+    /**
+     * The rates topology runs in the same app, its quota store cached: every customer crossed the rule, and
+     * each breached window has exactly one alert, sent on the update that crossed it (the 21st order) even
+     * though many updates of the window fall between two commits.
+     */
+    private static void assertQuotaAlertedOncePerCustomerAndWindow(KafkaService kafka, String prefix) {
+        EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+        Map<String, Integer> alertsPerWindow = new HashMap<>();
+        Set<String> customers = new HashSet<>();
+        List<Long> counts = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> alerts = consumer(kafka, Topics.RATE_ALERTS.name())) {
+            Runnable read = () -> {
+                for (ConsumerRecord<byte[], byte[]> r : alerts.poll(Duration.ofMillis(200))) {
+                    String customer = new String(r.key(), StandardCharsets.UTF_8);
+                    if (customer.startsWith(prefix)) {
+                        EventEnvelope alert = serde.deserializer().deserialize(r.topic(), r.headers(), r.value());
+                        alertsPerWindow.merge(
+                                customer + "@"
+                                        + alert.payload().path("windowStart").asText(),
+                                1,
+                                Integer::sum);
+                        customers.add(customer);
+                        counts.add(alert.payload().path("count").asLong());
+                    }
+                }
+            };
+            await().atMost(Duration.ofMinutes(2)).until(() -> {
+                read.run();
+                return customers.size() >= CUSTOMERS;
+            });
+            var end = alerts.endOffsets(alerts.assignment());
+            while (end.entrySet().stream().anyMatch(e -> alerts.position(e.getKey()) < e.getValue())) {
+                read.run();
+            }
+        }
+        assertThat(customers).hasSize(CUSTOMERS);
+        assertThat(alertsPerWindow.values())
+                .as("alerts per customer and window")
+                .allMatch(n -> n == 1);
+        assertThat(counts).as("orders in the window when it alerted").allMatch(n -> n == 21);
     }
 
     private static void send(KafkaProducer<byte[], byte[]> producer, String key, byte[] value, Headers headers) {
@@ -179,10 +224,10 @@ class DedupExactlyOnceTest {
         }
     }
 
-    private static EventEnvelope order(String orderId, int i) {
+    private static EventEnvelope order(String orderId, String customerId, int i) {
         ObjectNode payload = Json.mapper().createObjectNode();
         payload.put("orderId", orderId)
-                .put("customerId", "c-" + (i % 500))
+                .put("customerId", customerId)
                 .put("totalCents", 100 + i % 900)
                 .put("currency", "EUR");
         payload.putArray("lines").addObject().put("sku", "s").put("quantity", 1).put("unitPriceCents", 100 + i % 900);
