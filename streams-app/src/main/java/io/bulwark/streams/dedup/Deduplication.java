@@ -7,21 +7,16 @@ import java.time.Duration;
 import java.util.Objects;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
-import org.apache.kafka.streams.state.WindowStore;
-import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * The idempotent consumer: drops every event whose id was already seen within a retention.
@@ -45,11 +40,11 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  * again. Choose a retention longer than any re-delivery you expect (relay restarts, Kafka Connect
  * rebalances, reprocessing); 24 h by default.
  *
- * <p><b>Upgrading from the window store.</b> Until 2026-12-02 the ids lived in a window store named
- * {@code <store>}. It stays in the topology, read-only: an id not in the key-value store is looked up
- * there too, while a record's time is within a retention of the newest id it can hold; once stream time
- * is past that, one write at the current stream time makes it drop its expired segments. So an upgrade
- * forgets nothing, and a store that started empty is never read.
+ * <p><b>No window store.</b> Until 2026-12-02 the ids lived in a window store named {@code <store>}, and
+ * until 2026-12-03 that store stayed in the topology for upgrades. It is gone: Kafka Streams 4.3 keeps a
+ * store's committed changelog offset inside the store, a window store with no segments has none, and
+ * under exactly-once a task with such a store is wiped and restored from its changelogs at every start —
+ * this task's ids, the sagas and the order statuses with it ({@code CleanRestartTest}).
  *
  * <p>Metrics, as Kafka Streams custom metrics (group {@code stream-bulwark-dedup-metrics}, tag
  * {@code bulwark-dedup-id} = the store): {@code seen-total/rate}, {@code forwarded-total/rate},
@@ -87,14 +82,11 @@ public final class Deduplication {
                 Stores.persistentKeyValueStore(idsStore(storeName)), Serdes.String(), Serdes.Long()));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(expiryStore(storeName)), Serdes.String(), Serdes.String()));
-        builder.addStateStore(Stores.windowStoreBuilder(
-                Stores.persistentWindowStore(storeName, retention, retention, false), Serdes.String(), Serdes.Long()));
         return events.processValues(
                 () -> new DedupProcessor(storeName, retention.toMillis()),
                 Named.as(storeName + "-processor"),
                 idsStore(storeName),
-                expiryStore(storeName),
-                storeName);
+                expiryStore(storeName));
     }
 
     /**
@@ -126,19 +118,11 @@ public final class Deduplication {
 
     /** Forwards a record unless its event id was forwarded within ±retention of its timestamp. */
     static final class DedupProcessor implements FixedKeyProcessor<String, EventEnvelope, EventEnvelope> {
-        /** Not yet looked at the window store of before 2026-12-02 (on the first record). */
-        private static final long LEGACY_UNKNOWN = -2;
-        /** The window store of before 2026-12-02 holds nothing that can match. */
-        private static final long LEGACY_NONE = -1;
-
         private final String storeName;
         private final long retentionMs;
         private FixedKeyProcessorContext<String, EventEnvelope> context;
         private KeyValueStore<String, Long> ids;
         private ExpiryIndex expiry;
-        private WindowStore<String, Long> legacy;
-        /** Records with a timestamp up to this may match an id in {@link #legacy}; or a LEGACY_ constant. */
-        private long legacyUntil = LEGACY_UNKNOWN;
 
         private Sensor seen;
         private Sensor forwarded;
@@ -154,11 +138,10 @@ public final class Deduplication {
             this.context = context;
             this.ids = context.getStateStore(idsStore(storeName));
             this.expiry = new ExpiryIndex(context.getStateStore(expiryStore(storeName)));
-            this.legacy = context.getStateStore(storeName);
             this.seen = sensor(context, "seen");
             this.forwarded = sensor(context, "forwarded");
             this.dropped = sensor(context, "dropped");
-            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, this::sweep);
+            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, streamTime -> expiry.sweep(streamTime, ids));
         }
 
         @Override
@@ -171,13 +154,12 @@ public final class Deduplication {
             String id = event.eventId().toString();
             long timestamp = record.timestamp();
             Long seenAt = ids.get(id);
-            if (seenAt != null ? Math.abs(timestamp - seenAt) <= retentionMs : seenInLegacyStore(id, timestamp)) {
+            if (seenAt != null && Math.abs(timestamp - seenAt) <= retentionMs) {
                 dropped.record();
                 return;
             }
             if (seenAt == null || timestamp > seenAt) {
-                // A copy past the retention, older than the one remembered, is forwarded and not
-                // remembered: the window store before did the same (its time was already expired there).
+                // A copy past the retention, older than the one remembered, is forwarded and not remembered.
                 if (seenAt != null) {
                     expiry.remove(id, saturatedAdd(seenAt, retentionMs));
                 }
@@ -186,53 +168,6 @@ public final class Deduplication {
             }
             forwarded.record();
             context.forward(record);
-        }
-
-        /** Forgets the ids whose retention stream time has passed; empties the legacy store once useless. */
-        private void sweep(long streamTime) {
-            expiry.sweep(streamTime, ids);
-            long until = legacyUntil();
-            if (until >= 0 && streamTime > until) {
-                // A write at stream time makes the segmented store drop every segment older than it
-                // minus the retention: all of them, since nothing was written there after the upgrade.
-                legacy.put("", null, streamTime);
-                legacyUntil = LEGACY_NONE;
-            }
-        }
-
-        private boolean seenInLegacyStore(String id, long timestamp) {
-            if (timestamp > legacyUntil()) {
-                return false;
-            }
-            long from = Math.max(0, timestamp - retentionMs);
-            try (WindowStoreIterator<Long> hits = legacy.fetch(id, from, saturatedAdd(timestamp, retentionMs))) {
-                return hits.hasNext();
-            }
-        }
-
-        /**
-         * The latest record time that can match an id in the legacy store, or {@link #LEGACY_NONE}; looked up
-         * once per processor, on first use (after restoration, and after a test has written the store). Its
-         * newest segment is read first backwards; an id there is at most a segment interval older than the
-         * newest id, and Kafka Streams' segment interval for this store is half its retention (at least a
-         * minute), so {@code max(retention, 1 min)} bounds it.
-         */
-        private long legacyUntil() {
-            if (legacyUntil == LEGACY_UNKNOWN) {
-                legacyUntil = newestLegacyMatch();
-            }
-            return legacyUntil;
-        }
-
-        private long newestLegacyMatch() {
-            try (KeyValueIterator<Windowed<String>, Long> newestSegmentFirst = legacy.backwardAll()) {
-                if (!newestSegmentFirst.hasNext()) {
-                    return LEGACY_NONE;
-                }
-                KeyValue<Windowed<String>, Long> some = newestSegmentFirst.next();
-                long newest = saturatedAdd(some.key.window().start(), Math.max(retentionMs, SWEEP_EVERY.toMillis()));
-                return saturatedAdd(newest, retentionMs);
-            }
         }
 
         private Sensor sensor(FixedKeyProcessorContext<?, ?> context, String operation) {

@@ -22,7 +22,6 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -113,26 +112,6 @@ class DeduplicationTopologyTest {
                         Deduplication.expiryStore(BulwarkTopology.ORDER_DEDUP_STORE))))
                 .hasSize(1)
                 .allSatisfy(key -> assertThat(key).endsWith("|" + recent.eventId()));
-    }
-
-    @Test
-    void shouldRecogniseIdsTheWindowStoreOfBeforeTheUpgradeRemembersThenEmptyIt() {
-        // The ids of an app that ran the window-store dedup before 2026-12-02, restored into its store.
-        WindowStore<String, Long> legacy = topology.driver.getWindowStore(BulwarkTopology.ORDER_DEDUP_STORE);
-        EventEnvelope before = TestTopology.order("o-7", "c-1", null, 100);
-        legacy.put(before.eventId().toString(), 5 * HOUR, 5 * HOUR);
-
-        topology.pipe(before, 5 * HOUR + HOUR / 2); // a copy after the upgrade, within the retention
-        EventEnvelope other = TestTopology.order("o-8", "c-1", null, 100);
-        topology.pipe(other, 5 * HOUR + HOUR / 2);
-        assertThat(topology.unique.readValuesToList()).containsExactly(other);
-        assertThat(keys(ids())).containsExactly(other.eventId().toString());
-
-        // Stream time past what the legacy store can match: its segments are dropped.
-        topology.pipe(TestTopology.order("o-9", "c-1", null, 100), 9 * HOUR);
-        try (KeyValueIterator<?, Long> all = legacy.all()) {
-            assertThat(all.hasNext()).isFalse();
-        }
     }
 
     @Test
