@@ -49,6 +49,12 @@ import org.apache.kafka.streams.state.Stores;
  * changes neither state nor version. Under exactly-once the state, the remembered answer and the
  * events commit together.
  *
+ * <p><b>The items store is cached</b> (Kafka Streams' record cache): a busy item is read from memory and
+ * reaches RocksDB and its changelog once per commit, however many commands changed it in between — each
+ * order changes its items twice (reserve, then commit or release). Only this store: the answers and the
+ * expiry index are keyed by new command ids, which a cache cannot serve, and filling the shared cache with
+ * them makes every eviction flush a whole store (benchmarks/PROFILES.md, 2026-11-28 and 2026-12-03).
+ *
  * <p><b>Remembered answers</b> live in a key-value store keyed by command id (a point look-up, with
  * RocksDB's bloom filters) and go {@code commandRetention} after the command through an
  * {@link ExpiryIndex} swept every minute of stream time; so the store holds about a retention's worth
@@ -134,7 +140,8 @@ public final class InventoryAggregate {
             TopicSpec<String, EventEnvelope> events,
             Duration commandRetention) {
         builder.addStateStore(
-                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ITEMS_STORE), Serdes.String(), ITEMS));
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ITEMS_STORE), Serdes.String(), ITEMS)
+                        .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ANSWERS_STORE), Serdes.String(), answerSerde()));
         builder.addStateStore(Stores.keyValueStoreBuilder(
