@@ -2,14 +2,19 @@ package io.bulwark.streams.app;
 
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.infra.KafkaService;
+import io.bulwark.schemas.EventEnvelope;
+import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.KafkaStreams;
@@ -63,5 +68,22 @@ public final class BrokerApps {
                                                 .count())
                                         .sum()
                                 >= (long) inputs.size() * Topics.DOMAIN_PARTITIONS);
+    }
+
+    /** An {@code OrderPlaced} event of one line ({@code quantity} × {@code unitPriceCents} of {@code sku}), new id. */
+    public static EventEnvelope orderPlaced(
+            String orderId, String customerId, String sku, int quantity, long unitPriceCents) {
+        ObjectNode payload = Json.mapper().createObjectNode();
+        payload.put("orderId", orderId)
+                .put("customerId", customerId)
+                .put("totalCents", quantity * unitPriceCents)
+                .put("currency", "EUR");
+        payload.putArray("lines")
+                .addObject()
+                .put("sku", sku)
+                .put("quantity", quantity)
+                .put("unitPriceCents", unitPriceCents);
+        return new EventEnvelope(
+                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
     }
 }

@@ -3,19 +3,16 @@ package io.bulwark.streams.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.infra.KafkaClients;
 import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.junit.SharedInfraExtension;
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
-import io.bulwark.schemas.Json;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.dedup.Deduplication;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -106,27 +103,7 @@ class CleanRestartTest {
         try (KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers())) {
             for (int i = 0; i < ORDERS; i++) {
                 String orderId = prefix + i;
-                ObjectNode payload = Json.mapper().createObjectNode();
-                payload.put("orderId", orderId)
-                        .put("customerId", prefix + "c-" + (i % 20))
-                        .put("totalCents", 100)
-                        .put("currency", "EUR");
-                payload.putArray("lines")
-                        .addObject()
-                        .put("sku", "s")
-                        .put("quantity", 1)
-                        .put("unitPriceCents", 100);
-                EventEnvelope event = new EventEnvelope(
-                        UUID.randomUUID(),
-                        "OrderPlaced",
-                        "order",
-                        orderId,
-                        null,
-                        Instant.now(),
-                        null,
-                        null,
-                        null,
-                        payload);
+                EventEnvelope event = BrokerApps.orderPlaced(orderId, prefix + "c-" + (i % 20), "s", 1, 100);
                 RecordHeaders headers = new RecordHeaders();
                 byte[] value = serde.serializer().serialize(Topics.ORDER_EVENTS.name(), headers, event);
                 producer.send(new ProducerRecord<>(

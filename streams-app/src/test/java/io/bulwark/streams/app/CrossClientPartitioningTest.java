@@ -3,7 +3,6 @@ package io.bulwark.streams.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.infra.KafkaClients;
 import io.bulwark.infra.KafkaService;
 import io.bulwark.infra.junit.SharedInfraExtension;
@@ -19,7 +18,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -101,11 +99,11 @@ class CrossClientPartitioningTest {
 
             // 2. The same OrderPlaced from a Java client and, again, from a CRC32 client: forwarded once.
             String orderId = misplacedKey("o-" + run + "-");
-            EventEnvelope order = order(orderId);
+            EventEnvelope order = BrokerApps.orderPlaced(orderId, "c-" + orderId, "sku-x", 1, 100);
             send(producer, Topics.ORDER_EVENTS.name(), null, orderId, order);
             send(producer, Topics.ORDER_EVENTS.name(), crc32Partition(orderId, PARTITIONS), orderId, order);
             // A later event of the same key on the same path: once it is out, the copy was handled before it.
-            EventEnvelope marker = order(orderId);
+            EventEnvelope marker = BrokerApps.orderPlaced(orderId, "c-" + orderId, "sku-x", 1, 100);
             send(producer, Topics.ORDER_EVENTS.name(), crc32Partition(orderId, PARTITIONS), orderId, marker);
 
             List<UUID> seen = new ArrayList<>();
@@ -131,20 +129,5 @@ class CrossClientPartitioningTest {
         byte[] value = EventEnvelopeSerde.inHeaders().serializer().serialize(topic, headers, envelope);
         producer.send(new ProducerRecord<>(topic, partition, key.getBytes(StandardCharsets.UTF_8), value, headers))
                 .get();
-    }
-
-    private static EventEnvelope order(String orderId) {
-        ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId)
-                .put("customerId", "c-" + orderId)
-                .put("totalCents", 100)
-                .put("currency", "EUR");
-        payload.putArray("lines")
-                .addObject()
-                .put("sku", "sku-x")
-                .put("quantity", 1)
-                .put("unitPriceCents", 100);
-        return new EventEnvelope(
-                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
     }
 }

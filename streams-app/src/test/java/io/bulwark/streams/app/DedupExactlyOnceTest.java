@@ -16,7 +16,6 @@ import io.bulwark.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -55,7 +54,8 @@ class DedupExactlyOnceTest {
         String prefix = "eos-" + UUID.randomUUID() + "-";
         List<EventEnvelope> unique = new ArrayList<>(UNIQUE);
         for (int i = 0; i < UNIQUE; i++) {
-            unique.add(order(prefix + (i % 1_000), prefix + "c-" + (i % CUSTOMERS), i));
+            unique.add(BrokerApps.orderPlaced(
+                    prefix + (i % 1_000), prefix + "c-" + (i % CUSTOMERS), "s", 1, 100 + i % 900));
         }
         Random random = new Random(42);
         List<EventEnvelope> deliveries = new ArrayList<>(TOTAL);
@@ -145,7 +145,7 @@ class DedupExactlyOnceTest {
                         headers));
             }
             // poison: not JSON; schema-invalid; no event id header
-            EventEnvelope valid = order(prefix + "poison", prefix + "poison", 0);
+            EventEnvelope valid = BrokerApps.orderPlaced(prefix + "poison", prefix + "poison", "s", 1, 100);
             RecordHeaders notJson = new RecordHeaders();
             serde.serializer().serialize(Topics.ORDER_EVENTS.name(), notJson, valid);
             send(producer, prefix + "poison-1", "{oops".getBytes(StandardCharsets.UTF_8), notJson);
@@ -222,16 +222,5 @@ class DedupExactlyOnceTest {
                 }
             }
         }
-    }
-
-    private static EventEnvelope order(String orderId, String customerId, int i) {
-        ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId)
-                .put("customerId", customerId)
-                .put("totalCents", 100 + i % 900)
-                .put("currency", "EUR");
-        payload.putArray("lines").addObject().put("sku", "s").put("quantity", 1).put("unitPriceCents", 100 + i % 900);
-        return new EventEnvelope(
-                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
     }
 }

@@ -94,7 +94,8 @@ class OrderSagaBrokerTest {
                 String orderId = "o-" + run + "-" + i;
                 int quantity = 1 + i % 2;
                 quantities.put(orderId, quantity);
-                EventEnvelope order = order(orderId, sku(run, i % SKUS), quantity);
+                EventEnvelope order =
+                        BrokerApps.orderPlaced(orderId, "c-" + orderId, sku(run, i % SKUS), quantity, 100);
                 RecordHeaders headers = new RecordHeaders();
                 byte[] value = serde.serializer().serialize(Topics.ORDER_EVENTS.name(), headers, order);
                 send(producer, Topics.ORDER_EVENTS.name(), orderId, value, headers);
@@ -242,21 +243,6 @@ class OrderSagaBrokerTest {
 
     private static String sku(String run, int s) {
         return "sku-" + run + "-" + s;
-    }
-
-    private static EventEnvelope order(String orderId, String sku, int quantity) {
-        ObjectNode payload = Json.mapper().createObjectNode();
-        payload.put("orderId", orderId)
-                .put("customerId", "c-" + orderId)
-                .put("totalCents", 100 * quantity)
-                .put("currency", "EUR");
-        payload.putArray("lines")
-                .addObject()
-                .put("sku", sku)
-                .put("quantity", quantity)
-                .put("unitPriceCents", 100);
-        return new EventEnvelope(
-                UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
     }
 
     private static void send(
