@@ -7,6 +7,7 @@ import io.bulwark.schemas.Json;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
+import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -51,6 +52,7 @@ final class QuotaProcessor implements Processor<String, OrderAmount, String, Eve
     private final long graceMs;
     private ProcessorContext<String, EventEnvelope> context;
     private TimestampedWindowStore<String, QuotaWindow> windows;
+    private Sensor late;
 
     private QuotaProcessor(RateSettings.QuotaRule rule, Duration grace) {
         this.rule = rule;
@@ -90,6 +92,12 @@ final class QuotaProcessor implements Processor<String, OrderAmount, String, Eve
     public void init(ProcessorContext<String, EventEnvelope> context) {
         this.context = context;
         this.windows = context.getStateStore(RateAccounting.quotaStore());
+        this.late = context.metrics()
+                .addRateTotalSensor(
+                        RateAccounting.METRIC_SCOPE,
+                        RateAccounting.Dimension.CUSTOMER.id() + "-quota",
+                        "late",
+                        Sensor.RecordingLevel.INFO);
     }
 
     @Override
@@ -100,7 +108,8 @@ final class QuotaProcessor implements Processor<String, OrderAmount, String, Eve
         }
         long timestamp = record.timestamp();
         if (RateAccounting.LateRecordCounter.closed(timestamp, sizeMs, graceMs, context.currentStreamTimeMs())) {
-            return; // counted by the LateRecordCounter in front of this processor
+            late.record();
+            return;
         }
         long start = timestamp - Math.floorMod(timestamp, sizeMs);
         ValueAndTimestamp<QuotaWindow> before = windows.fetch(customer, start);

@@ -198,15 +198,15 @@ public final class RateAccounting {
     }
 
     /**
-     * Counts records that arrive after their tumbling or quota window closed. It runs after the
-     * repartition, so its stream time is the aggregations' stream time.
+     * Counts records that arrive after their tumbling window closed (the quota's late records are counted by
+     * {@link QuotaProcessor}, which drops them). It runs after the repartition, so its stream time is the
+     * aggregations' stream time.
      */
     static final class LateRecordCounter implements FixedKeyProcessor<String, OrderAmount, OrderAmount> {
         private final Dimension dimension;
         private final RateSettings settings;
         private FixedKeyProcessorContext<String, OrderAmount> context;
         private Sensor lateTumbling;
-        private Sensor lateQuota;
 
         LateRecordCounter(Dimension dimension, RateSettings settings) {
             this.dimension = dimension;
@@ -222,11 +222,6 @@ public final class RateAccounting {
                             dimension.id() + "-" + WindowKind.TUMBLING.id(),
                             "late",
                             Sensor.RecordingLevel.INFO);
-            this.lateQuota = dimension == Dimension.CUSTOMER
-                    ? context.metrics()
-                            .addRateTotalSensor(
-                                    METRIC_SCOPE, dimension.id() + "-quota", "late", Sensor.RecordingLevel.INFO)
-                    : null;
         }
 
         @Override
@@ -235,10 +230,6 @@ public final class RateAccounting {
             long grace = settings.grace().toMillis();
             if (closed(record.timestamp(), settings.tumblingSize().toMillis(), grace, streamTime)) {
                 lateTumbling.record();
-            }
-            if (lateQuota != null
-                    && closed(record.timestamp(), settings.quota().window().toMillis(), grace, streamTime)) {
-                lateQuota.record();
             }
             context.forward(record);
         }

@@ -13,6 +13,7 @@ import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
@@ -25,6 +26,7 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
+import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,12 +96,16 @@ class QuotaProcessorTest {
         assertThat(byAmount.eventId()).isEqualTo(RateAccounting.alertId(RULE, "c-1", 300_000));
         assertThat(byAmount.payload().path("count").asLong()).isEqualTo(2);
         assertThat(byAmount.payload().path("sumCents").asLong()).isEqualTo(1200);
+        assertThat(processor.lateForQuota)
+                .as("c-2's order after its window closed")
+                .isEqualTo(1);
     }
 
     private record Run(
             List<TestRecord<byte[], byte[]>> changelog,
             List<ValueAndTimestamp<QuotaWindow>> windows,
-            List<EventEnvelope> alerts) {}
+            List<EventEnvelope> alerts,
+            double lateForQuota) {}
 
     private static Run run(StreamsBuilder builder, Path state) {
         Properties props = new Properties();
@@ -125,7 +131,12 @@ class QuotaProcessorTest {
                     driver.createOutputTopic(CHANGELOG, new ByteArrayDeserializer(), new ByteArrayDeserializer())
                             .readRecordsToList(),
                     windows,
-                    alerts);
+                    alerts,
+                    driver.metrics().entrySet().stream()
+                            .filter(e -> e.getKey().name().equals("late-total")
+                                    && "customer-quota".equals(e.getKey().tags().get("bulwark-rates-id")))
+                            .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
+                            .sum());
         }
     }
 
@@ -143,11 +154,7 @@ class QuotaProcessorTest {
                         QuotaWindow::empty,
                         (key, amount, window) -> window.add(amount.amountCents(), RULE),
                         Named.as(RateAccounting.quotaStore() + "-aggregate"),
-                        Materialized
-                                .<String, QuotaWindow,
-                                        org.apache.kafka.streams.state.WindowStore<
-                                                org.apache.kafka.common.utils.Bytes, byte[]>>
-                                        as(RateAccounting.quotaStore())
+                        Materialized.<String, QuotaWindow, WindowStore<Bytes, byte[]>>as(RateAccounting.quotaStore())
                                 .withKeySerde(Serdes.String())
                                 .withValueSerde(RateSerdes.QUOTA_WINDOW)
                                 .withRetention(RETENTION)
