@@ -64,8 +64,8 @@ import org.apache.kafka.common.header.Header;
  * {@code CONFIRMED} or {@code REJECTED} in the query API. An order is looked up there as soon as its
  * outcome appears on {@code bulwark.order.outcomes}, then again after waits of 25, 50, 100, 200 and 400 ms
  * until it shows, so the figure is at most 25 ms high for an order the query API shows within 25 ms of its
- * outcome, and at most 400 ms high otherwise. Cancelled orders are left out of it — when they end is the client's cancel moment — and
- * reported on their own, as is the time to the outcome on the topic.
+ * outcome, and at most 400 ms high otherwise. Cancelled orders are left out of it (they end at their
+ * client's cancel moment) and reported on their own, as is the time to the outcome on the topic.
  */
 final class LoadGenerator {
 
