@@ -152,7 +152,8 @@ public final class DevStack implements Callable<Integer> {
             paramLabel = "SECONDS",
             description =
                     "Before --load-duration, ramp the rate from 0 to --load over this many seconds; latency is "
-                            + "measured from full rate on (default: ${DEFAULT-VALUE}: full rate at once, the first 20 s not measured).")
+                            + "measured from full rate on (default: ${DEFAULT-VALUE}: full rate at once, the first 20 s not measured; "
+                            + "on two cores a cold start at full rate can fall behind for the whole run, so ramp 30 s or more).")
     int loadRampSeconds = 0;
 
     @Option(
