@@ -92,12 +92,7 @@ final class QuotaProcessor implements Processor<String, OrderAmount, String, Eve
     public void init(ProcessorContext<String, EventEnvelope> context) {
         this.context = context;
         this.windows = context.getStateStore(RateAccounting.quotaStore());
-        this.late = context.metrics()
-                .addRateTotalSensor(
-                        RateAccounting.METRIC_SCOPE,
-                        RateAccounting.Dimension.CUSTOMER.id() + "-quota",
-                        "late",
-                        Sensor.RecordingLevel.INFO);
+        this.late = RateAccounting.lateSensor(context.metrics(), RateAccounting.Dimension.CUSTOMER.id() + "-quota");
     }
 
     @Override

@@ -12,6 +12,7 @@ import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsMetrics;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
@@ -197,6 +198,11 @@ public final class RateAccounting {
         return UUID.nameUUIDFromBytes((rule.name() + "|" + key + "|" + windowStartMs).getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The {@code late-total/rate} sensor of one window kind ({@code bulwark-rates-id} = {@code windowsId}). */
+    static Sensor lateSensor(StreamsMetrics metrics, String windowsId) {
+        return metrics.addRateTotalSensor(METRIC_SCOPE, windowsId, "late", Sensor.RecordingLevel.INFO);
+    }
+
     /**
      * Counts records that arrive after their tumbling window closed (the quota's late records are counted by
      * {@link QuotaProcessor}, which drops them). It runs after the repartition, so its stream time is the
@@ -216,12 +222,7 @@ public final class RateAccounting {
         @Override
         public void init(FixedKeyProcessorContext<String, OrderAmount> context) {
             this.context = context;
-            this.lateTumbling = context.metrics()
-                    .addRateTotalSensor(
-                            METRIC_SCOPE,
-                            dimension.id() + "-" + WindowKind.TUMBLING.id(),
-                            "late",
-                            Sensor.RecordingLevel.INFO);
+            this.lateTumbling = lateSensor(context.metrics(), dimension.id() + "-" + WindowKind.TUMBLING.id());
         }
 
         @Override
