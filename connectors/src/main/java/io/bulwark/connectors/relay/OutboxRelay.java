@@ -2,6 +2,7 @@ package io.bulwark.connectors.relay;
 
 import io.bulwark.connectors.outbox.OutboxTable;
 import io.bulwark.connectors.relay.internal.EventPublisher;
+import io.bulwark.connectors.relay.internal.HandlerSideFilter;
 import io.bulwark.connectors.relay.internal.Threads;
 import io.bulwark.health.ProgressWatch;
 import io.bulwark.schemas.EventSchemas;
@@ -74,6 +75,7 @@ public final class OutboxRelay implements AutoCloseable {
     private final Converter keyConverter;
     private final Converter valueConverter;
     private final HeaderConverter headerConverter;
+    private final HandlerSideFilter filter;
 
     private OutboxRelay(Settings settings, EventSchemas schemas, MeterRegistry registry) {
         Map<String, String> variables = new HashMap<>(settings.variables());
@@ -90,8 +92,9 @@ public final class OutboxRelay implements AutoCloseable {
 
         this.database = settings.database();
         this.slotName = config.get("slot.name");
+        this.filter = HandlerSideFilter.of(config);
         this.engineProperties = new Properties();
-        engineProperties.putAll(config);
+        engineProperties.putAll(filter.engineConfig());
         engineProperties.setProperty("name", definition.name());
         engineProperties.setProperty("offset.storage", KafkaOffsetBackingStore.class.getName());
         engineProperties.setProperty("offset.storage.topic", settings.offsetsTopic());
@@ -227,9 +230,12 @@ public final class OutboxRelay implements AutoCloseable {
             throws InterruptedException {
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(events.size());
         for (RecordChangeEvent<SourceRecord> event : events) {
-            records.add(toProducerRecord(event.record()));
+            if (!filter.drops(event.record())) {
+                records.add(toProducerRecord(event.record()));
+            }
         }
         publisher.publishAll(records); // throws unless Kafka acknowledged everything
+        // Every record is marked, the dropped ones (heartbeats) too: their offsets move the slot.
         for (RecordChangeEvent<SourceRecord> event : events) {
             committer.markProcessed(event);
         }
@@ -263,6 +269,7 @@ public final class OutboxRelay implements AutoCloseable {
         }
         Threads.shutdown(executor, Duration.ofSeconds(30));
         publisher.close();
+        filter.close();
         taskRunning = false;
         log.info("Outbox relay stopped");
     }

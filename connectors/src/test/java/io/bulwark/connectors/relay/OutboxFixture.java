@@ -132,6 +132,32 @@ final class OutboxFixture {
         }
     }
 
+    /**
+     * Writes WAL the relay does not capture (a table outside the publication) and returns the WAL
+     * position after it, as bytes from 0/0.
+     */
+    long writeUncapturedWal() throws Exception {
+        try (Connection c = postgres.connect();
+                Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + table.schema() + ".uncaptured (n int)");
+            s.execute("INSERT INTO " + table.schema() + ".uncaptured SELECT generate_series(1, 1000)");
+            try (var rs = s.executeQuery("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /** The slot's confirmed flush position as bytes from 0/0, or -1 while the slot does not exist. */
+    long confirmedFlushLsn() throws Exception {
+        try (Connection c = postgres.connect();
+                Statement s = c.createStatement();
+                var rs = s.executeQuery("SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint"
+                        + " FROM pg_replication_slots WHERE slot_name = 'slot_" + id + "'")) {
+            return rs.next() ? rs.getLong(1) : -1;
+        }
+    }
+
     /** Drops the slot so the shared database does not keep WAL for a finished test. */
     void dropSlot() {
         try (Connection c = postgres.connect();

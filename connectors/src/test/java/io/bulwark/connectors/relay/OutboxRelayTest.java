@@ -14,7 +14,9 @@ import io.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -113,6 +115,33 @@ class OutboxRelayTest {
         }
         assertThat(relay.running()).isTrue();
         assertThat(relay.refreshSlotLag()).isGreaterThanOrEqualTo(0);
+    }
+
+    /**
+     * Heartbeats are dropped by the connector's own filter before they reach the relay's handler; the
+     * slot must still move past WAL written elsewhere in the database, or an idle outbox holds WAL
+     * forever and reads as a stall.
+     */
+    @Test
+    void shouldMoveTheSlotPastOtherWalWhileTheOutboxIsIdle() throws Exception {
+        Map<String, String> overrides = new HashMap<>(outbox.relaySettings().overrides());
+        overrides.put("heartbeat.interval.ms", "500");
+        relay = OutboxRelay.start(
+                outbox.relaySettings().withOverrides(overrides), OutboxFixture.SCHEMAS, new SimpleMeterRegistry());
+        String order = "o-" + outbox.id;
+        outbox.commit(List.of(OutboxFixture.orderPlaced(order, 1)));
+        try (TopicReader reader = new TopicReader(
+                outbox.kafka.bootstrapServers(),
+                Topics.ORDER_EVENTS.name(),
+                r -> new String(r.key(), StandardCharsets.UTF_8).equals(order))) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> !reader.poll().isEmpty());
+        }
+
+        long written = outbox.writeUncapturedWal();
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(outbox.confirmedFlushLsn()).isGreaterThanOrEqualTo(written));
+        assertThat(relay.stalled()).isFalse();
     }
 
     static String header(ConsumerRecord<byte[], byte[]> record, String name) {
