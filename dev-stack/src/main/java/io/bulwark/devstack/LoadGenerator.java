@@ -42,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongPredicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -651,7 +652,8 @@ final class LoadGenerator {
         long ended = byType.values().stream().mapToLong(Long::longValue).sum();
         out.printf(
                 "  t=%3ds  sent %6d (%4d/s)  accepted %6d  outcomes on the topic: confirmed %6d  rejected %5d  "
-                        + "cancelled %5d  pending %5d  visible in the query API %6d  e2e p99 %6.0f ms  dead-lettered %d%n",
+                        + "cancelled %5d  pending %5d  visible in the query API %6d  e2e p99 %6.0f ms (last 10 s %6.0f)  "
+                        + "dead-lettered %d%n",
                 elapsed,
                 sent.get(),
                 sent.get() / elapsed,
@@ -662,8 +664,15 @@ final class LoadGenerator {
                 acceptedAt.size() - ended,
                 visibleAt.size(),
                 percentile(99),
+                percentile(
+                        latencies(
+                                acceptedAt, visibleAt, visibleStatus, DECIDED, measureFrom, System.nanoTime() - RECENT),
+                        99),
                 deadLetters.values().stream().mapToInt(Integer::intValue).sum());
     }
+
+    /** The progress line's second p99 covers the orders that ended this recently: is the pipeline keeping up now? */
+    static final long RECENT = TimeUnit.SECONDS.toNanos(10);
 
     /** End states the service decides; a cancelled order ends when its client cancels it. */
     static final Set<String> DECIDED = Set.of("CONFIRMED", "REJECTED");
@@ -687,7 +696,29 @@ final class LoadGenerator {
             Map<String, String> status,
             Set<String> states,
             long measureFrom) {
+        return latencies(acceptedAt, endedAt, status, states, measureFrom, ended -> true);
+    }
+
+    /** As {@link #latencies(Map, Map, Map, Set, long)}, of the orders that also ended at or after {@code endedFrom}. */
+    static long[] latencies(
+            Map<String, Long> acceptedAt,
+            Map<String, Long> endedAt,
+            Map<String, String> status,
+            Set<String> states,
+            long measureFrom,
+            long endedFrom) {
+        return latencies(acceptedAt, endedAt, status, states, measureFrom, ended -> ended - endedFrom >= 0);
+    }
+
+    private static long[] latencies(
+            Map<String, Long> acceptedAt,
+            Map<String, Long> endedAt,
+            Map<String, String> status,
+            Set<String> states,
+            long measureFrom,
+            LongPredicate endedInWindow) {
         return endedAt.entrySet().stream()
+                .filter(e -> endedInWindow.test(e.getValue()))
                 .filter(e -> acceptedAt.containsKey(e.getKey()) && acceptedAt.get(e.getKey()) >= measureFrom)
                 .filter(e -> states.contains(status.get(e.getKey())))
                 .mapToLong(e -> e.getValue() - acceptedAt.get(e.getKey()))

@@ -40,6 +40,12 @@ class LoadGeneratorLatencyTest {
                 .as("warm-up, cancelled, never-accepted and not-ended orders left out; sorted")
                 .containsExactly(300 * MS, 600 * MS);
         assertThat(cancelled).containsExactly(1_700 * MS);
+
+        assertThat(LoadGenerator.latencies(accepted, ended, status, LoadGenerator.DECIDED, 500 * MS, 1_500 * MS))
+                .as("the progress line's recent p99: only orders that ended in the window")
+                .containsExactly(600 * MS);
+        assertThat(LoadGenerator.latencies(accepted, ended, status, LoadGenerator.DECIDED, 500 * MS, 1_700 * MS))
+                .isEmpty();
     }
 
     @Test
