@@ -666,13 +666,26 @@ final class LoadGenerator {
                 percentile(99),
                 percentile(
                         latencies(
-                                acceptedAt, visibleAt, visibleStatus, DECIDED, measureFrom, System.nanoTime() - RECENT),
+                                acceptedAt,
+                                visibleAt,
+                                visibleStatus,
+                                DECIDED,
+                                measureFrom,
+                                endedSince(System.nanoTime() - RECENT)),
                         99),
                 deadLetters.values().stream().mapToInt(Integer::intValue).sum());
     }
 
     /** The progress line's second p99 covers the orders that ended this recently: is the pipeline keeping up now? */
     static final long RECENT = TimeUnit.SECONDS.toNanos(10);
+
+    /** Every end counts. */
+    static final LongPredicate ANY_TIME = ended -> true;
+
+    /** Ends at or after {@code from} ({@link System#nanoTime()}) count. */
+    static LongPredicate endedSince(long from) {
+        return ended -> ended - from >= 0;
+    }
 
     /** End states the service decides; a cancelled order ends when its client cancels it. */
     static final Set<String> DECIDED = Set.of("CONFIRMED", "REJECTED");
@@ -683,42 +696,23 @@ final class LoadGenerator {
     }
 
     private long[] latencies(Map<String, Long> endedAt, Set<String> states) {
-        return latencies(acceptedAt, endedAt, visibleStatus, states, measureFrom);
+        return latencies(acceptedAt, endedAt, visibleStatus, states, measureFrom, ANY_TIME);
     }
 
     /**
      * Nanoseconds from the 201 ({@code acceptedAt}) to {@code endedAt}, sorted, of the orders accepted at or after
-     * {@code measureFrom} whose status in the query API is one of {@code states}.
+     * {@code measureFrom} whose status in the query API is one of {@code states} and whose end {@code ended} accepts
+     * ({@link #ANY_TIME}, or {@link #endedSince}).
      */
     static long[] latencies(
             Map<String, Long> acceptedAt,
             Map<String, Long> endedAt,
             Map<String, String> status,
             Set<String> states,
-            long measureFrom) {
-        return latencies(acceptedAt, endedAt, status, states, measureFrom, ended -> true);
-    }
-
-    /** As {@link #latencies(Map, Map, Map, Set, long)}, of the orders that also ended at or after {@code endedFrom}. */
-    static long[] latencies(
-            Map<String, Long> acceptedAt,
-            Map<String, Long> endedAt,
-            Map<String, String> status,
-            Set<String> states,
             long measureFrom,
-            long endedFrom) {
-        return latencies(acceptedAt, endedAt, status, states, measureFrom, ended -> ended - endedFrom >= 0);
-    }
-
-    private static long[] latencies(
-            Map<String, Long> acceptedAt,
-            Map<String, Long> endedAt,
-            Map<String, String> status,
-            Set<String> states,
-            long measureFrom,
-            LongPredicate endedInWindow) {
+            LongPredicate ended) {
         return endedAt.entrySet().stream()
-                .filter(e -> endedInWindow.test(e.getValue()))
+                .filter(e -> ended.test(e.getValue()))
                 .filter(e -> acceptedAt.containsKey(e.getKey()) && acceptedAt.get(e.getKey()) >= measureFrom)
                 .filter(e -> states.contains(status.get(e.getKey())))
                 .mapToLong(e -> e.getValue() - acceptedAt.get(e.getKey()))

@@ -33,18 +33,22 @@ class LoadGeneratorLatencyTest {
                 "cancelled", "CANCELLED",
                 "unknown", "CONFIRMED");
 
-        long[] decided = LoadGenerator.latencies(accepted, ended, status, LoadGenerator.DECIDED, 500 * MS);
-        long[] cancelled = LoadGenerator.latencies(accepted, ended, status, Set.of("CANCELLED"), 500 * MS);
+        long[] decided = LoadGenerator.latencies(
+                accepted, ended, status, LoadGenerator.DECIDED, 500 * MS, LoadGenerator.ANY_TIME);
+        long[] cancelled =
+                LoadGenerator.latencies(accepted, ended, status, Set.of("CANCELLED"), 500 * MS, LoadGenerator.ANY_TIME);
 
         assertThat(decided)
                 .as("warm-up, cancelled, never-accepted and not-ended orders left out; sorted")
                 .containsExactly(300 * MS, 600 * MS);
         assertThat(cancelled).containsExactly(1_700 * MS);
 
-        assertThat(LoadGenerator.latencies(accepted, ended, status, LoadGenerator.DECIDED, 500 * MS, 1_500 * MS))
+        assertThat(LoadGenerator.latencies(
+                        accepted, ended, status, LoadGenerator.DECIDED, 500 * MS, LoadGenerator.endedSince(1_500 * MS)))
                 .as("the progress line's recent p99: only orders that ended in the window")
                 .containsExactly(600 * MS);
-        assertThat(LoadGenerator.latencies(accepted, ended, status, LoadGenerator.DECIDED, 500 * MS, 1_700 * MS))
+        assertThat(LoadGenerator.latencies(
+                        accepted, ended, status, LoadGenerator.DECIDED, 500 * MS, LoadGenerator.endedSince(1_700 * MS)))
                 .isEmpty();
     }
 
