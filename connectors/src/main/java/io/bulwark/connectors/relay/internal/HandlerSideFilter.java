@@ -1,6 +1,5 @@
 package io.bulwark.connectors.relay.internal;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -127,9 +126,9 @@ public final class HandlerSideFilter implements AutoCloseable {
         if (list == null || list.isBlank()) {
             return List.of();
         }
-        return new ArrayList<>(Arrays.stream(list.split(","))
+        return Arrays.stream(list.split(","))
                 .map(String::trim)
                 .filter(alias -> !alias.isEmpty())
-                .toList());
+                .toList();
     }
 }
