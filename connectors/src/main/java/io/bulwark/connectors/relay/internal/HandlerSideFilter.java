@@ -60,7 +60,7 @@ public final class HandlerSideFilter implements AutoCloseable {
         String predicateAlias = config.get("transforms." + filter + ".predicate");
         if (predicateAlias == null || predicateAlias.isBlank()) {
             throw new IllegalArgumentException("Connector setting transforms." + filter
-                    + ".predicate is required: a Filter without one drops " + "every record");
+                    + ".predicate is required: a Filter without one drops every record");
         }
         boolean negate = Boolean.parseBoolean(config.getOrDefault("transforms." + filter + ".negate", "false"));
 
