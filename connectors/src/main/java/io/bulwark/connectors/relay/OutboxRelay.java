@@ -1,6 +1,7 @@
 package io.bulwark.connectors.relay;
 
 import io.bulwark.connectors.outbox.OutboxTable;
+import io.bulwark.connectors.relay.internal.ConnectorSettings;
 import io.bulwark.connectors.relay.internal.EventPublisher;
 import io.bulwark.connectors.relay.internal.HandlerSideFilter;
 import io.bulwark.connectors.relay.internal.Threads;
@@ -275,34 +276,15 @@ public final class OutboxRelay implements AutoCloseable {
     }
 
     private static Converter converter(Map<String, String> config, String key, boolean isKey) {
-        Converter converter = instantiate(config, key, Converter.class);
-        converter.configure(withPrefix(config, key + "."), isKey);
+        Converter converter = ConnectorSettings.instantiate(config, key, Converter.class);
+        converter.configure(ConnectorSettings.withPrefix(config, key + "."), isKey);
         return converter;
     }
 
     private static HeaderConverter headerConverter(Map<String, String> config) {
-        HeaderConverter converter = instantiate(config, "header.converter", HeaderConverter.class);
-        converter.configure(withPrefix(config, "header.converter."));
+        HeaderConverter converter = ConnectorSettings.instantiate(config, "header.converter", HeaderConverter.class);
+        converter.configure(ConnectorSettings.withPrefix(config, "header.converter."));
         return converter;
-    }
-
-    private static <T> T instantiate(Map<String, String> config, String key, Class<T> type) {
-        String className = Objects.requireNonNull(config.get(key), "connector setting " + key);
-        try {
-            return type.cast(Class.forName(className).getDeclaredConstructor().newInstance());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalArgumentException("Connector setting " + key + " = " + className + " cannot be loaded", e);
-        }
-    }
-
-    private static Map<String, Object> withPrefix(Map<String, String> config, String prefix) {
-        Map<String, Object> values = new HashMap<>();
-        config.forEach((k, v) -> {
-            if (k.startsWith(prefix)) {
-                values.put(k.substring(prefix.length()), v);
-            }
-        });
-        return values;
     }
 
     /**

@@ -100,24 +100,9 @@ public final class HandlerSideFilter implements AutoCloseable {
     @SuppressWarnings("unchecked")
     private static Predicate<SourceRecord> predicate(Map<String, String> config, String alias) {
         String prefix = "predicates." + alias + ".";
-        String type = config.get(prefix + "type");
-        if (type == null) {
-            throw new IllegalArgumentException("Connector setting " + prefix + "type is required");
-        }
-        Predicate<SourceRecord> predicate;
-        try {
-            predicate = (Predicate<SourceRecord>)
-                    Class.forName(type).getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | ClassCastException e) {
-            throw new IllegalArgumentException(
-                    "Connector setting " + prefix + "type = " + type + " is not a loadable predicate", e);
-        }
-        Map<String, Object> settings = new HashMap<>();
-        config.forEach((key, value) -> {
-            if (key.startsWith(prefix) && !key.equals(prefix + "type")) {
-                settings.put(key.substring(prefix.length()), value);
-            }
-        });
+        Predicate<SourceRecord> predicate = ConnectorSettings.instantiate(config, prefix + "type", Predicate.class);
+        Map<String, Object> settings = ConnectorSettings.withPrefix(config, prefix);
+        settings.remove("type");
         predicate.configure(settings);
         return predicate;
     }
