@@ -187,6 +187,13 @@ public final class DevStack implements Callable<Integer> {
     long loadSlowPaymentMs = 2_500;
 
     @Option(
+            names = "--load-trace",
+            description = "Also read every topic an order crosses and print, per step, how long after the 201 its "
+                    + "record became readable (p50, p99, max, the slowest 1%%): where the --load latency goes. "
+                    + "Costs one more consumer.")
+    boolean loadTrace;
+
+    @Option(
             names = "--exit-after-load",
             description = "Stop the dev-stack when the --load run is checked; exit 0 if consistent.")
     boolean exitAfterLoad;
@@ -316,7 +323,8 @@ public final class DevStack implements Callable<Integer> {
                                 apiKey,
                                 new GatewayClient(gateway.baseUrl()),
                                 System.out)
-                        .ramp(Duration.ofSeconds(loadRampSeconds));
+                        .ramp(Duration.ofSeconds(loadRampSeconds))
+                        .trace(loadTrace);
             }
         } catch (ConfigException e) {
             System.err.println("Invalid configuration: " + e.getMessage());

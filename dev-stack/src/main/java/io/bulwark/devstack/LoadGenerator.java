@@ -239,6 +239,8 @@ final class LoadGenerator {
     private static final Duration WARM_UP = Duration.ofSeconds(20);
     private Duration warmUp = WARM_UP;
     private Duration ramp = Duration.ZERO;
+    private boolean traced;
+    private OrderTrace trace;
 
     LoadGenerator(
             Settings settings,
@@ -275,6 +277,12 @@ final class LoadGenerator {
         return this;
     }
 
+    /** Whether to trace each order's steps across the topics and print where the time went ({@link OrderTrace}). */
+    LoadGenerator trace(boolean traced) {
+        this.traced = traced;
+        return this;
+    }
+
     /** The start of the run left out of the latency figures: the ramp, or else the warm-up (at most a third). */
     private Duration unmeasured() {
         if (!ramp.isZero()) {
@@ -301,6 +309,9 @@ final class LoadGenerator {
         KafkaConsumer<byte[], byte[]> dlq = positioned(Topics.DEAD_LETTERS.name());
         Thread watcher = new Thread(() -> watch(outcomes, dlq), "load-watcher");
         watcher.start();
+        if (traced) {
+            trace = OrderTrace.start(kafka);
+        }
         List<Thread> pollers = new ArrayList<>();
         for (int i = 0; i < VISIBILITY_POLLERS; i++) {
             Thread poller = new Thread(this::pollQueryApi, "load-query-poller-" + i);
@@ -357,6 +368,9 @@ final class LoadGenerator {
         watcher.join(5_000);
         for (Thread poller : pollers) {
             poller.join(5_000);
+        }
+        if (trace != null) {
+            trace.close();
         }
         gateway.faults(GatewaySimulator.Faults.none());
         return summarize();
@@ -859,6 +873,19 @@ final class LoadGenerator {
                 cancelledOrders.length,
                 percentile(cancelledOrders, 50),
                 percentile(cancelledOrders, 99));
+        if (trace != null) {
+            List<String> measuredConfirmed = visibleStatus.entrySet().stream()
+                    .filter(e -> e.getValue().equals("CONFIRMED"))
+                    .map(Map.Entry::getKey)
+                    .filter(id -> acceptedAt.containsKey(id) && acceptedAt.get(id) >= measureFrom)
+                    .toList();
+            OrderSteps.print(
+                    out,
+                    "where the measured confirmed orders' time went: ms after the 201 at which each step's first "
+                            + "record became readable (read_committed), the mean of the slowest 1%, orders with "
+                            + "more than one such record; end = CONFIRMED in the query API",
+                    trace.steps().steps(acceptedAt, visibleAt, measuredConfirmed));
+        }
         out.printf(
                 "  %s%n",
                 consistent
