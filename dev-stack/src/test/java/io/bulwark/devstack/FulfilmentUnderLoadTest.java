@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * dev-stack's load check must find it consistent from PostgreSQL, the topics, the query API and the
  * gateway: one terminal state per order, the same status everywhere, credit in use = confirmed totals,
  * stock = restocked − confirmed units with no reservation left, authorizations standing exactly for the
- * confirmed orders.
+ * confirmed orders. With {@code --load-trace}, the summary follows the confirmed orders step by step.
  */
 class FulfilmentUnderLoadTest {
 
@@ -40,6 +40,7 @@ class FulfilmentUnderLoadTest {
                 "--load-duration",
                 "67",
                 "--exit-after-load",
+                "--load-trace",
                 "--load-cancels",
                 "0.2",
                 "--load-slow-payments",
@@ -72,6 +73,12 @@ class FulfilmentUnderLoadTest {
                     .as("some orders cancelled: %s", summary)
                     .isPositive();
             assertThat(Long.parseLong(terminal.group(4))).isZero();
+            assertThat(output)
+                    .as("--load-trace follows a confirmed order from the outbox to its outcome: %s", summary)
+                    .anySatisfy(line -> assertThat(line).contains("bulwark.order.events OrderPlaced"))
+                    .anySatisfy(line -> assertThat(line).contains("bulwark.payment.events PaymentAuthorized"))
+                    .anySatisfy(line -> assertThat(line).contains("bulwark.order.outcomes OrderConfirmed"))
+                    .anySatisfy(line -> assertThat(line).matches("\\s+end\\s+\\d+.*"));
         } finally {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
