@@ -24,10 +24,18 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The order-fulfilment saga, as data: on {@code OrderPlaced}, (1) reserve stock for every line,
- * (2) authorize the payment, then commit the reservations (they become sales, and leave the items'
- * state) and emit {@code OrderConfirmed}; on a failure, release the stock and void the payment (reverse
- * order) and emit {@code OrderRejected} with the reason. An {@code OrderCancelRequested} before the end
+ * The order-fulfilment saga, as data: on {@code OrderPlaced}, (1) reserve stock for every line and
+ * (2) authorize the payment — both at once by default, or the payment only after every line is reserved
+ * ({@code paymentAfterStock}) — then commit the reservations (they become sales, and leave the items'
+ * state) and emit {@code OrderConfirmed}; on a failure, void the payment and release the stock (reverse
+ * order) and emit {@code OrderRejected} with the reason.
+ *
+ * <p>At once, an order waits for the slower of its two participants instead of for both in turn: one
+ * exactly-once round trip (saga → participant → saga, ~0.2 s at the default commit interval) fewer. The price:
+ * an order refused for stock has had its payment authorized, then voided — a hold on the customer's card for
+ * the time between — and a declined payment reserves and releases stock. In turn, neither happens.
+ *
+ * <p> An {@code OrderCancelRequested} before the end
  * compensates the same way and emits {@code OrderCancelled}; after {@code OrderConfirmed} it changes
  * nothing (order-api refuses cancels of orders it knows are confirmed: 409).
  *
@@ -46,7 +54,17 @@ public final class OrderFulfilmentSaga {
 
     private OrderFulfilmentSaga() {}
 
+    /** The saga with stock and payment asked for at once (the default). */
     public static SagaDefinition definition(Duration stepTimeout, int maxAttempts, Duration retryBackoff) {
+        return definition(stepTimeout, maxAttempts, retryBackoff, false);
+    }
+
+    /**
+     * The saga; with {@code paymentAfterStock} the payment is authorized only once every line is reserved, else
+     * both are asked for at once.
+     */
+    public static SagaDefinition definition(
+            Duration stepTimeout, int maxAttempts, Duration retryBackoff, boolean paymentAfterStock) {
         SagaStep reserve = new SagaStep(
                         RESERVE_STOCK,
                         saga -> lines(saga, "reserve"),
@@ -79,7 +97,7 @@ public final class OrderFulfilmentSaga {
         return new SagaDefinition(
                 NAME,
                 EventTypes.ORDER_PLACED.name(),
-                List.of(reserve, pay),
+                List.of(reserve, paymentAfterStock ? pay : pay.withPrevious()),
                 saga -> outcome(
                         saga,
                         EventTypes.ORDER_CONFIRMED.name(),

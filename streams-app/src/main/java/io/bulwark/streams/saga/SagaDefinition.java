@@ -70,6 +70,22 @@ public record SagaDefinition(
         if (steps.stream().map(SagaStep::name).distinct().count() != steps.size()) {
             throw new IllegalArgumentException("Saga '" + name + "' has two steps with one name");
         }
+        if (steps.get(0).sentWithPrevious()) {
+            throw new IllegalArgumentException("Saga '" + name + "': its first step '"
+                    + steps.get(0).name() + "' has no previous step to go with");
+        }
+    }
+
+    /**
+     * The end (exclusive) of the stage that runs from step {@code from}: the steps after it that go
+     * {@linkplain SagaStep#withPrevious() with their previous one}.
+     */
+    public int stageEnd(int from) {
+        int end = from + 1;
+        while (end < steps.size() && steps.get(end).sentWithPrevious()) {
+            end++;
+        }
+        return end;
     }
 
     /** A command id that is the same every time for this saga, step, purpose and index. */

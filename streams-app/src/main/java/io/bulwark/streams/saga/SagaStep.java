@@ -16,6 +16,14 @@ import java.util.function.Function;
  * The functions receive the saga's {@link SagaContext} and must return commands with deterministic
  * ids ({@link SagaDefinition#commandId}), so a re-send is recognisable by participants; {@code onReply}
  * gets the trigger's payload and the reply.
+ *
+ * <p>A step {@linkplain #withPrevious() sent with the previous one} forms a stage with it: the stage's commands
+ * all go out at once, the saga moves on when every one of them succeeded, and any failure compensates every step
+ * of the stage (and the earlier ones). Steps of one stage must tell their replies apart: each answers
+ * {@link Outcome#notMine()} to the others'. Within a stage the attempts are counted together, the longest timeout
+ * and the largest {@code maxAttempts} of its steps apply, and a retry waits the backoff of the step that asked for it.
+ *
+ * @param sentWithPrevious whether this step's commands go out together with the previous step's
  */
 public record SagaStep(
         String name,
@@ -25,7 +33,8 @@ public record SagaStep(
         Duration timeout,
         int maxAttempts,
         Duration retryBackoff,
-        Function<SagaContext, List<Outgoing>> completion) {
+        Function<SagaContext, List<Outgoing>> completion,
+        boolean sentWithPrevious) {
 
     /** A step with nothing to send on completion. */
     public SagaStep(
@@ -36,12 +45,21 @@ public record SagaStep(
             Duration timeout,
             int maxAttempts,
             Duration retryBackoff) {
-        this(name, action, compensation, onReply, timeout, maxAttempts, retryBackoff, null);
+        this(name, action, compensation, onReply, timeout, maxAttempts, retryBackoff, null, false);
     }
 
     /** This step, sending {@code commands} when the saga completes. */
     public SagaStep onSagaCompleted(Function<SagaContext, List<Outgoing>> commands) {
-        return new SagaStep(name, action, compensation, onReply, timeout, maxAttempts, retryBackoff, commands);
+        return new SagaStep(
+                name, action, compensation, onReply, timeout, maxAttempts, retryBackoff, commands, sentWithPrevious);
+    }
+
+    /**
+     * This step, its commands sent together with the previous step's instead of after that step succeeded: one
+     * round trip fewer, at the price of doing this step's work (and undoing it) when the previous one fails.
+     */
+    public SagaStep withPrevious() {
+        return new SagaStep(name, action, compensation, onReply, timeout, maxAttempts, retryBackoff, completion, true);
     }
 
     public SagaStep {

@@ -56,7 +56,8 @@ import org.apache.kafka.streams.test.TestRecord;
  * that answers like the worker and gateway do (one charge per command id, a void voids whatever came
  * before it) — under arbitrary interleavings: messages of different keys and topics delivered in any
  * order (per topic and key in order, as Kafka does), duplicated deliveries, waits beyond the step
- * timeout, and cancels at any moment. At quiescence, for every order:
+ * timeout, and cancels at any moment — with the payment asked for at once with the stock (the default) or after
+ * it. At quiescence, for every order:
  *
  * <ul>
  *   <li>exactly one outcome;</li>
@@ -111,11 +112,13 @@ class FulfilmentPropertiesTest {
                 .ofMaxSize(80);
     }
 
-    @Property(tries = 150)
+    @Property(tries = 200)
     void shouldEndEveryOrderOnceWithStockAndMoneyMatchingItsOutcome(
-            @ForAll("orders") List<Order> orders, @ForAll("moves") List<Move> moves) throws Exception {
+            @ForAll("orders") List<Order> orders, @ForAll("moves") List<Move> moves, @ForAll boolean paymentAfterStock)
+            throws Exception {
         Path dir = Files.createTempDirectory("fulfilment-prop");
-        SagaDefinition saga = OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 2, Duration.ofMillis(200));
+        SagaDefinition saga =
+                OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 2, Duration.ofMillis(200), paymentAfterStock);
         try (TopologyTestDriver driver = new TopologyTestDriver(topology(saga), props(dir), Instant.EPOCH)) {
             World world = new World(driver);
             for (int i = 0; i < orders.size(); i++) {

@@ -16,12 +16,15 @@ import io.bulwark.streams.aggregate.inventory.InventoryCommand;
 import io.bulwark.streams.aggregate.inventory.InventoryItem;
 import io.bulwark.streams.app.AppConfig;
 import io.bulwark.streams.fulfilment.OrderFulfilmentSaga;
+import io.bulwark.streams.saga.SagaDefinition;
 import io.bulwark.streams.saga.SagaState;
 import io.bulwark.topology.support.TestTopology;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -52,15 +55,25 @@ class OrderSagaTopologyTest {
 
     @BeforeEach
     void setUp() {
+        start(stateDir, false);
+    }
+
+    /** The app's topology with this test's saga settings; {@code paymentAfterStock} as the setting says. */
+    private void start(Path dir, boolean paymentAfterStock) {
+        if (topology != null) {
+            topology.close();
+        }
         topology = new TestTopology(
-                stateDir,
+                dir,
                 Map.of(
                         AppConfig.SAGA_STEP_TIMEOUT_MS,
                         "1000",
                         AppConfig.SAGA_MAX_ATTEMPTS,
                         "2",
                         AppConfig.SAGA_RETRY_BACKOFF_MS,
-                        "100"));
+                        "100",
+                        AppConfig.SAGA_PAYMENT_AFTER_STOCK,
+                        Boolean.toString(paymentAfterStock)));
         inventoryCommands = topology.driver.createInputTopic(
                 Topics.INVENTORY_COMMANDS.name(), new StringSerializer(), new ByteArraySerializer());
         paymentReplies = topology.driver.createInputTopic(
@@ -249,7 +262,99 @@ class OrderSagaTopologyTest {
                 .isEqualTo(10);
         assertThat(item("sku-1").reservations()).isEmpty();
         assertThat(item("sku-2").available()).isEqualTo(1);
+        assertThat(paymentCommands.readValuesToList())
+                .extracting(EventEnvelope::type)
+                .as("the payment asked for with the stock is voided after it")
+                .containsExactly("AuthorizePayment", "VoidPayment");
+    }
+
+    @Test
+    void shouldRejectWithoutPaymentWhenStockIsShortAndThePaymentWaitsForTheStock(@TempDir Path otherDir) {
+        start(otherDir, true);
+        topology.pipe(order("o-5", "sku-1", 50), 1_000);
+
         assertThat(paymentCommands.isEmpty()).as("payment never started").isTrue();
+        EventEnvelope rejected = outcomes.readValue();
+        assertThat(rejected.payload().path("reason").asText())
+                .startsWith("reserve-stock")
+                .contains("available");
+        assertThat(saga("o-5").compensated())
+                .as("the refused reservation is released: a no-op")
+                .containsExactly(OrderFulfilmentSaga.RESERVE_STOCK);
+    }
+
+    @Test
+    void shouldAuthorizeOnlyOnceTheStockIsReservedWhenThePaymentWaitsForTheStock(@TempDir Path otherDir) {
+        start(otherDir, true);
+        topology.pipe(TestTopology.order("o-6", "c-1", null, 500), 1_000);
+        reply(paymentCommands.readValue(), "PaymentAuthorized", Map.of());
+
+        assertThat(outcomes.readValue().type()).isEqualTo("OrderConfirmed");
+        assertThat(saga("o-6").history())
+                .containsSubsequence(
+                        "send reserve-stock (attempt 1)",
+                        "reserve-stock done",
+                        "send authorize-payment (attempt 1)",
+                        "authorize-payment done; completed");
+    }
+
+    @Test
+    void shouldAskForStockAndPaymentAtOnce() {
+        topology.pipe(TestTopology.order("o-9", "c-1", null, 500), 1_000);
+
+        EventEnvelope authorize = paymentCommands.readValue();
+        assertThat(authorize.type()).isEqualTo("AuthorizePayment");
+        SagaState running = saga("o-9");
+        assertThat(running.history()).contains("send reserve-stock + authorize-payment (attempt 1)");
+        assertThat(running.touched())
+                .as("the stock answered; the payment has not")
+                .containsExactly(OrderFulfilmentSaga.RESERVE_STOCK);
+        assertThat(running.pending()).containsExactly(authorize.eventId().toString());
+
+        reply(authorize, "PaymentAuthorized", Map.of());
+        assertThat(outcomes.readValue().type()).isEqualTo("OrderConfirmed");
+        assertThat(saga("o-9").history()).contains("reserve-stock + authorize-payment done; completed");
+    }
+
+    @Test
+    void shouldSendThePaymentOfASagaStoredBeforeItsStepsWereAskedForAtOnce() throws Exception {
+        // A saga stored by a release (or setting) that authorized after the stock: reserving, nothing else sent.
+        EventEnvelope placed = TestTopology.order("o-10", "c-1", null, 500);
+        String reserveId = SagaDefinition.commandId("o-10", OrderFulfilmentSaga.RESERVE_STOCK, "reserve", 0);
+        KeyValueStore<String, SagaState> states = topology.driver.getKeyValueStore(
+                OrderFulfilmentSaga.definition(Duration.ofSeconds(1), 1, Duration.ofSeconds(1))
+                        .statesStore());
+        states.put(
+                "o-10",
+                new SagaState(
+                        "o-10",
+                        OrderFulfilmentSaga.NAME,
+                        SagaState.Status.RUNNING,
+                        0,
+                        Set.of(reserveId),
+                        1,
+                        31_000,
+                        List.of(),
+                        List.of(),
+                        null,
+                        placed.payload(),
+                        List.of("send reserve-stock (attempt 1)")));
+
+        inventoryCommands.pipeInput(
+                "sku-1",
+                Json.mapper()
+                        .writerFor(InventoryCommand.class)
+                        .writeValueAsBytes(
+                                new InventoryCommand.Reserve(UUID.fromString(reserveId), "sku-1", null, "o-10", 1)),
+                1_000);
+
+        EventEnvelope authorize = paymentCommands.readValue();
+        assertThat(authorize.type())
+                .as("its reservation answered: the payment it never sent goes out now, not skipped")
+                .isEqualTo("AuthorizePayment");
+        reply(authorize, "PaymentAuthorized", Map.of());
+        assertThat(outcomes.readValue().type()).isEqualTo("OrderConfirmed");
+        assertThat(item("sku-1").available()).isEqualTo(9);
     }
 
     @Test
@@ -293,15 +398,25 @@ class OrderSagaTopologyTest {
     }
 
     @Test
-    void shouldRejectWithoutPaymentWhenStockIsShort() {
+    void shouldVoidThePaymentWhenStockIsShort() {
         topology.pipe(order("o-5", "sku-1", 50), 1_000);
 
-        assertThat(paymentCommands.isEmpty()).isTrue();
         EventEnvelope rejected = outcomes.readValue();
-        assertThat(rejected.payload().path("reason").asText()).contains("available");
+        assertThat(rejected.payload().path("reason").asText())
+                .startsWith("reserve-stock")
+                .contains("available");
         assertThat(saga("o-5").compensated())
-                .as("the refused reservation is released: a no-op")
-                .containsExactly(OrderFulfilmentSaga.RESERVE_STOCK);
+                .as("both steps were sent: the payment is voided, the refused reservation released (a no-op)")
+                .containsExactly(OrderFulfilmentSaga.AUTHORIZE_PAYMENT, OrderFulfilmentSaga.RESERVE_STOCK);
+        EventEnvelope authorize = paymentCommands.readValue();
+        assertThat(authorize.type()).isEqualTo("AuthorizePayment");
+        assertThat(paymentCommands.readValue().type()).isEqualTo("VoidPayment");
+
+        reply(authorize, "PaymentAuthorized", Map.of()); // the gateway's answer, after the saga ended
+        assertThat(outcomes.isEmpty()).as("one outcome").isTrue();
+        assertThat(paymentCommands.isEmpty())
+                .as("its void was already sent, after it")
+                .isTrue();
     }
 
     @Test

@@ -98,8 +98,19 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         if (state.terminal() || event.causationId() == null || !state.pending().contains(event.causationId())) {
             return; // duplicate or late reply
         }
-        SagaStep step = definition.steps().get(state.step());
-        Outcome outcome = step.onReply().apply(state.trigger(), event);
+        SagaStep step = null;
+        Outcome outcome = null;
+        for (int i = state.step(), end = definition.stageEnd(state.step()); i < end && step == null; i++) {
+            SagaStep candidate = definition.steps().get(i);
+            Outcome read = candidate.onReply().apply(state.trigger(), event);
+            if (!(read instanceof Outcome.NotMine)) {
+                step = candidate;
+                outcome = read;
+            }
+        }
+        if (step == null) {
+            return; // a reply none of the current steps reads
+        }
         long now = context.currentSystemTimeMs();
         if (outcome instanceof Outcome.Succeeded) {
             succeeded(state, step, event.causationId(), now);
@@ -161,15 +172,43 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         send(state, context.currentSystemTimeMs(), true);
     }
 
-    /** Sends the current step's commands (all of them first time; the still pending ones on a re-send). */
+    /**
+     * Sends the current stage's commands — the current step's and those of the steps that go with it (all of them
+     * the first time; the still pending ones on a re-send).
+     */
     private void send(SagaState state, long now, boolean first) {
-        SagaStep step = definition.steps().get(state.step());
-        List<Outgoing> commands = step.action().apply(context(state, now));
+        List<Outgoing> commands = new ArrayList<>();
+        long timeout = 0;
+        for (SagaStep step : stage(state)) {
+            commands.addAll(step.action().apply(context(state, now)));
+            timeout = Math.max(timeout, step.timeout().toMillis());
+        }
         Set<String> pending = first ? ids(commands) : state.pending();
         commands.stream().filter(c -> pending.contains(c.commandId())).forEach(this::forward);
         int attempts = state.attempts() + 1;
-        save(with(state, state.step(), pending, attempts, now + step.timeout().toMillis())
-                .log((first ? "send " : "re-send ") + step.name() + " (attempt " + attempts + ")"));
+        save(with(state, state.step(), pending, attempts, now + timeout)
+                .log((first ? "send " : "re-send ") + stageName(state) + " (attempt " + attempts + ")"));
+    }
+
+    /** The steps whose commands the saga is waiting for: the current one and those that go with it. */
+    private List<SagaStep> stage(SagaState state) {
+        return definition.steps().subList(state.step(), definition.stageEnd(state.step()));
+    }
+
+    private String stageName(SagaState state) {
+        return String.join(" + ", stage(state).stream().map(SagaStep::name).toList());
+    }
+
+    /** The names of the current stage's steps that still have commands without a successful reply. */
+    private String waitingFor(SagaState state, long now) {
+        List<String> names = new ArrayList<>();
+        for (SagaStep step : stage(state)) {
+            if (step.action().apply(context(state, now)).stream()
+                    .anyMatch(c -> state.pending().contains(c.commandId()))) {
+                names.add(step.name());
+            }
+        }
+        return names.isEmpty() ? stageName(state) : String.join(" + ", names);
     }
 
     private void succeeded(SagaState state, SagaStep step, String commandId, long now) {
@@ -196,7 +235,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
             save(updated);
             return;
         }
-        int next = state.step() + 1;
+        int next = nextStep(state.step(), touched);
         if (next < definition.steps().size()) {
             SagaState advanced = new SagaState(
                             updated.sagaId(),
@@ -211,7 +250,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                             null,
                             updated.trigger(),
                             updated.history())
-                    .log(step.name() + " done");
+                    .log(stageName(state) + " done");
             send(advanced, now, true);
             return;
         }
@@ -235,12 +274,27 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                         null,
                         updated.trigger(),
                         updated.history())
-                .log(step.name() + " done; completed"));
+                .log(stageName(state) + " done; completed"));
+    }
+
+    /**
+     * Where a saga goes when nothing of its stage is pending: the stage's first step without a successful reply, or
+     * else the step after the stage. The first is a state stored before its step was moved into a stage, whose
+     * commands were therefore never sent — those are sent now rather than skipped.
+     */
+    private int nextStep(int from, List<String> touched) {
+        int end = definition.stageEnd(from);
+        for (int i = from; i < end; i++) {
+            if (!touched.contains(definition.steps().get(i).name())) {
+                return i;
+            }
+        }
+        return end;
     }
 
     /**
      * Issues, in reverse order, the compensations of every step whose commands were sent — the current
-     * one included, whether or not its replies came: a reply still on its way (a reservation made after
+     * stage's included, whether or not its replies came: a reply still on its way (a reservation made after
      * another line was refused, an authorization that outlived the step's timeout) is undone by the
      * compensation that follows its command on the same key. Compensations are idempotent at the
      * participants (releasing what is not held, voiding what is not authorized, changes nothing), so
@@ -251,7 +305,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         List<String> compensated = new ArrayList<>(state.compensated());
         boolean needsAttention = false;
         SagaState logged = state.log("compensating: " + reason);
-        for (int i = Math.min(state.step(), definition.steps().size() - 1); i >= 0; i--) {
+        for (int i = definition.stageEnd(state.step()) - 1; i >= 0; i--) {
             SagaStep step = definition.steps().get(i);
             String name = step.name();
             if (step.compensation() == null) {
@@ -299,11 +353,16 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                 loaded = null;
                 continue;
             }
-            SagaStep step = definition.steps().get(state.step());
-            if (state.attempts() < step.maxAttempts()) {
+            int maxAttempts =
+                    stage(state).stream().mapToInt(SagaStep::maxAttempts).max().orElseThrow();
+            if (state.attempts() < maxAttempts) {
                 send(state, now, false);
             } else {
-                compensate(state, step.name() + ": no reply after " + state.attempts() + " attempt(s)", now, false);
+                compensate(
+                        state,
+                        waitingFor(state, now) + ": no reply after " + state.attempts() + " attempt(s)",
+                        now,
+                        false);
             }
         }
     }
