@@ -31,7 +31,7 @@ import java.util.UUID;
  * order) and emit {@code OrderRejected} with the reason.
  *
  * <p>At once, an order waits for the slower of its two participants instead of for both in turn: one
- * exactly-once round trip (saga → participant → saga, ~0.2 s at the default commit interval) fewer. The price:
+ * exactly-once round trip (saga → payment worker → saga, ~0.15 s at the default commit interval) fewer. The price:
  * an order refused for stock has had its payment authorized, then voided — a hold on the customer's card for
  * the time between — and a declined payment reserves and releases stock. In turn, neither happens.
  *

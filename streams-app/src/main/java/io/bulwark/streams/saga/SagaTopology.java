@@ -21,11 +21,14 @@ import org.apache.kafka.streams.kstream.Produced;
  * processor's time ({@link SagaContext#now}).
  *
  * <ul>
- *   <li>A reply counts only if its causation id is a command the current step still waits for;
+ *   <li>Steps run one after the other, except that a step {@linkplain SagaStep#withPrevious() sent with the
+ *       previous one} forms a stage with it: their commands go out together and the saga moves on when all of
+ *       them succeeded.</li>
+ *   <li>A reply counts only if its causation id is a command the current stage still waits for;
  *       duplicates and late replies (for an earlier step, or after the end) are ignored.</li>
  *   <li>A reply for a saga that does not exist throws {@link UnknownSagaException}: the configured
  *       processing handler dead-letters it.</li>
- *   <li>Deadlines and retryable failures re-send the step's pending commands (same ids, so
+ *   <li>Deadlines and retryable failures re-send the stage's pending commands (same ids, so
  *       participants answer them once) until {@code maxAttempts}; then the saga compensates.</li>
  *   <li>Compensation issues the compensations of every step whose commands were sent (the failing
  *       one included: its late successes must be undone too), in reverse order, each once; a step

@@ -177,17 +177,26 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
      * the first time; the still pending ones on a re-send).
      */
     private void send(SagaState state, long now, boolean first) {
-        List<Outgoing> commands = new ArrayList<>();
+        Set<String> pending = first ? new HashSet<>() : state.pending();
+        List<String> sent = new ArrayList<>();
         long timeout = 0;
         for (SagaStep step : stage(state)) {
-            commands.addAll(step.action().apply(context(state, now)));
+            List<Outgoing> commands = step.action().apply(context(state, now));
+            if (first) {
+                commands.forEach(c -> pending.add(c.commandId()));
+            }
+            List<Outgoing> due = commands.stream()
+                    .filter(c -> pending.contains(c.commandId()))
+                    .toList();
+            due.forEach(this::forward);
+            if (first || !due.isEmpty()) {
+                sent.add(step.name());
+            }
             timeout = Math.max(timeout, step.timeout().toMillis());
         }
-        Set<String> pending = first ? ids(commands) : state.pending();
-        commands.stream().filter(c -> pending.contains(c.commandId())).forEach(this::forward);
         int attempts = state.attempts() + 1;
         save(with(state, state.step(), pending, attempts, now + timeout)
-                .log((first ? "send " : "re-send ") + stageName(state) + " (attempt " + attempts + ")"));
+                .log((first ? "send " : "re-send ") + String.join(" + ", sent) + " (attempt " + attempts + ")"));
     }
 
     /** The steps whose commands the saga is waiting for: the current one and those that go with it. */
@@ -412,11 +421,5 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                 s.reason(),
                 s.trigger(),
                 s.history());
-    }
-
-    private static Set<String> ids(List<Outgoing> commands) {
-        Set<String> ids = new HashSet<>();
-        commands.forEach(c -> ids.add(c.commandId()));
-        return ids;
     }
 }
