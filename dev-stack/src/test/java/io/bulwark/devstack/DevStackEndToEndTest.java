@@ -290,14 +290,14 @@ class DevStackEndToEndTest {
             HttpResponse<String> placed = place(customer, sku, 4, 500, "cancel-" + run);
             String orderId =
                     Json.mapper().readTree(placed.body()).path("orderId").asText();
-            // Cancel once the saga has asked for the payment: the authorization is in flight.
-            await().atMost(END_TO_END_BOUND)
-                    .until(() -> Json.mapper()
-                                    .readTree(get(streamsPort, "/query/sagas/" + orderId)
-                                            .body())
-                                    .path("step")
-                                    .asInt()
-                            == 1);
+            // Cancel once the stock is reserved and the payment asked for (with it): the authorization is in flight.
+            await().atMost(END_TO_END_BOUND).until(() -> {
+                JsonNode saga = Json.mapper()
+                        .readTree(get(streamsPort, "/query/sagas/" + orderId).body());
+                return saga.path("status").asText().equals("RUNNING")
+                        && saga.path("touched").toString().contains("reserve-stock")
+                        && saga.path("pending").size() == 1;
+            });
             HttpResponse<String> cancel = http.send(
                     HttpRequest.newBuilder(
                                     URI.create("http://127.0.0.1:" + ordersPort + "/orders/" + orderId + "/cancel"))
