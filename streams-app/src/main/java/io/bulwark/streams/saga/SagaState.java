@@ -8,9 +8,10 @@ import java.util.Set;
 /**
  * A saga instance: where it is, what it waits for, and what it did. Queryable from the saga store.
  *
- * @param step index of the current step (forward phase)
- * @param pending command ids of the current step still without a successful reply
- * @param attempts sends of the current step's commands so far
+ * @param step index of the current step (forward phase); when steps go {@linkplain SagaStep#withPrevious() with
+ *     the previous one}, of the first step of the current stage
+ * @param pending command ids of the current step (stage) still without a successful reply
+ * @param attempts sends of the current step's (stage's) commands so far
  * @param deadlineMs when the current wait ends (wall clock); for a terminal saga, when it is deleted
  *     (end + retention)
  * @param touched steps that had at least one successful reply (for operators; compensation undoes every
