@@ -355,6 +355,11 @@ class OrderSagaTopologyTest {
         reply(authorize, "PaymentAuthorized", Map.of());
         assertThat(outcomes.readValue().type()).isEqualTo("OrderConfirmed");
         assertThat(item("sku-1").available()).isEqualTo(9);
+        assertThat(saga("o-10").history())
+                .containsSubsequence(
+                        "reserve-stock done",
+                        "send authorize-payment (attempt 1)",
+                        "authorize-payment done; completed");
     }
 
     @Test

@@ -245,6 +245,11 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
             return;
         }
         int next = nextStep(state.step(), touched);
+        String finished = String.join(
+                " + ",
+                definition.steps().subList(state.step(), next).stream()
+                        .map(SagaStep::name)
+                        .toList());
         if (next < definition.steps().size()) {
             SagaState advanced = new SagaState(
                             updated.sagaId(),
@@ -259,7 +264,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                             null,
                             updated.trigger(),
                             updated.history())
-                    .log(stageName(state) + " done");
+                    .log(finished + " done");
             send(advanced, now, true);
             return;
         }
@@ -283,7 +288,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                         null,
                         updated.trigger(),
                         updated.history())
-                .log(stageName(state) + " done; completed"));
+                .log(finished + " done; completed"));
     }
 
     /**
