@@ -12,12 +12,16 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The whole fulfilment on real servers, as a user runs it: 1,000 orders through order-api, the outbox,
+ * The whole fulfilment on real servers, as a user runs it: 480 orders through order-api, the outbox,
  * the streams app, the payment worker and the gateway, with 20% cancelled at random moments (0–1.5 s
  * after their 201), 10% of gateway answers 5 s late while a saga step waits 3 s once (so those
  * replies reach sagas that already gave up; the worker's gateway timeout is raised to 10 s so it waits
- * for them), duplicate requests, declines and gateway faults, at 15 orders/s (well below what this
- * machine sustains even with a busy core, so steps answer within 3 s). The
+ * for them), duplicate requests, declines and gateway faults, at 6 orders/s after a 20 s ramp. The rate
+ * is set by what a cold dev-stack JVM does with one core busy elsewhere: in its first 90 s it completes
+ * only ~10–16 orders/s of this mix (the JIT compilers take a quarter of its CPU), and at 15/s without a ramp
+ * the steps stopped answering within 3 s; every saga then timed out, the compensations added work and the
+ * run rejected all but 0–1 of 1,005 orders (CI on 2026-12-03, and here with a CPU hog). At 6/s with
+ * the hog, steps answer in ~0.6 s at p50 and only the slow payments time out. The
  * dev-stack's load check must find it consistent from PostgreSQL, the topics, the query API and the
  * gateway: one terminal state per order, the same status everywhere, credit in use = confirmed totals,
  * stock = restocked − confirmed units with no reservation left, authorizations standing exactly for the
@@ -36,9 +40,11 @@ class FulfilmentUnderLoadTest {
                 dataDir,
                 log,
                 "--load",
-                "15",
+                "6",
+                "--load-ramp",
+                "20",
                 "--load-duration",
-                "67",
+                "70",
                 "--exit-after-load",
                 "--load-trace",
                 "--load-cancels",
