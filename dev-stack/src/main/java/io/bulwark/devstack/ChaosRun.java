@@ -197,7 +197,7 @@ public final class ChaosRun implements Callable<Integer> {
         List<Fault> schedule = schedule(faults, new Random(seedValue));
         List<Injected> injected = Collections.synchronizedList(new ArrayList<>());
         Random targets = new Random(seedValue ^ 0x5DEECE66DL);
-        Thread injector = new Thread(() -> inject(schedule, injected, targets), "chaos-injector");
+        Thread injector = new Thread(() -> inject(load, schedule, injected, targets), "chaos-injector");
         injector.setDaemon(true);
         ScheduledExecutorService supervisor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "chaos-supervisor");
@@ -239,10 +239,13 @@ public final class ChaosRun implements Callable<Integer> {
         return schedule.subList(0, count);
     }
 
-    private void inject(List<Fault> schedule, List<Injected> injected, Random targets) {
-        long start = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmUp);
-        long runStart = System.nanoTime();
+    private void inject(LoadGenerator load, List<Fault> schedule, List<Injected> injected, Random targets) {
         try {
+            // The warm-up counts from the first order, not from the load generator's set-up (restock, customers,
+            // consumers: 10-20 s of a cold stack); fault times read on the load's progress clock.
+            load.awaitSending();
+            long runStart = System.nanoTime();
+            long start = runStart + TimeUnit.SECONDS.toNanos(warmUp);
             for (int i = 0; i < schedule.size(); i++) {
                 long due = start + TimeUnit.SECONDS.toNanos((long) i * interval);
                 long wait = due - System.nanoTime();

@@ -31,6 +31,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.DelayQueue;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.ExecutorService;
@@ -239,6 +240,9 @@ final class LoadGenerator {
     private static final Duration WARM_UP = Duration.ofSeconds(20);
     private Duration warmUp = WARM_UP;
     private Duration ramp = Duration.ZERO;
+    /** Open once the first order is due: set-up (restock, customers, consumers) is done. */
+    private final CountDownLatch sending = new CountDownLatch(1);
+
     private boolean traced;
     private OrderTrace trace;
 
@@ -275,6 +279,14 @@ final class LoadGenerator {
     LoadGenerator ramp(Duration ramp) {
         this.ramp = ramp;
         return this;
+    }
+
+    /**
+     * Waits until {@link #run()} is done setting up and places its first orders: the moment a schedule that
+     * should follow the load, such as the chaos run's faults, counts from.
+     */
+    void awaitSending() throws InterruptedException {
+        sending.await();
     }
 
     /** Whether to trace each order's steps across the topics and print where the time went ({@link OrderTrace}). */
@@ -337,6 +349,7 @@ final class LoadGenerator {
         long total = due(rampNanos + settings.duration().toNanos(), settings.ordersPerSecond(), rampNanos);
         long began = System.nanoTime();
         measureFrom = began + unmeasured().toNanos();
+        sending.countDown();
         long tickNanos = TimeUnit.MILLISECONDS.toNanos(10);
         ticker.scheduleAtFixedRate(
                 () -> {
