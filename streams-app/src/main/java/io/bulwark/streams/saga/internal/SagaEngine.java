@@ -205,7 +205,12 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
     }
 
     private String stageName(SagaState state) {
-        return String.join(" + ", stage(state).stream().map(SagaStep::name).toList());
+        return names(stage(state));
+    }
+
+    /** Steps as history lines name them: "reserve-stock + authorize-payment". */
+    private static String names(List<SagaStep> steps) {
+        return String.join(" + ", steps.stream().map(SagaStep::name).toList());
     }
 
     /** The names of the current stage's steps that still have commands without a successful reply. */
@@ -245,11 +250,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
             return;
         }
         int next = nextStep(state.step(), touched);
-        String finished = String.join(
-                " + ",
-                definition.steps().subList(state.step(), next).stream()
-                        .map(SagaStep::name)
-                        .toList());
+        String finished = names(definition.steps().subList(state.step(), next));
         if (next < definition.steps().size()) {
             SagaState advanced = new SagaState(
                             updated.sagaId(),
