@@ -415,8 +415,10 @@ public final class AppConfig extends AbstractConfig {
                     30_000L,
                     Range.between(100L, Duration.ofHours(24).toMillis()),
                     Importance.MEDIUM,
-                    "How long a saga step waits for its participants (wall clock) before it "
-                            + "re-sends, or compensates after saga.max.attempts.")
+                    "How long a saga step waits for its participants before it re-sends, or compensates "
+                            + "after saga.max.attempts. Judged on the wall clock while the saga's task keeps up "
+                            + "with its input, and on its stream time (at most 5 minutes behind) while it works "
+                            + "through a backlog, so replies already waiting on its input still count.")
             .define(
                     SAGA_MAX_ATTEMPTS,
                     Type.INT,

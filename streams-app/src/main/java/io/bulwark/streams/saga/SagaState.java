@@ -12,8 +12,8 @@ import java.util.Set;
  *     the previous one}, of the first step of the current stage
  * @param pending command ids of the current step (stage) still without a successful reply
  * @param attempts sends of the current step's (stage's) commands so far
- * @param deadlineMs when the current wait ends (wall clock); for a terminal saga, when it is deleted
- *     (end + retention)
+ * @param deadlineMs when the current wait ends (the wall-clock time of sending plus the timeout); for a terminal
+ *     saga, when it is deleted (end + retention)
  * @param touched steps that had at least one successful reply (for operators; compensation undoes every
  *     step whose commands were sent, see {@link SagaTopology})
  * @param compensated steps whose compensation was issued, in the order issued

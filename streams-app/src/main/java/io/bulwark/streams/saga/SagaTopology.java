@@ -17,8 +17,10 @@ import org.apache.kafka.streams.kstream.Produced;
  * Each saga is a state machine per saga id, kept in a RocksDB store ({@link SagaDefinition#statesStore})
  * and driven by the trigger event, the participants' replies, and a wall-clock punctuator over a deadline
  * index ({@link SagaDefinition#deadlinesStore}, keyed by deadline then saga id, so each run reads only the
- * due entries — never a scan of all sagas). What the definition's functions build is stamped with the
- * processor's time ({@link SagaContext#now}).
+ * due entries — never a scan of all sagas). Deadlines are judged on the wall clock while the task keeps up
+ * with its input, and on its stream time (at most five minutes behind) while it works through a backlog: a
+ * reply written before the deadline and waiting unread still counts. What the definition's functions build
+ * is stamped with the processor's time ({@link SagaContext#now}).
  *
  * <ul>
  *   <li>Steps run one after the other, except that a step {@linkplain SagaStep#withPrevious() sent with the

@@ -30,11 +30,17 @@ import org.apache.kafka.streams.state.Stores;
  * The processor that runs sagas of one {@link SagaDefinition}: a state machine per saga id, kept in the
  * definition's states store and driven by the trigger, the participants' replies, and a wall-clock
  * punctuator over the deadline index (keyed by deadline then saga id, so each run reads only the due
- * entries — never a scan of all sagas). Its rules are {@link SagaTopology}'s; wire it through there.
+ * entries — never a scan of all sagas), which judges deadlines on {@link #deadlineClock}. Its rules are {@link SagaTopology}'s; wire it through there.
  */
 public final class SagaEngine implements Processor<String, EventEnvelope, String, Outgoing> {
 
     private static final JsonSerde<SagaState> STATE_SERDE = JsonSerde.of(SagaState.class);
+
+    /**
+     * How far behind the wall clock a busy task may judge deadlines: a bound for inputs whose timestamps lag
+     * for another reason than the task's backlog (a producer that stamps records with old times).
+     */
+    static final Duration MAX_DEFERRAL = Duration.ofMinutes(5);
 
     private final SagaDefinition definition;
     private final String outcomesTopic;
@@ -50,6 +56,9 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
     private SagaState loaded;
 
     private String loadedId;
+
+    /** Wall-clock time at which this task last processed a record; -1 before its first. */
+    private long lastRecordAtMs = -1;
 
     public SagaEngine(SagaDefinition definition, String outcomesTopic, Duration punctuateEvery, Duration retention) {
         this.definition = definition;
@@ -76,6 +85,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
 
     @Override
     public void process(Record<String, EventEnvelope> record) {
+        lastRecordAtMs = context.currentSystemTimeMs();
         EventEnvelope event = record.value();
         if (event == null) {
             return;
@@ -354,13 +364,15 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
     }
 
     /**
-     * Wall-clock punctuation: handles every saga whose deadline has passed, and only those — a running
-     * saga's wait, or a terminal saga's retention (then it is deleted).
+     * Wall-clock punctuation: handles every saga whose deadline has passed at {@link #deadlineClock}, and only
+     * those — a running saga's wait, or a terminal saga's retention (then it is deleted). Re-sent commands and
+     * new deadlines still count from the wall clock, as everything the saga sends does.
      */
     private void expire(long now) {
-        for (String sagaId : deadlines.takeDue(now)) {
+        long judgedAt = deadlineClock(now);
+        for (String sagaId : deadlines.takeDue(judgedAt)) {
             SagaState state = load(sagaId);
-            if (state == null || state.deadlineMs() < 0 || state.deadlineMs() > now) {
+            if (state == null || state.deadlineMs() < 0 || state.deadlineMs() > judgedAt) {
                 continue;
             }
             if (state.terminal()) {
@@ -380,6 +392,23 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
                         false);
             }
         }
+    }
+
+    /**
+     * The time deadlines are judged at: the wall clock while the task is idle (it processed nothing during the
+     * last punctuation interval, so it has read what there was), and the task's stream time while it is busy —
+     * never later than the wall clock, and never more than {@link #MAX_DEFERRAL} behind it. A task that is behind
+     * on its input would otherwise time out sagas whose replies already wait on that input, unread, and under
+     * overload every time-out adds compensations (or re-sends) to the same backlog. Commands carry the wall-clock
+     * time they were sent at, and the inventory's replies carry their command's, so stream time passes a
+     * deadline once the task has read what was written up to it.
+     */
+    long deadlineClock(long wallMs) {
+        boolean busy = lastRecordAtMs >= 0 && wallMs - lastRecordAtMs < punctuateEvery.toMillis();
+        if (!busy) {
+            return wallMs;
+        }
+        return Math.max(wallMs - MAX_DEFERRAL.toMillis(), Math.min(wallMs, context.currentStreamTimeMs()));
     }
 
     /** Reads a saga's state and remembers it as the stored one, which {@link #save} then need not read again. */
