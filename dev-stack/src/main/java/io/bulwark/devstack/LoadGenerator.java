@@ -1,5 +1,6 @@
 package io.bulwark.devstack;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.bulwark.infra.KafkaClients;
 import io.bulwark.orders.payment.GatewaySimulator;
 import io.bulwark.schemas.EventTypes;
@@ -217,6 +218,9 @@ final class LoadGenerator {
     private final AtomicLong inFlight = new AtomicLong();
     private final Map<String, String> visibleStatus = new ConcurrentHashMap<>();
     private final Map<String, Integer> deadLetters = new ConcurrentHashMap<>();
+    /** Rejected orders by the saga's reason, numbers and ids blanked out ({@link #reasonKind}). */
+    private final Map<String, Integer> rejectionReasons = new ConcurrentHashMap<>();
+
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
@@ -535,6 +539,22 @@ final class LoadGenerator {
         });
     }
 
+    /**
+     * The reason of an {@code OrderRejected} outcome with its numbers and ids blanked out, so that reasons of one
+     * kind count together: "authorize-payment: no reply after # attempt(s)".
+     */
+    static String reasonKind(byte[] value) {
+        String reason;
+        try {
+            JsonNode outcome = Json.mapper().readTree(value);
+            reason = outcome.path("reason")
+                    .asText(outcome.path("payload").path("reason").asText("?"));
+        } catch (IOException | RuntimeException e) {
+            reason = "? (unreadable outcome)";
+        }
+        return reason.replaceAll("[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}", "<id>").replaceAll("[0-9]+", "#");
+    }
+
     /** The stable code of a problem+json answer ("overloaded", "database-unavailable", ...), or "?". */
     private static String problemCode(String body) {
         try {
@@ -563,6 +583,9 @@ final class LoadGenerator {
                     // Count records, not deliveries: after a broker restart this reader may be sent some again.
                     if (outcomeRecords.add(r.partition() + "@" + r.offset())) {
                         outcomeCount.merge(orderId, 1, Integer::sum);
+                        if (EventTypes.ORDER_REJECTED.name().equals(outcomeType.get(orderId))) {
+                            rejectionReasons.merge(reasonKind(r.value()), 1, Integer::sum);
+                        }
                     }
                     long seenAt = System.nanoTime();
                     if (outcomeAt.putIfAbsent(orderId, seenAt) == null) {
@@ -868,6 +891,12 @@ final class LoadGenerator {
                         + "after retrying %d%n",
                 answerCounts, unanswered.size());
         out.printf("  dead-lettered during the run: %d %s%n", dead, new TreeMap<>(deadLetters));
+        out.printf(
+                "  rejected orders by the saga's reason (from bulwark.order.outcomes): %s%n",
+                rejectionReasons.entrySet().stream()
+                        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                        .map(e -> e.getValue() + " × " + e.getKey())
+                        .toList());
         out.printf(
                 "  e2e (201 -> CONFIRMED or REJECTED in the query API, after a %d s %s): p50 %.0f ms, p99 %.0f ms, "
                         + "max %.0f ms%n",
