@@ -40,7 +40,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
      * How far behind the wall clock a busy task may judge deadlines: a bound for inputs whose timestamps lag
      * for another reason than the task's backlog (a producer that stamps records with old times).
      */
-    static final Duration MAX_DEFERRAL = Duration.ofMinutes(5);
+    private static final Duration MAX_DEFERRAL = Duration.ofMinutes(5);
 
     private final SagaDefinition definition;
     private final String outcomesTopic;
@@ -403,7 +403,7 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
      * time they were sent at, and the inventory's replies carry their command's, so stream time passes a
      * deadline once the task has read what was written up to it.
      */
-    long deadlineClock(long wallMs) {
+    private long deadlineClock(long wallMs) {
         boolean busy = lastRecordAtMs >= 0 && wallMs - lastRecordAtMs < punctuateEvery.toMillis();
         if (!busy) {
             return wallMs;
