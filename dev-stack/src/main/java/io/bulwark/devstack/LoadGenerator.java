@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalDouble;
@@ -916,17 +917,23 @@ final class LoadGenerator {
                 percentile(cancelledOrders, 50),
                 percentile(cancelledOrders, 99));
         if (trace != null) {
-            List<String> measuredConfirmed = visibleStatus.entrySet().stream()
-                    .filter(e -> e.getValue().equals("CONFIRMED"))
-                    .map(Map.Entry::getKey)
-                    .filter(id -> acceptedAt.containsKey(id) && acceptedAt.get(id) >= measureFrom)
-                    .toList();
-            OrderSteps.print(
-                    out,
-                    "where the measured confirmed orders' time went: ms after the 201 at which each step's first "
-                            + "record became readable (read_committed), the mean of the slowest 1%, orders with "
-                            + "more than one such record; end = CONFIRMED in the query API",
-                    trace.steps().steps(acceptedAt, visibleAt, measuredConfirmed));
+            for (String status : List.of("CONFIRMED", "REJECTED")) {
+                List<String> measured = visibleStatus.entrySet().stream()
+                        .filter(e -> e.getValue().equals(status))
+                        .map(Map.Entry::getKey)
+                        .filter(id -> acceptedAt.containsKey(id) && acceptedAt.get(id) >= measureFrom)
+                        .toList();
+                if (status.equals("REJECTED") && measured.isEmpty()) {
+                    continue;
+                }
+                OrderSteps.print(
+                        out,
+                        "where the measured " + status.toLowerCase(Locale.ROOT) + " orders' time went: ms after "
+                                + "the 201 at which each step's first record became readable (read_committed), the "
+                                + "mean of the slowest 1%, orders with more than one such record; end = " + status
+                                + " in the query API (a reply after the end came too late for its saga)",
+                        trace.steps().steps(acceptedAt, visibleAt, measured));
+            }
         }
         out.printf(
                 "  %s%n",

@@ -85,6 +85,11 @@ class FulfilmentUnderLoadTest {
                     .anySatisfy(line -> assertThat(line).contains("bulwark.payment.events PaymentAuthorized"))
                     .anySatisfy(line -> assertThat(line).contains("bulwark.order.outcomes OrderConfirmed"))
                     .anySatisfy(line -> assertThat(line).matches("\\s+end\\s+\\d+.*"));
+            assertThat(output)
+                    .as("the summary says why orders were rejected (5%% of them are declined): %s", summary)
+                    .anySatisfy(line -> assertThat(line)
+                            .contains("rejected orders by the saga's reason")
+                            .contains("payment declined"));
         } finally {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
