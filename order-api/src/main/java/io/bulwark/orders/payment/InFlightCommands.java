@@ -83,6 +83,33 @@ final class InFlightCommands {
         return size;
     }
 
+    /** Commands started and not yet done: calls running or waiting for a thread or for their order's previous one. */
+    int running() {
+        int running = 0;
+        for (ArrayDeque<Entry> queue : byPartition.values()) {
+            for (Entry entry : queue) {
+                if (!entry.replies.isDone()) {
+                    running++;
+                }
+            }
+        }
+        return running;
+    }
+
+    /**
+     * Partitions holding at least {@code limit} commands not yet committed past — behind a slow one at their head,
+     * most of them done already (their replies sent) but not committable until it is.
+     */
+    Set<TopicPartition> holdingAtLeast(int limit) {
+        Set<TopicPartition> holding = new HashSet<>();
+        byPartition.forEach((partition, queue) -> {
+            if (queue.size() >= limit) {
+                holding.add(partition);
+            }
+        });
+        return holding;
+    }
+
     Set<TopicPartition> partitions() {
         return new HashSet<>(byPartition.keySet());
     }

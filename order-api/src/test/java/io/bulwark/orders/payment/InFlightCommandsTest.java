@@ -71,6 +71,31 @@ class InFlightCommandsTest {
     }
 
     @Test
+    void shouldCountDoneCommandsBehindASlowOneAsHeldByTheirPartitionNotAsRunning() {
+        start(0, 0, "o-1"); // slow: at the head of partition 0
+        start(0, 1, "o-2");
+        start(0, 2, "o-3");
+        start(1, 0, "o-4");
+        await().atMost(Duration.ofSeconds(5)).until(() -> started.size() == 4);
+        assertThat(inFlight.running()).isEqualTo(4);
+
+        finish(1);
+        finish(2);
+        finish(1_000);
+        awaitReplies(3);
+
+        assertThat(inFlight.running()).as("only the slow one still runs").isEqualTo(1);
+        assertThat(inFlight.size()).as("the two behind it wait to be committed").isEqualTo(3);
+        assertThat(inFlight.holdingAtLeast(3)).containsExactly(P0);
+        assertThat(inFlight.holdingAtLeast(4)).isEmpty();
+
+        finish(0);
+        awaitReplies(1);
+        assertThat(inFlight.running()).isZero();
+        assertThat(inFlight.holdingAtLeast(1)).isEmpty();
+    }
+
+    @Test
     void shouldForgetARevokedPartitionsCommandsAndCommitNothingForThem() {
         start(0, 0, "o-1");
         start(1, 0, "o-2");
