@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -305,6 +306,89 @@ class PaymentWorkerTest {
         }
     }
 
+    /**
+     * A slow gateway call at the head of one partition holds back that partition's commit, and the many commands
+     * done behind it wait to be committed; the other partitions' commands must still be fetched and answered.
+     * Until 2026-12-04 the done commands counted against the whole worker's in-flight bound, so this paused every
+     * partition: at 40 orders/s with 10% of gateway answers 5 s late, no authorization started in time and every
+     * saga timed out (benchmarks/PROFILES.md, fifteenth round).
+     */
+    @Test
+    void shouldAnswerOtherPartitionsWhileCommandsWaitBehindASlowCall(KafkaService kafka) throws Exception {
+        createTopics(kafka);
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String group = "payment-slow-head-" + run;
+        EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+                GatewaySimulator simulator = new GatewaySimulator("127.0.0.1", 0);
+                KafkaConsumer<byte[], byte[]> replies =
+                        KafkaClients.bytesConsumer(kafka.bootstrapServers(), Topics.PAYMENT_EVENTS.name(), "earliest");
+                KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers());
+                PaymentWorker worker = new PaymentWorker(
+                        kafka.bootstrapServers(),
+                        group,
+                        new PaymentGateway(simulator.baseUrl(), Duration.ofMillis(500), Duration.ofSeconds(30)),
+                        new ResilientPayments(
+                                "slow-head-test", ResilientPayments.Settings.defaults(), new SimpleMeterRegistry()),
+                        2, // at most 8 commands running
+                        new SimpleMeterRegistry())) {
+            // The group starts at the earliest offset: let it answer what other tests left first.
+            await().atMost(Duration.ofSeconds(60)).until(() -> caughtUp(admin, group));
+
+            simulator.faults(GatewaySimulator.Faults.none().withSlow(1.0, 8_000));
+            EventEnvelope slow = command("o-" + run + "-slow", 1_000);
+            long attemptsBefore = simulator.attempts();
+            send(producer, serde, slow, 0);
+            producer.flush();
+            await().atMost(Duration.ofSeconds(30)).until(() -> simulator.attempts() > attemptsBefore);
+            simulator.faults(GatewaySimulator.Faults.none());
+
+            Map<String, String> answered = new HashMap<>(); // causation id -> reply type
+            List<String> behind = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                EventEnvelope command = command("o-" + run + "-behind-" + i, 1_000);
+                behind.add(command.eventId().toString());
+                send(producer, serde, command, 0);
+            }
+            producer.flush();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                collect(replies, serde, answered);
+                return answered.keySet().containsAll(behind);
+            });
+            assertThat(answered)
+                    .as("the commands behind the slow one are answered before it")
+                    .doesNotContainKey(slow.eventId().toString());
+
+            EventEnvelope other = command("o-" + run + "-other", 1_000);
+            send(producer, serde, other, 1);
+            producer.flush();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                collect(replies, serde, answered);
+                return answered.containsKey(other.eventId().toString());
+            });
+            assertThat(answered)
+                    .as("another partition's command is fetched and answered while 13 wait on partition 0")
+                    .doesNotContainKey(slow.eventId().toString());
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                collect(replies, serde, answered);
+                return answered.containsKey(slow.eventId().toString());
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> caughtUp(admin, group));
+            assertThat(worker.isRunning()).isTrue();
+        }
+    }
+
+    private static void collect(
+            KafkaConsumer<byte[], byte[]> replies, EventEnvelopeSerde serde, Map<String, String> answered) {
+        for (ConsumerRecord<byte[], byte[]> r : replies.poll(Duration.ofMillis(200))) {
+            EventEnvelope reply = serde.deserializer().deserialize(r.topic(), r.headers(), r.value());
+            if (reply.causationId() != null) {
+                answered.putIfAbsent(reply.causationId(), reply.type());
+            }
+        }
+    }
+
     /** The worker's topics, created once per JVM and served by their leaders. */
     private static void createTopics(KafkaService kafka) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
@@ -358,11 +442,19 @@ class PaymentWorkerTest {
     }
 
     private static void send(KafkaProducer<byte[], byte[]> producer, EventEnvelopeSerde serde, EventEnvelope command) {
+        send(producer, serde, command, null);
+    }
+
+    private static void send(
+            KafkaProducer<byte[], byte[]> producer,
+            EventEnvelopeSerde serde,
+            EventEnvelope command,
+            Integer partition) {
         RecordHeaders headers = new RecordHeaders();
         byte[] value = serde.serializer().serialize(Topics.PAYMENT_COMMANDS.name(), headers, command);
         producer.send(new ProducerRecord<>(
                 Topics.PAYMENT_COMMANDS.name(),
-                null,
+                partition,
                 command.aggregateId().getBytes(StandardCharsets.UTF_8),
                 value,
                 headers));
