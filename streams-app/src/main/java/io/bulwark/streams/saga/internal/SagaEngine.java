@@ -30,7 +30,8 @@ import org.apache.kafka.streams.state.Stores;
  * The processor that runs sagas of one {@link SagaDefinition}: a state machine per saga id, kept in the
  * definition's states store and driven by the trigger, the participants' replies, and a wall-clock
  * punctuator over the deadline index (keyed by deadline then saga id, so each run reads only the due
- * entries — never a scan of all sagas), which judges deadlines on {@link #deadlineClock}. Its rules are {@link SagaTopology}'s; wire it through there.
+ * entries — never a scan of all sagas), which judges deadlines on {@link #deadlineClock}. Its rules are
+ * {@link SagaTopology}'s; wire it through there.
  */
 public final class SagaEngine implements Processor<String, EventEnvelope, String, Outgoing> {
 
