@@ -931,7 +931,10 @@ final class LoadGenerator {
                         "where the measured " + status.toLowerCase(Locale.ROOT) + " orders' time went: ms after "
                                 + "the 201 at which each step's first record became readable (read_committed), the "
                                 + "mean of the slowest 1%, orders with more than one such record; end = " + status
-                                + " in the query API (a reply after the end came too late for its saga)",
+                                + " in the query API"
+                                + (status.equals("REJECTED")
+                                        ? " (a reply after the end came too late for its saga)"
+                                        : ""),
                         trace.steps().steps(acceptedAt, visibleAt, measured));
             }
         }
