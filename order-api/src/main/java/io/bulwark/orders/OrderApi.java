@@ -89,6 +89,7 @@ public final class OrderApi implements AutoCloseable {
     private final IdempotencyStore idempotency;
     private final OrderService orders;
     private final TierBulkheads bulkheads;
+    private final OrderAdmission admission;
     private final int maxBodyBytes;
     private final MeterRegistry meters;
     private final HttpServer server;
@@ -105,6 +106,7 @@ public final class OrderApi implements AutoCloseable {
             IdempotencyStore idempotency,
             OrderService orders,
             TierBulkheads bulkheads,
+            OrderAdmission admission,
             int maxBodyBytes,
             MeterRegistry meters,
             Supplier<Map<String, Boolean>> health) {
@@ -115,6 +117,7 @@ public final class OrderApi implements AutoCloseable {
         this.idempotency = idempotency;
         this.orders = orders;
         this.bulkheads = bulkheads;
+        this.admission = admission;
         this.maxBodyBytes = maxBodyBytes;
         this.meters = meters;
         this.executor = Executors.newFixedThreadPool(threads, r -> {
@@ -292,7 +295,30 @@ public final class OrderApi implements AutoCloseable {
         IdempotencyScope scope = scope(exchange, client);
         byte[] body = body(exchange);
         PlaceOrder request = PlaceOrder.parse(body);
-        idempotent(exchange, scope, body, tx -> respond(orders.place(tx, client, request)));
+        idempotent(exchange, scope, body, tx -> {
+            admit();
+            return respond(orders.place(tx, client, request));
+        });
+    }
+
+    /**
+     * Refuses a new order while the order path holds a backlog ({@link OrderAdmission}): after the
+     * idempotency look-up, so that the retry of an order already placed gets its answer, and before anything
+     * is written.
+     */
+    private void admit() {
+        if (!admission.admit()) {
+            throw new ApiProblem(
+                    503,
+                    "overloaded",
+                    String.format(
+                            Locale.ROOT,
+                            "Orders are taking over %d ms to complete; %.0f%% of new orders are admitted until"
+                                    + " the backlog clears. Retry",
+                            admission.targetMs(),
+                            100 * admission.ratio()),
+                    Map.of("Retry-After", "1"));
+        }
     }
 
     private void cancel(HttpExchange exchange, ApiClients.Client client, String orderId) throws Exception {

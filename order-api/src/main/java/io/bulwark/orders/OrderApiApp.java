@@ -110,6 +110,10 @@ public final class OrderApiApp implements AutoCloseable {
                 checkpoint,
                 Clock.systemUTC());
         TierBulkheads bulkheads = new TierBulkheads(config.bulkheads(), meters);
+        OrderAdmission admission = OrderAdmission.of(
+                Duration.ofMillis(config.getLong(OrderApiConfig.ADMISSION_TARGET_MS)),
+                Duration.ofMillis(config.getLong(OrderApiConfig.ADMISSION_INTERVAL_MS)),
+                meters);
         this.api = new OrderApi(
                 config.getString(OrderApiConfig.HTTP_HOST),
                 config.getInt(OrderApiConfig.HTTP_PORT),
@@ -121,6 +125,7 @@ public final class OrderApiApp implements AutoCloseable {
                 idempotency,
                 orders,
                 bulkheads,
+                admission,
                 config.getInt(OrderApiConfig.REQUEST_MAX_BYTES),
                 meters,
                 this::health);
@@ -130,6 +135,7 @@ public final class OrderApiApp implements AutoCloseable {
                         config.getString(OrderApiConfig.OUTCOMES_GROUP_ID),
                         dataSource,
                         orders,
+                        admission,
                         meters)
                 : null;
         if (config.getBoolean(OrderApiConfig.PAYMENT_WORKER_ENABLED)) {

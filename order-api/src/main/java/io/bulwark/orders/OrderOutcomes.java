@@ -8,10 +8,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -38,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * When the database fails, the consumer goes back to the last committed offsets and tries again after
  * a pause; nothing is skipped. A record that is not a readable outcome (it can only come from a bug or
  * a foreign producer) is logged and counted ({@code bulwark.orders.outcomes{result=unreadable}}) —
- * the streams app's dead-letter topic holds the saga's own failures.
+ * the streams app's dead-letter topic holds the saga's own failures. How long each settled order was open
+ * goes to {@link OrderAdmission}, once its transaction committed.
  */
 public final class OrderOutcomes implements AutoCloseable {
 
@@ -51,11 +54,17 @@ public final class OrderOutcomes implements AutoCloseable {
     private final Deserializer<EventEnvelope> outcomes =
             Topics.ORDER_OUTCOMES.valueSerde().deserializer();
     private final MeterRegistry meters;
+    private final OrderAdmission admission;
     private final Thread thread;
     private volatile boolean running = true;
 
     public OrderOutcomes(
-            String bootstrapServers, String groupId, DataSource dataSource, OrderService orders, MeterRegistry meters) {
+            String bootstrapServers,
+            String groupId,
+            DataSource dataSource,
+            OrderService orders,
+            OrderAdmission admission,
+            MeterRegistry meters) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -67,6 +76,7 @@ public final class OrderOutcomes implements AutoCloseable {
         this.dataSource = dataSource;
         this.orders = orders;
         this.meters = meters;
+        this.admission = admission;
         consumer.subscribe(List.of(Topics.ORDER_OUTCOMES.name()));
         this.thread = new Thread(this::run, "order-outcomes");
         thread.setDaemon(true);
@@ -130,11 +140,12 @@ public final class OrderOutcomes implements AutoCloseable {
 
     private void apply(ConsumerRecords<String, byte[]> records) throws SQLException {
         Map<String, Integer> results = new HashMap<>();
+        List<Long> openTimes = new ArrayList<>();
         try (Connection tx = dataSource.getConnection()) {
             tx.setAutoCommit(false);
             try {
                 for (ConsumerRecord<String, byte[]> record : records) {
-                    results.merge(applyOne(tx, record), 1, Integer::sum);
+                    results.merge(applyOne(tx, record, openTimes), 1, Integer::sum);
                 }
                 tx.commit();
             } catch (SQLException | RuntimeException e) {
@@ -142,6 +153,7 @@ public final class OrderOutcomes implements AutoCloseable {
                 throw e;
             }
         }
+        openTimes.forEach(admission::settled);
         results.forEach((result, n) -> Counter.builder("bulwark.orders.outcomes")
                 .tag("result", result)
                 .description("Saga outcomes read by order-api, by what they did")
@@ -149,7 +161,9 @@ public final class OrderOutcomes implements AutoCloseable {
                 .increment(n));
     }
 
-    private String applyOne(Connection tx, ConsumerRecord<String, byte[]> record) throws SQLException {
+    /** Settles one outcome; adds how long its order was open to {@code openTimes} when the order moved. */
+    private String applyOne(Connection tx, ConsumerRecord<String, byte[]> record, List<Long> openTimes)
+            throws SQLException {
         EventEnvelope outcome;
         try {
             outcome = outcomes.deserialize(record.topic(), record.headers(), record.value());
@@ -167,9 +181,12 @@ public final class OrderOutcomes implements AutoCloseable {
             return "ignored";
         }
         String reason = outcome.payload().path("reason").asText(null);
-        return orders.settle(tx, outcome.aggregateId(), status, outcome.eventId(), reason)
-                ? status.toLowerCase(Locale.ROOT)
-                : "unchanged";
+        OptionalLong openMs = orders.settle(tx, outcome.aggregateId(), status, outcome.eventId(), reason);
+        if (openMs.isEmpty()) {
+            return "unchanged";
+        }
+        openTimes.add(openMs.getAsLong());
+        return status.toLowerCase(Locale.ROOT);
     }
 
     /** Back to the last committed offsets (or the start of this batch) of every partition in it. */

@@ -19,6 +19,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import javax.sql.DataSource;
 
@@ -235,31 +236,35 @@ public final class OrderService {
     /**
      * Applies a saga outcome to its order in {@code tx}, once: only an order still {@code PLACED} or
      * {@code CANCEL_REQUESTED} moves (a repeated or late outcome changes nothing), and a {@code REJECTED}
-     * or {@code CANCELLED} order gives its credit back. Returns whether the order moved; an order this
-     * order-api does not know (placed by another producer) is ignored.
+     * or {@code CANCELLED} order gives its credit back. Returns how long the order was open (ms from its
+     * placement, by the database's clock) when it moved, empty when it did not; an order this order-api does
+     * not know (placed by another producer) is ignored.
      *
      * @param status {@code CONFIRMED}, {@code REJECTED}, {@code CANCELLED} or {@code NEEDS_ATTENTION}
      */
-    public boolean settle(Connection tx, String orderId, String status, UUID outcomeEventId, String reason)
+    public OptionalLong settle(Connection tx, String orderId, String status, UUID outcomeEventId, String reason)
             throws SQLException {
         String clientId;
         String customerId;
         long total;
+        long openMs;
         try (PreparedStatement update = tx.prepareStatement("UPDATE " + schema + ".orders SET status = ?,"
                 + " outcome_event_id = ?, outcome_reason = ?, updated_at = now()"
                 + " WHERE order_id = ? AND status IN ('PLACED', 'CANCEL_REQUESTED')"
-                + " RETURNING client_id, customer_id, total_cents")) {
+                + " RETURNING client_id, customer_id, total_cents,"
+                + " (EXTRACT(EPOCH FROM clock_timestamp() - created_at) * 1000)::bigint")) {
             update.setString(1, status);
             update.setObject(2, outcomeEventId);
             update.setString(3, reason);
             update.setString(4, orderId);
             try (ResultSet row = update.executeQuery()) {
                 if (!row.next()) {
-                    return false;
+                    return OptionalLong.empty();
                 }
                 clientId = row.getString(1);
                 customerId = row.getString(2);
                 total = row.getLong(3);
+                openMs = row.getLong(4);
             }
         }
         if (status.equals("REJECTED") || status.equals("CANCELLED")) {
@@ -274,7 +279,7 @@ public final class OrderService {
                 release.executeUpdate();
             }
         }
-        return true;
+        return OptionalLong.of(openMs);
     }
 
     public Optional<ObjectNode> get(DataSource dataSource, ApiClients.Client client, String orderId)

@@ -126,16 +126,7 @@ class OrderOutcomesTest {
     @Test
     void shouldSettleEachOrderAndItsCreditOnceFromTheSagasOutcomes(
             PostgresService postgres, RedisService redis, KafkaService kafka) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            try {
-                admin.createTopics(List.of(new NewTopic(Topics.ORDER_OUTCOMES.name(), 3, (short) 1)))
-                        .all()
-                        .get();
-            } catch (ExecutionException exists) {
-                // created by another test in this JVM
-            }
-            TopicLeaders.await(admin, List.of(Topics.ORDER_OUTCOMES.name()), Duration.ofSeconds(60));
-        }
+        createOutcomeTopic(kafka);
         String run = UUID.randomUUID().toString().substring(0, 8);
         try (OrderApiFixture api = new OrderApiFixture(
                         postgres,
@@ -203,6 +194,127 @@ class OrderOutcomesTest {
                     .as("already cancelled")
                     .isEqualTo(200);
             assertThat(api.app.health()).containsEntry("outcomes", true);
+        }
+    }
+
+    /**
+     * Orders that stayed open past the admission target close admission to part of the new orders: a refused
+     * order is 503 overloaded and writes nothing, its key stays free for the retry, and the retry of an order
+     * already placed is answered as always.
+     */
+    @Test
+    void shouldRefuseSomeNewOrdersWhileOrdersSettleSlowerThanTheTarget(
+            PostgresService postgres, RedisService redis, KafkaService kafka) throws Exception {
+        createOutcomeTopic(kafka);
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        try (OrderApiFixture api = new OrderApiFixture(
+                        postgres,
+                        redis,
+                        name -> {},
+                        Map.of(
+                                OrderApiConfig.CUSTOMERS_AUTO_PROVISION,
+                                "false",
+                                OrderApiConfig.OUTCOMES_ENABLED,
+                                "true",
+                                OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS,
+                                kafka.bootstrapServers(),
+                                OrderApiConfig.OUTCOMES_GROUP_ID,
+                                "outcomes-" + run,
+                                OrderApiConfig.ADMISSION_TARGET_MS,
+                                "5000",
+                                OrderApiConfig.ADMISSION_INTERVAL_MS,
+                                "3000"));
+                KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers())) {
+            api.put("/customers/c-1", "{\"creditLimitCents\":1000000}", "Authorization", SHOP, "Content-Type", JSON);
+            String slow = place(api, "slow");
+            String quick = place(api, "quick");
+            // Both were placed a minute ago, as far as the database knows: every order settled waited.
+            api.execute("UPDATE {schema}.orders SET created_at = now() - interval '1 minute'");
+            EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
+            send(producer, serde, outcome(slow, "OrderConfirmed", null));
+            send(producer, serde, outcome(quick, "OrderConfirmed", null));
+            producer.flush();
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> assertThat(status(api, quick)).isEqualTo("CONFIRMED"));
+
+            long ordersBefore = api.count("orders");
+            long usedBefore = credit(api).path("usedCents").asLong();
+            HttpResponse<String> refused = null;
+            int attempts = 0;
+            while (refused == null && attempts++ < 200) {
+                HttpResponse<String> answer = api.post(
+                        "/orders",
+                        order("c-1", 1),
+                        "Authorization",
+                        SHOP,
+                        "Content-Type",
+                        JSON,
+                        "Idempotency-Key",
+                        "new-" + attempts);
+                if (answer.statusCode() == 503) {
+                    refused = answer;
+                } else {
+                    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
+                    ordersBefore++;
+                    usedBefore += 250;
+                }
+                Thread.sleep(50);
+            }
+            assertThat(refused)
+                    .as("a new order refused while the backlog lasts")
+                    .isNotNull();
+            String refusedKey = "new-" + (attempts - 1);
+            assertThat(Json.mapper().readTree(refused.body()).path("code").asText())
+                    .isEqualTo("overloaded");
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(api.count("orders")).as("nothing written").isEqualTo(ordersBefore);
+            assertThat(credit(api).path("usedCents").asLong())
+                    .as("nothing charged")
+                    .isEqualTo(usedBefore);
+
+            HttpResponse<String> replay = api.post(
+                    "/orders",
+                    order("c-1", 4),
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    JSON,
+                    "Idempotency-Key",
+                    "place-slow");
+            assertThat(replay.statusCode())
+                    .as("a placed order's retry is never refused")
+                    .isEqualTo(201);
+            assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+
+            await().atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        HttpResponse<String> retried = api.post(
+                                "/orders",
+                                order("c-1", 1),
+                                "Authorization",
+                                SHOP,
+                                "Content-Type",
+                                JSON,
+                                "Idempotency-Key",
+                                refusedKey);
+                        assertThat(retried.statusCode())
+                                .as("the refused order's key is free for its retry: " + retried.body())
+                                .isEqualTo(201);
+                    });
+        }
+    }
+
+    private static void createOutcomeTopic(KafkaService kafka) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            try {
+                admin.createTopics(List.of(new NewTopic(Topics.ORDER_OUTCOMES.name(), 3, (short) 1)))
+                        .all()
+                        .get();
+            } catch (ExecutionException exists) {
+                // created by another test in this JVM
+            }
+            TopicLeaders.await(admin, List.of(Topics.ORDER_OUTCOMES.name()), Duration.ofSeconds(60));
         }
     }
 
