@@ -5,46 +5,54 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
  * Admission control of new orders, judged by how long orders take to settle: CoDel's rule (a queue holds a
- * standing backlog when even its quickest item waited longer than a target) applied to the whole order path —
- * outbox, relay, saga, stock, payment worker, outcome — whose queues order-api cannot see but whose end it
- * records.
+ * standing backlog when even its quickest item waited longer than a target, for longer than a window) applied
+ * to the whole order path — outbox, relay, saga, stock, payment worker, outcome — whose queues order-api cannot
+ * see but whose end it records.
  *
  * <p>Each order the outcome reader settles reports how long it was open (its row's {@code created_at} to
- * its settlement, {@link #settled}). At the end of each interval:
+ * its settlement, {@link #settled}). The window is judged in fifths:
  *
  * <ul>
- *   <li>when the quickest order settled in it took longer than the target, every order waited behind a
- *       backlog: the share of new orders admitted halves, down to {@value #FLOOR} (a trickle still placed
- *       keeps measuring the path, so admission opens again once the backlog is gone);</li>
- *   <li>otherwise — a quick order, or none settled at all — the share grows by {@value #STEP}, up to all.</li>
+ *   <li>when orders settled throughout the window (in each of its fifths) and every one was open longer
+ *       than the target, the path holds a backlog that did not drain: the share of new orders admitted halves, down to {@value #FLOOR} (a trickle
+ *       still placed keeps measuring the path, so admission opens again once the backlog is gone), and not
+ *       again before another window has passed — time for the cut to show;</li>
+ *   <li>otherwise — an order settled within the target, or a fifth without any settled (a stall, not a
+ *       queue) — the share grows by {@value #STEP} per fifth, up to all.</li>
  * </ul>
  *
- * A refused order is answered 503 {@code overloaded} with {@code Retry-After} before anything is written:
- * no credit charged, no event sent, its Idempotency-Key free for the retry. Retries of placed orders (replays)
- * and cancellations are never refused. The minimum, not a mean or a count: a slow gateway answer, a client's
- * late cancel or a customer's lock keeps single orders open long with no backlog anywhere, and the number of
- * open orders means a different wait at each rate. A path that settles nothing at all (the streams app down)
- * does not close admission: orders wait durably in the outbox and Kafka, and {@code /health} and the
- * streams app's own metrics report that failure. Without an outcome reader in this process
- * ({@code outcomes.enabled=false}) nothing is measured and every order is admitted.
+ * The window keeps a passing stall (a broker's log roll, a collection, a component restarting: every order
+ * of a second or two waits, and the backlog then drains by itself) from refusing anyone. A refused order is
+ * answered 503 {@code overloaded} with {@code Retry-After} before anything is written: no credit charged, no
+ * event sent, its Idempotency-Key free for the retry. Retries of placed orders (replays) and cancellations are
+ * never refused. The minimum, not a mean or a count: a slow gateway answer, a client's late cancel or a
+ * customer's lock keeps single orders open long with no backlog anywhere, and the number of open orders means
+ * a different wait at each rate. A path that settles nothing at all (the streams app down) does not close
+ * admission: orders wait durably in the outbox and Kafka, and {@code /health} and the streams app's own
+ * metrics report that failure. Without an outcome reader in this process ({@code outcomes.enabled=false})
+ * nothing is measured and every order is admitted.
  *
  * <p>Metrics: {@code bulwark.orders.admission.ratio} (the share admitted now),
  * {@code bulwark.orders.admission.refused}, {@code bulwark.orders.settle.latency} (every settled order's open
- * time) and {@code bulwark.orders.admission.quickest.settle.ms} (the last interval's minimum; -1 when none
- * settled).
+ * time) and {@code bulwark.orders.admission.quickest.settle.ms} (the minimum over the last window; -1 when
+ * none settled).
  */
 final class OrderAdmission {
 
     /** The share of new orders still admitted however long the backlog. */
     static final double FLOOR = 0.05;
 
-    /** How much the admitted share grows per interval without a backlog. */
+    /** How much the admitted share grows per fifth of a window without a backlog. */
     static final double STEP = 0.1;
+
+    /** The window is judged this many times, once per interval. */
+    static final int INTERVALS_PER_WINDOW = 5;
 
     private final long targetMs;
     private final long intervalNanos;
@@ -52,22 +60,27 @@ final class OrderAdmission {
     private final Counter refused;
     private final Timer settleLatency;
 
+    /** The quickest open time settled in each of the window's last intervals; MAX_VALUE: none. */
+    private final long[] quickest = new long[INTERVALS_PER_WINDOW];
+
     private long intervalEnd;
-    private long quickestMs = Long.MAX_VALUE;
-    private long lastQuickestMs = -1;
+    private int current;
+    private int sinceDecrease = INTERVALS_PER_WINDOW;
     private double ratio = 1;
     private double credit;
 
     /**
-     * @param target the longest the quickest order of an interval may take to settle; zero admits every order
-     * @param interval how often the share admitted is judged
+     * @param target the longest the quickest order of a window may take to settle; zero admits every order
+     * @param window how long every order must have waited longer than the target before the share is cut
      */
-    OrderAdmission(Duration target, Duration interval, MeterRegistry meters, LongSupplier nanoTime) {
-        if (target.isNegative() || interval.isNegative() || interval.isZero()) {
-            throw new IllegalArgumentException("needs a target >= 0 and an interval > 0");
+    OrderAdmission(Duration target, Duration window, MeterRegistry meters, LongSupplier nanoTime) {
+        if (target.isNegative() || window.toMillis() < INTERVALS_PER_WINDOW) {
+            throw new IllegalArgumentException(
+                    "needs a target >= 0 and a window of at least " + INTERVALS_PER_WINDOW + " ms");
         }
+        Arrays.fill(quickest, Long.MAX_VALUE);
         this.targetMs = target.toMillis();
-        this.intervalNanos = interval.toNanos();
+        this.intervalNanos = window.toNanos() / INTERVALS_PER_WINDOW;
         this.nanoTime = nanoTime;
         this.intervalEnd = nanoTime.getAsLong() + intervalNanos;
         this.refused = Counter.builder("bulwark.orders.admission.refused")
@@ -85,8 +98,8 @@ final class OrderAdmission {
                 .register(meters);
     }
 
-    static OrderAdmission of(Duration target, Duration interval, MeterRegistry meters) {
-        return new OrderAdmission(target, interval, meters, System::nanoTime);
+    static OrderAdmission of(Duration target, Duration window, MeterRegistry meters) {
+        return new OrderAdmission(target, window, meters, System::nanoTime);
     }
 
     boolean enabled() {
@@ -105,7 +118,7 @@ final class OrderAdmission {
         }
         synchronized (this) {
             roll();
-            quickestMs = Math.min(quickestMs, openMs);
+            quickest[current] = Math.min(quickest[current], openMs);
         }
     }
 
@@ -138,30 +151,60 @@ final class OrderAdmission {
         return ratio;
     }
 
-    /** How long the quickest order settled in the last complete interval was open; -1 when none settled. */
+    /** How long the quickest order settled in the last window was open; -1 when none settled. */
     synchronized long lastQuickestMs() {
         roll();
-        return lastQuickestMs;
+        long min = windowQuickest();
+        return min == Long.MAX_VALUE ? -1 : min;
     }
 
-    /** Judges the intervals that ended: the last with its settled orders, any later ones as empty. */
+    /** Judges each interval that ended, with the window that ends with it. */
     private void roll() {
         long now = nanoTime.getAsLong();
-        if (now - intervalEnd < 0) {
-            return;
+        // After a long quiet spell, judging more than two windows of empty intervals changes nothing.
+        for (int judged = 0; now - intervalEnd >= 0; judged++) {
+            if (judged < 2 * INTERVALS_PER_WINDOW) {
+                judge();
+            } else {
+                Arrays.fill(quickest, Long.MAX_VALUE);
+                intervalEnd += ((now - intervalEnd) / intervalNanos) * intervalNanos;
+            }
+            intervalEnd += intervalNanos;
         }
-        boolean backlog = quickestMs != Long.MAX_VALUE && quickestMs > targetMs;
-        lastQuickestMs = quickestMs == Long.MAX_VALUE ? -1 : quickestMs;
-        quickestMs = Long.MAX_VALUE;
-        ratio = backlog ? Math.max(FLOOR, ratio / 2) : Math.min(1, ratio + STEP);
-        long emptyIntervals = (now - intervalEnd) / intervalNanos;
-        if (emptyIntervals > 0) {
-            lastQuickestMs = -1;
-            ratio = Math.min(1, ratio + STEP * Math.min(emptyIntervals, 10));
+    }
+
+    private void judge() {
+        sinceDecrease++;
+        if (backlog()) {
+            if (sinceDecrease >= INTERVALS_PER_WINDOW) {
+                ratio = Math.max(FLOOR, ratio / 2);
+                sinceDecrease = 0;
+            }
+        } else {
+            ratio = Math.min(1, ratio + STEP);
         }
-        intervalEnd += (emptyIntervals + 1) * intervalNanos;
         if (ratio >= 1) {
             credit = 0;
         }
+        current = (current + 1) % INTERVALS_PER_WINDOW;
+        quickest[current] = Long.MAX_VALUE;
+    }
+
+    /** Orders settled in every interval of the window, and every one of them open longer than the target. */
+    private boolean backlog() {
+        for (long q : quickest) {
+            if (q == Long.MAX_VALUE || q <= targetMs) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private long windowQuickest() {
+        long min = Long.MAX_VALUE;
+        for (long q : quickest) {
+            min = Math.min(min, q);
+        }
+        return min;
     }
 }

@@ -112,7 +112,7 @@ public final class OrderApiApp implements AutoCloseable {
         TierBulkheads bulkheads = new TierBulkheads(config.bulkheads(), meters);
         OrderAdmission admission = OrderAdmission.of(
                 Duration.ofMillis(config.getLong(OrderApiConfig.ADMISSION_TARGET_MS)),
-                Duration.ofMillis(config.getLong(OrderApiConfig.ADMISSION_INTERVAL_MS)),
+                Duration.ofMillis(config.getLong(OrderApiConfig.ADMISSION_WINDOW_MS)),
                 meters);
         this.api = new OrderApi(
                 config.getString(OrderApiConfig.HTTP_HOST),

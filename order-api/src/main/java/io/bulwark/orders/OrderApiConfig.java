@@ -59,7 +59,7 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String BULKHEAD_STANDARD = "bulkhead.standard";
     public static final String BULKHEAD_OPTIONAL = "bulkhead.optional";
     public static final String ADMISSION_TARGET_MS = "admission.target.ms";
-    public static final String ADMISSION_INTERVAL_MS = "admission.interval.ms";
+    public static final String ADMISSION_WINDOW_MS = "admission.window.ms";
     public static final String KAFKA_BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
     public static final String GATEWAY_URL = "gateway.url";
     public static final String PAYMENT_WORKER_ENABLED = "payment.worker.enabled";
@@ -292,20 +292,21 @@ public final class OrderApiConfig extends AbstractConfig {
                     1_000L,
                     Range.between(0L, 600_000L),
                     Importance.MEDIUM,
-                    "Admission control of new orders: when even the quickest order settled in an interval was open "
-                            + "longer than this, the order path holds a backlog, and the share of new orders "
-                            + "admitted halves each such interval (down to 5%; the rest are refused 503 overloaded "
-                            + "with Retry-After before anything is written); it grows back by a tenth per interval "
-                            + "without one. Above the path's quickest time when idle (~0.3 s on the dev-stack), "
-                            + "below saga.step.timeout.ms. 0 admits every order. Measured by the outcome reader "
-                            + "(outcomes.enabled).")
+                    "Admission control of new orders: when every order settled during admission.window.ms was open "
+                            + "longer than this, the order path holds a backlog that is not draining, and the share "
+                            + "of new orders admitted halves, at most once per window (down to 5%; the rest are "
+                            + "refused 503 overloaded with Retry-After before anything is written); it grows back by "
+                            + "a tenth per fifth of a window otherwise. Above the path's quickest time when idle "
+                            + "(~0.3 s on the dev-stack), below saga.step.timeout.ms. 0 admits every order. "
+                            + "Measured by the outcome reader (outcomes.enabled).")
             .define(
-                    ADMISSION_INTERVAL_MS,
+                    ADMISSION_WINDOW_MS,
                     Type.LONG,
-                    1_000L,
-                    Range.between(100L, 60_000L),
+                    5_000L,
+                    Range.between(100L, 600_000L),
                     Importance.LOW,
-                    "How often the share of new orders admitted is judged (see admission.target.ms).")
+                    "How long every settled order must have waited longer than admission.target.ms before new "
+                            + "orders are refused: longer than the stalls the path recovers from by itself.")
             .define(
                     PAYMENT_WORKER_ENABLED,
                     Type.BOOLEAN,

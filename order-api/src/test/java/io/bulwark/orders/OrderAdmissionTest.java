@@ -11,21 +11,25 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
-/** The share of new orders admitted follows the quickest settled order of each interval, on a hand-driven clock. */
+/**
+ * The share of new orders admitted follows the quickest settled order over a window of five one-second
+ * intervals, on a hand-driven clock.
+ */
 class OrderAdmissionTest {
 
     private static final Duration TARGET = Duration.ofMillis(1_000);
-    private static final Duration INTERVAL = Duration.ofSeconds(1);
+    private static final Duration WINDOW = Duration.ofSeconds(5);
+    private static final long SECOND = Duration.ofSeconds(1).toNanos();
 
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final OrderAdmission admission = new OrderAdmission(TARGET, INTERVAL, meters, now::get);
+    private final OrderAdmission admission = new OrderAdmission(TARGET, WINDOW, meters, now::get);
 
     @Test
-    void shouldAdmitEveryOrderWhileOrdersSettleQuickly() {
-        for (int second = 0; second < 5; second++) {
-            admission.settled(300);
-            admission.settled(2_500); // a slow gateway answer: one order, no backlog
+    void shouldAdmitEveryOrderWhileSomeOrdersSettleQuickly() {
+        for (int second = 0; second < 20; second++) {
+            admission.settled(second % 5 == 4 ? 300 : 1_800); // one quick order per window is enough
+            admission.settled(4_000); // a slow gateway answer
             assertThat(admitted(100)).isEqualTo(100);
             next();
         }
@@ -34,18 +38,45 @@ class OrderAdmissionTest {
     }
 
     @Test
-    void shouldHalveTheShareForEachIntervalInWhichEveryOrderWaited() {
-        admission.settled(1_500);
+    void shouldNotRefuseAnyoneForAStallThePathRecoversFromByItself() {
+        // Nothing settles for three seconds (a broker restarting), then the waiting orders settle at once.
+        next();
+        next();
+        next();
+        for (int i = 0; i < 50; i++) {
+            admission.settled(3_000 + i);
+        }
+        next();
         admission.settled(1_200);
-        assertThat(admitted(10)).as("judged at the interval's end").isEqualTo(10);
+        next();
+        admission.settled(400);
+        next();
+        assertThat(admission.ratio()).isEqualTo(1.0);
+        assertThat(admitted(100)).isEqualTo(100);
+    }
+
+    @Test
+    void shouldHalveTheShareOncePerWindowWhileEveryOrderWaits() {
+        for (int second = 0; second < 4; second++) {
+            admission.settled(1_500);
+            next();
+        }
+        admission.settled(1_200);
+        assertThat(admitted(10)).as("judged at the window's end").isEqualTo(10);
         next();
         assertThat(admission.ratio()).isEqualTo(0.5);
         assertThat(admission.lastQuickestMs()).isEqualTo(1_200);
         assertThat(admitted(100)).as("every second order, spread evenly").isEqualTo(50);
-        admission.settled(1_100);
+
+        for (int second = 0; second < 4; second++) {
+            admission.settled(2_000);
+            next();
+            assertThat(admission.ratio()).as("time for the cut to show").isEqualTo(0.5);
+        }
+        admission.settled(2_000);
         next();
         assertThat(admission.ratio()).isEqualTo(0.25);
-        for (int i = 0; i < 10; i++) {
+        for (int second = 0; second < 50; second++) {
             admission.settled(5_000);
             next();
         }
@@ -57,18 +88,21 @@ class OrderAdmissionTest {
 
     @Test
     void shouldOpenAgainByATenthPerIntervalOnceAnOrderSettlesQuickly() {
-        admission.settled(3_000);
-        next();
-        admission.settled(3_000);
-        next();
+        for (int second = 0; second < 10; second++) {
+            admission.settled(3_000);
+            next();
+        }
         assertThat(admission.ratio()).isEqualTo(0.25);
         admission.settled(3_000); // the backlog's last orders
         admission.settled(400); // an order admitted since: the queue emptied
         next();
         assertThat(admission.ratio()).isCloseTo(0.35, within(1e-9));
-        next(); // no order settled at all
-        assertThat(admission.ratio()).isCloseTo(0.45, within(1e-9));
-        now.addAndGet(INTERVAL.toNanos() * 20);
+        admission.settled(2_000);
+        next();
+        assertThat(admission.ratio())
+                .as("the quick order is still in the window")
+                .isCloseTo(0.45, within(1e-9));
+        now.addAndGet(SECOND * 60);
         assertThat(admission.ratio())
                 .as("a long quiet spell opens admission fully")
                 .isEqualTo(1.0);
@@ -87,9 +121,11 @@ class OrderAdmissionTest {
 
     @Test
     void shouldAdmitEverythingWithATargetOfZero() {
-        OrderAdmission off = new OrderAdmission(Duration.ZERO, INTERVAL, new SimpleMeterRegistry(), now::get);
-        off.settled(60_000);
-        next();
+        OrderAdmission off = new OrderAdmission(Duration.ZERO, WINDOW, new SimpleMeterRegistry(), now::get);
+        for (int second = 0; second < 10; second++) {
+            off.settled(60_000);
+            next();
+        }
         assertThat(off.enabled()).isFalse();
         assertThat(IntStream.range(0, 100).filter(i -> off.admit()).count()).isEqualTo(100);
         assertThat(off.ratio()).isEqualTo(1.0);
@@ -105,8 +141,8 @@ class OrderAdmissionTest {
     }
 
     @Test
-    void shouldRefuseANonPositiveInterval() {
-        assertThatThrownBy(() -> new OrderAdmission(TARGET, Duration.ZERO, meters, now::get))
+    void shouldRefuseAWindowTooShortToDivide() {
+        assertThatThrownBy(() -> new OrderAdmission(TARGET, Duration.ofMillis(4), meters, now::get))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -115,6 +151,6 @@ class OrderAdmissionTest {
     }
 
     private void next() {
-        now.addAndGet(INTERVAL.toNanos());
+        now.addAndGet(SECOND);
     }
 }

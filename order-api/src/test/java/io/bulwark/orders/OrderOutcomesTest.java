@@ -21,10 +21,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -222,26 +226,33 @@ class OrderOutcomesTest {
                                 "outcomes-" + run,
                                 OrderApiConfig.ADMISSION_TARGET_MS,
                                 "5000",
-                                OrderApiConfig.ADMISSION_INTERVAL_MS,
-                                "3000"));
+                                OrderApiConfig.ADMISSION_WINDOW_MS,
+                                "2000"));
                 KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers())) {
             api.put("/customers/c-1", "{\"creditLimitCents\":1000000}", "Authorization", SHOP, "Content-Type", JSON);
-            String slow = place(api, "slow");
-            String quick = place(api, "quick");
-            // Both were placed a minute ago, as far as the database knows: every order settled waited.
+            List<String> old = new ArrayList<>();
+            for (int i = 0; i < 150; i++) {
+                old.add(place(api, "old-" + i));
+            }
+            // Placed a minute ago, as far as the database knows: every order settled from now on waited.
             api.execute("UPDATE {schema}.orders SET created_at = now() - interval '1 minute'");
             EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
-            send(producer, serde, outcome(slow, "OrderConfirmed", null));
-            send(producer, serde, outcome(quick, "OrderConfirmed", null));
-            producer.flush();
-            await().atMost(Duration.ofSeconds(60))
-                    .untilAsserted(() -> assertThat(status(api, quick)).isEqualTo("CONFIRMED"));
+            // Their outcomes trickle in, one every 50 ms for 7.5 s: settled orders in every part of the window.
+            ExecutorService saga = Executors.newSingleThreadExecutor();
+            Future<?> outcomes = saga.submit(() -> {
+                for (String orderId : old) {
+                    send(producer, serde, outcome(orderId, "OrderConfirmed", null));
+                    producer.flush();
+                    Thread.sleep(50);
+                }
+                return null;
+            });
 
             long ordersBefore = api.count("orders");
             long usedBefore = credit(api).path("usedCents").asLong();
             HttpResponse<String> refused = null;
             int attempts = 0;
-            while (refused == null && attempts++ < 200) {
+            while (refused == null && attempts++ < 400) {
                 HttpResponse<String> answer = api.post(
                         "/orders",
                         order("c-1", 1),
@@ -280,7 +291,7 @@ class OrderOutcomesTest {
                     "Content-Type",
                     JSON,
                     "Idempotency-Key",
-                    "place-slow");
+                    "place-old-0");
             assertThat(replay.statusCode())
                     .as("a placed order's retry is never refused")
                     .isEqualTo(201);
