@@ -20,11 +20,16 @@ import java.util.function.LongSupplier;
  *
  * <ul>
  *   <li>when orders settled throughout the window (in each of its fifths) and every one was open longer
- *       than the target, the path holds a backlog that did not drain: the share of new orders admitted halves, down to {@value #FLOOR} (a trickle
- *       still placed keeps measuring the path, so admission opens again once the backlog is gone), and not
- *       again before another window has passed — time for the cut to show;</li>
+ *       than the target, the path holds a backlog that did not drain. The share of new orders admitted is
+ *       cut to what the path completed in the window (settled orders per new order asked for) times
+ *       target / quickest wait, so that the backlog drains in about as long as that order waited — and at
+ *       least halved, at
+ *       most down to {@value #FLOOR} (a trickle still placed keeps measuring the path, so admission opens
+ *       again once the backlog is gone). Not cut again before another window has passed: time for the cut
+ *       to show;</li>
  *   <li>otherwise — an order settled within the target, or a fifth without any settled (a stall, not a
- *       queue) — the share grows by {@value #STEP} per fifth, up to all.</li>
+ *       queue) — the share grows by {@value #STEP} per fifth (half per window), up to all: slowly, since
+ *       the path's wait shows a rise only a window later.</li>
  * </ul>
  *
  * The window keeps a passing stall (a broker's log roll, a collection, a component restarting: every order
@@ -49,7 +54,7 @@ final class OrderAdmission {
     static final double FLOOR = 0.05;
 
     /** How much the admitted share grows per fifth of a window without a backlog. */
-    static final double STEP = 0.1;
+    static final double STEP = 0.02;
 
     /** The window is judged this many times, once per interval. */
     static final int INTERVALS_PER_WINDOW = 5;
@@ -62,6 +67,11 @@ final class OrderAdmission {
 
     /** The quickest open time settled in each of the window's last intervals; MAX_VALUE: none. */
     private final long[] quickest = new long[INTERVALS_PER_WINDOW];
+
+    /** Orders settled, and new orders asked for (admitted or not), in each of the window's last intervals. */
+    private final long[] settledCount = new long[INTERVALS_PER_WINDOW];
+
+    private final long[] askedCount = new long[INTERVALS_PER_WINDOW];
 
     private long intervalEnd;
     private int current;
@@ -119,6 +129,7 @@ final class OrderAdmission {
         synchronized (this) {
             roll();
             quickest[current] = Math.min(quickest[current], openMs);
+            settledCount[current]++;
         }
     }
 
@@ -132,6 +143,7 @@ final class OrderAdmission {
         }
         synchronized (this) {
             roll();
+            askedCount[current]++;
             if (ratio >= 1) {
                 return true;
             }
@@ -161,23 +173,27 @@ final class OrderAdmission {
     /** Judges each interval that ended, with the window that ends with it. */
     private void roll() {
         long now = nanoTime.getAsLong();
-        // After a long quiet spell, judging more than two windows of empty intervals changes nothing.
-        for (int judged = 0; now - intervalEnd >= 0; judged++) {
-            if (judged < 2 * INTERVALS_PER_WINDOW) {
-                judge();
-            } else {
-                Arrays.fill(quickest, Long.MAX_VALUE);
-                intervalEnd += ((now - intervalEnd) / intervalNanos) * intervalNanos;
-            }
-            intervalEnd += intervalNanos;
+        if (now - intervalEnd < 0) {
+            return;
         }
+        long ended = (now - intervalEnd) / intervalNanos + 1;
+        // After two windows of empty intervals the rings are empty: the rest only grow the share.
+        long judged = Math.min(ended, 2 * INTERVALS_PER_WINDOW);
+        for (long i = 0; i < judged; i++) {
+            judge();
+        }
+        ratio = Math.min(1, ratio + STEP * (ended - judged));
+        if (ratio >= 1) {
+            credit = 0;
+        }
+        intervalEnd += ended * intervalNanos;
     }
 
     private void judge() {
         sinceDecrease++;
         if (backlog()) {
             if (sinceDecrease >= INTERVALS_PER_WINDOW) {
-                ratio = Math.max(FLOOR, ratio / 2);
+                ratio = Math.max(FLOOR, Math.min(ratio / 2, drainingShare()));
                 sinceDecrease = 0;
             }
         } else {
@@ -188,6 +204,22 @@ final class OrderAdmission {
         }
         current = (current + 1) % INTERVALS_PER_WINDOW;
         quickest[current] = Long.MAX_VALUE;
+        settledCount[current] = 0;
+        askedCount[current] = 0;
+    }
+
+    /**
+     * The share of new orders the path completed in the window, scaled down by how far its quickest order
+     * was over the target: at capacity C and a wait of {@code quickest}, admitting C × target / quickest
+     * drains the backlog (quickest × C orders) to the target in about {@code quickest}.
+     */
+    private double drainingShare() {
+        long asked = Arrays.stream(askedCount).sum();
+        if (asked == 0) {
+            return 1;
+        }
+        double completed = (double) Arrays.stream(settledCount).sum() / asked;
+        return completed * targetMs / windowQuickest();
     }
 
     /** Orders settled in every interval of the window, and every one of them open longer than the target. */
