@@ -28,7 +28,7 @@ import java.util.function.LongSupplier;
  *       again once the backlog is gone). Not cut again before another window has passed: time for the cut
  *       to show;</li>
  *   <li>otherwise — an order settled within the target, or a fifth without any settled (a stall, not a
- *       queue) — the share grows by {@value #STEP} per fifth (half per window), up to all: slowly, since
+ *       queue) — the share grows by {@value #STEP} per fifth (a tenth per window), up to all: slowly, since
  *       the path's wait shows a rise only a window later.</li>
  * </ul>
  *

@@ -294,10 +294,11 @@ public final class OrderApiConfig extends AbstractConfig {
                     Importance.MEDIUM,
                     "Admission control of new orders: when every order settled during admission.window.ms was open "
                             + "longer than this, the order path holds a backlog that is not draining, and the share "
-                            + "of new orders admitted halves, at most once per window (down to 5%; the rest are "
-                            + "refused 503 overloaded with Retry-After before anything is written); it grows back by "
-                            + "a tenth per fifth of a window otherwise. Above the path's quickest time when idle "
-                            + "(~0.3 s on the dev-stack), below saga.step.timeout.ms. 0 admits every order. "
+                            + "of new orders admitted is cut to what drains it (the share the path completed times "
+                            + "this / the quickest wait; at least halved, at most once per window, down to 5%); the "
+                            + "rest are refused 503 overloaded with Retry-After before anything is written. Without "
+                            + "a backlog the share grows by a tenth per window. Above the path's quickest time when "
+                            + "idle (~0.3 s on the dev-stack), below saga.step.timeout.ms. 0 admits every order. "
                             + "Measured by the outcome reader (outcomes.enabled).")
             .define(
                     ADMISSION_WINDOW_MS,
