@@ -45,8 +45,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Metrics: {@code bulwark.orders.admission.ratio} (the share admitted now),
  * {@code bulwark.orders.admission.refused}, {@code bulwark.orders.settle.latency} (every settled order's open
- * time) and {@code bulwark.orders.admission.quickest.settle.ms} (the minimum over the last window; -1 when
- * none settled).
+ * time) and {@code bulwark.orders.admission.quickest.settle} (seconds, the minimum over the last window; -1
+ * when none settled).
  */
 final class OrderAdmission {
 
@@ -102,9 +102,12 @@ final class OrderAdmission {
         Gauge.builder("bulwark.orders.admission.ratio", this, OrderAdmission::ratio)
                 .description("The share of new orders admitted")
                 .register(meters);
-        Gauge.builder("bulwark.orders.admission.quickest.settle.ms", this, OrderAdmission::lastQuickestMs)
-                .description("How long the quickest order settled in the last interval was open (-1: none)")
-                .baseUnit("milliseconds")
+        Gauge.builder("bulwark.orders.admission.quickest.settle", this, a -> {
+                    long ms = a.lastQuickestMs();
+                    return ms < 0 ? -1 : ms / 1_000.0;
+                })
+                .description("How long the quickest order settled in the last window was open (-1: none settled)")
+                .baseUnit("seconds")
                 .register(meters);
     }
 
