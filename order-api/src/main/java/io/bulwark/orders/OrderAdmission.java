@@ -28,8 +28,10 @@ import java.util.function.LongSupplier;
  *       again once the backlog is gone). Not cut again before another window has passed: time for the cut
  *       to show;</li>
  *   <li>otherwise — an order settled within the target, or a fifth without any settled (a stall, not a
- *       queue) — the share grows by {@value #STEP} per fifth (a tenth per window), up to all: slowly, since
- *       the path's wait shows a rise only a window later.</li>
+ *       queue) — the share grows, up to all: by {@value #STEP} per fifth × target / the fifth's quickest
+ *       wait, at most {@value #MAX_STEP} — fast once the backlog has drained (waits far below the target:
+ *       a cold start that caught up), slowly as the wait nears the target again (a rate the path cannot
+ *       hold, whose rise shows in the wait only later).</li>
  * </ul>
  *
  * The window keeps a passing stall (a broker's log roll, a collection, a component restarting: every order
@@ -53,8 +55,11 @@ final class OrderAdmission {
     /** The share of new orders still admitted however long the backlog. */
     static final double FLOOR = 0.05;
 
-    /** How much the admitted share grows per fifth of a window without a backlog. */
+    /** How much the admitted share grows per fifth of a window without a backlog, at a wait of the target. */
     static final double STEP = 0.02;
+
+    /** The most the admitted share grows per fifth of a window. */
+    static final double MAX_STEP = 0.1;
 
     /** The window is judged this many times, once per interval. */
     static final int INTERVALS_PER_WINDOW = 5;
@@ -200,7 +205,7 @@ final class OrderAdmission {
                 sinceDecrease = 0;
             }
         } else {
-            ratio = Math.min(1, ratio + STEP);
+            ratio = Math.min(1, ratio + growth(quickest[current]));
         }
         if (ratio >= 1) {
             credit = 0;
@@ -223,6 +228,18 @@ final class OrderAdmission {
         }
         double completed = (double) Arrays.stream(settledCount).sum() / asked;
         return completed * targetMs / windowQuickest();
+    }
+
+    /**
+     * How much the share grows after an interval without a backlog: {@value #STEP} scaled by target /
+     * the interval's quickest wait, at most {@value #MAX_STEP} — fast while orders settle far within the
+     * target (a backlog that drained), slowly as the wait nears it; {@value #STEP} when none settled.
+     */
+    private double growth(long intervalQuickestMs) {
+        if (intervalQuickestMs == Long.MAX_VALUE) {
+            return STEP;
+        }
+        return Math.min(MAX_STEP, STEP * targetMs / Math.max(intervalQuickestMs, 1));
     }
 
     /** Orders settled in every interval of the window, and every one of them open longer than the target. */

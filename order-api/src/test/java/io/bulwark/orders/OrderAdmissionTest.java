@@ -102,7 +102,7 @@ class OrderAdmissionTest {
     }
 
     @Test
-    void shouldOpenAgainSlowlyOnceAnOrderSettlesQuickly() {
+    void shouldOpenAgainSlowlyWhileTheWaitIsNearTheTarget() {
         for (int second = 0; second < 10; second++) {
             admitted(100);
             settle(100, 1_200);
@@ -110,20 +110,39 @@ class OrderAdmissionTest {
         }
         assertThat(admission.ratio()).isCloseTo(0.25, within(1e-9));
         settle(10, 3_000); // the backlog's last orders
-        admission.settled(400); // an order admitted since: the queue emptied
+        admission.settled(800); // an order admitted since, not far within the target
         next();
-        assertThat(admission.ratio()).isCloseTo(0.27, within(1e-9));
+        assertThat(admission.ratio()).isCloseTo(0.275, within(1e-9));
         admission.settled(2_000);
         next();
         assertThat(admission.ratio())
-                .as("the quick order is still in the window")
-                .isCloseTo(0.29, within(1e-9));
+                .as("the quick order is still in the window: no cut, growth by the last second's wait")
+                .isCloseTo(0.285, within(1e-9));
         now.addAndGet(SECOND * 60);
         assertThat(admission.ratio())
                 .as("a long quiet spell opens admission fully")
                 .isEqualTo(1.0);
         assertThat(admission.lastQuickestMs()).isEqualTo(-1);
         assertThat(admitted(10)).isEqualTo(10);
+    }
+
+    @Test
+    void shouldOpenAgainQuicklyOnceOrdersSettleFarWithinTheTarget() {
+        // A cold start: every order of the first seconds waits, then the path catches up.
+        for (int second = 0; second < 5; second++) {
+            admitted(40);
+            settle(40, 2_000);
+            next();
+        }
+        assertThat(admission.ratio()).isCloseTo(0.5, within(1e-9));
+        for (int second = 0; second < 5; second++) {
+            admitted(40);
+            settle(20, 200);
+            next();
+        }
+        assertThat(admission.ratio())
+                .as("a tenth per second at waits of a fifth of the target")
+                .isCloseTo(1.0, within(1e-9));
     }
 
     @Test
