@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -130,21 +131,7 @@ class OrderOutcomesTest {
     @Test
     void shouldSettleEachOrderAndItsCreditOnceFromTheSagasOutcomes(
             PostgresService postgres, RedisService redis, KafkaService kafka) throws Exception {
-        createOutcomeTopic(kafka);
-        String run = UUID.randomUUID().toString().substring(0, 8);
-        try (OrderApiFixture api = new OrderApiFixture(
-                        postgres,
-                        redis,
-                        name -> {},
-                        Map.of(
-                                OrderApiConfig.CUSTOMERS_AUTO_PROVISION,
-                                "false",
-                                OrderApiConfig.OUTCOMES_ENABLED,
-                                "true",
-                                OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS,
-                                kafka.bootstrapServers(),
-                                OrderApiConfig.OUTCOMES_GROUP_ID,
-                                "outcomes-" + run));
+        try (OrderApiFixture api = readingOutcomes(postgres, redis, kafka, Map.of());
                 KafkaProducer<byte[], byte[]> producer = KafkaClients.bytesProducer(kafka.bootstrapServers())) {
             api.put("/customers/c-1", "{\"creditLimitCents\":10000}", "Authorization", SHOP, "Content-Type", JSON);
             String confirmed = place(api, "a");
@@ -209,21 +196,11 @@ class OrderOutcomesTest {
     @Test
     void shouldRefuseSomeNewOrdersWhileOrdersSettleSlowerThanTheTarget(
             PostgresService postgres, RedisService redis, KafkaService kafka) throws Exception {
-        createOutcomeTopic(kafka);
-        String run = UUID.randomUUID().toString().substring(0, 8);
-        try (OrderApiFixture api = new OrderApiFixture(
+        try (OrderApiFixture api = readingOutcomes(
                         postgres,
                         redis,
-                        name -> {},
+                        kafka,
                         Map.of(
-                                OrderApiConfig.CUSTOMERS_AUTO_PROVISION,
-                                "false",
-                                OrderApiConfig.OUTCOMES_ENABLED,
-                                "true",
-                                OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS,
-                                kafka.bootstrapServers(),
-                                OrderApiConfig.OUTCOMES_GROUP_ID,
-                                "outcomes-" + run,
                                 OrderApiConfig.ADMISSION_TARGET_MS,
                                 "5000",
                                 OrderApiConfig.ADMISSION_WINDOW_MS,
@@ -253,15 +230,7 @@ class OrderOutcomesTest {
             HttpResponse<String> refused = null;
             int attempts = 0;
             while (refused == null && attempts++ < 400) {
-                HttpResponse<String> answer = api.post(
-                        "/orders",
-                        order("c-1", 1),
-                        "Authorization",
-                        SHOP,
-                        "Content-Type",
-                        JSON,
-                        "Idempotency-Key",
-                        "new-" + attempts);
+                HttpResponse<String> answer = postOrder(api, "new-" + attempts, 1);
                 if (answer.statusCode() == 503) {
                     refused = answer;
                 } else {
@@ -283,15 +252,7 @@ class OrderOutcomesTest {
                     .as("nothing charged")
                     .isEqualTo(usedBefore);
 
-            HttpResponse<String> replay = api.post(
-                    "/orders",
-                    order("c-1", 4),
-                    "Authorization",
-                    SHOP,
-                    "Content-Type",
-                    JSON,
-                    "Idempotency-Key",
-                    "place-old-0");
+            HttpResponse<String> replay = postOrder(api, "place-old-0", 4);
             assertThat(replay.statusCode())
                     .as("a placed order's retry is never refused")
                     .isEqualTo(201);
@@ -300,15 +261,7 @@ class OrderOutcomesTest {
             await().atMost(Duration.ofSeconds(90))
                     .pollInterval(Duration.ofMillis(500))
                     .untilAsserted(() -> {
-                        HttpResponse<String> retried = api.post(
-                                "/orders",
-                                order("c-1", 1),
-                                "Authorization",
-                                SHOP,
-                                "Content-Type",
-                                JSON,
-                                "Idempotency-Key",
-                                refusedKey);
+                        HttpResponse<String> retried = postOrder(api, refusedKey, 1);
                         assertThat(retried.statusCode())
                                 .as("the refused order's key is free for its retry: " + retried.body())
                                 .isEqualTo(201);
@@ -330,17 +283,32 @@ class OrderOutcomesTest {
     }
 
     private static String place(OrderApiFixture api, String key) throws Exception {
-        HttpResponse<String> placed = api.post(
-                "/orders",
-                order("c-1", 4),
-                "Authorization",
-                SHOP,
-                "Content-Type",
-                JSON,
-                "Idempotency-Key",
-                "place-" + key);
+        HttpResponse<String> placed = postOrder(api, "place-" + key, 4);
         assertThat(placed.statusCode()).as(placed.body()).isEqualTo(201);
         return Json.mapper().readTree(placed.body()).path("orderId").asText();
+    }
+
+    private static HttpResponse<String> postOrder(OrderApiFixture api, String key, int quantity) {
+        return api.post(
+                "/orders", order("c-1", quantity), "Authorization", SHOP, "Content-Type", JSON, "Idempotency-Key", key);
+    }
+
+    /** An order-api whose outcome reader follows {@code bulwark.order.outcomes} in a group of its own. */
+    private static OrderApiFixture readingOutcomes(
+            PostgresService postgres, RedisService redis, KafkaService kafka, Map<String, String> extra)
+            throws Exception {
+        createOutcomeTopic(kafka);
+        Map<String, String> flags = new HashMap<>(Map.of(
+                OrderApiConfig.CUSTOMERS_AUTO_PROVISION,
+                "false",
+                OrderApiConfig.OUTCOMES_ENABLED,
+                "true",
+                OrderApiConfig.KAFKA_BOOTSTRAP_SERVERS,
+                kafka.bootstrapServers(),
+                OrderApiConfig.OUTCOMES_GROUP_ID,
+                "outcomes-" + UUID.randomUUID().toString().substring(0, 8)));
+        flags.putAll(extra);
+        return new OrderApiFixture(postgres, redis, name -> {}, flags);
     }
 
     private static JsonNode credit(OrderApiFixture api) throws Exception {
