@@ -23,10 +23,9 @@ import java.util.function.LongSupplier;
  *       than the target, the path holds a backlog that did not drain. The share of new orders admitted is
  *       cut to what the path completed in the window (settled orders per new order asked for) times
  *       target / quickest wait, so that the backlog drains in about as long as that order waited — and at
- *       least halved, at
- *       most down to {@value #FLOOR} (a trickle still placed keeps measuring the path, so admission opens
- *       again once the backlog is gone). Not cut again before another window has passed: time for the cut
- *       to show;</li>
+ *       least halved, at most down to {@value #FLOOR} (a trickle still placed keeps measuring the path, so
+ *       admission opens again once the backlog is gone). Not cut again before another window has passed:
+ *       time for the cut to show;</li>
  *   <li>otherwise — an order settled within the target, or a fifth without any settled (a stall, not a
  *       queue) — the share grows, up to all: by {@value #STEP} per fifth × target / the fifth's quickest
  *       wait, at most {@value #MAX_STEP} — fast once the backlog has drained (waits far below the target:
@@ -43,7 +42,9 @@ import java.util.function.LongSupplier;
  * a different wait at each rate. A path that settles nothing at all (the streams app down) does not close
  * admission: orders wait durably in the outbox and Kafka, and {@code /health} and the streams app's own
  * metrics report that failure. Without an outcome reader in this process ({@code outcomes.enabled=false})
- * nothing is measured and every order is admitted.
+ * nothing is measured and every order is admitted. Several order-api processes share the outcome reader's
+ * group, so each judges the path by the outcomes of its own partitions — a sample of the same queues — and
+ * refuses its own share. State: five intervals of three numbers, whatever the load.
  *
  * <p>Metrics: {@code bulwark.orders.admission.ratio} (the share admitted now),
  * {@code bulwark.orders.admission.refused}, {@code bulwark.orders.settle.latency} (every settled order's open
