@@ -297,8 +297,9 @@ public final class OrderApiConfig extends AbstractConfig {
                             + "of new orders admitted is cut to what drains it (the share the path completed times "
                             + "this / the quickest wait; at least halved, at most once per window, down to 5%); the "
                             + "rest are refused 503 overloaded with Retry-After before anything is written. Without "
-                            + "a backlog the share grows again, the faster the further within this orders settle. Above the path's quickest time when "
-                            + "idle (~0.3 s on the dev-stack), below saga.step.timeout.ms. 0 admits every order. "
+                            + "a backlog the share grows again, the faster the further within this orders settle. "
+                            + "Above the path's quickest time when idle (~0.3 s on the dev-stack), below "
+                            + "saga.step.timeout.ms. 0 admits every order. "
                             + "Measured by the outcome reader (outcomes.enabled).")
             .define(
                     ADMISSION_WINDOW_MS,
