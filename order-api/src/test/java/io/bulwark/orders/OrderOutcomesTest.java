@@ -25,11 +25,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -215,35 +219,42 @@ class OrderOutcomesTest {
             api.execute("UPDATE {schema}.orders SET created_at = now() - interval '1 minute'");
             EventEnvelopeSerde serde = EventEnvelopeSerde.inHeaders();
             // Their outcomes trickle in, one every 50 ms for 7.5 s: settled orders in every part of the window.
-            ExecutorService saga = Executors.newSingleThreadExecutor();
-            Future<?> outcomes = saga.submit(() -> {
-                for (String orderId : old) {
-                    send(producer, serde, outcome(orderId, "OrderConfirmed", null));
-                    producer.flush();
-                    Thread.sleep(50);
-                }
-                return null;
-            });
+            Queue<String> unsettled = new ConcurrentLinkedQueue<>(old);
+            ScheduledExecutorService saga = Executors.newSingleThreadScheduledExecutor();
+            saga.scheduleAtFixedRate(
+                    () -> {
+                        String orderId = unsettled.poll();
+                        if (orderId != null) {
+                            send(producer, serde, outcome(orderId, "OrderConfirmed", null));
+                            producer.flush();
+                        }
+                    },
+                    0,
+                    50,
+                    TimeUnit.MILLISECONDS);
 
             long ordersBefore = api.count("orders");
             long usedBefore = credit(api).path("usedCents").asLong();
-            HttpResponse<String> refused = null;
-            int attempts = 0;
-            while (refused == null && attempts++ < 400) {
-                HttpResponse<String> answer = postOrder(api, "new-" + attempts, 1);
-                if (answer.statusCode() == 503) {
-                    refused = answer;
-                } else {
-                    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
-                    ordersBefore++;
-                    usedBefore += 250;
-                }
-                Thread.sleep(50);
-            }
-            assertThat(refused)
-                    .as("a new order refused while the backlog lasts")
-                    .isNotNull();
-            String refusedKey = "new-" + (attempts - 1);
+            AtomicInteger attempts = new AtomicInteger();
+            AtomicInteger placedMeanwhile = new AtomicInteger();
+            AtomicReference<HttpResponse<String>> refusal = new AtomicReference<>();
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
+                    .alias("a new order refused while the backlog lasts")
+                    .until(() -> {
+                        HttpResponse<String> answer = postOrder(api, "new-" + attempts.incrementAndGet(), 1);
+                        if (answer.statusCode() == 503) {
+                            refusal.set(answer);
+                            return true;
+                        }
+                        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
+                        placedMeanwhile.incrementAndGet();
+                        return false;
+                    });
+            HttpResponse<String> refused = refusal.get();
+            String refusedKey = "new-" + attempts.get();
+            ordersBefore += placedMeanwhile.get();
+            usedBefore += 250L * placedMeanwhile.get();
             assertThat(Json.mapper().readTree(refused.body()).path("code").asText())
                     .isEqualTo("overloaded");
             assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
@@ -266,6 +277,8 @@ class OrderOutcomesTest {
                                 .as("the refused order's key is free for its retry: " + retried.body())
                                 .isEqualTo(201);
                     });
+            saga.shutdownNow();
+            assertThat(saga.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
         }
     }
 
