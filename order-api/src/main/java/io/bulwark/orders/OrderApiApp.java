@@ -42,12 +42,17 @@ public final class OrderApiApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OrderApiApp.class);
 
     private final HikariDataSource dataSource;
-    /** Fencing tokens get their own small pool: a request holding a connection must never wait for a second. */
+    /**
+     * Fencing tokens get their own small pool: a request holding a connection must never wait for a second.
+     * Null unless customers are locked with durable tokens.
+     */
     private final HikariDataSource fencingPool;
 
     private final RedisClient redisClient;
     private final StatefulRedisConnection<String, String> redis;
+    /** Null unless {@code lock.customers}. */
     private final RedisLocks locks;
+
     private final OrderApi api;
     private final ScheduledExecutorService reaper;
     private final PaymentWorker worker;
@@ -61,8 +66,17 @@ public final class OrderApiApp implements AutoCloseable {
         OrderMigrations.migrateAll(url, user, password, schema);
         String initSql = "SET statement_timeout = " + config.getLong(OrderApiConfig.DB_STATEMENT_TIMEOUT_MS);
         this.dataSource = pool("order-api", config.getInt(OrderApiConfig.DB_POOL_SIZE), url, user, password, initSql);
-        this.fencingPool = pool(
-                "order-api-fencing", config.getInt(OrderApiConfig.DB_FENCING_POOL_SIZE), url, user, password, initSql);
+        boolean lockCustomers = config.getBoolean(OrderApiConfig.LOCK_CUSTOMERS);
+        boolean durableTokens = config.getString(OrderApiConfig.LOCK_FENCING).equals("postgres");
+        this.fencingPool = lockCustomers && durableTokens
+                ? pool(
+                        "order-api-fencing",
+                        config.getInt(OrderApiConfig.DB_FENCING_POOL_SIZE),
+                        url,
+                        user,
+                        password,
+                        initSql)
+                : null;
         RedisURI redisUri = RedisURI.create(config.getString(OrderApiConfig.REDIS_URI));
         String redisPassword = config.getPassword(OrderApiConfig.REDIS_PASSWORD).value();
         if (!redisPassword.isEmpty()) {
@@ -75,9 +89,11 @@ public final class OrderApiApp implements AutoCloseable {
                         Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_TTL_MS)))
                 .waitTimeout(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_WAIT_MS)))
                 .maxHold(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_MAX_HOLD_MS)));
-        this.locks = config.getString(OrderApiConfig.LOCK_FENCING).equals("postgres")
-                ? new RedisLocks(redis, lockConfig, new PostgresFencingTokens(fencingPool, schema))
-                : new RedisLocks(redis, lockConfig);
+        this.locks = !lockCustomers
+                ? null
+                : durableTokens
+                        ? new RedisLocks(redis, lockConfig, new PostgresFencingTokens(fencingPool, schema))
+                        : new RedisLocks(redis, lockConfig);
         ResilientRateLimiter.FailurePolicy failurePolicy = config.rateLimitFailurePolicy();
         ResilientRateLimiter limiter = new ResilientRateLimiter(
                 new TokenBucketLimiter(redis, "bulwark:rl:", Duration.ofMillis(200)),
@@ -228,11 +244,15 @@ public final class OrderApiApp implements AutoCloseable {
         }
         api.close();
         reaper.shutdownNow();
-        locks.close();
+        if (locks != null) {
+            locks.close();
+        }
         redis.close();
         redisClient.shutdown();
         dataSource.close();
-        fencingPool.close();
+        if (fencingPool != null) {
+            fencingPool.close();
+        }
     }
 
     /** A Hikari pool on the order database: 5 s to get a connection, every session with the statement timeout. */

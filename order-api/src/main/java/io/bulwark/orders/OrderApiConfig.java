@@ -48,6 +48,7 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String CUSTOMERS_AUTO_PROVISION = "customers.auto.provision";
     public static final String OUTCOMES_ENABLED = "outcomes.enabled";
     public static final String OUTCOMES_GROUP_ID = "outcomes.group.id";
+    public static final String LOCK_CUSTOMERS = "lock.customers";
     public static final String LOCK_TTL_MS = "lock.ttl.ms";
     public static final String LOCK_WAIT_MS = "lock.wait.ms";
     public static final String LOCK_MAX_HOLD_MS = "lock.max.hold.ms";
@@ -207,6 +208,16 @@ public final class OrderApiConfig extends AbstractConfig {
                     Importance.LOW,
                     "Consumer group of the outcome reader.")
             .define(
+                    LOCK_CUSTOMERS,
+                    Type.BOOLEAN,
+                    false,
+                    Importance.MEDIUM,
+                    "Also take a per-customer Redis lock, with a fencing token stored on the credit row, around the "
+                            + "credit charge. Off by default: the charge is one conditional UPDATE that PostgreSQL's "
+                            + "row lock already orders, so the lock adds no safety there; it costs three Redis round "
+                            + "trips per order, and with lock.fencing=postgres a commit on its own connection. The "
+                            + "lock.* settings below apply only when it is on.")
+            .define(
                     LOCK_TTL_MS,
                     Type.LONG,
                     5_000L,
@@ -243,7 +254,7 @@ public final class OrderApiConfig extends AbstractConfig {
                     4,
                     Range.between(1, 64),
                     Importance.LOW,
-                    "Connections for durable fencing tokens (lock.fencing=postgres), apart from db.pool.size: a "
+                    "Connections for durable fencing tokens (lock.customers with lock.fencing=postgres), apart from db.pool.size: a "
                             + "request that holds its transaction's connection takes its token from here, so the main "
                             + "pool can never be exhausted by requests each waiting for a second connection.")
             .define(

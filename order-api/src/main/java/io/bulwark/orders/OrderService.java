@@ -27,14 +27,22 @@ import javax.sql.DataSource;
  * The business of orders, always inside the caller's transaction: the order row, the customer's
  * credit and the outbox event commit together or not at all.
  *
- * <p><b>Credit check under a fenced lock.</b> Placing an order takes the customer's Redis lock, then
- * charges the customer's credit row with a conditional update that also stores the lease's fencing
- * token ({@code ... WHERE fence_token <= :token}). A holder whose lease ran out while it was paused
- * finds a newer token on the row and its write is refused, so two holders can never both charge.
+ * <p><b>Credit check: one conditional statement.</b> Placing an order charges the customer's credit row
+ * with {@code UPDATE ... SET used_cents = used_cents + :total WHERE used_cents + :total <= limit_cents}
+ * and inserts the order row only if that charged, in one statement. PostgreSQL's row lock orders
+ * concurrent charges of one customer (a second waits, then re-checks the condition on the row the first
+ * committed), so no interleaving can overdraw a credit line and no other lock is needed.
+ *
+ * <p><b>Optionally also under a fenced Redis lock</b> ({@code lock.customers=true}): placing then takes
+ * the customer's Redis lock first, and the charge also stores the lease's fencing token
+ * ({@code ... WHERE fence_token <= :token}); a holder whose lease ran out while it was paused finds a newer
+ * token on the row and its write is refused. It adds no safety to the one-statement charge above (it is
+ * there for credit checks that span more than one statement or leave the database) and costs three Redis
+ * round trips and, with durable tokens, a PostgreSQL commit per order.
  *
  * <p><b>Customers belong to a client.</b> A credit line is keyed by (client, customer) and provisioned
  * explicitly ({@link #provision}); an order for a customer the client has not provisioned is 422
- * {@code unknown-customer} before any lock or row is taken, so random ids grow nothing — unless the
+ * {@code unknown-customer} and writes nothing (the charge finds no row), so random ids grow nothing — unless the
  * operator turned on {@code customers.auto.provision} (then the default limit applies).
  *
  * <p><b>The saga decides.</b> An order stays {@code PLACED} until order-api reads the saga's outcome
@@ -59,6 +67,8 @@ public final class OrderService {
     private final Clock clock;
 
     /**
+     * @param locks the per-customer Redis locks to take around the charge, or {@code null} for none (the
+     *     default: the charge is one conditional statement)
      * @param defaultCreditLimitCents the limit of a customer provisioned on its first order, when
      *     {@code autoProvision}
      */
@@ -81,8 +91,14 @@ public final class OrderService {
 
     /** Places the order in {@code tx} (the caller commits only a {@link OrderResult.Placed}). */
     OrderResult place(Connection tx, ApiClients.Client client, PlaceOrder request) throws Exception {
-        long total = request.totalCents();
-        if (!customerExists(tx, client, request.customerId())) {
+        if (autoProvision) {
+            provisionDefault(tx, client, request.customerId());
+        }
+        if (locks == null) {
+            return charge(tx, client, request, OptionalLong.empty());
+        }
+        // Under the lock, an unknown customer is refused before a lock or a token is taken for it.
+        if (!autoProvision && !customerExists(tx, client, request.customerId())) {
             return new OrderResult.UnknownCustomer(request.customerId());
         }
         Lease lease;
@@ -95,47 +111,60 @@ public final class OrderService {
             return new OrderResult.CustomerBusy(request.customerId(), "its lock could not be taken in time");
         }
         try (lease) {
-            String orderId = "ord-" + UUID.randomUUID();
-            ArrayNode lines = Json.mapper().createArrayNode();
-            request.lines()
-                    .forEach(l -> lines.addObject()
-                            .put("sku", l.sku())
-                            .put("quantity", l.quantity())
-                            .put("unitPriceCents", l.unitPriceCents()));
-            Charge charge = chargeAndInsert(tx, client, request, orderId, lines, lease.fencingToken());
-            if (charge.newerToken() > 0) {
-                return new OrderResult.LockLost(request.customerId(), lease.fencingToken(), charge.newerToken());
+            return charge(tx, client, request, OptionalLong.of(lease.fencingToken()));
+        }
+    }
+
+    /** Charges the credit line and writes the order row and its event, with a lease's token when locked. */
+    private OrderResult charge(Connection tx, ApiClients.Client client, PlaceOrder request, OptionalLong token)
+            throws Exception {
+        long total = request.totalCents();
+        String orderId = "ord-" + UUID.randomUUID();
+        ArrayNode lines = Json.mapper().createArrayNode();
+        request.lines()
+                .forEach(l -> lines.addObject()
+                        .put("sku", l.sku())
+                        .put("quantity", l.quantity())
+                        .put("unitPriceCents", l.unitPriceCents()));
+        Charge charge = chargeAndInsert(tx, client, request, orderId, lines, token);
+        switch (charge.refusal()) {
+            case UNKNOWN_CUSTOMER -> {
+                return new OrderResult.UnknownCustomer(request.customerId());
             }
-            if (!charge.charged()) {
+            case NEWER_HOLDER -> {
+                return new OrderResult.LockLost(request.customerId(), token.getAsLong(), charge.newerToken());
+            }
+            case LIMIT -> {
                 return new OrderResult.CreditExceeded(request.customerId(), total);
             }
-            checkpoint.reached("order-written");
-            ObjectNode payload =
-                    Json.mapper().createObjectNode().put("orderId", orderId).put("customerId", request.customerId());
-            if (request.merchantId() != null) {
-                payload.put("merchantId", request.merchantId());
-            }
-            payload.set("lines", lines);
-            payload.put("totalCents", total).put("currency", request.currency());
-            outbox.append(
-                    tx,
-                    new EventEnvelope(
-                            UUID.randomUUID(),
-                            EventTypes.ORDER_PLACED.name(),
-                            "order",
-                            orderId,
-                            1L,
-                            clock.instant(),
-                            orderId,
-                            null,
-                            null,
-                            payload));
-            checkpoint.reached("event-written");
-            ObjectNode body =
-                    Json.mapper().createObjectNode().put("orderId", orderId).put("status", "PLACED");
-            body.setAll(payload);
-            return new OrderResult.Placed(body);
+            case NONE -> {}
         }
+        checkpoint.reached("order-written");
+        ObjectNode payload =
+                Json.mapper().createObjectNode().put("orderId", orderId).put("customerId", request.customerId());
+        if (request.merchantId() != null) {
+            payload.put("merchantId", request.merchantId());
+        }
+        payload.set("lines", lines);
+        payload.put("totalCents", total).put("currency", request.currency());
+        outbox.append(
+                tx,
+                new EventEnvelope(
+                        UUID.randomUUID(),
+                        EventTypes.ORDER_PLACED.name(),
+                        "order",
+                        orderId,
+                        1L,
+                        clock.instant(),
+                        orderId,
+                        null,
+                        null,
+                        payload));
+        checkpoint.reached("event-written");
+        ObjectNode body =
+                Json.mapper().createObjectNode().put("orderId", orderId).put("status", "PLACED");
+        body.setAll(payload);
+        return new OrderResult.Placed(body);
     }
 
     /**
@@ -324,18 +353,8 @@ public final class OrderService {
         return locks.acquire("customer:" + client.id() + ":" + customerId);
     }
 
-    /** Whether the client's customer has a credit line (provisioning it first under auto-provision). */
+    /** Whether the client's customer has a credit line. */
     private boolean customerExists(Connection tx, ApiClients.Client client, String customerId) throws SQLException {
-        if (autoProvision) {
-            try (PreparedStatement ensure = tx.prepareStatement("INSERT INTO " + schema + ".customer_credit"
-                    + " (client_id, customer_id, limit_cents) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
-                ensure.setString(1, client.id());
-                ensure.setString(2, customerId);
-                ensure.setLong(3, defaultCreditLimitCents);
-                ensure.executeUpdate();
-            }
-            return true;
-        }
         try (PreparedStatement exists = tx.prepareStatement(
                 "SELECT 1 FROM " + schema + ".customer_credit" + " WHERE client_id = ? AND customer_id = ?")) {
             exists.setString(1, client.id());
@@ -346,48 +365,86 @@ public final class OrderService {
         }
     }
 
-    /** A conditional charge: done, or refused by the limit, or refused for a newer lock holder's token. */
-    private record Charge(boolean charged, long newerToken) {}
+    /** Gives the client's customer the default credit line unless it has one ({@code customers.auto.provision}). */
+    private void provisionDefault(Connection tx, ApiClients.Client client, String customerId) throws SQLException {
+        try (PreparedStatement ensure = tx.prepareStatement("INSERT INTO " + schema + ".customer_credit"
+                + " (client_id, customer_id, limit_cents) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+            ensure.setString(1, client.id());
+            ensure.setString(2, customerId);
+            ensure.setLong(3, defaultCreditLimitCents);
+            ensure.executeUpdate();
+        }
+    }
+
+    /** Why a charge did not happen. */
+    private enum Refusal {
+        NONE,
+        UNKNOWN_CUSTOMER,
+        LIMIT,
+        NEWER_HOLDER
+    }
+
+    /** A conditional charge: done, or refused (and for a newer lock holder, that holder's token). */
+    private record Charge(Refusal refusal, long newerToken) {}
 
     /**
-     * Charges the order's total if the limit allows and no newer lock holder wrote, storing the lease's token on
-     * the credit row, and inserts the order row only if it charged: one statement, one round trip. When it did
-     * not charge, a second look tells a newer token from a reached limit.
+     * Charges the order's total if the limit allows (and, under a lease, no newer lock holder wrote: the
+     * lease's token is then stored on the credit row), and inserts the order row only if it charged: one
+     * statement, one round trip. When it did not charge, a second look tells an unknown customer, a newer
+     * token and a reached limit apart.
      */
     private Charge chargeAndInsert(
-            Connection tx, ApiClients.Client client, PlaceOrder request, String orderId, ArrayNode lines, long token)
+            Connection tx,
+            ApiClients.Client client,
+            PlaceOrder request,
+            String orderId,
+            ArrayNode lines,
+            OptionalLong token)
             throws SQLException, JsonProcessingException {
         long total = request.totalCents();
-        try (PreparedStatement charge = tx.prepareStatement("WITH charged AS (UPDATE " + schema + ".customer_credit"
-                + " SET used_cents = used_cents + ?, fence_token = ?, updated_at = now()"
-                + " WHERE client_id = ? AND customer_id = ? AND fence_token <= ? AND used_cents + ? <= limit_cents"
-                + " RETURNING 1)"
+        String charge = token.isPresent()
+                ? "UPDATE " + schema + ".customer_credit SET used_cents = used_cents + ?, fence_token = ?,"
+                        + " updated_at = now() WHERE client_id = ? AND customer_id = ? AND fence_token <= ?"
+                        + " AND used_cents + ? <= limit_cents RETURNING 1"
+                : "UPDATE " + schema + ".customer_credit SET used_cents = used_cents + ?, updated_at = now()"
+                        + " WHERE client_id = ? AND customer_id = ? AND used_cents + ? <= limit_cents RETURNING 1";
+        try (PreparedStatement insert = tx.prepareStatement("WITH charged AS (" + charge + ")"
                 + " INSERT INTO " + schema + ".orders (order_id, client_id, customer_id, merchant_id, status, currency,"
                 + " total_cents, lines) SELECT ?, ?, ?, ?, 'PLACED', ?, ?, ?::jsonb FROM charged")) {
-            charge.setLong(1, total);
-            charge.setLong(2, token);
-            charge.setString(3, client.id());
-            charge.setString(4, request.customerId());
-            charge.setLong(5, token);
-            charge.setLong(6, total);
-            charge.setString(7, orderId);
-            charge.setString(8, client.id());
-            charge.setString(9, request.customerId());
-            charge.setString(10, request.merchantId());
-            charge.setString(11, request.currency());
-            charge.setLong(12, total);
-            charge.setString(13, Json.mapper().writeValueAsString(lines));
-            if (charge.executeUpdate() == 1) {
-                return new Charge(true, 0);
+            int i = 1;
+            insert.setLong(i++, total);
+            if (token.isPresent()) {
+                insert.setLong(i++, token.getAsLong());
+            }
+            insert.setString(i++, client.id());
+            insert.setString(i++, request.customerId());
+            if (token.isPresent()) {
+                insert.setLong(i++, token.getAsLong());
+            }
+            insert.setLong(i++, total);
+            insert.setString(i++, orderId);
+            insert.setString(i++, client.id());
+            insert.setString(i++, request.customerId());
+            insert.setString(i++, request.merchantId());
+            insert.setString(i++, request.currency());
+            insert.setLong(i++, total);
+            insert.setString(i, Json.mapper().writeValueAsString(lines));
+            if (insert.executeUpdate() == 1) {
+                return new Charge(Refusal.NONE, 0);
             }
         }
-        try (PreparedStatement fence = tx.prepareStatement(
+        try (PreparedStatement look = tx.prepareStatement(
                 "SELECT fence_token FROM " + schema + ".customer_credit WHERE client_id = ? AND customer_id = ?")) {
-            fence.setString(1, client.id());
-            fence.setString(2, request.customerId());
-            try (ResultSet row = fence.executeQuery()) {
-                row.next();
-                return new Charge(false, row.getLong(1) > token ? row.getLong(1) : 0);
+            look.setString(1, client.id());
+            look.setString(2, request.customerId());
+            try (ResultSet row = look.executeQuery()) {
+                if (!row.next()) {
+                    return new Charge(Refusal.UNKNOWN_CUSTOMER, 0);
+                }
+                long stored = row.getLong(1);
+                return token.isPresent() && stored > token.getAsLong()
+                        ? new Charge(Refusal.NEWER_HOLDER, stored)
+                        : new Charge(Refusal.LIMIT, 0);
             }
         }
     }

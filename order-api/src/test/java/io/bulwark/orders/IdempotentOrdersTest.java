@@ -252,7 +252,8 @@ class IdempotentOrdersTest {
     @Test
     void shouldRefuseAHolderWhoseTokenIsOlderThanTheCreditRowsAndWriteNothing(
             PostgresService postgres, RedisService redis) throws Exception {
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> {}, Map.of())) {
+        try (OrderApiFixture api =
+                new OrderApiFixture(postgres, redis, name -> {}, Map.of(OrderApiConfig.LOCK_CUSTOMERS, "true"))) {
             HttpResponse<String> first = api.post(
                     "/orders",
                     order("c-fence", 1),
@@ -337,8 +338,8 @@ class IdempotentOrdersTest {
                     "credit-2");
             assertThat(placed.statusCode()).isEqualTo(201);
             JsonNode order = Json.mapper().readTree(placed.body());
-            assertThat(api.count("customer_credit", "used_cents = 1000 AND fence_token > 0"))
-                    .as("the lock's fencing token is stored on the credit row")
+            assertThat(api.count("customer_credit", "used_cents = 1000 AND fence_token = 0"))
+                    .as("charged without a customer lock (lock.customers is off by default): no token stored")
                     .isEqualTo(1);
 
             // Another client may use the same key: scopes differ.

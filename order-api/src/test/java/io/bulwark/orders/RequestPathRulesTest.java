@@ -32,6 +32,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -49,8 +50,11 @@ class RequestPathRulesTest {
     @Test
     void shouldAnswerCustomerBusyAndLeaveNoLockWhenRedisAnswersTooLate(PostgresService postgres, RedisService redis)
             throws Exception {
-        try (OrderApiFixture api =
-                        new OrderApiFixture(postgres, redis, name -> {}, Map.of(OrderApiConfig.LOCK_TTL_MS, "300"));
+        try (OrderApiFixture api = new OrderApiFixture(
+                        postgres,
+                        redis,
+                        name -> {},
+                        Map.of(OrderApiConfig.LOCK_CUSTOMERS, "true", OrderApiConfig.LOCK_TTL_MS, "300"));
                 RedisClient client = RedisClient.create(redis.uri());
                 StatefulRedisConnection<String, String> connection = client.connect()) {
             StatefulRedisConnection<String, String> probe = client.connect(); // connected before Redis sleeps
@@ -168,6 +172,70 @@ class RequestPathRulesTest {
     }
 
     @Test
+    void shouldNeverOverdrawACreditLineWhenConcurrentOrdersChargeItWithoutALock(
+            PostgresService postgres, RedisService redis) throws Exception {
+        // The default: no customer lock. 24 orders of 250 cents at once against a 1,000-cent line, each on its
+        // own key: PostgreSQL's row lock must let exactly four charge, whatever the interleaving.
+        try (OrderApiFixture api = new OrderApiFixture(
+                        postgres, redis, name -> {}, Map.of(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS, "1000"));
+                RedisClient client = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> connection = client.connect()) {
+            assertThat(api.post(
+                                    "/orders",
+                                    order("c-race", 1),
+                                    "Authorization",
+                                    SHOP,
+                                    "Content-Type",
+                                    JSON,
+                                    "Idempotency-Key",
+                                    "race-first")
+                            .statusCode())
+                    .as("the first order provisions the line")
+                    .isEqualTo(201);
+            CountDownLatch go = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(24);
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < 24; i++) {
+                int n = i;
+                answers.add(pool.submit(() -> {
+                    go.await();
+                    return api.post(
+                            "/orders",
+                            order("c-race", 1),
+                            "Authorization",
+                            SHOP,
+                            "Content-Type",
+                            JSON,
+                            "Idempotency-Key",
+                            "race-" + n);
+                }));
+            }
+            go.countDown();
+            int placed = 1;
+            for (Future<HttpResponse<String>> answer : answers) {
+                HttpResponse<String> response = answer.get();
+                if (response.statusCode() == 201) {
+                    placed++;
+                } else {
+                    assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
+                    assertThat(Json.mapper()
+                                    .readTree(response.body())
+                                    .path("code")
+                                    .asText())
+                            .isEqualTo("credit-limit-exceeded");
+                }
+            }
+            pool.shutdown();
+            assertThat(placed).as("orders charged against a 1,000-cent line").isEqualTo(4);
+            assertThat(api.count("customer_credit", "customer_id = 'c-race' AND used_cents = 1000"))
+                    .isEqualTo(1);
+            assertThat(api.count("orders")).isEqualTo(4);
+            assertThat(api.count("bulwark_outbox")).isEqualTo(4);
+            assertThat(keys(connection, "bulwark:lock:*")).as("no lock taken").isEmpty();
+        }
+    }
+
+    @Test
     void shouldNotExhaustTheConnectionPoolWhenEveryRequestAlsoNeedsAFencingToken(
             PostgresService postgres, RedisService redis) throws Exception {
         // More concurrent orders than connections: each holds one for its transaction and needs a token too.
@@ -175,7 +243,13 @@ class RequestPathRulesTest {
                 postgres,
                 redis,
                 name -> {},
-                Map.of(OrderApiConfig.DB_POOL_SIZE, "4", OrderApiConfig.BULKHEAD_CRITICAL, "16/0/0"))) {
+                Map.of(
+                        OrderApiConfig.LOCK_CUSTOMERS,
+                        "true",
+                        OrderApiConfig.DB_POOL_SIZE,
+                        "4",
+                        OrderApiConfig.BULKHEAD_CRITICAL,
+                        "16/0/0"))) {
             ExecutorService pool = Executors.newFixedThreadPool(16);
             List<Future<HttpResponse<String>>> answers = new ArrayList<>();
             for (int i = 0; i < 48; i++) {
@@ -210,7 +284,8 @@ class RequestPathRulesTest {
     @Test
     void shouldServeExistingCustomersRightAfterRedisLostItsData(PostgresService postgres, RedisService redis)
             throws Exception {
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> {}, Map.of());
+        try (OrderApiFixture api = new OrderApiFixture(
+                        postgres, redis, name -> {}, Map.of(OrderApiConfig.LOCK_CUSTOMERS, "true"));
                 RedisClient client = RedisClient.create(redis.uri());
                 StatefulRedisConnection<String, String> connection = client.connect()) {
             for (int i = 0; i < 3; i++) {
@@ -244,7 +319,8 @@ class RequestPathRulesTest {
 
     @Test
     void shouldGiveEveryKeyItWritesToRedisAnExpiry(PostgresService postgres, RedisService redis) throws Exception {
-        try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> {}, Map.of());
+        try (OrderApiFixture api = new OrderApiFixture(
+                        postgres, redis, name -> {}, Map.of(OrderApiConfig.LOCK_CUSTOMERS, "true"));
                 RedisClient client = RedisClient.create(redis.uri());
                 StatefulRedisConnection<String, String> connection = client.connect()) {
             List<String> placed = new ArrayList<>();
