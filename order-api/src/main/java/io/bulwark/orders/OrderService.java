@@ -29,7 +29,7 @@ import javax.sql.DataSource;
  *
  * <p><b>Credit check: one conditional statement.</b> Placing an order charges the customer's credit row
  * with {@code UPDATE ... SET used_cents = used_cents + :total WHERE used_cents + :total <= limit_cents}
- * and inserts the order row only if that charged, in one statement. PostgreSQL's row lock orders
+ * and inserts the order row and its outbox event only if that charged, in one statement. PostgreSQL's row lock orders
  * concurrent charges of one customer (a second waits, then re-checks the condition on the row the first
  * committed), so no interleaving can overdraw a credit line and no other lock is needed.
  *
@@ -52,7 +52,10 @@ import javax.sql.DataSource;
  */
 public final class OrderService {
 
-    /** A test seam: runs between the order row and the outbox event. Production passes a no-op. */
+    /**
+     * A test seam: runs ({@code "order-written"}) after the charge, the order row and its outbox event were
+     * written and before the transaction commits. Production passes a no-op.
+     */
     @FunctionalInterface
     public interface Checkpoint {
         void reached(String name) throws Exception;
@@ -126,7 +129,25 @@ public final class OrderService {
                         .put("sku", l.sku())
                         .put("quantity", l.quantity())
                         .put("unitPriceCents", l.unitPriceCents()));
-        Charge charge = chargeAndInsert(tx, client, request, orderId, lines, token);
+        ObjectNode payload =
+                Json.mapper().createObjectNode().put("orderId", orderId).put("customerId", request.customerId());
+        if (request.merchantId() != null) {
+            payload.put("merchantId", request.merchantId());
+        }
+        payload.set("lines", lines);
+        payload.put("totalCents", total).put("currency", request.currency());
+        EventEnvelope placed = new EventEnvelope(
+                UUID.randomUUID(),
+                EventTypes.ORDER_PLACED.name(),
+                "order",
+                orderId,
+                1L,
+                clock.instant(),
+                orderId,
+                null,
+                null,
+                payload);
+        Charge charge = chargeAndInsert(tx, client, request, orderId, lines, placed, token);
         switch (charge.refusal()) {
             case UNKNOWN_CUSTOMER -> {
                 return new OrderResult.UnknownCustomer(request.customerId());
@@ -140,27 +161,6 @@ public final class OrderService {
             case NONE -> {}
         }
         checkpoint.reached("order-written");
-        ObjectNode payload =
-                Json.mapper().createObjectNode().put("orderId", orderId).put("customerId", request.customerId());
-        if (request.merchantId() != null) {
-            payload.put("merchantId", request.merchantId());
-        }
-        payload.set("lines", lines);
-        payload.put("totalCents", total).put("currency", request.currency());
-        outbox.append(
-                tx,
-                new EventEnvelope(
-                        UUID.randomUUID(),
-                        EventTypes.ORDER_PLACED.name(),
-                        "order",
-                        orderId,
-                        1L,
-                        clock.instant(),
-                        orderId,
-                        null,
-                        null,
-                        payload));
-        checkpoint.reached("event-written");
         ObjectNode body =
                 Json.mapper().createObjectNode().put("orderId", orderId).put("status", "PLACED");
         body.setAll(payload);
@@ -389,8 +389,9 @@ public final class OrderService {
 
     /**
      * Charges the order's total if the limit allows (and, under a lease, no newer lock holder wrote: the
-     * lease's token is then stored on the credit row), and inserts the order row only if it charged: one
-     * statement, one round trip. When it did not charge, a second look tells an unknown customer, a newer
+     * lease's token is then stored on the credit row), and only if it charged inserts the order row and its
+     * {@code OrderPlaced} event into the outbox: one statement, one round trip, so there is no order without
+     * its charge and its event. When it did not charge, a second look tells an unknown customer, a newer
      * token and a reached limit apart.
      */
     private Charge chargeAndInsert(
@@ -399,6 +400,7 @@ public final class OrderService {
             PlaceOrder request,
             String orderId,
             ArrayNode lines,
+            EventEnvelope placed,
             OptionalLong token)
             throws SQLException, JsonProcessingException {
         long total = request.totalCents();
@@ -408,9 +410,10 @@ public final class OrderService {
                         + " AND used_cents + ? <= limit_cents RETURNING 1"
                 : "UPDATE " + schema + ".customer_credit SET used_cents = used_cents + ?, updated_at = now()"
                         + " WHERE client_id = ? AND customer_id = ? AND used_cents + ? <= limit_cents RETURNING 1";
-        try (PreparedStatement insert = tx.prepareStatement("WITH charged AS (" + charge + ")"
-                + " INSERT INTO " + schema + ".orders (order_id, client_id, customer_id, merchant_id, status, currency,"
-                + " total_cents, lines) SELECT ?, ?, ?, ?, 'PLACED', ?, ?, ?::jsonb FROM charged")) {
+        try (PreparedStatement insert = tx.prepareStatement("WITH charged AS (" + charge + "),"
+                + " placed AS (INSERT INTO " + schema + ".orders (order_id, client_id, customer_id, merchant_id,"
+                + " status, currency, total_cents, lines) SELECT ?, ?, ?, ?, 'PLACED', ?, ?, ?::jsonb FROM charged"
+                + " RETURNING 1) " + outbox.insertFrom("placed"))) {
             int i = 1;
             insert.setLong(i++, total);
             if (token.isPresent()) {
@@ -428,7 +431,8 @@ public final class OrderService {
             insert.setString(i++, request.merchantId());
             insert.setString(i++, request.currency());
             insert.setLong(i++, total);
-            insert.setString(i, Json.mapper().writeValueAsString(lines));
+            insert.setString(i++, Json.mapper().writeValueAsString(lines));
+            outbox.bind(insert, i, placed);
             if (insert.executeUpdate() == 1) {
                 return new Charge(Refusal.NONE, 0);
             }

@@ -25,14 +25,18 @@ import java.util.Objects;
  */
 public final class OutboxWriter {
 
+    private static final String COLUMNS = " (event_id, aggregate_type, aggregate_id, aggregate_version, event_type,"
+            + " payload, occurred_at, correlation_id, causation_id, traceparent)";
+    private static final String VALUES = "?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?";
+
     private final EventSchemas schemas;
+    private final String table;
     private final String insertSql;
 
     public OutboxWriter(EventSchemas schemas, OutboxTable table) {
         this.schemas = Objects.requireNonNull(schemas, "schemas");
-        this.insertSql = "INSERT INTO " + table.qualified() + " (event_id, aggregate_type, aggregate_id,"
-                + " aggregate_version, event_type, payload, occurred_at, correlation_id, causation_id, traceparent)"
-                + " VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?)";
+        this.table = table.qualified();
+        this.insertSql = "INSERT INTO " + this.table + COLUMNS + " VALUES (" + VALUES + ")";
     }
 
     /**
@@ -66,39 +70,74 @@ public final class OutboxWriter {
      *     transaction is then aborted, as always in PostgreSQL, and must be rolled back
      */
     public void appendAll(Connection transaction, List<EventEnvelope> events) throws SQLException {
-        if (transaction.getAutoCommit()) {
-            throw new InvalidEventException("OutboxWriter writes only inside the caller's transaction: "
-                    + "call setAutoCommit(false) and commit together with the business rows");
-        }
-        for (EventEnvelope event : events) {
-            try {
-                schemas.validate(event);
-            } catch (SchemaViolationException e) {
-                throw new InvalidEventException(
-                        "Event " + event.eventId() + " of type " + event.type() + " is invalid: "
-                                + String.join("; ", e.violations()),
-                        e);
-            }
-        }
+        requireTransaction(transaction);
+        events.forEach(this::validate);
         try (PreparedStatement insert = transaction.prepareStatement(insertSql)) {
             for (EventEnvelope event : events) {
-                insert.setObject(1, event.eventId());
-                insert.setString(2, event.aggregateType());
-                insert.setString(3, event.aggregateId());
-                if (event.aggregateVersion() == null) {
-                    insert.setNull(4, Types.BIGINT);
-                } else {
-                    insert.setLong(4, event.aggregateVersion());
-                }
-                insert.setString(5, event.type());
-                insert.setString(6, event.payload().toString());
-                insert.setObject(7, event.occurredAt().atOffset(ZoneOffset.UTC));
-                insert.setString(8, event.correlationId());
-                insert.setString(9, event.causationId());
-                insert.setString(10, event.traceparent());
+                bindValues(insert, 1, event);
                 insert.addBatch();
             }
             insert.executeBatch();
         }
+    }
+
+    /**
+     * The outbox insert as the last part of a caller's statement, so that the event travels in the same round
+     * trip as the business rows it belongs to: {@code INSERT INTO <outbox> (...) SELECT ?, ... FROM <source>},
+     * one row per row of {@code source} (typically a {@code WITH} query of the same statement that returns one
+     * row when the business write happened and none when it did not). Bind its ten values with {@link #bind}.
+     */
+    public String insertFrom(String source) {
+        return "INSERT INTO " + table + COLUMNS + " SELECT " + VALUES + " FROM " + source;
+    }
+
+    /**
+     * Validates {@code event} and binds it to the ten placeholders of {@link #insertFrom} in {@code statement},
+     * starting at parameter {@code first}; returns the index after them.
+     *
+     * @throws InvalidEventException when the event breaks its schema or the statement's connection
+     *     auto-commits; nothing has been executed then
+     */
+    public int bind(PreparedStatement statement, int first, EventEnvelope event) throws SQLException {
+        requireTransaction(statement.getConnection());
+        validate(event);
+        return bindValues(statement, first, event);
+    }
+
+    private static void requireTransaction(Connection connection) throws SQLException {
+        if (connection.getAutoCommit()) {
+            throw new InvalidEventException("OutboxWriter writes only inside the caller's transaction: "
+                    + "call setAutoCommit(false) and commit together with the business rows");
+        }
+    }
+
+    private void validate(EventEnvelope event) {
+        try {
+            schemas.validate(event);
+        } catch (SchemaViolationException e) {
+            throw new InvalidEventException(
+                    "Event " + event.eventId() + " of type " + event.type() + " is invalid: "
+                            + String.join("; ", e.violations()),
+                    e);
+        }
+    }
+
+    private static int bindValues(PreparedStatement insert, int first, EventEnvelope event) throws SQLException {
+        int i = first;
+        insert.setObject(i++, event.eventId());
+        insert.setString(i++, event.aggregateType());
+        insert.setString(i++, event.aggregateId());
+        if (event.aggregateVersion() == null) {
+            insert.setNull(i++, Types.BIGINT);
+        } else {
+            insert.setLong(i++, event.aggregateVersion());
+        }
+        insert.setString(i++, event.type());
+        insert.setString(i++, event.payload().toString());
+        insert.setObject(i++, event.occurredAt().atOffset(ZoneOffset.UTC));
+        insert.setString(i++, event.correlationId());
+        insert.setString(i++, event.causationId());
+        insert.setString(i++, event.traceparent());
+        return i;
     }
 }

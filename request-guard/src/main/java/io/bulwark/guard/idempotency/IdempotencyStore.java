@@ -183,8 +183,7 @@ public final class IdempotencyStore {
                 }
                 StoredResponse response = work.run(connection);
                 if (settings.storable().test(response.status())) {
-                    insert(connection, scope, id, fingerprint, response);
-                    connection.commit();
+                    insertAndCommit(connection, scope, id, fingerprint, response);
                     stored = response;
                 } else {
                     connection.rollback();
@@ -266,12 +265,18 @@ public final class IdempotencyStore {
         }
     }
 
-    private void insert(
+    /**
+     * Inserts the record and commits, in one round trip: the {@code INSERT} and a {@code COMMIT} travel in one
+     * message and run in turn, so the commit follows the record (a failed insert skips it, and the caller rolls
+     * back). The {@link Connection#commit()} afterwards finds the transaction ended and sends nothing (PgJDBC
+     * asks the server's transaction status), and it keeps the connection pool's bookkeeping right.
+     */
+    private void insertAndCommit(
             Connection connection, IdempotencyScope scope, String id, String fingerprint, StoredResponse response)
             throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + table
                 + " (scope_id, client_id, method, path, idem_key, fingerprint, status_code, content_type,"
-                + " response_body, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " response_body, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?); COMMIT")) {
             insert.setString(1, id);
             insert.setString(2, scope.clientId());
             insert.setString(3, scope.method());
@@ -282,8 +287,9 @@ public final class IdempotencyStore {
             insert.setString(8, response.contentType());
             insert.setBytes(9, response.body());
             insert.setTimestamp(10, Timestamp.from(Instant.now().plus(settings.ttl())));
-            insert.executeUpdate();
+            insert.execute();
         }
+        connection.commit();
     }
 
     /**
