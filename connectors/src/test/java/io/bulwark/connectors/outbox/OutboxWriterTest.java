@@ -11,6 +11,7 @@ import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -117,6 +118,52 @@ class OutboxWriterTest {
             c.rollback();
         }
         assertThat(countFromOtherConnection()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldWriteAnEventInTheCallersStatementOnlyWhenItsSourceYieldsARow() throws Exception {
+        try (Connection c = postgres.connect()) {
+            c.setAutoCommit(false);
+            for (boolean written : new boolean[] {true, false}) {
+                try (PreparedStatement s =
+                        c.prepareStatement("WITH done AS (SELECT 1 WHERE ?) " + writer.insertFrom("done"))) {
+                    s.setBoolean(1, written);
+                    assertThat(writer.bind(s, 2, event(written ? "o-6" : "o-7")))
+                            .as("the index after the event's ten values")
+                            .isEqualTo(12);
+                    assertThat(s.executeUpdate()).isEqualTo(written ? 1 : 0);
+                }
+            }
+            c.commit();
+        }
+        try (Connection c = postgres.connect();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "SELECT aggregate_id, payload->>'currency', aggregate_version FROM " + table.qualified())) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("o-6");
+            assertThat(rs.getString(2)).isEqualTo("EUR");
+            assertThat(rs.getLong(3)).isEqualTo(3L);
+            assertThat(rs.next()).as("nothing from the empty source").isFalse();
+        }
+    }
+
+    @Test
+    void shouldRefuseToBindAnInvalidEventOrOneOutsideATransaction() throws Exception {
+        ObjectNode bad = Json.mapper().createObjectNode().put("orderId", "o-8");
+        EventEnvelope invalid = EventEnvelope.newEvent("OrderPlaced", "order", "o-8", bad, Clock.systemUTC());
+        try (Connection c = postgres.connect();
+                PreparedStatement s = c.prepareStatement("WITH done AS (SELECT 1) " + writer.insertFrom("done"))) {
+            assertThatThrownBy(() -> writer.bind(s, 1, event("o-8")))
+                    .isInstanceOf(InvalidEventException.class)
+                    .hasMessageContaining("setAutoCommit(false)");
+            c.setAutoCommit(false);
+            assertThatThrownBy(() -> writer.bind(s, 1, invalid))
+                    .isInstanceOf(InvalidEventException.class)
+                    .hasMessageContaining("customerId");
+            c.rollback();
+        }
+        assertThat(countFromOtherConnection()).isZero();
     }
 
     private int countFromOtherConnection() throws SQLException {

@@ -1,6 +1,7 @@
 package io.bulwark.guard.idempotency;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.bulwark.guard.GuardMigrations;
 import io.bulwark.guard.idempotency.IdempotencyStore.Kind;
@@ -13,6 +14,10 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -154,6 +159,50 @@ class IdempotencyStoreTest {
         assertThat(retry.response().body()).isEqualTo(first.response().body());
         assertThat(other.kind()).isEqualTo(Kind.MISMATCH);
         assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void shouldCommitTheWorkWithItsRecordAndNeitherWhenTheRecordCannotBeWritten() throws Exception {
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + schema + ".work (id text PRIMARY KEY)");
+        }
+        IdempotencyStore store = store(redis);
+        // The record and the COMMIT travel together: when the record fails (here a row with its key, written by
+        // the work itself), the commit must not happen and the work's row must go too.
+        assertThatThrownBy(() -> store.execute(scope, FINGERPRINT, tx -> {
+                    try (Statement s = tx.createStatement()) {
+                        s.execute("INSERT INTO " + schema + ".work VALUES ('first')");
+                        s.execute("INSERT INTO " + schema + ".bulwark_idempotency (scope_id, client_id, method, path,"
+                                + " idem_key, fingerprint, status_code, response_body, expires_at) VALUES ('"
+                                + scope.id() + "', 'c', 'POST', '/', 'k', 'f', 201, '', now() + interval '1 hour')");
+                    }
+                    return created();
+                }))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("bulwark_idempotency_pkey");
+        assertThat(count("work")).as("the work rolled back with its record").isZero();
+        assertThat(count("bulwark_idempotency")).isZero();
+
+        Outcome retry = store.execute(scope, FINGERPRINT, tx -> {
+            try (Statement s = tx.createStatement()) {
+                s.execute("INSERT INTO " + schema + ".work VALUES ('retry')");
+            }
+            return created();
+        });
+        assertThat(retry.kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(count("work")).as("committed, seen from another connection").isEqualTo(1);
+        assertThat(count("bulwark_idempotency")).isEqualTo(1);
+        assertThat(store.execute(scope, FINGERPRINT, tx -> created()).kind()).isEqualTo(Kind.REPLAYED);
+    }
+
+    private long count(String table) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rows = s.executeQuery("SELECT count(*) FROM " + schema + "." + table)) {
+            rows.next();
+            return rows.getLong(1);
+        }
     }
 
     private IdempotencyStore store(StatefulRedisConnection<String, String> connection) {
