@@ -39,8 +39,9 @@ import java.util.stream.IntStream;
  * {@code place-order-p99-ms}, {@code place-order-rps} and {@code place-order-vs-bare-insert}: 16
  * closed-loop clients (each sends its next request when the last is answered) against
  * {@code POST /orders} — API key, token-bucket rate limit (the {@code internal} tier), idempotency
- * key (Redis + PostgreSQL), per-customer Redis lock with the fencing token on the credit row, order
- * row and outbox event in one transaction — and, in the same run, against a bare endpoint on the
+ * key (Redis + PostgreSQL), the credit charge with the order row and its outbox event in one statement
+ * (add {@code lock.customers=true} for the per-customer Redis lock with a durable fencing token), all in
+ * one transaction — and, in the same run, against a bare endpoint on the
  * same JDK HTTP server kind that inserts one row with auto-commit. PostgreSQL is durable (fsync,
  * synchronous commit), everything shares the machine's cores.
  *
@@ -76,7 +77,7 @@ public final class OrderBenchmark {
                 EmbeddedRedisServer redis = EmbeddedRedisServer.builder(dir.resolve("redis"))
                         .build()
                         .start()) {
-            // The request path alone (no Kafka here), then key=value overrides, e.g. lock.fencing=redis.
+            // The request path alone (no Kafka here), then key=value overrides, e.g. lock.customers=true.
             Map<String, String> settings = KeyValueArgs.withOverrides(
                     Map.of(
                             OrderApiConfig.DB_URL,
