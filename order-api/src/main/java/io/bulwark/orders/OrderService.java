@@ -29,9 +29,10 @@ import javax.sql.DataSource;
  *
  * <p><b>Credit check: one conditional statement.</b> Placing an order charges the customer's credit row
  * with {@code UPDATE ... SET used_cents = used_cents + :total WHERE used_cents + :total <= limit_cents}
- * and inserts the order row and its outbox event only if that charged, in one statement. PostgreSQL's row lock orders
- * concurrent charges of one customer (a second waits, then re-checks the condition on the row the first
- * committed), so no interleaving can overdraw a credit line and no other lock is needed.
+ * and inserts the order row and its outbox event only if that charged, in one statement. PostgreSQL's
+ * row lock orders concurrent charges of one customer (a second waits, then re-checks the condition on
+ * the row the first committed), so no interleaving can overdraw a credit line and no other lock is
+ * needed.
  *
  * <p><b>Optionally also under a fenced Redis lock</b> ({@code lock.customers=true}): placing then takes
  * the customer's Redis lock first, and the charge also stores the lease's fencing token
@@ -42,8 +43,8 @@ import javax.sql.DataSource;
  *
  * <p><b>Customers belong to a client.</b> A credit line is keyed by (client, customer) and provisioned
  * explicitly ({@link #provision}); an order for a customer the client has not provisioned is 422
- * {@code unknown-customer} and writes nothing (the charge finds no row), so random ids grow nothing — unless the
- * operator turned on {@code customers.auto.provision} (then the default limit applies).
+ * {@code unknown-customer} and writes nothing (the charge finds no row), so random ids grow nothing —
+ * unless the operator turned on {@code customers.auto.provision} (then the default limit applies).
  *
  * <p><b>The saga decides.</b> An order stays {@code PLACED} until order-api reads the saga's outcome
  * ({@link #settle}); a cancel is a request ({@code CANCEL_REQUESTED} + {@code OrderCancelRequested}),
