@@ -38,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -180,34 +181,19 @@ class RequestPathRulesTest {
                         postgres, redis, name -> {}, Map.of(OrderApiConfig.CREDIT_DEFAULT_LIMIT_CENTS, "1000"));
                 RedisClient client = RedisClient.create(redis.uri());
                 StatefulRedisConnection<String, String> connection = client.connect()) {
-            assertThat(api.post(
-                                    "/orders",
-                                    order("c-race", 1),
-                                    "Authorization",
-                                    SHOP,
-                                    "Content-Type",
-                                    JSON,
-                                    "Idempotency-Key",
-                                    "race-first")
-                            .statusCode())
+            Function<String, HttpResponse<String>> place = key -> api.post(
+                    "/orders", order("c-race", 1), "Authorization", SHOP, "Content-Type", JSON, "Idempotency-Key", key);
+            assertThat(place.apply("race-first").statusCode())
                     .as("the first order provisions the line")
                     .isEqualTo(201);
             CountDownLatch go = new CountDownLatch(1);
             ExecutorService pool = Executors.newFixedThreadPool(24);
             List<Future<HttpResponse<String>>> answers = new ArrayList<>();
             for (int i = 0; i < 24; i++) {
-                int n = i;
+                String key = "race-" + i;
                 answers.add(pool.submit(() -> {
                     go.await();
-                    return api.post(
-                            "/orders",
-                            order("c-race", 1),
-                            "Authorization",
-                            SHOP,
-                            "Content-Type",
-                            JSON,
-                            "Idempotency-Key",
-                            "race-" + n);
+                    return place.apply(key);
                 }));
             }
             go.countDown();
