@@ -37,8 +37,8 @@ import java.util.function.LongSupplier;
  * of a second or two waits, and the backlog then drains by itself) from refusing anyone. A refused order is
  * answered 503 {@code overloaded} with {@code Retry-After} before anything is written: no credit charged, no
  * event sent, its Idempotency-Key free for the retry. Retries of placed orders (replays) and cancellations are
- * never refused. The minimum, not a mean or a count: a slow gateway answer, a client's late cancel or a
- * customer's lock keeps single orders open long with no backlog anywhere, and the number of open orders means
+ * never refused. The minimum, not a mean or a count: a slow gateway answer, a client's late cancel or (with
+ * {@code lock.customers}) a customer's lock keeps single orders open long with no backlog anywhere, and the number of open orders means
  * a different wait at each rate. A path that settles nothing at all (the streams app down) does not close
  * admission: orders wait durably in the outbox and Kafka, and {@code /health} and the streams app's own
  * metrics report that failure. Without an outcome reader in this process ({@code outcomes.enabled=false})

@@ -85,15 +85,7 @@ public final class OrderApiApp implements AutoCloseable {
         }
         this.redisClient = RedisClient.create(redisUri);
         this.redis = redisClient.connect();
-        RedisLockConfig lockConfig = RedisLockConfig.withTtl(
-                        Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_TTL_MS)))
-                .waitTimeout(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_WAIT_MS)))
-                .maxHold(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_MAX_HOLD_MS)));
-        this.locks = !lockCustomers
-                ? null
-                : durableTokens
-                        ? new RedisLocks(redis, lockConfig, new PostgresFencingTokens(fencingPool, schema))
-                        : new RedisLocks(redis, lockConfig);
+        this.locks = lockCustomers ? customerLocks(config, redis, fencingPool, schema) : null;
         ResilientRateLimiter.FailurePolicy failurePolicy = config.rateLimitFailurePolicy();
         ResilientRateLimiter limiter = new ResilientRateLimiter(
                 new TokenBucketLimiter(redis, "bulwark:rl:", Duration.ofMillis(200)),
@@ -253,6 +245,21 @@ public final class OrderApiApp implements AutoCloseable {
         if (fencingPool != null) {
             fencingPool.close();
         }
+    }
+
+    /** The per-customer locks of {@code lock.customers}, with durable tokens from {@code fencingPool} when it is set. */
+    private static RedisLocks customerLocks(
+            OrderApiConfig config,
+            StatefulRedisConnection<String, String> redis,
+            HikariDataSource fencingPool,
+            String schema) {
+        RedisLockConfig lockConfig = RedisLockConfig.withTtl(
+                        Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_TTL_MS)))
+                .waitTimeout(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_WAIT_MS)))
+                .maxHold(Duration.ofMillis(config.getLong(OrderApiConfig.LOCK_MAX_HOLD_MS)));
+        return fencingPool != null
+                ? new RedisLocks(redis, lockConfig, new PostgresFencingTokens(fencingPool, schema))
+                : new RedisLocks(redis, lockConfig);
     }
 
     /** A Hikari pool on the order database: 5 s to get a connection, every session with the statement timeout. */

@@ -254,8 +254,8 @@ public final class OrderApiConfig extends AbstractConfig {
                     4,
                     Range.between(1, 64),
                     Importance.LOW,
-                    "Connections for durable fencing tokens (lock.customers with lock.fencing=postgres), apart from db.pool.size: a "
-                            + "request that holds its transaction's connection takes its token from here, so the main "
+                    "Connections for durable fencing tokens (lock.customers with lock.fencing=postgres), apart "
+                            + "from db.pool.size: a request that holds its transaction's connection takes its token from here, so the main "
                             + "pool can never be exhausted by requests each waiting for a second connection.")
             .define(
                     DB_STATEMENT_TIMEOUT_MS,

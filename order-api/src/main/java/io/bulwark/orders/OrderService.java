@@ -69,6 +69,8 @@ public final class OrderService {
     private final boolean autoProvision;
     private final Checkpoint checkpoint;
     private final Clock clock;
+    private final String chargeSql;
+    private final String fencedChargeSql;
 
     /**
      * @param locks the per-customer Redis locks to take around the charge, or {@code null} for none (the
@@ -91,6 +93,22 @@ public final class OrderService {
         this.autoProvision = autoProvision;
         this.checkpoint = checkpoint;
         this.clock = clock;
+        this.chargeSql = chargeSql(schema, outbox, false);
+        this.fencedChargeSql = chargeSql(schema, outbox, true);
+    }
+
+    /** The charge, the order row and its event in one statement ({@link #chargeAndInsert}); fenced under a lease. */
+    private static String chargeSql(String schema, OutboxWriter outbox, boolean fenced) {
+        String charge = fenced
+                ? "UPDATE " + schema + ".customer_credit SET used_cents = used_cents + ?, fence_token = ?,"
+                        + " updated_at = now() WHERE client_id = ? AND customer_id = ? AND fence_token <= ?"
+                        + " AND used_cents + ? <= limit_cents RETURNING 1"
+                : "UPDATE " + schema + ".customer_credit SET used_cents = used_cents + ?, updated_at = now()"
+                        + " WHERE client_id = ? AND customer_id = ? AND used_cents + ? <= limit_cents RETURNING 1";
+        return "WITH charged AS (" + charge + "),"
+                + " placed AS (INSERT INTO " + schema + ".orders (order_id, client_id, customer_id, merchant_id,"
+                + " status, currency, total_cents, lines) SELECT ?, ?, ?, ?, 'PLACED', ?, ?, ?::jsonb FROM charged"
+                + " RETURNING 1) " + outbox.insertFrom("placed");
     }
 
     /** Places the order in {@code tx} (the caller commits only a {@link OrderResult.Placed}). */
@@ -405,16 +423,7 @@ public final class OrderService {
             OptionalLong token)
             throws SQLException, JsonProcessingException {
         long total = request.totalCents();
-        String charge = token.isPresent()
-                ? "UPDATE " + schema + ".customer_credit SET used_cents = used_cents + ?, fence_token = ?,"
-                        + " updated_at = now() WHERE client_id = ? AND customer_id = ? AND fence_token <= ?"
-                        + " AND used_cents + ? <= limit_cents RETURNING 1"
-                : "UPDATE " + schema + ".customer_credit SET used_cents = used_cents + ?, updated_at = now()"
-                        + " WHERE client_id = ? AND customer_id = ? AND used_cents + ? <= limit_cents RETURNING 1";
-        try (PreparedStatement insert = tx.prepareStatement("WITH charged AS (" + charge + "),"
-                + " placed AS (INSERT INTO " + schema + ".orders (order_id, client_id, customer_id, merchant_id,"
-                + " status, currency, total_cents, lines) SELECT ?, ?, ?, ?, 'PLACED', ?, ?, ?::jsonb FROM charged"
-                + " RETURNING 1) " + outbox.insertFrom("placed"))) {
+        try (PreparedStatement insert = tx.prepareStatement(token.isPresent() ? fencedChargeSql : chargeSql)) {
             int i = 1;
             insert.setLong(i++, total);
             if (token.isPresent()) {
