@@ -202,12 +202,12 @@ public final class OrderApi implements AutoCloseable {
             if (path.equals("/orders")) {
                 route = "place";
                 requireMethod(exchange, "POST");
-                serve(exchange, Tier.CRITICAL, Scopes.ORDERS_WRITE, client -> place(exchange, client));
+                serveKeyed(exchange, Tier.CRITICAL, (client, lookup) -> place(exchange, client, lookup));
             } else if (cancel.matches()) {
                 route = "cancel";
                 requireMethod(exchange, "POST");
                 String id = cancel.group(1);
-                serve(exchange, Tier.STANDARD, Scopes.ORDERS_WRITE, client -> cancel(exchange, client, id));
+                serveKeyed(exchange, Tier.STANDARD, (client, lookup) -> cancel(exchange, client, lookup, id));
             } else if (order.matches()) {
                 route = "get";
                 if (!method.equals("GET") && !method.equals("HEAD")) {
@@ -252,9 +252,29 @@ public final class OrderApi implements AutoCloseable {
         void handle(ApiClients.Client client) throws Exception;
     }
 
+    @FunctionalInterface
+    private interface KeyedHandler {
+        void handle(ApiClients.Client client, IdempotencyStore.Lookup lookup) throws Exception;
+    }
+
     /** Authentication, rate limit and bulkhead, in that order: the cheapest refusals first. */
     private void serve(HttpExchange exchange, Tier tier, String scope, Handler handler) throws Exception {
         ApiClients.Client client = clients.authenticate(exchange, scope);
+        serve(exchange, tier, client, handler);
+    }
+
+    /**
+     * A write under an {@code Idempotency-Key}: as {@link #serve}, with the key's look-up sent to Redis just
+     * before the rate-limit script, on the same connection, so the request waits once for both replies. A
+     * missing or malformed key is refused (400) before anything is sent.
+     */
+    private void serveKeyed(HttpExchange exchange, Tier tier, KeyedHandler handler) throws Exception {
+        ApiClients.Client client = clients.authenticate(exchange, Scopes.ORDERS_WRITE);
+        IdempotencyStore.Lookup lookup = idempotency.lookUp(scope(exchange, client));
+        serve(exchange, tier, client, c -> handler.handle(c, lookup));
+    }
+
+    private void serve(HttpExchange exchange, Tier tier, ApiClients.Client client, Handler handler) throws Exception {
         // The tier's bucket first (bursts), then its strict quota (the exact sliding window): a request the
         // bucket refuses takes nothing from the quota.
         List<RateLimitDecision> decisions = new ArrayList<>();
@@ -291,11 +311,11 @@ public final class OrderApi implements AutoCloseable {
         }
     }
 
-    private void place(HttpExchange exchange, ApiClients.Client client) throws Exception {
-        IdempotencyScope scope = scope(exchange, client);
+    private void place(HttpExchange exchange, ApiClients.Client client, IdempotencyStore.Lookup lookup)
+            throws Exception {
         byte[] body = body(exchange);
         PlaceOrder request = PlaceOrder.parse(body);
-        idempotent(exchange, scope, body, tx -> {
+        idempotent(exchange, lookup, body, tx -> {
             admit();
             return respond(orders.place(tx, client, request));
         });
@@ -321,10 +341,10 @@ public final class OrderApi implements AutoCloseable {
         }
     }
 
-    private void cancel(HttpExchange exchange, ApiClients.Client client, String orderId) throws Exception {
-        IdempotencyScope scope = scope(exchange, client);
+    private void cancel(HttpExchange exchange, ApiClients.Client client, IdempotencyStore.Lookup lookup, String orderId)
+            throws Exception {
         byte[] body = body(exchange);
-        idempotent(exchange, scope, body, tx -> respond(orders.cancel(tx, client, orderId)));
+        idempotent(exchange, lookup, body, tx -> respond(orders.cancel(tx, client, orderId)));
     }
 
     private void get(HttpExchange exchange, ApiClients.Client client, String orderId) throws Exception {
@@ -446,11 +466,12 @@ public final class OrderApi implements AutoCloseable {
         HttpIo.send(exchange, 200, HttpIo.JSON, Json.mapper().writeValueAsBytes(credit.get()));
     }
 
-    private void idempotent(HttpExchange exchange, IdempotencyScope scope, byte[] body, IdempotencyStore.Work work)
+    private void idempotent(
+            HttpExchange exchange, IdempotencyStore.Lookup lookup, byte[] body, IdempotencyStore.Work work)
             throws Exception {
         Outcome outcome;
         try {
-            outcome = idempotency.execute(scope, RequestFingerprint.of(body), work);
+            outcome = idempotency.execute(lookup, RequestFingerprint.of(body), work);
         } catch (SQLException e) {
             throw unavailable(e);
         }

@@ -99,8 +99,7 @@ public final class OrderApiApp implements AutoCloseable {
                 ResilientRateLimiter.defaultBreaker("order-api-quota"),
                 meters);
         IdempotencyStore.Settings settings = IdempotencyStore.Settings.defaults()
-                .withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_TTL_MS)))
-                .withInFlightTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_IN_FLIGHT_TTL_MS)));
+                .withTtl(Duration.ofMillis(config.getLong(OrderApiConfig.IDEMPOTENCY_TTL_MS)));
         Set<Integer> storedErrors = config.getList(OrderApiConfig.IDEMPOTENCY_STORED_ERROR_STATUSES).stream()
                 .map(status -> Integer.parseInt(status.trim()))
                 .collect(Collectors.toUnmodifiableSet());

@@ -43,7 +43,6 @@ public final class OrderApiConfig extends AbstractConfig {
     public static final String IDEMPOTENCY_TTL_MS = "idempotency.ttl.ms";
     public static final String IDEMPOTENCY_STORED_ERROR_STATUSES = "idempotency.stored.error.statuses";
     public static final String IDEMPOTENCY_REAPER_INTERVAL_MS = "idempotency.reaper.interval.ms";
-    public static final String IDEMPOTENCY_IN_FLIGHT_TTL_MS = "idempotency.in.flight.ttl.ms";
     public static final String CREDIT_DEFAULT_LIMIT_CENTS = "credit.default.limit.cents";
     public static final String CUSTOMERS_AUTO_PROVISION = "customers.auto.provision";
     public static final String OUTCOMES_ENABLED = "outcomes.enabled";
@@ -162,15 +161,6 @@ public final class OrderApiConfig extends AbstractConfig {
                     "Error statuses whose answers are stored and replayed for an idempotency key, for final business "
                             + "answers (e.g. 422). Default: none — only 2xx is stored, so a client that fixes the cause "
                             + "and retries with the same key is executed again.")
-            .define(
-                    IDEMPOTENCY_IN_FLIGHT_TTL_MS,
-                    Type.LONG,
-                    10_000L,
-                    Range.between(1_000L, 600_000L),
-                    Importance.LOW,
-                    "Lifetime of a key's in-flight mark in Redis: above the longest a request can run (at least "
-                            + "db.statement.timeout.ms). A retry that finds a mark whose owner is gone takes over at once "
-                            + "(PostgreSQL's advisory lock tells); this only bounds how long a mark can linger.")
             .define(
                     IDEMPOTENCY_REAPER_INTERVAL_MS,
                     Type.LONG,
@@ -401,12 +391,6 @@ public final class OrderApiConfig extends AbstractConfig {
                     PAYMENT_WORKER_ENABLED,
                     true,
                     "the payment worker needs " + KAFKA_BOOTSTRAP_SERVERS + " and " + GATEWAY_URL);
-        }
-        if (getLong(IDEMPOTENCY_IN_FLIGHT_TTL_MS) < getLong(DB_STATEMENT_TIMEOUT_MS)) {
-            throw new ConfigException(
-                    IDEMPOTENCY_IN_FLIGHT_TTL_MS,
-                    getLong(IDEMPOTENCY_IN_FLIGHT_TTL_MS),
-                    "must be at least " + DB_STATEMENT_TIMEOUT_MS + " = " + getLong(DB_STATEMENT_TIMEOUT_MS));
         }
         if (getBoolean(OUTCOMES_ENABLED) && getString(KAFKA_BOOTSTRAP_SERVERS).isBlank()) {
             throw new ConfigException(

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.guard.pg.AdvisoryLocks;
-import io.bulwark.guard.redis.RedisScript;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.Counter;
@@ -20,7 +20,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Objects;
-import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.IntPredicate;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -39,19 +41,20 @@ import org.slf4j.LoggerFactory;
  * the client's retry executes once. A transaction-scoped advisory lock on the scope serialises
  * concurrent requests with one key even when Redis is unavailable.
  *
- * <p><b>Redis in front.</b> Before touching PostgreSQL, Redis answers replays from a cached copy
- * or, when it holds nothing for the key, marks it in flight (with an owner token and a lifetime of
- * {@code inFlightTtl}, which callers set above their longest request) — look-up and mark are one
- * script, one round trip. Redis is an accelerator
- * only: when it fails, requests take the PostgreSQL path (counted in
- * {@code bulwark.idempotency.redis.errors}).
+ * <p><b>Redis in front.</b> Before touching PostgreSQL, Redis answers replays from a cached copy of the
+ * stored response (a {@code GET}; the copy is written after the commit, without waiting). A miss is only a
+ * hint — Redis may have lost the copy, or another request may be running or have just committed — so a miss
+ * goes to PostgreSQL, which decides: inside the transaction the scope's advisory lock is taken (held by
+ * someone → {@link Kind#IN_FLIGHT}, 409), then the durable record is read (found → replayed or mismatch;
+ * none → the work runs). Redis is an accelerator only: when it fails, requests take the PostgreSQL path
+ * (counted in {@code bulwark.idempotency.redis.errors}).
  *
- * <p><b>Who owns a mark is decided by PostgreSQL.</b> A mark says a request <i>may</i> be running: its
- * process may have died, or the mark may be a {@code SET} that landed after its caller gave up on it.
- * So a request that finds a mark does not answer 409 from Redis: it asks PostgreSQL, where the owner,
- * while it works, holds the scope's transaction advisory lock. Lock taken by someone → 409 (the owner is
- * alive); lock free → the owner is gone and this request takes over (it runs the work, or replays the
- * record the owner committed). A mark is cleared only by its owner (compare-and-delete on its token).
+ * <p><b>The look-up can start early.</b> {@link #lookUp} sends the {@code GET} and returns at once, so a
+ * caller with other Redis work of its own (a rate limit) waits once for both replies;
+ * {@link #execute(Lookup, String, Work)} then reads the reply. Until 2026-12-04 the look-up also left an
+ * in-flight mark in Redis; a mark only ever sent the next request on to PostgreSQL (whose advisory lock says
+ * whether its owner is alive), so it cost a script per request and a compare-and-delete after every error
+ * answer while deciding nothing. Marks written by those versions are ignored.
  *
  * <p><b>What is stored.</b> Responses whose status passes {@code storable} (default: 2xx only — an
  * error answer is never cached, so a client that fixes the cause and retries with the same key is
@@ -67,33 +70,24 @@ public final class IdempotencyStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String REDIS_PREFIX = "bulwark:idem:";
 
-    /** Defaults: records kept 24 h, in-flight marks 30 s (set it above the longest request), only 2xx stored. */
-    public record Settings(Duration ttl, Duration inFlightTtl, IntPredicate storable, Duration redisTimeout) {
+    /** Defaults: records kept 24 h, only 2xx stored, Redis answers awaited 200 ms. */
+    public record Settings(Duration ttl, IntPredicate storable, Duration redisTimeout) {
         public Settings {
             Objects.requireNonNull(ttl, "ttl");
-            Objects.requireNonNull(inFlightTtl, "inFlightTtl");
             Objects.requireNonNull(storable, "storable");
             Objects.requireNonNull(redisTimeout, "redisTimeout");
         }
 
         public static Settings defaults() {
-            return new Settings(
-                    Duration.ofHours(24),
-                    Duration.ofSeconds(30),
-                    status -> status >= 200 && status < 300,
-                    Duration.ofMillis(200));
+            return new Settings(Duration.ofHours(24), status -> status >= 200 && status < 300, Duration.ofMillis(200));
         }
 
         public Settings withTtl(Duration newTtl) {
-            return new Settings(newTtl, inFlightTtl, storable, redisTimeout);
+            return new Settings(newTtl, storable, redisTimeout);
         }
 
         public Settings withStorable(IntPredicate newStorable) {
-            return new Settings(ttl, inFlightTtl, newStorable, redisTimeout);
-        }
-
-        public Settings withInFlightTtl(Duration newInFlightTtl) {
-            return new Settings(ttl, newInFlightTtl, storable, redisTimeout);
+            return new Settings(ttl, newStorable, redisTimeout);
         }
     }
 
@@ -117,6 +111,24 @@ public final class IdempotencyStore {
 
     /** What {@link #execute} did; {@code response} is null for IN_FLIGHT and MISMATCH. */
     public record Outcome(Kind kind, StoredResponse response) {}
+
+    /**
+     * A key's look-up in Redis, under way: {@link #lookUp} sent it, {@link #execute(Lookup, String, Work)}
+     * reads its reply. Dropping one unread costs nothing (nothing is marked).
+     */
+    public static final class Lookup {
+        private final IdempotencyScope scope;
+        private final RedisFuture<String> reply;
+
+        private Lookup(IdempotencyScope scope, RedisFuture<String> reply) {
+            this.scope = scope;
+            this.reply = reply;
+        }
+
+        public IdempotencyScope scope() {
+            return scope;
+        }
+    }
 
     /** The caller's work, inside the transaction. */
     @FunctionalInterface
@@ -161,15 +173,33 @@ public final class IdempotencyStore {
      * its response. Exceptions from {@code work} roll back and propagate; nothing is stored.
      */
     public Outcome execute(IdempotencyScope scope, String fingerprint, Work work) throws Exception {
-        String id = scope.id();
-        Claim claim = lookUpOrMark(id, fingerprint);
-        if (claim != null && claim.found() != null && claim.found().kind() != Kind.IN_FLIGHT) {
-            return count(claim.found());
+        return execute(lookUp(scope), fingerprint, work);
+    }
+
+    /**
+     * Sends the scope's look-up to Redis and returns without waiting for the reply, so that the caller's own
+     * Redis calls made before {@link #execute(Lookup, String, Work)} travel with it.
+     */
+    public Lookup lookUp(IdempotencyScope scope) {
+        if (redis == null) {
+            return new Lookup(scope, null);
         }
-        // A mark found in Redis is only a hint: PostgreSQL's advisory lock says whether its owner is alive.
-        // So is Redis failing (claim == null): PostgreSQL decides alone.
-        String mark = claim == null ? null : claim.mark();
-        StoredResponse stored = null;
+        try {
+            return new Lookup(scope, redis.async().get(REDIS_PREFIX + scope.id()));
+        } catch (RuntimeException e) {
+            redisFailed("look-up", e);
+            return new Lookup(scope, null);
+        }
+    }
+
+    /** As {@link #execute(IdempotencyScope, String, Work)}, with the look-up already sent by {@link #lookUp}. */
+    public Outcome execute(Lookup lookup, String fingerprint, Work work) throws Exception {
+        Outcome cached = cached(lookup, fingerprint);
+        if (cached != null) {
+            return count(cached);
+        }
+        IdempotencyScope scope = lookup.scope();
+        String id = scope.id();
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
@@ -184,7 +214,7 @@ public final class IdempotencyStore {
                 StoredResponse response = work.run(connection);
                 if (settings.storable().test(response.status())) {
                     insertAndCommit(connection, scope, id, fingerprint, response);
-                    stored = response;
+                    cache(id, fingerprint, response);
                 } else {
                     connection.rollback();
                 }
@@ -192,12 +222,6 @@ public final class IdempotencyStore {
             } catch (Exception | Error e) {
                 rollbackQuietly(connection, e);
                 throw e;
-            }
-        } finally {
-            if (stored != null) {
-                cache(id, fingerprint, stored);
-            } else if (mark != null) {
-                clearMark(id, mark);
             }
         }
     }
@@ -293,42 +317,30 @@ public final class IdempotencyStore {
     }
 
     /**
-     * What Redis holds for this key, and this request's in-flight mark when it held nothing: one round trip
-     * ({@link #LOOK_UP_OR_MARK}). Null when Redis failed or is not configured.
+     * The answer Redis holds for the look-up: a replay, or a mismatch for another body. Null when it holds
+     * none (or only a mark of an earlier version), failed, or is not configured: PostgreSQL decides then.
      */
-    private record Claim(Outcome found, String mark) {}
-
-    private Claim lookUpOrMark(String id, String fingerprint) {
-        if (redis == null) {
+    private Outcome cached(Lookup lookup, String fingerprint) {
+        if (lookup.reply == null) {
             return null;
         }
         try {
-            String mark = JSON.writeValueAsString(JSON.createObjectNode()
-                    .put("state", "in-flight")
-                    .put("fingerprint", fingerprint)
-                    .put("owner", UUID.randomUUID().toString()));
-            String found = LOOK_UP_OR_MARK.run(
-                    redis.async(),
-                    settings.redisTimeout(),
-                    new String[] {REDIS_PREFIX + id},
-                    mark,
-                    Long.toString(settings.inFlightTtl().toMillis()));
-            return found == null ? new Claim(null, mark) : new Claim(entry(found, fingerprint), null);
-        } catch (Exception e) {
-            // A mark that lands after the timeout has no live owner: the next request takes it over.
+            String found = lookup.reply.get(settings.redisTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            return found == null ? null : entry(found, fingerprint);
+        } catch (InterruptedException | ExecutionException | TimeoutException | IOException | RuntimeException e) {
             redisFailed("look-up", e);
             return null;
         }
     }
 
-    /** An entry Redis held: a replayable response, another request's mark, or a different body's. */
+    /** A stored response Redis held: replayable, or a different body's; null for anything else. */
     private static Outcome entry(String value, String fingerprint) throws IOException {
         JsonNode entry = JSON.readTree(value);
+        if (!entry.path("state").asText().equals("done")) {
+            return null;
+        }
         if (!entry.path("fingerprint").asText().equals(fingerprint)) {
             return new Outcome(Kind.MISMATCH, null);
-        }
-        if (entry.path("state").asText().equals("in-flight")) {
-            return new Outcome(Kind.IN_FLIGHT, null);
         }
         return new Outcome(
                 Kind.REPLAYED,
@@ -341,7 +353,7 @@ public final class IdempotencyStore {
     }
 
     /**
-     * Replaces the key's mark with the stored response, without waiting for Redis: the caller's answer does not
+     * Caches the stored response, without waiting for Redis: the caller's answer does not
      * depend on it (the durable record answers replays either way), and a later request on this connection is
      * ordered after the write.
      */
@@ -363,7 +375,7 @@ public final class IdempotencyStore {
                             SetArgs.Builder.px(settings.ttl().toMillis()))
                     .whenComplete((ok, error) -> {
                         if (error != null) {
-                            // the durable record answers replays instead; a mark left is taken over
+                            // the durable record answers replays instead
                             redisFailed("cache", error);
                         }
                     });
@@ -371,30 +383,6 @@ public final class IdempotencyStore {
             redisFailed("cache", e);
         }
     }
-
-    /** Deletes the mark only if it is still this request's (a taker-over's mark stays). */
-    private void clearMark(String id, String mark) {
-        try {
-            CLEAR_MARK.run(redis.async(), settings.redisTimeout(), new String[] {REDIS_PREFIX + id}, mark);
-        } catch (RuntimeException e) {
-            redisFailed("clear", e); // the mark expires after inFlightTtl, or is taken over before
-        }
-    }
-
-    /** Returns the key's entry, or sets this request's mark (ARGV[1], lifetime ARGV[2] ms) and returns nil. */
-    private static final RedisScript<String> LOOK_UP_OR_MARK = RedisScript.ofValue("idempotency-look-up-or-mark", """
-            local found = redis.call('GET', KEYS[1])
-            if found then
-              return found
-            end
-            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-            return false""");
-
-    private static final RedisScript<Long> CLEAR_MARK = RedisScript.ofInteger("idempotency-clear-mark", """
-            if redis.call('GET', KEYS[1]) == ARGV[1] then
-              return redis.call('DEL', KEYS[1])
-            end
-            return 0""");
 
     private void redisFailed(String what, Throwable e) {
         if (e instanceof InterruptedException) {

@@ -2,6 +2,7 @@ package io.bulwark.guard.idempotency;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.bulwark.guard.GuardMigrations;
 import io.bulwark.guard.idempotency.IdempotencyStore.Kind;
@@ -31,9 +32,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * {@link IdempotencyStore} against a real PostgreSQL and Redis: executed once, replayed, refused while in
- * flight or with another body, a dead owner's mark taken over, and PostgreSQL alone deciding when Redis
- * is gone.
+ * {@link IdempotencyStore} against a real PostgreSQL and Redis: executed once, replayed (from Redis, and from
+ * PostgreSQL when Redis missed), refused while in flight or with another body, and PostgreSQL alone deciding
+ * when Redis is gone.
  */
 @ExtendWith(SharedInfraExtension.class)
 class IdempotencyStoreTest {
@@ -118,19 +119,54 @@ class IdempotencyStoreTest {
     }
 
     @Test
-    void shouldTakeOverAMarkWhoseOwnerIsGone() throws Exception {
-        // A crashed request's mark: in Redis, but nobody holds the scope's lock in PostgreSQL.
+    void shouldAnswerARetryFromRedisAloneOnceTheResponseIsCached() throws Exception {
+        IdempotencyStore store = store(redis);
+        Outcome first = store.execute(scope, FINGERPRINT, tx -> created());
+        await().atMost(Duration.ofSeconds(10)).until(() -> redis.sync().get("bulwark:idem:" + scope.id()) != null);
+        // Without the durable record, only Redis can answer these two.
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement()) {
+            s.execute("DELETE FROM " + schema + ".bulwark_idempotency");
+        }
+
+        Outcome retry = store.execute(scope, FINGERPRINT, tx -> created());
+        Outcome other = store.execute(scope, RequestFingerprint.of(new byte[] {1}), tx -> created());
+
+        assertThat(retry.kind()).isEqualTo(Kind.REPLAYED);
+        assertThat(retry.response().body()).isEqualTo(first.response().body());
+        assertThat(other.kind()).isEqualTo(Kind.MISMATCH);
+        assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void shouldReplayARecordCommittedAfterItsLookUpWasSent() throws Exception {
+        IdempotencyStore store = store(redis);
+        // Sent first, so Redis answers it before anything is cached: a miss, which is only a hint.
+        IdempotencyStore.Lookup early = store.lookUp(scope);
+        Outcome owner = store.execute(scope, FINGERPRINT, tx -> created());
+
+        Outcome late = store.execute(early, FINGERPRINT, tx -> created());
+
+        assertThat(owner.kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(late.kind()).as("PostgreSQL's record decides").isEqualTo(Kind.REPLAYED);
+        assertThat(late.response().body()).isEqualTo(owner.response().body());
+        assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void shouldIgnoreAnInFlightMarkLeftByAnEarlierVersion() throws Exception {
+        // Versions before 2026-12-04 marked a key in flight in Redis; such a mark decides nothing.
         redis.sync()
                 .set(
                         "bulwark:idem:" + scope.id(),
-                        "{\"state\":\"in-flight\",\"fingerprint\":\"" + FINGERPRINT + "\",\"owner\":\"dead\"}");
+                        "{\"state\":\"in-flight\",\"fingerprint\":\"other\",\"owner\":\"dead\"}");
         Outcome outcome = store(redis).execute(scope, FINGERPRINT, tx -> created());
         assertThat(outcome.kind()).isEqualTo(Kind.EXECUTED);
         assertThat(runs).hasValue(1);
     }
 
     @Test
-    void shouldStoreNothingForAnErrorAnswerAndClearItsMark() throws Exception {
+    void shouldStoreNothingForAnErrorAnswer() throws Exception {
         IdempotencyStore store = store(redis);
         Outcome refused = store.execute(scope, FINGERPRINT, tx -> {
             runs.incrementAndGet();
@@ -138,8 +174,9 @@ class IdempotencyStoreTest {
         });
         assertThat(refused.kind()).isEqualTo(Kind.EXECUTED);
         assertThat(redis.sync().get("bulwark:idem:" + scope.id()))
-                .as("the mark is gone")
+                .as("nothing in Redis")
                 .isNull();
+        assertThat(count("bulwark_idempotency")).as("nor in PostgreSQL").isZero();
         assertThat(store.execute(scope, FINGERPRINT, tx -> created()).kind())
                 .as("a retry executes again")
                 .isEqualTo(Kind.EXECUTED);
@@ -207,11 +244,7 @@ class IdempotencyStoreTest {
 
     private IdempotencyStore store(StatefulRedisConnection<String, String> connection) {
         return new IdempotencyStore(
-                dataSource,
-                schema,
-                connection,
-                IdempotencyStore.Settings.defaults().withInFlightTtl(Duration.ofSeconds(30)),
-                new SimpleMeterRegistry());
+                dataSource, schema, connection, IdempotencyStore.Settings.defaults(), new SimpleMeterRegistry());
     }
 
     private StoredResponse created() {
