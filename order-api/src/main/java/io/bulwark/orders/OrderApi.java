@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.bulwark.guard.idempotency.IdempotencyClaim;
 import io.bulwark.guard.idempotency.IdempotencyScope;
 import io.bulwark.guard.idempotency.IdempotencyStore;
 import io.bulwark.guard.idempotency.IdempotencyStore.Outcome;
@@ -315,19 +316,20 @@ public final class OrderApi implements AutoCloseable {
             throws Exception {
         byte[] body = body(exchange);
         PlaceOrder request = PlaceOrder.parse(body);
-        idempotent(exchange, lookup, body, tx -> {
-            admit();
-            return respond(orders.place(tx, client, request));
+        idempotent(exchange, lookup, body, (tx, claim) -> {
+            admit(tx, claim);
+            return respond(orders.place(tx, client, request, claim));
         });
     }
 
     /**
-     * Refuses a new order while the order path holds a backlog ({@link OrderAdmission}): after the
-     * idempotency look-up, so that the retry of an order already placed gets its answer, and before anything
-     * is written.
+     * Refuses a new order while the order path holds a backlog ({@link OrderAdmission}), before anything is
+     * written. A refusal first sends the idempotency claim, so that the retry of an order already placed gets
+     * its answer (the refused claim leads to the record) rather than 503.
      */
-    private void admit() {
+    private void admit(Connection tx, IdempotencyClaim claim) throws SQLException {
         if (!admission.admit()) {
+            claim.send(tx);
             throw new ApiProblem(
                     503,
                     "overloaded",
@@ -344,7 +346,10 @@ public final class OrderApi implements AutoCloseable {
     private void cancel(HttpExchange exchange, ApiClients.Client client, IdempotencyStore.Lookup lookup, String orderId)
             throws Exception {
         byte[] body = body(exchange);
-        idempotent(exchange, lookup, body, tx -> respond(orders.cancel(tx, client, orderId)));
+        idempotent(exchange, lookup, body, (tx, claim) -> {
+            claim.send(tx); // cancel's first statement reads the order: the claim goes alone
+            return respond(orders.cancel(tx, client, orderId));
+        });
     }
 
     private void get(HttpExchange exchange, ApiClients.Client client, String orderId) throws Exception {
@@ -467,7 +472,7 @@ public final class OrderApi implements AutoCloseable {
     }
 
     private void idempotent(
-            HttpExchange exchange, IdempotencyStore.Lookup lookup, byte[] body, IdempotencyStore.Work work)
+            HttpExchange exchange, IdempotencyStore.Lookup lookup, byte[] body, IdempotencyStore.ClaimingWork work)
             throws Exception {
         Outcome outcome;
         try {

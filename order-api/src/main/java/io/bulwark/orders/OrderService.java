@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.connectors.outbox.OutboxWriter;
+import io.bulwark.guard.idempotency.IdempotencyClaim;
 import io.bulwark.guard.lock.Lease;
 import io.bulwark.guard.lock.LockNotAcquiredException;
 import io.bulwark.guard.lock.RedisLocks;
@@ -111,13 +112,20 @@ public final class OrderService {
                 + " RETURNING 1) " + outbox.insertFrom("placed");
     }
 
-    /** Places the order in {@code tx} (the caller commits only a {@link OrderResult.Placed}). */
-    OrderResult place(Connection tx, ApiClients.Client client, PlaceOrder request) throws Exception {
+    /**
+     * Places the order in {@code tx} (the caller commits only a {@link OrderResult.Placed}). The idempotency
+     * {@code claim} travels with the charge; on the paths whose first statement is another, it goes alone first.
+     */
+    OrderResult place(Connection tx, ApiClients.Client client, PlaceOrder request, IdempotencyClaim claim)
+            throws Exception {
+        if (autoProvision || locks != null) {
+            claim.send(tx);
+        }
         if (autoProvision) {
             provisionDefault(tx, client, request.customerId());
         }
         if (locks == null) {
-            return charge(tx, client, request, OptionalLong.empty());
+            return charge(tx, client, request, OptionalLong.empty(), claim);
         }
         // Under the lock, an unknown customer is refused before a lock or a token is taken for it.
         if (!autoProvision && !customerExists(tx, client, request.customerId())) {
@@ -133,12 +141,13 @@ public final class OrderService {
             return new OrderResult.CustomerBusy(request.customerId(), "its lock could not be taken in time");
         }
         try (lease) {
-            return charge(tx, client, request, OptionalLong.of(lease.fencingToken()));
+            return charge(tx, client, request, OptionalLong.of(lease.fencingToken()), claim);
         }
     }
 
     /** Charges the credit line and writes the order row and its event, with a lease's token when locked. */
-    private OrderResult charge(Connection tx, ApiClients.Client client, PlaceOrder request, OptionalLong token)
+    private OrderResult charge(
+            Connection tx, ApiClients.Client client, PlaceOrder request, OptionalLong token, IdempotencyClaim claim)
             throws Exception {
         long total = request.totalCents();
         String orderId = "ord-" + UUID.randomUUID();
@@ -166,7 +175,7 @@ public final class OrderService {
                 null,
                 null,
                 payload);
-        Charge charge = chargeAndInsert(tx, client, request, orderId, lines, placed, token);
+        Charge charge = chargeAndInsert(tx, client, request, orderId, lines, placed, token, claim);
         switch (charge.refusal()) {
             case UNKNOWN_CUSTOMER -> {
                 return new OrderResult.UnknownCustomer(request.customerId());
@@ -420,11 +429,13 @@ public final class OrderService {
             String orderId,
             ArrayNode lines,
             EventEnvelope placed,
-            OptionalLong token)
+            OptionalLong token,
+            IdempotencyClaim claim)
             throws SQLException, JsonProcessingException {
         long total = request.totalCents();
-        try (PreparedStatement insert = tx.prepareStatement(token.isPresent() ? fencedChargeSql : chargeSql)) {
-            int i = 1;
+        try (PreparedStatement insert =
+                tx.prepareStatement(claim.prefix() + (token.isPresent() ? fencedChargeSql : chargeSql))) {
+            int i = claim.bind(insert);
             insert.setLong(i++, total);
             if (token.isPresent()) {
                 insert.setLong(i++, token.getAsLong());
@@ -443,7 +454,7 @@ public final class OrderService {
             insert.setLong(i++, total);
             insert.setString(i++, Json.mapper().writeValueAsString(lines));
             outbox.bind(insert, i, placed);
-            if (insert.executeUpdate() == 1) {
+            if (claim.executeUpdate(insert) == 1) {
                 return new Charge(Refusal.NONE, 0);
             }
         }

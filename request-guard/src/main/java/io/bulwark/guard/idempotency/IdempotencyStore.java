@@ -130,15 +130,27 @@ public final class IdempotencyStore {
         }
     }
 
-    /** The caller's work, inside the transaction. */
+    /** The caller's work, inside the transaction (the key is claimed before it runs). */
     @FunctionalInterface
     public interface Work {
         StoredResponse run(Connection transaction) throws Exception;
     }
 
+    /**
+     * Work that sends the key's {@link IdempotencyClaim} in front of its first statement: one round trip fewer
+     * than {@link Work}. It must send the claim before it returns (an {@link IllegalStateException} and a roll
+     * back otherwise); a statement that runs before the claim is undone with everything else when the claim is
+     * refused, but it would run while another request may hold the key.
+     */
+    @FunctionalInterface
+    public interface ClaimingWork {
+        StoredResponse run(Connection transaction, IdempotencyClaim claim) throws Exception;
+    }
+
     private final DataSource dataSource;
     private final String table;
     private final String claimSql;
+    private final String claimFunction;
     private final StatefulRedisConnection<String, String> redis;
     private final Settings settings;
     private final Counter replayed;
@@ -159,6 +171,7 @@ public final class IdempotencyStore {
         this.table = schema + ".bulwark_idempotency";
         this.claimSql = "SELECT pg_try_advisory_xact_lock(?); SELECT fingerprint, status_code, content_type,"
                 + " response_body, expires_at < now() AS expired FROM " + table + " WHERE scope_id = ?";
+        this.claimFunction = schema + ".bulwark_idempotency_claim";
         this.redis = redis;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.replayed = Counter.builder("bulwark.idempotency.replayed").register(registry);
@@ -198,32 +211,73 @@ public final class IdempotencyStore {
         if (cached != null) {
             return count(cached);
         }
-        IdempotencyScope scope = lookup.scope();
-        String id = scope.id();
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
+            return claimThenRun(connection, lookup.scope(), fingerprint, work);
+        }
+    }
+
+    /**
+     * As {@link #execute(Lookup, String, Work)}, with the claim sent by the work in front of its first
+     * statement. When the claim is refused (the key in flight, or its record there), the transaction rolls back
+     * and the classic claim tells which: 409, or the record replayed; should the key have come free meanwhile,
+     * the work runs again, under the claim already held.
+     */
+    public Outcome execute(Lookup lookup, String fingerprint, ClaimingWork work) throws Exception {
+        Outcome cached = cached(lookup, fingerprint);
+        if (cached != null) {
+            return count(cached);
+        }
+        IdempotencyScope scope = lookup.scope();
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            IdempotencyClaim claim = new IdempotencyClaim(claimFunction, scope.id());
             try {
-                Outcome outcome = claim(connection, id, fingerprint);
-                if (outcome != null) {
-                    connection.rollback();
-                    if (outcome.kind() == Kind.REPLAYED) {
-                        cache(id, fingerprint, outcome.response());
-                    }
-                    return count(outcome);
+                StoredResponse response = work.run(connection, claim);
+                if (claim.pending()) {
+                    throw new IllegalStateException("The work returned without sending its idempotency claim");
                 }
-                StoredResponse response = work.run(connection);
-                if (settings.storable().test(response.status())) {
-                    insertAndCommit(connection, scope, id, fingerprint, response);
-                    cache(id, fingerprint, response);
-                } else {
-                    connection.rollback();
-                }
-                return new Outcome(Kind.EXECUTED, response);
+                return finish(connection, scope, fingerprint, response);
             } catch (Exception | Error e) {
                 rollbackQuietly(connection, e);
-                throw e;
+                if (!IdempotencyClaim.refused(e)) {
+                    throw e;
+                }
             }
+            return claimThenRun(connection, scope, fingerprint, tx -> work.run(tx, IdempotencyClaim.held()));
         }
+    }
+
+    /** The classic path, in {@code connection}'s transaction: claim (one round trip), then the work. */
+    private Outcome claimThenRun(Connection connection, IdempotencyScope scope, String fingerprint, Work work)
+            throws Exception {
+        String id = scope.id();
+        try {
+            Outcome outcome = claim(connection, id, fingerprint);
+            if (outcome != null) {
+                connection.rollback();
+                if (outcome.kind() == Kind.REPLAYED) {
+                    cache(id, fingerprint, outcome.response());
+                }
+                return count(outcome);
+            }
+            return finish(connection, scope, fingerprint, work.run(connection));
+        } catch (Exception | Error e) {
+            rollbackQuietly(connection, e);
+            throw e;
+        }
+    }
+
+    /** Stores a storable response with the work and commits, or rolls the work back. */
+    private Outcome finish(Connection connection, IdempotencyScope scope, String fingerprint, StoredResponse response)
+            throws SQLException {
+        if (settings.storable().test(response.status())) {
+            insertAndCommit(connection, scope, scope.id(), fingerprint, response);
+            cache(scope.id(), fingerprint, response);
+        } else {
+            connection.rollback();
+        }
+        return new Outcome(Kind.EXECUTED, response);
     }
 
     /** Deletes up to {@code batch} expired records; returns how many. Run it periodically. */

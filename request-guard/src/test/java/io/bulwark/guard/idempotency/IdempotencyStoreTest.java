@@ -16,6 +16,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -200,10 +201,7 @@ class IdempotencyStoreTest {
 
     @Test
     void shouldCommitTheWorkWithItsRecordAndNeitherWhenTheRecordCannotBeWritten() throws Exception {
-        try (Connection c = dataSource.getConnection();
-                Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE " + schema + ".work (id text PRIMARY KEY)");
-        }
+        createWorkTable();
         IdempotencyStore store = store(redis);
         // The record and the COMMIT travel together: when the record fails (here a row with its key, written by
         // the work itself), the commit must not happen and the work's row must go too.
@@ -231,6 +229,115 @@ class IdempotencyStoreTest {
         assertThat(count("work")).as("committed, seen from another connection").isEqualTo(1);
         assertThat(count("bulwark_idempotency")).isEqualTo(1);
         assertThat(store.execute(scope, FINGERPRINT, tx -> created()).kind()).isEqualTo(Kind.REPLAYED);
+    }
+
+    @Test
+    void shouldClaimTheKeyInTheWorksOwnStatementAndReplayFromPostgres() throws Exception {
+        createWorkTable();
+        IdempotencyStore store = store(null); // every request reaches PostgreSQL
+        Outcome first = store.execute(store.lookUp(scope), FINGERPRINT, (tx, claim) -> insertClaimed(tx, claim, "a"));
+        Outcome retry = store.execute(store.lookUp(scope), FINGERPRINT, (tx, claim) -> insertClaimed(tx, claim, "b"));
+        Outcome other = store.execute(
+                store.lookUp(scope),
+                RequestFingerprint.of(new byte[] {1}),
+                (tx, claim) -> insertClaimed(tx, claim, "c"));
+
+        assertThat(first.kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(retry.kind()).as("the claim refused, the record replayed").isEqualTo(Kind.REPLAYED);
+        assertThat(retry.response().body()).isEqualTo(first.response().body());
+        assertThat(other.kind()).isEqualTo(Kind.MISMATCH);
+        assertThat(runs).as("no statement ran after a refused claim").hasValue(1);
+        assertThat(count("work")).isEqualTo(1);
+    }
+
+    @Test
+    void shouldAnswerInFlightWhenTheClaimFindsTheKeyHeld() throws Exception {
+        createWorkTable();
+        IdempotencyStore store = store(null);
+        CountDownLatch claimed = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        CompletableFuture<Outcome> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return store.execute(store.lookUp(scope), FINGERPRINT, (tx, claim) -> {
+                    StoredResponse response = insertClaimed(tx, claim, "first");
+                    claimed.countDown();
+                    finish.await(30, TimeUnit.SECONDS);
+                    return response;
+                });
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(claimed.await(30, TimeUnit.SECONDS)).isTrue();
+
+        Outcome second =
+                store.execute(store.lookUp(scope), FINGERPRINT, (tx, claim) -> insertClaimed(tx, claim, "second"));
+        finish.countDown();
+
+        assertThat(second.kind()).isEqualTo(Kind.IN_FLIGHT);
+        assertThat(first.get(30, TimeUnit.SECONDS).kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(runs).hasValue(1);
+        assertThat(count("work")).isEqualTo(1);
+    }
+
+    @Test
+    void shouldTakeOverAnExpiredRecordInTheClaim() throws Exception {
+        createWorkTable();
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement()) {
+            s.execute("INSERT INTO " + schema + ".bulwark_idempotency (scope_id, client_id, method, path, idem_key,"
+                    + " fingerprint, status_code, response_body, expires_at) VALUES ('" + scope.id()
+                    + "', 'c', 'POST', '/', 'k', 'old', 201, '', now() - interval '1 second')");
+        }
+        IdempotencyStore store = store(null);
+        Outcome outcome = store.execute(store.lookUp(scope), FINGERPRINT, (tx, claim) -> insertClaimed(tx, claim, "a"));
+
+        assertThat(outcome.kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(store.execute(scope, FINGERPRINT, tx -> created()).kind()).isEqualTo(Kind.REPLAYED);
+        assertThat(count("bulwark_idempotency")).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRollBackWorkThatReturnsWithoutSendingItsClaim() throws Exception {
+        createWorkTable();
+        IdempotencyStore store = store(null);
+        assertThatThrownBy(() -> store.execute(store.lookUp(scope), FINGERPRINT, (tx, claim) -> {
+                    try (Statement s = tx.createStatement()) {
+                        s.execute("INSERT INTO " + schema + ".work VALUES ('unclaimed')");
+                    }
+                    return created();
+                }))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("without sending its idempotency claim");
+        assertThat(count("work")).isZero();
+        assertThat(count("bulwark_idempotency")).isZero();
+
+        Outcome sentAlone = store.execute(store.lookUp(scope), FINGERPRINT, (tx, claim) -> {
+            claim.send(tx);
+            try (Statement s = tx.createStatement()) {
+                s.execute("INSERT INTO " + schema + ".work VALUES ('claimed')");
+            }
+            return created();
+        });
+        assertThat(sentAlone.kind()).isEqualTo(Kind.EXECUTED);
+        assertThat(count("work")).isEqualTo(1);
+    }
+
+    private void createWorkTable() throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + schema + ".work (id text PRIMARY KEY)");
+        }
+    }
+
+    /** A work's first statement, carrying the claim. */
+    private StoredResponse insertClaimed(Connection tx, IdempotencyClaim claim, String row) throws SQLException {
+        try (PreparedStatement insert =
+                tx.prepareStatement(claim.prefix() + "INSERT INTO " + schema + ".work VALUES (?)")) {
+            insert.setString(claim.bind(insert), row);
+            assertThat(claim.executeUpdate(insert)).isEqualTo(1);
+        }
+        return created();
     }
 
     private long count(String table) throws SQLException {
