@@ -28,117 +28,142 @@ class IdempotentOrdersTest {
     @Test
     void shouldPlaceOneOrderFor50ConcurrentIdenticalRequests(PostgresService postgres, RedisService redis)
             throws Exception {
+        // Auto-provisioned customers: the idempotency claim goes as a statement of its own.
         try (OrderApiFixture api = new OrderApiFixture(postgres, redis, name -> {}, Map.of())) {
-            String body = order("c-50", 2);
-            CountDownLatch go = new CountDownLatch(1);
-            ExecutorService pool = Executors.newFixedThreadPool(50);
-            List<Future<HttpResponse<String>>> futures = new ArrayList<>();
-            for (int i = 0; i < 50; i++) {
-                futures.add(pool.submit(() -> {
-                    go.await();
-                    return api.post(
-                            "/orders",
-                            body,
-                            "Authorization",
-                            SHOP,
-                            "Content-Type",
-                            "application/json",
-                            "Idempotency-Key",
-                            "key-50");
-                }));
-            }
-            go.countDown();
-            String orderId = null;
-            int created = 0;
-            int replayed = 0;
-            int conflicts = 0;
-            for (Future<HttpResponse<String>> future : futures) {
-                HttpResponse<String> response = future.get();
-                if (response.statusCode() == 409) {
-                    assertThat(Json.mapper()
-                                    .readTree(response.body())
-                                    .path("code")
-                                    .asText())
-                            .isEqualTo("idempotency-key-in-use");
-                    assertThat(response.headers().firstValue("Retry-After")).isPresent();
-                    conflicts++;
-                    continue;
-                }
-                if (response.statusCode() == 503) {
-                    // The critical bulkhead (32 permits, 16 queued) may shed some of 50 at once: retry later.
-                    assertThat(Json.mapper()
-                                    .readTree(response.body())
-                                    .path("code")
-                                    .asText())
-                            .isEqualTo("overloaded");
-                    assertThat(response.headers().firstValue("Retry-After")).isPresent();
-                    continue;
-                }
-                assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
-                String id =
-                        Json.mapper().readTree(response.body()).path("orderId").asText();
-                if (orderId == null) {
-                    orderId = id;
-                }
-                assertThat(id).as("every success is the same order").isEqualTo(orderId);
-                if (response.headers().firstValue("Idempotent-Replayed").isPresent()) {
-                    replayed++;
-                } else {
-                    created++;
-                }
-            }
-            pool.shutdown();
-            assertThat(created)
-                    .as("exactly one original (replays %d, 409s %d)", replayed, conflicts)
-                    .isEqualTo(1);
-            assertThat(api.count("orders")).isEqualTo(1);
-            assertThat(api.count("bulwark_outbox")).isEqualTo(1);
-            assertThat(api.count("bulwark_idempotency")).isEqualTo(1);
+            placeOneOrderFor50ConcurrentIdenticalRequests(api, "key-50");
+        }
+    }
 
+    @Test
+    void shouldPlaceOneOrderFor50ConcurrentIdenticalRequestsWithTheClaimInTheCharge(
+            PostgresService postgres, RedisService redis) throws Exception {
+        // A provisioned customer: the claim travels in front of the charge statement.
+        try (OrderApiFixture api = new OrderApiFixture(
+                postgres, redis, name -> {}, Map.of(OrderApiConfig.CUSTOMERS_AUTO_PROVISION, "false"))) {
+            api.put(
+                    "/customers/c-50",
+                    "{\"creditLimitCents\":100000}",
+                    "Authorization",
+                    SHOP,
+                    "Content-Type",
+                    "application/json");
+            placeOneOrderFor50ConcurrentIdenticalRequests(api, "key-50-claim-in-charge");
+            assertThat(api.count("bulwark_idempotency")).isEqualTo(1);
+            // Redis loses its copy: the claim finds the record, the charge does not run, the answer is replayed.
+            api.deleteRedisKeys("bulwark:idem:*");
             HttpResponse<String> retry = api.post(
                     "/orders",
-                    body,
+                    order("c-50", 2),
                     "Authorization",
                     SHOP,
                     "Content-Type",
                     "application/json",
                     "Idempotency-Key",
-                    "key-50");
+                    "key-50-claim-in-charge");
             assertThat(retry.statusCode()).isEqualTo(201);
             assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
-            assertThat(Json.mapper().readTree(retry.body()).path("orderId").asText())
-                    .isEqualTo(orderId);
-
-            HttpResponse<String> different = api.post(
-                    "/orders",
-                    order("c-50", 3),
-                    "Authorization",
-                    SHOP,
-                    "Content-Type",
-                    "application/json",
-                    "Idempotency-Key",
-                    "key-50");
-            assertThat(different.statusCode()).isEqualTo(422);
-            assertThat(Json.mapper().readTree(different.body()).path("code").asText())
-                    .isEqualTo("idempotency-key-reused");
-
-            // The same body with keys reordered and spaced is the same request.
-            String reordered = "{ \"lines\": [{\"unitPriceCents\": 250, \"quantity\": 2, \"sku\": \"sku-1\"}],"
-                    + " \"currency\": \"EUR\", \"customerId\": \"c-50\" }";
-            assertThat(api.post(
-                                    "/orders",
-                                    reordered,
-                                    "Authorization",
-                                    SHOP,
-                                    "Content-Type",
-                                    "application/json",
-                                    "Idempotency-Key",
-                                    "key-50")
-                            .headers()
-                            .firstValue("Idempotent-Replayed"))
-                    .hasValue("true");
             assertThat(api.count("orders")).isEqualTo(1);
+            assertThat(api.count("bulwark_outbox")).isEqualTo(1);
         }
+    }
+
+    private static void placeOneOrderFor50ConcurrentIdenticalRequests(OrderApiFixture api, String key)
+            throws Exception {
+        String body = order("c-50", 2);
+        CountDownLatch go = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(50);
+        List<Future<HttpResponse<String>>> futures = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            futures.add(pool.submit(() -> {
+                go.await();
+                return api.post(
+                        "/orders",
+                        body,
+                        "Authorization",
+                        SHOP,
+                        "Content-Type",
+                        "application/json",
+                        "Idempotency-Key",
+                        key);
+            }));
+        }
+        go.countDown();
+        String orderId = null;
+        int created = 0;
+        int replayed = 0;
+        int conflicts = 0;
+        for (Future<HttpResponse<String>> future : futures) {
+            HttpResponse<String> response = future.get();
+            if (response.statusCode() == 409) {
+                assertThat(Json.mapper().readTree(response.body()).path("code").asText())
+                        .isEqualTo("idempotency-key-in-use");
+                assertThat(response.headers().firstValue("Retry-After")).isPresent();
+                conflicts++;
+                continue;
+            }
+            if (response.statusCode() == 503) {
+                // The critical bulkhead (32 permits, 16 queued) may shed some of 50 at once: retry later.
+                assertThat(Json.mapper().readTree(response.body()).path("code").asText())
+                        .isEqualTo("overloaded");
+                assertThat(response.headers().firstValue("Retry-After")).isPresent();
+                continue;
+            }
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+            String id = Json.mapper().readTree(response.body()).path("orderId").asText();
+            if (orderId == null) {
+                orderId = id;
+            }
+            assertThat(id).as("every success is the same order").isEqualTo(orderId);
+            if (response.headers().firstValue("Idempotent-Replayed").isPresent()) {
+                replayed++;
+            } else {
+                created++;
+            }
+        }
+        pool.shutdown();
+        assertThat(created)
+                .as("exactly one original (replays %d, 409s %d)", replayed, conflicts)
+                .isEqualTo(1);
+        assertThat(api.count("orders")).isEqualTo(1);
+        assertThat(api.count("bulwark_outbox")).isEqualTo(1);
+        assertThat(api.count("bulwark_idempotency")).isEqualTo(1);
+
+        HttpResponse<String> retry = api.post(
+                "/orders", body, "Authorization", SHOP, "Content-Type", "application/json", "Idempotency-Key", key);
+        assertThat(retry.statusCode()).isEqualTo(201);
+        assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+        assertThat(Json.mapper().readTree(retry.body()).path("orderId").asText())
+                .isEqualTo(orderId);
+
+        HttpResponse<String> different = api.post(
+                "/orders",
+                order("c-50", 3),
+                "Authorization",
+                SHOP,
+                "Content-Type",
+                "application/json",
+                "Idempotency-Key",
+                key);
+        assertThat(different.statusCode()).isEqualTo(422);
+        assertThat(Json.mapper().readTree(different.body()).path("code").asText())
+                .isEqualTo("idempotency-key-reused");
+
+        // The same body with keys reordered and spaced is the same request.
+        String reordered = "{ \"lines\": [{\"unitPriceCents\": 250, \"quantity\": 2, \"sku\": \"sku-1\"}],"
+                + " \"currency\": \"EUR\", \"customerId\": \"c-50\" }";
+        assertThat(api.post(
+                                "/orders",
+                                reordered,
+                                "Authorization",
+                                SHOP,
+                                "Content-Type",
+                                "application/json",
+                                "Idempotency-Key",
+                                key)
+                        .headers()
+                        .firstValue("Idempotent-Replayed"))
+                .hasValue("true");
+        assertThat(api.count("orders")).isEqualTo(1);
     }
 
     @Test

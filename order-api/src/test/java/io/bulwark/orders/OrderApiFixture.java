@@ -2,6 +2,8 @@ package io.bulwark.orders;
 
 import io.bulwark.infra.PostgresService;
 import io.bulwark.infra.RedisService;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,6 +17,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -32,6 +35,7 @@ final class OrderApiFixture implements AutoCloseable {
     final String schema =
             "orders_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
     final OrderApiApp app;
+    private final String redisUri;
 
     OrderApiFixture(
             PostgresService postgres,
@@ -58,6 +62,7 @@ final class OrderApiFixture implements AutoCloseable {
                 OrderApiConfig.OUTCOMES_ENABLED,
                 "false"));
         flags.putAll(extra);
+        redisUri = redis.uri();
         app = OrderApiApp.start(OrderApiConfig.load(Map.of(), flags), new SimpleMeterRegistry(), checkpoint);
     }
 
@@ -99,6 +104,19 @@ final class OrderApiFixture implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Deletes the Redis keys matching {@code pattern}, as a Redis that lost them (eviction, fail-over). */
+    void deleteRedisKeys(String pattern) {
+        RedisClient client = RedisClient.create(redisUri);
+        try (StatefulRedisConnection<String, String> connection = client.connect()) {
+            List<String> keys = connection.sync().keys(pattern);
+            if (!keys.isEmpty()) {
+                connection.sync().del(keys.toArray(String[]::new));
+            }
+        } finally {
+            client.shutdown();
         }
     }
 
