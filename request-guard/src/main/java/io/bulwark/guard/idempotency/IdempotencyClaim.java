@@ -26,54 +26,59 @@ public final class IdempotencyClaim {
     /** The SQLSTATE the claim raises when its key is taken. */
     public static final String TAKEN = "BWI01";
 
-    private final String call;
+    private final String statement;
     private final String scopeId;
     private boolean pending;
     private boolean carried;
 
-    /** A claim still to be sent for {@code scopeId}, by calling {@code function} (schema-qualified). */
-    IdempotencyClaim(String function, String scopeId) {
-        this.call = "SELECT " + function + "(?, ?); ";
+    private IdempotencyClaim(String statement, String scopeId, boolean pending) {
+        this.statement = statement;
         this.scopeId = scopeId;
-        this.pending = true;
+        this.pending = pending;
+    }
+
+    /** A claim still to be sent for {@code scopeId}, by calling {@code function} (schema-qualified). */
+    static IdempotencyClaim pending(String function, String scopeId) {
+        return new IdempotencyClaim("SELECT " + function + "(?, ?)", scopeId, true);
     }
 
     /** A claim the store already holds: nothing to send. */
     static IdempotencyClaim held() {
-        IdempotencyClaim claim = new IdempotencyClaim("unused", "");
-        claim.pending = false;
-        return claim;
+        return new IdempotencyClaim("", "", false);
+    }
+
+    /** The advisory lock of a scope: the same for this claim and for the store's classic one. */
+    static long lockKey(String scopeId) {
+        return AdvisoryLocks.key("idempotency:" + scopeId);
     }
 
     /** The SQL to put in front of the first statement, or {@code ""} once the claim is sent or held. */
     public String prefix() {
-        return pending ? call : "";
+        return pending ? statement + "; " : "";
     }
 
     /**
      * Binds the claim's parameters into a statement built on {@link #prefix()}; returns the index of the
      * statement's own first parameter (3, or 1 when there was nothing to send).
      */
-    public int bind(PreparedStatement statement) throws SQLException {
+    public int bind(PreparedStatement carrier) throws SQLException {
         if (!pending) {
             return 1;
         }
-        statement.setLong(1, AdvisoryLocks.key("idempotency:" + scopeId));
-        statement.setString(2, scopeId);
-        pending = false;
+        bindArguments(carrier);
         carried = true;
         return 3;
     }
 
     /** Executes a statement built on {@link #prefix()} and {@link #bind}: its own update count. */
-    public int executeUpdate(PreparedStatement statement) throws SQLException {
+    public int executeUpdate(PreparedStatement carrier) throws SQLException {
         if (!carried) {
-            return statement.executeUpdate();
+            return carrier.executeUpdate();
         }
         carried = false;
-        statement.execute(); // the claim's (empty) row first
-        statement.getMoreResults();
-        return statement.getUpdateCount();
+        carrier.execute(); // the claim's (empty) row first
+        carrier.getMoreResults();
+        return carrier.getUpdateCount();
     }
 
     /** Sends the claim as a statement of its own: for work whose first statement cannot carry it. */
@@ -81,11 +86,16 @@ public final class IdempotencyClaim {
         if (!pending) {
             return;
         }
-        try (PreparedStatement claim = transaction.prepareStatement(call.substring(0, call.length() - 2))) {
-            bind(claim);
-            carried = false;
+        try (PreparedStatement claim = transaction.prepareStatement(statement)) {
+            bindArguments(claim);
             claim.execute();
         }
+    }
+
+    private void bindArguments(PreparedStatement target) throws SQLException {
+        target.setLong(1, lockKey(scopeId));
+        target.setString(2, scopeId);
+        pending = false;
     }
 
     boolean pending() {

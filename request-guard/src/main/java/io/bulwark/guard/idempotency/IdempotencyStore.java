@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.bulwark.guard.pg.AdvisoryLocks;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -55,6 +54,11 @@ import org.slf4j.LoggerFactory;
  * in-flight mark in Redis; a mark only ever sent the next request on to PostgreSQL (whose advisory lock says
  * whether its owner is alive), so it cost a script per request and a compare-and-delete after every error
  * answer while deciding nothing. Marks written by those versions are ignored.
+ *
+ * <p><b>The claim can travel with the work.</b> The classic claim (advisory lock, then the record read) is a
+ * round trip before the work. A {@link ClaimingWork} sends the claim in front of its own first statement
+ * instead ({@link IdempotencyClaim}): one call that raises when the key is taken, so PostgreSQL skips the
+ * statement; the store then rolls back and runs the classic claim to tell 409 from a replay.
  *
  * <p><b>What is stored.</b> Responses whose status passes {@code storable} (default: 2xx only — an
  * error answer is never cached, so a client that fixes the cause and retries with the same key is
@@ -231,7 +235,7 @@ public final class IdempotencyStore {
         IdempotencyScope scope = lookup.scope();
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
-            IdempotencyClaim claim = new IdempotencyClaim(claimFunction, scope.id());
+            IdempotencyClaim claim = IdempotencyClaim.pending(claimFunction, scope.id());
             try {
                 StoredResponse response = work.run(connection, claim);
                 if (claim.pending()) {
@@ -308,7 +312,7 @@ public final class IdempotencyStore {
      */
     private Outcome claim(Connection connection, String id, String fingerprint) throws SQLException {
         try (PreparedStatement claim = connection.prepareStatement(claimSql)) {
-            claim.setLong(1, AdvisoryLocks.key("idempotency:" + id));
+            claim.setLong(1, IdempotencyClaim.lockKey(id));
             claim.setString(2, id);
             claim.execute();
             try (ResultSet lock = claim.getResultSet()) {
