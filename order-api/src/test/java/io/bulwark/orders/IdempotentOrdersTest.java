@@ -76,15 +76,7 @@ class IdempotentOrdersTest {
         for (int i = 0; i < 50; i++) {
             futures.add(pool.submit(() -> {
                 go.await();
-                return api.post(
-                        "/orders",
-                        body,
-                        "Authorization",
-                        SHOP,
-                        "Content-Type",
-                        "application/json",
-                        "Idempotency-Key",
-                        key);
+                return api.postOrder(body, key);
             }));
         }
         go.countDown();
@@ -128,8 +120,7 @@ class IdempotentOrdersTest {
         assertThat(api.count("bulwark_outbox")).isEqualTo(1);
         assertThat(api.count("bulwark_idempotency")).isEqualTo(1);
 
-        HttpResponse<String> retry = api.post(
-                "/orders", body, "Authorization", SHOP, "Content-Type", "application/json", "Idempotency-Key", key);
+        HttpResponse<String> retry = api.postOrder(body, key);
         assertThat(retry.statusCode()).isEqualTo(201);
         assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
         assertThat(Json.mapper().readTree(retry.body()).path("orderId").asText())
@@ -151,17 +142,7 @@ class IdempotentOrdersTest {
         // The same body with keys reordered and spaced is the same request.
         String reordered = "{ \"lines\": [{\"unitPriceCents\": 250, \"quantity\": 2, \"sku\": \"sku-1\"}],"
                 + " \"currency\": \"EUR\", \"customerId\": \"c-50\" }";
-        assertThat(api.post(
-                                "/orders",
-                                reordered,
-                                "Authorization",
-                                SHOP,
-                                "Content-Type",
-                                "application/json",
-                                "Idempotency-Key",
-                                key)
-                        .headers()
-                        .firstValue("Idempotent-Replayed"))
+        assertThat(api.postOrder(reordered, key).headers().firstValue("Idempotent-Replayed"))
                 .hasValue("true");
         assertThat(api.count("orders")).isEqualTo(1);
     }
@@ -177,15 +158,7 @@ class IdempotentOrdersTest {
         };
         try (OrderApiFixture api = new OrderApiFixture(postgres, redis, checkpoint, Map.of())) {
             String body = order("c-crash", 1);
-            HttpResponse<String> failed = api.post(
-                    "/orders",
-                    body,
-                    "Authorization",
-                    SHOP,
-                    "Content-Type",
-                    "application/json",
-                    "Idempotency-Key",
-                    "crash-1");
+            HttpResponse<String> failed = api.postOrder(body, "crash-1");
             assertThat(failed.statusCode()).isEqualTo(500);
             assertThat(failed.headers().firstValue("Content-Type")).hasValue("application/problem+json");
             assertThat(api.count("orders")).isZero();
@@ -194,26 +167,10 @@ class IdempotentOrdersTest {
             assertThat(api.count("customer_credit", "used_cents > 0")).isZero();
 
             crash.set(false);
-            HttpResponse<String> retry = api.post(
-                    "/orders",
-                    body,
-                    "Authorization",
-                    SHOP,
-                    "Content-Type",
-                    "application/json",
-                    "Idempotency-Key",
-                    "crash-1");
+            HttpResponse<String> retry = api.postOrder(body, "crash-1");
             assertThat(retry.statusCode()).as(retry.body()).isEqualTo(201);
             assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
-            HttpResponse<String> again = api.post(
-                    "/orders",
-                    body,
-                    "Authorization",
-                    SHOP,
-                    "Content-Type",
-                    "application/json",
-                    "Idempotency-Key",
-                    "crash-1");
+            HttpResponse<String> again = api.postOrder(body, "crash-1");
             assertThat(again.headers().firstValue("Idempotent-Replayed")).hasValue("true");
             assertThat(api.count("orders")).isEqualTo(1);
             assertThat(api.count("bulwark_outbox")).isEqualTo(1);
@@ -425,30 +382,8 @@ class IdempotentOrdersTest {
                             "k1"),
                     415,
                     "unsupported-media-type");
-            assertCode(
-                    api.post(
-                            "/orders",
-                            "x".repeat(2000),
-                            "Authorization",
-                            SHOP,
-                            "Content-Type",
-                            "application/json",
-                            "Idempotency-Key",
-                            "k2"),
-                    413,
-                    "payload-too-large");
-            assertCode(
-                    api.post(
-                            "/orders",
-                            "{\"customerId\":1}",
-                            "Authorization",
-                            SHOP,
-                            "Content-Type",
-                            "application/json",
-                            "Idempotency-Key",
-                            "k3"),
-                    400,
-                    "invalid-order");
+            assertCode(api.postOrder("x".repeat(2000), "k2"), 413, "payload-too-large");
+            assertCode(api.postOrder("{\"customerId\":1}", "k3"), 400, "invalid-order");
             assertCode(api.get("/orders/none", "Authorization", SHOP), 404, "unknown-order");
             assertThat(api.count("orders") + api.count("bulwark_idempotency") + api.count("bulwark_outbox"))
                     .isZero();

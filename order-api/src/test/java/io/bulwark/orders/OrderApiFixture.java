@@ -76,6 +76,19 @@ final class OrderApiFixture implements AutoCloseable {
         return send(request.build());
     }
 
+    /** {@code POST /orders} as the shop client, with a JSON body and an idempotency key. */
+    HttpResponse<String> postOrder(String body, String idempotencyKey) {
+        return post(
+                "/orders",
+                body,
+                "Authorization",
+                SHOP,
+                "Content-Type",
+                "application/json",
+                "Idempotency-Key",
+                idempotencyKey);
+    }
+
     HttpResponse<String> put(String path, String body, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path))
                 .timeout(Duration.ofSeconds(30))
