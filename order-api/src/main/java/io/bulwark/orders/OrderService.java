@@ -114,19 +114,18 @@ public final class OrderService {
 
     /**
      * Places the order in {@code tx} (the caller commits only a {@link OrderResult.Placed}). The idempotency
-     * {@code claim} travels with the charge; on the paths whose first statement is another, it goes alone first.
+     * {@code claim} travels with the first statement: the auto-provisioning insert, else the charge; under the
+     * lock it goes alone, before the lock is taken.
      */
     OrderResult place(Connection tx, ApiClients.Client client, PlaceOrder request, IdempotencyClaim claim)
             throws Exception {
-        if (autoProvision || locks != null) {
-            claim.send(tx);
-        }
         if (autoProvision) {
-            provisionDefault(tx, client, request.customerId());
+            provisionDefault(tx, client, request.customerId(), claim);
         }
         if (locks == null) {
             return charge(tx, client, request, OptionalLong.empty(), claim);
         }
+        claim.send(tx);
         // Under the lock, an unknown customer is refused before a lock or a token is taken for it.
         if (!autoProvision && !customerExists(tx, client, request.customerId())) {
             return new OrderResult.UnknownCustomer(request.customerId());
@@ -394,13 +393,15 @@ public final class OrderService {
     }
 
     /** Gives the client's customer the default credit line unless it has one ({@code customers.auto.provision}). */
-    private void provisionDefault(Connection tx, ApiClients.Client client, String customerId) throws SQLException {
-        try (PreparedStatement ensure = tx.prepareStatement("INSERT INTO " + schema + ".customer_credit"
-                + " (client_id, customer_id, limit_cents) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
-            ensure.setString(1, client.id());
-            ensure.setString(2, customerId);
-            ensure.setLong(3, defaultCreditLimitCents);
-            ensure.executeUpdate();
+    private void provisionDefault(Connection tx, ApiClients.Client client, String customerId, IdempotencyClaim claim)
+            throws SQLException {
+        try (PreparedStatement ensure = tx.prepareStatement(claim.prefix() + "INSERT INTO " + schema
+                + ".customer_credit (client_id, customer_id, limit_cents) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+            int i = claim.bind(ensure);
+            ensure.setString(i++, client.id());
+            ensure.setString(i++, customerId);
+            ensure.setLong(i, defaultCreditLimitCents);
+            claim.executeUpdate(ensure);
         }
     }
 

@@ -98,7 +98,7 @@ public final class IdempotencyClaim {
         pending = false;
     }
 
-    boolean pending() {
+    boolean unsent() {
         return pending;
     }
 

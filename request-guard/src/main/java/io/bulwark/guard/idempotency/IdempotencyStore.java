@@ -238,7 +238,7 @@ public final class IdempotencyStore {
             IdempotencyClaim claim = IdempotencyClaim.pending(claimFunction, scope.id());
             try {
                 StoredResponse response = work.run(connection, claim);
-                if (claim.pending()) {
+                if (claim.unsent()) {
                     throw new IllegalStateException("The work returned without sending its idempotency claim");
                 }
                 return finish(connection, scope, fingerprint, response);
