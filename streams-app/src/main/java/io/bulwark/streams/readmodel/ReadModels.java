@@ -209,7 +209,13 @@ public final class ReadModels {
         }
     }
 
-    /** Keeps the versioned stock-level store: each change is a new version at the event's timestamp. */
+    /**
+     * Keeps the versioned stock-level store: each change is a new version at the event's timestamp, or at the
+     * latest version's when the event's is older. The aggregate stamps an event with its command's time, and
+     * commands for different orders arrive interleaved, so a SKU's timestamps can step back (seen: 46.921 s,
+     * then 46.882 s). A version put before the latest one is history, not the latest: its change would be
+     * missing from every later version (a reservation lost for good, {@code reserved = -1} after its release).
+     */
     static final class StockLevelProjector implements FixedKeyProcessor<String, EventEnvelope, EventEnvelope> {
         private VersionedKeyValueStore<String, StockLevel> levels;
         private FixedKeyProcessorContext<String, EventEnvelope> context;
@@ -224,9 +230,10 @@ public final class ReadModels {
         public void process(FixedKeyRecord<String, EventEnvelope> record) {
             var current = levels.get(record.key());
             StockLevel before = current == null ? StockLevel.empty() : current.value();
-            StockLevel after = before.apply(record.value(), record.timestamp());
+            long at = current == null ? record.timestamp() : Math.max(record.timestamp(), current.timestamp());
+            StockLevel after = before.apply(record.value(), at);
             if (after != before) {
-                levels.put(record.key(), after, record.timestamp());
+                levels.put(record.key(), after, at);
             }
             context.forward(record);
         }

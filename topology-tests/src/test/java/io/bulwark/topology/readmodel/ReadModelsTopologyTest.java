@@ -68,6 +68,22 @@ class ReadModelsTopologyTest {
     }
 
     @Test
+    void shouldKeepEveryChangeInTheLatestStockLevelWhenEventTimesStepBack() {
+        // Commands for different orders arrive interleaved: a later command can carry an earlier time.
+        command(new InventoryCommand.Restock(UUID.randomUUID(), "sku-1", null, 10), 1_000);
+        command(new InventoryCommand.Reserve(UUID.randomUUID(), "sku-1", null, "o-1", 4), 3_000);
+        command(new InventoryCommand.Reserve(UUID.randomUUID(), "sku-1", null, "o-2", 2), 2_500);
+        command(new InventoryCommand.Release(UUID.randomUUID(), "sku-1", null, "o-1"), 2_800);
+
+        VersionedKeyValueStore<String, StockLevel> levels =
+                topology.driver.getVersionedKeyValueStore(ReadModels.STOCK_LEVELS);
+        assertThat(levels.get("sku-1").value())
+                .as("o-2's reservation and o-1's release, both stamped before the latest version")
+                .isEqualTo(new StockLevel("sku-1", 8, 2, 4, 3_000));
+        assertThat(levels.get("sku-1", 2_900).value()).isEqualTo(new StockLevel("sku-1", 10, 0, 1, 1_000));
+    }
+
+    @Test
     void shouldDeleteAnOrdersStatusAfterItsRetentionInStreamTime(@TempDir Path otherDir) {
         try (TestTopology shortLived =
                 new TestTopology(otherDir, Map.of(AppConfig.ORDER_STATUS_RETENTION_MS, "60000"))) {
