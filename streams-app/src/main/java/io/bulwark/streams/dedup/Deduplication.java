@@ -2,7 +2,7 @@ package io.bulwark.streams.dedup;
 
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.TopicSpec;
-import io.bulwark.streams.state.ExpiryIndex;
+import io.bulwark.streams.state.RollingSweep;
 import java.time.Duration;
 import java.util.Objects;
 import org.apache.kafka.common.metrics.Sensor;
@@ -23,11 +23,17 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <p>Seen ids live in a RocksDB key-value store ({@code <store>-ids}: event id → the event time it was
  * forwarded at), so "seen?" is one point look-up, which RocksDB's bloom filters answer for the new ids
- * that are most of the traffic. An {@link ExpiryIndex} ({@code <store>-expiry}) says when each id goes:
- * {@code retention} after its event time, swept every minute of stream time — so the store holds about a
- * retention's worth of ids and no more. Under {@code exactly_once_v2} both stores' changelog writes
- * ("seen") and the forwarded record commit in one transaction, so a crash never forwards an event
- * without remembering it, nor the reverse.
+ * that are most of the traffic. Under {@code exactly_once_v2} the store's changelog write ("seen") and the
+ * forwarded record commit in one transaction, so a crash never forwards an event without remembering it,
+ * nor the reverse.
+ *
+ * <p><b>How the store stays bounded.</b> A {@link RollingSweep} reads a slice of the ids each minute of stream
+ * time, the whole store once per retention, and deletes the ids more than a retention old: an id goes between one
+ * and two retentions after its event time, so the store holds at most two retentions' worth of ids. The look-up
+ * compares event times itself, so when an id goes decides nothing but the case below. Until 2026-12-05 an expiry index
+ * ({@code <store>-expiry}) removed each id right at its retention, for one more put and changelog record per event
+ * and two more when the id went (PROFILES.md, 2026-12-05): its store left the topology, and its changelog topic
+ * can be deleted.
  *
  * <p><b>What it relies on.</b> Copies of one event carry the same record key (the aggregate id),
  * hence land in the same partition and the same task's store. The outbox guarantees that: every
@@ -35,9 +41,9 @@ import org.apache.kafka.streams.state.Stores;
  * escape deduplication.
  *
  * <p><b>Past the retention</b> (measured in event time: the copy's timestamp more than
- * {@code retention} away from the first's, or the id already swept because the store's stream time
- * passed the first's timestamp plus the retention), a copy is no longer recognised and is forwarded
- * again. Choose a retention longer than any re-delivery you expect (relay restarts, Kafka Connect
+ * {@code retention} away from the first's, or the id already swept, which happens between one and two
+ * retentions after the first's timestamp in the store's stream time), a copy is no longer recognised and is
+ * forwarded again. Choose a retention longer than any re-delivery you expect (relay restarts, Kafka Connect
  * rebalances, reprocessing); 24 h by default.
  *
  * <p><b>No window store.</b> Until 2026-12-02 the ids lived in a window store named {@code <store>}, and
@@ -63,11 +69,6 @@ public final class Deduplication {
         return storeName + "-ids";
     }
 
-    /** The seen ids' expiry index: {@code dedup-order-events-expiry}. */
-    public static String expiryStore(String storeName) {
-        return storeName + "-expiry";
-    }
-
     /**
      * Adds a dedup step to {@code events}; its stores are named after {@code storeName} and keep ids for
      * {@code retention}. Returns the stream of first copies, in the order they arrived.
@@ -80,13 +81,10 @@ public final class Deduplication {
         }
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(idsStore(storeName)), Serdes.String(), Serdes.Long()));
-        builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(expiryStore(storeName)), Serdes.String(), Serdes.String()));
         return events.processValues(
                 () -> new DedupProcessor(storeName, retention.toMillis()),
                 Named.as(storeName + "-processor"),
-                idsStore(storeName),
-                expiryStore(storeName));
+                idsStore(storeName));
     }
 
     /**
@@ -122,7 +120,7 @@ public final class Deduplication {
         private final long retentionMs;
         private FixedKeyProcessorContext<String, EventEnvelope> context;
         private KeyValueStore<String, Long> ids;
-        private ExpiryIndex expiry;
+        private RollingSweep<Long> sweep;
 
         private Sensor seen;
         private Sensor forwarded;
@@ -137,11 +135,13 @@ public final class Deduplication {
         public void init(FixedKeyProcessorContext<String, EventEnvelope> context) {
             this.context = context;
             this.ids = context.getStateStore(idsStore(storeName));
-            this.expiry = new ExpiryIndex(context.getStateStore(expiryStore(storeName)));
+            // Due once stream time is past the retention: a copy exactly one retention later is still dropped.
+            this.sweep = new RollingSweep<>(
+                    ids, Duration.ofMillis(retentionMs), SWEEP_EVERY, seenAt -> saturatedAdd(seenAt, retentionMs + 1));
             this.seen = sensor(context, "seen");
             this.forwarded = sensor(context, "forwarded");
             this.dropped = sensor(context, "dropped");
-            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, streamTime -> expiry.sweep(streamTime, ids));
+            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, streamTime -> sweep.sweep(streamTime));
         }
 
         @Override
@@ -160,11 +160,7 @@ public final class Deduplication {
             }
             if (seenAt == null || timestamp > seenAt) {
                 // A copy past the retention, older than the one remembered, is forwarded and not remembered.
-                if (seenAt != null) {
-                    expiry.remove(id, saturatedAdd(seenAt, retentionMs));
-                }
                 ids.put(id, timestamp);
-                expiry.add(id, saturatedAdd(timestamp, retentionMs));
             }
             forwarded.record();
             context.forward(record);
