@@ -6,11 +6,13 @@ import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.EventSchemas;
 import io.bulwark.schemas.Json;
+import io.bulwark.schemas.JsonSerde;
 import io.bulwark.schemas.Topics;
 import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.aggregate.inventory.InventoryBehavior;
 import io.bulwark.streams.aggregate.inventory.InventoryCommand;
 import io.bulwark.streams.aggregate.inventory.InventoryItem;
+import io.bulwark.streams.aggregate.inventory.StoredAnswer;
 import io.bulwark.topology.support.TestTopology;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -113,34 +115,51 @@ class InventoryAggregateTopologyTest {
     }
 
     @Test
-    void shouldForgetAnAnswerOnceItsRetentionHasPassedInStreamTime() {
+    void shouldDecideAgainOnceTheAnswerIsARetentionOldAndSweepItWithinTwoRetentions() {
+        long retention = InventoryAggregate.DEFAULT_COMMAND_RETENTION.toMillis();
         InventoryCommand.Restock restock = new InventoryCommand.Restock(id(), "sku-6", null, 5);
+        long answeredAt = time;
         List<EventEnvelope> first = send(restock);
-        time += InventoryAggregate.DEFAULT_COMMAND_RETENTION.toMillis() - 60_000;
-        assertThat(send(restock)).as("within the retention: the first answer").isEqualTo(first);
-        KeyValueStore<String, List<EventEnvelope>> answers =
+        time = answeredAt + retention;
+        assertThat(send(restock))
+                .as("exactly one retention later: the first answer")
+                .isEqualTo(first);
+        KeyValueStore<String, StoredAnswer> answers =
                 topology.driver.getKeyValueStore(InventoryAggregate.ANSWERS_STORE);
-        assertThat(answers.get(restock.commandId().toString())).isEqualTo(first);
+        assertThat(answers.get(restock.commandId().toString()).events()).isEqualTo(first);
 
-        time += 2 * 60_000; // stream time passes the retention; the next command's punctuation sweeps
-        send(new InventoryCommand.Restock(id(), "sku-7", null, 1));
-        assertThat(answers.get(restock.commandId().toString())).as("swept").isNull();
-        KeyValueStore<String, String> expiry =
-                topology.driver.getKeyValueStore(InventoryAggregate.ANSWERS_EXPIRY_STORE);
-        try (KeyValueIterator<String, String> left = expiry.all()) {
-            assertThat(left)
-                    .toIterable()
-                    .extracting(kv -> kv.value)
-                    .as("only the newer commands are still due")
-                    .doesNotContain(restock.commandId().toString());
-        }
+        time = answeredAt + retention + 1;
         List<EventEnvelope> again = send(restock);
         assertThat(again)
-                .as("decided again, as a new command")
+                .as("past the retention: decided again, as a new command")
                 .singleElement()
                 .satisfies(
                         e -> assertThat(e.eventId()).isNotEqualTo(first.get(0).eventId()));
         assertThat(store().get("sku-6").available()).isEqualTo(10);
+
+        InventoryCommand.Restock other = new InventoryCommand.Restock(id(), "sku-7", null, 1);
+        send(other);
+        for (time = answeredAt + retention + 1_800_000; time <= answeredAt + 4 * retention; time += 1_800_000) {
+            send(new InventoryCommand.Restock(id(), "sku-8", null, 1)); // 30 min at a time: each sweep reads a slice
+        }
+        assertThat(answers.get(restock.commandId().toString())).as("swept").isNull();
+        assertThat(answers.get(other.commandId().toString())).as("swept").isNull();
+    }
+
+    @Test
+    void shouldReplayAnAnswerStoredByTheReleaseBeforeAsAJsonArray() {
+        InventoryCommand.Restock restock = new InventoryCommand.Restock(id(), "sku-9", null, 5);
+        List<EventEnvelope> first = send(restock);
+        KeyValueStore<String, StoredAnswer> answers =
+                topology.driver.getKeyValueStore(InventoryAggregate.ANSWERS_STORE);
+        byte[] legacy =
+                JsonSerde.of(EventEnvelope[].class).serializer().serialize(null, first.toArray(EventEnvelope[]::new));
+        answers.put(
+                restock.commandId().toString(),
+                StoredAnswer.SERDE.deserializer().deserialize(null, legacy));
+
+        assertThat(send(restock)).isEqualTo(first);
+        assertThat(store().get("sku-9").available()).isEqualTo(5);
     }
 
     @Test

@@ -9,7 +9,7 @@ import io.bulwark.schemas.JsonSerde;
 import io.bulwark.schemas.TopicSpec;
 import io.bulwark.streams.aggregate.Decision;
 import io.bulwark.streams.intake.KeyedInput;
-import io.bulwark.streams.state.ExpiryIndex;
+import io.bulwark.streams.state.RollingSweep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -41,8 +41,8 @@ import org.apache.kafka.streams.state.Stores;
  * by SKU), events out ({@code bulwark.inventory.events}), state in a RocksDB store whose changelog is
  * the snapshot.
  *
- * <p>For each command: a command id seen before (within {@code commandRetention}, in stream time) gets
- * its first answer again — the same events with the same ids, nothing applied twice; otherwise
+ * <p>For each command: a command id answered before (within {@code commandRetention} of this command's
+ * timestamp) gets its first answer again — the same events with the same ids, nothing applied twice; otherwise
  * {@link InventoryBehavior#decide} runs against the stored item, accepted events are applied,
  * versioned ({@code aggregateVersion} = the item's version after the event) and published with the
  * command id as causation id; a refusal is published as {@code InventoryCommandRejected}, which
@@ -56,9 +56,14 @@ import org.apache.kafka.streams.state.Stores;
  * them makes every eviction flush a whole store (benchmarks/PROFILES.md, 2026-11-28 and 2026-12-03).
  *
  * <p><b>Remembered answers</b> live in a key-value store keyed by command id (a point look-up, with
- * RocksDB's bloom filters) and go {@code commandRetention} after the command through an
- * {@link ExpiryIndex} swept every minute of stream time; so the store holds about a retention's worth
- * of commands and no more.
+ * RocksDB's bloom filters), as {@link StoredAnswer}s: the command's time, then the events as JSON, parsed only
+ * when a retry needs them. A {@link RollingSweep} reads a slice of the store each minute of stream time, the
+ * whole store once per retention, and deletes the answers more than a retention old: an answer goes between one
+ * and two retentions after its command, so the store holds at most two retentions' worth; one kept past its
+ * retention is not replayed (the processor compares the times itself). Until 2026-12-05 an expiry index
+ * ({@code inventory-answers-expiry}) removed each answer right at its retention, for one more put and changelog
+ * record per command (PROFILES.md, 2026-12-05): its store left the topology, and its changelog topic can be
+ * deleted.
  *
  * <p><b>Rebuilding.</b> The event topic is the record: {@link #replay} folds it into the items, equal
  * to the store (tested), and {@link InventoryRebuild} is the command that does it against a broker
@@ -85,7 +90,6 @@ public final class InventoryAggregate {
      */
     public static final String ANSWERS_STORE = "inventory-answers";
 
-    public static final String ANSWERS_EXPIRY_STORE = "inventory-answers-expiry";
     private static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
     public static final Duration DEFAULT_COMMAND_RETENTION = Duration.ofHours(24);
 
@@ -143,9 +147,7 @@ public final class InventoryAggregate {
                 Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ITEMS_STORE), Serdes.String(), ITEMS)
                         .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(ANSWERS_STORE), Serdes.String(), answerSerde()));
-        builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(ANSWERS_EXPIRY_STORE), Serdes.String(), Serdes.String()));
+                Stores.persistentKeyValueStore(ANSWERS_STORE), Serdes.String(), StoredAnswer.SERDE));
         KStream<String, InventoryCommand> in = builder.stream(
                 commands.name(), Consumed.with(commands.keySerde(), COMMANDS).withName("inventory-commands"));
         KStream<String, EventEnvelope> out = KeyedInput.routed(in, commands, COMMANDS, "inventory-commands-routed")
@@ -153,8 +155,7 @@ public final class InventoryAggregate {
                         () -> new CommandProcessor(commandRetention.toMillis()),
                         Named.as("inventory-decide"),
                         ITEMS_STORE,
-                        ANSWERS_STORE,
-                        ANSWERS_EXPIRY_STORE);
+                        ANSWERS_STORE);
         out.to(
                 events.name(),
                 Produced.with(events.keySerde(), events.valueSerde()).withName("inventory-events-sink"));
@@ -200,21 +201,12 @@ public final class InventoryAggregate {
         }
     }
 
-    private static Serde<List<EventEnvelope>> answerSerde() {
-        JsonSerde<EventEnvelope[]> array = JsonSerde.of(EventEnvelope[].class);
-        return Serdes.serdeFrom(
-                (topic, list) ->
-                        list == null ? null : array.serializer().serialize(topic, list.toArray(EventEnvelope[]::new)),
-                (topic, bytes) ->
-                        bytes == null ? null : List.of(array.deserializer().deserialize(topic, bytes)));
-    }
-
     static final class CommandProcessor implements Processor<String, InventoryCommand, String, EventEnvelope> {
         private final long retentionMs;
         private ProcessorContext<String, EventEnvelope> context;
         private KeyValueStore<String, InventoryItem> items;
-        private KeyValueStore<String, List<EventEnvelope>> answers;
-        private ExpiryIndex answersExpiry;
+        private KeyValueStore<String, StoredAnswer> answers;
+        private RollingSweep<StoredAnswer> answersSweep;
 
         CommandProcessor(long retentionMs) {
             this.retentionMs = retentionMs;
@@ -225,9 +217,13 @@ public final class InventoryAggregate {
             this.context = context;
             this.items = context.getStateStore(ITEMS_STORE);
             this.answers = context.getStateStore(ANSWERS_STORE);
-            this.answersExpiry = new ExpiryIndex(context.getStateStore(ANSWERS_EXPIRY_STORE));
-            context.schedule(
-                    SWEEP_EVERY, PunctuationType.STREAM_TIME, streamTime -> answersExpiry.sweep(streamTime, answers));
+            // Due once stream time is past the retention: a retry exactly one retention later still gets the answer.
+            this.answersSweep = new RollingSweep<>(
+                    answers,
+                    Duration.ofMillis(retentionMs),
+                    SWEEP_EVERY,
+                    answer -> answer.answeredAtMs() + retentionMs + 1);
+            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, answersSweep::sweep);
         }
 
         @Override
@@ -238,9 +234,9 @@ public final class InventoryAggregate {
             }
             String commandId = command.commandId().toString();
             long ts = record.timestamp();
-            List<EventEnvelope> previous = answers.get(commandId);
-            if (previous != null) {
-                previous.forEach(e -> context.forward(new Record<>(command.sku(), e, ts)));
+            StoredAnswer previous = answers.get(commandId);
+            if (previous != null && Math.abs(ts - previous.answeredAtMs()) <= retentionMs) {
+                previous.events().forEach(e -> context.forward(new Record<>(command.sku(), e, ts)));
                 return;
             }
             InventoryItem item = items.get(command.sku());
@@ -262,8 +258,7 @@ public final class InventoryAggregate {
                 answer.add(envelope(
                         command, InventoryBehavior.rejection(command, rejected.code(), rejected.reason()), null, ts));
             }
-            answers.put(commandId, answer);
-            answersExpiry.add(commandId, ts + retentionMs);
+            answers.put(commandId, StoredAnswer.of(ts, answer));
             answer.forEach(e -> context.forward(new Record<>(command.sku(), e, ts)));
         }
 
