@@ -11,7 +11,8 @@ import io.bulwark.streams.aggregate.inventory.InventoryEvent.ReservationCommitte
 import io.bulwark.streams.aggregate.inventory.InventoryEvent.Restocked;
 import io.bulwark.streams.aggregate.inventory.InventoryEvent.StockReleased;
 import io.bulwark.streams.aggregate.inventory.InventoryEvent.StockReserved;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -86,20 +87,51 @@ public final class InventoryBehavior implements AggregateBehavior<InventoryItem,
         if (!event.changesState()) {
             return item;
         }
-        Map<String, Integer> reservations = new HashMap<>(item.reservations());
+        // The reservations are built once, straight into an immutable map (which the item keeps as it is): a
+        // HashMap copy and then Map.copyOf hashed every reservation twice per event, and an item holds one per
+        // order in flight (PROFILES.md, 2026-12-05).
+        Map<String, Integer> reservations = item.reservations();
         long available = item.available();
         if (event instanceof Restocked e) {
             available += e.quantity();
         } else if (event instanceof StockReserved e) {
             available -= e.quantity();
-            reservations.put(e.orderId(), e.quantity());
+            reservations = with(reservations, e.orderId(), e.quantity());
         } else if (event instanceof StockReleased e) {
             available += e.quantity();
-            reservations.remove(e.orderId());
+            reservations = without(reservations, e.orderId());
         } else if (event instanceof ReservationCommitted e) {
-            reservations.remove(e.orderId());
+            reservations = without(reservations, e.orderId());
         }
         return new InventoryItem(item.sku(), item.version() + 1, available, reservations);
+    }
+
+    /** {@code reservations} with {@code order} holding {@code units} (replacing what it held). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Integer> with(Map<String, Integer> reservations, String order, int units) {
+        List<Map.Entry<String, Integer>> entries = new ArrayList<>(reservations.size() + 1);
+        reservations.forEach((o, u) -> {
+            if (!o.equals(order)) {
+                entries.add(Map.entry(o, u));
+            }
+        });
+        entries.add(Map.entry(order, units));
+        return Map.ofEntries(entries.toArray(Map.Entry[]::new));
+    }
+
+    /** {@code reservations} without {@code order}'s. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Integer> without(Map<String, Integer> reservations, String order) {
+        if (!reservations.containsKey(order)) {
+            return reservations;
+        }
+        List<Map.Entry<String, Integer>> entries = new ArrayList<>(reservations.size());
+        reservations.forEach((o, u) -> {
+            if (!o.equals(order)) {
+                entries.add(Map.entry(o, u));
+            }
+        });
+        return Map.ofEntries(entries.toArray(Map.Entry[]::new));
     }
 
     /** The rejection event for a refused command. */
