@@ -328,7 +328,8 @@ public final class AppConfig extends AbstractConfig {
                     Range.between(1_000L, Duration.ofDays(30).toMillis()),
                     Importance.MEDIUM,
                     "How long an event id is remembered: a copy arriving within this time of the first (event "
-                            + "time) is dropped; a later copy is forwarded again. Bounds the dedup store's size.")
+                            + "time) is dropped; a later copy is forwarded again. Bounds the dedup store's size: ids "
+                            + "go within two retentions.")
             .define(
                     RATES_WINDOWS,
                     Type.LIST,
@@ -408,7 +409,8 @@ public final class AppConfig extends AbstractConfig {
                     Range.between(1_000L, Duration.ofDays(30).toMillis()),
                     Importance.LOW,
                     "How long an inventory command's answer is remembered: a retry with the same command id "
-                            + "within this time gets the first answer again instead of being applied twice.")
+                            + "within this time of the first gets the first answer again instead of being applied twice. "
+                            + "Answers go within two retentions.")
             .define(
                     SAGA_STEP_TIMEOUT_MS,
                     Type.LONG,
@@ -460,7 +462,8 @@ public final class AppConfig extends AbstractConfig {
                     Range.between(60_000L, Duration.ofDays(365).toMillis()),
                     Importance.MEDIUM,
                     "How long an order's status stays in the read model (/query/orders/{id}) after its last event "
-                            + "(stream time), before it is deleted with a tombstone.")
+                            + "(stream time), at least: a sweep reading the store once per retention deletes it with a "
+                            + "tombstone within one more retention.")
             .define(
                     PROGRESS_STALL_TIMEOUT_MS,
                     Type.LONG,
