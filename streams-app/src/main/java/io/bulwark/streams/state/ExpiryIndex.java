@@ -12,10 +12,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * UUID): an empty value would save it, but a release before it would then read "" as the key and lose
  * saga deadlines on a roll-back, so the value stays until there is a reason worth that step.
  *
- * <p>This is how Bulwark bounds key-value stores that must be read by point look-ups (a RocksDB
- * {@code get} uses bloom filters; a window store's fetch is a seek into every segment, which read every
- * level-0 file and cost the inventory aggregate 10% of its stream thread). The index adds one put per
- * entry and its changelog; the caller decides when to sweep (a stream-time or wall-clock punctuator).
+ * <p>For entries that must go <em>at</em> their due time — the saga's step deadlines, which fire then. Stores
+ * whose entries may outlive their due time (the reader checks the time itself) use a {@link RollingSweep}, which
+ * needs no second store. Both keep point look-ups (a RocksDB {@code get} uses bloom filters; a window store's
+ * fetch is a seek into every segment, which read every level-0 file and cost the inventory aggregate 10% of its
+ * stream thread). The index adds one put per entry and its changelog, and as many again when the entry goes; the
+ * caller decides when to sweep (a stream-time or wall-clock punctuator).
  *
  * <p>Entries go by {@code put(key, null)}, not {@code delete}: a store's {@code delete} returns the old
  * value, so RocksDB reads it first (a {@code get} per removal: 3% of the saga's stream thread, 2026-12-02);
