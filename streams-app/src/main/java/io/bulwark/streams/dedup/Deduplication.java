@@ -11,7 +11,6 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -141,7 +140,7 @@ public final class Deduplication {
             this.seen = sensor(context, "seen");
             this.forwarded = sensor(context, "forwarded");
             this.dropped = sensor(context, "dropped");
-            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, streamTime -> sweep.sweep(streamTime));
+            sweep.scheduleOn(context);
         }
 
         @Override

@@ -14,7 +14,6 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -163,7 +162,7 @@ public final class ReadModels {
                     Duration.ofMillis(retentionMs),
                     SWEEP_EVERY,
                     status -> status.lastEventMs() + retentionMs);
-            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, sweep::sweep);
+            sweep.scheduleOn(context);
         }
 
         @Override

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.ToLongFunction;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.ProcessingContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -44,7 +46,7 @@ public final class RollingSweep<V> {
     /**
      * @param entries the store to sweep
      * @param pass how much stream time one read of the whole key space takes
-     * @param every how often the caller sweeps (a stream-time punctuation's interval): the first sweep after a start
+     * @param every how often {@link #scheduleOn} sweeps, in stream time: the first sweep after a start
      *     reads the slice of the last two {@code every}, which covers what the last sweep before the stop left
      * @param dueAtMs when an entry is due, in stream time ({@link Long#MAX_VALUE}: never)
      */
@@ -57,6 +59,11 @@ public final class RollingSweep<V> {
             throw new IllegalArgumentException(
                     "pass " + pass + " must be positive and at most 2^39 ms, every " + every + " positive");
         }
+    }
+
+    /** Sweeps every {@code every} of the task's stream time, from now on (in a processor's {@code init}). */
+    public void scheduleOn(ProcessingContext context) {
+        context.schedule(Duration.ofMillis(everyMs), PunctuationType.STREAM_TIME, this::sweep);
     }
 
     /**

@@ -29,7 +29,6 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -223,7 +222,7 @@ public final class InventoryAggregate {
                     Duration.ofMillis(retentionMs),
                     SWEEP_EVERY,
                     answer -> answer.answeredAtMs() + retentionMs + 1);
-            context.schedule(SWEEP_EVERY, PunctuationType.STREAM_TIME, answersSweep::sweep);
+            answersSweep.scheduleOn(context);
         }
 
         @Override

@@ -99,38 +99,28 @@ public final class InventoryBehavior implements AggregateBehavior<InventoryItem,
             reservations = with(reservations, e.orderId(), e.quantity());
         } else if (event instanceof StockReleased e) {
             available += e.quantity();
-            reservations = without(reservations, e.orderId());
+            reservations = with(reservations, e.orderId(), null);
         } else if (event instanceof ReservationCommitted e) {
-            reservations = without(reservations, e.orderId());
+            reservations = with(reservations, e.orderId(), null);
         }
         return new InventoryItem(item.sku(), item.version() + 1, available, reservations);
     }
 
-    /** {@code reservations} with {@code order} holding {@code units} (replacing what it held). */
+    /** {@code reservations} with {@code order} holding {@code units}, or without it when {@code units} is null. */
     @SuppressWarnings("unchecked")
-    private static Map<String, Integer> with(Map<String, Integer> reservations, String order, int units) {
+    private static Map<String, Integer> with(Map<String, Integer> reservations, String order, Integer units) {
+        if (units == null && !reservations.containsKey(order)) {
+            return reservations;
+        }
         List<Map.Entry<String, Integer>> entries = new ArrayList<>(reservations.size() + 1);
         reservations.forEach((o, u) -> {
             if (!o.equals(order)) {
                 entries.add(Map.entry(o, u));
             }
         });
-        entries.add(Map.entry(order, units));
-        return Map.ofEntries(entries.toArray(Map.Entry[]::new));
-    }
-
-    /** {@code reservations} without {@code order}'s. */
-    @SuppressWarnings("unchecked")
-    private static Map<String, Integer> without(Map<String, Integer> reservations, String order) {
-        if (!reservations.containsKey(order)) {
-            return reservations;
+        if (units != null) {
+            entries.add(Map.entry(order, units));
         }
-        List<Map.Entry<String, Integer>> entries = new ArrayList<>(reservations.size());
-        reservations.forEach((o, u) -> {
-            if (!o.equals(order)) {
-                entries.add(Map.entry(o, u));
-            }
-        });
         return Map.ofEntries(entries.toArray(Map.Entry[]::new));
     }
 
