@@ -101,38 +101,13 @@ public final class InventoryAggregate {
      */
     static final Serde<InventoryItem> ITEMS = CompactSerde.of(
             InventoryItem.class,
-            item -> {
-                int size = CompactSerde.sizeOf(item.sku()) + 8 + 8 + 4;
-                for (String order : item.reservations().keySet()) {
-                    size += CompactSerde.sizeOf(order) + 4;
-                }
-                return size;
-            },
+            item -> CompactSerde.sizeOf(item.sku()) + 8 + 8 + item.held().serializedSize(),
             (item, out) -> {
                 CompactSerde.putString(out, item.sku());
-                out.putLong(item.version())
-                        .putLong(item.available())
-                        .putInt(item.reservations().size());
-                item.reservations().forEach((order, units) -> {
-                    CompactSerde.putString(out, order);
-                    out.putInt(units);
-                });
+                out.putLong(item.version()).putLong(item.available());
+                item.held().write(out);
             },
-            in -> {
-                String sku = CompactSerde.getString(in);
-                long version = in.getLong();
-                long available = in.getLong();
-                @SuppressWarnings("unchecked")
-                Map.Entry<String, Integer>[] reservations = new Map.Entry[CompactSerde.getCount(in, 8)];
-                for (int i = 0; i < reservations.length; i++) {
-                    String order = CompactSerde.getString(in);
-                    if (order == null) {
-                        throw new IllegalArgumentException("a reservation without an order id");
-                    }
-                    reservations[i] = Map.entry(order, in.getInt());
-                }
-                return new InventoryItem(sku, version, available, Map.ofEntries(reservations));
-            });
+            in -> new InventoryItem(CompactSerde.getString(in), in.getLong(), in.getLong(), Reservations.read(in)));
 
     private InventoryAggregate() {}
 

@@ -11,9 +11,6 @@ import io.bulwark.streams.aggregate.inventory.InventoryEvent.ReservationCommitte
 import io.bulwark.streams.aggregate.inventory.InventoryEvent.Restocked;
 import io.bulwark.streams.aggregate.inventory.InventoryEvent.StockReleased;
 import io.bulwark.streams.aggregate.inventory.InventoryEvent.StockReserved;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The inventory item aggregate: restock, reserve for an order, release (compensation), commit (the
@@ -30,7 +27,7 @@ public final class InventoryBehavior implements AggregateBehavior<InventoryItem,
 
     @Override
     public InventoryItem initial(String sku) {
-        return new InventoryItem(sku, 0, 0, Map.of());
+        return new InventoryItem(sku, 0, 0, Reservations.none());
     }
 
     @Override
@@ -54,11 +51,10 @@ public final class InventoryBehavior implements AggregateBehavior<InventoryItem,
             if (reserve.quantity() < 1) {
                 return Decision.reject(INVALID_QUANTITY, "reserve quantity " + reserve.quantity() + " must be >= 1");
             }
-            if (item.reservations().containsKey(reserve.orderId())) {
+            Integer held = item.reservations().get(reserve.orderId());
+            if (held != null) {
                 return Decision.reject(
-                        ALREADY_RESERVED,
-                        "order " + reserve.orderId() + " already holds "
-                                + item.reservations().get(reserve.orderId()) + " units");
+                        ALREADY_RESERVED, "order " + reserve.orderId() + " already holds " + held + " units");
             }
             if (reserve.quantity() > item.available()) {
                 return Decision.reject(
@@ -87,41 +83,20 @@ public final class InventoryBehavior implements AggregateBehavior<InventoryItem,
         if (!event.changesState()) {
             return item;
         }
-        // The reservations are built once, straight into an immutable map (which the item keeps as it is): a
-        // HashMap copy and then Map.copyOf hashed every reservation twice per event, and an item holds one per
-        // order in flight (PROFILES.md, 2026-12-05).
-        Map<String, Integer> reservations = item.reservations();
+        Reservations reservations = item.held();
         long available = item.available();
         if (event instanceof Restocked e) {
             available += e.quantity();
         } else if (event instanceof StockReserved e) {
             available -= e.quantity();
-            reservations = with(reservations, e.orderId(), e.quantity());
+            reservations = reservations.with(e.orderId(), e.quantity());
         } else if (event instanceof StockReleased e) {
             available += e.quantity();
-            reservations = with(reservations, e.orderId(), null);
+            reservations = reservations.without(e.orderId());
         } else if (event instanceof ReservationCommitted e) {
-            reservations = with(reservations, e.orderId(), null);
+            reservations = reservations.without(e.orderId());
         }
         return new InventoryItem(item.sku(), item.version() + 1, available, reservations);
-    }
-
-    /** {@code reservations} with {@code order} holding {@code units}, or without it when {@code units} is null. */
-    @SuppressWarnings("unchecked")
-    private static Map<String, Integer> with(Map<String, Integer> reservations, String order, Integer units) {
-        if (units == null && !reservations.containsKey(order)) {
-            return reservations;
-        }
-        List<Map.Entry<String, Integer>> entries = new ArrayList<>(reservations.size() + 1);
-        reservations.forEach((o, u) -> {
-            if (!o.equals(order)) {
-                entries.add(Map.entry(o, u));
-            }
-        });
-        if (units != null) {
-            entries.add(Map.entry(order, units));
-        }
-        return Map.ofEntries(entries.toArray(Map.Entry[]::new));
     }
 
     /** The rejection event for a refused command. */
