@@ -22,7 +22,7 @@ import java.util.function.BiConsumer;
  * <p>Every inventory command reads its item from the store and writes it back, and an item holds one reservation
  * per order in flight. As a hash map, that was every order id decoded, hashed and inserted twice per command
  * (once read, once changed), then encoded again: a fifth of the aggregate's stream thread (PROFILES.md,
- * 2026-12-06). Here reading is one pass that checks the bytes and notes where each entry starts, writing is one
+ * 2026-12-05, twentieth round). Here reading is one pass that checks the bytes and notes where each entry starts, writing is one
  * copy, a look-up is a binary search over the UTF-8 bytes of the order ids, and a change copies the bytes
  * around the entry it adds or removes. No order id becomes a {@code String} unless the map is iterated.
  *
