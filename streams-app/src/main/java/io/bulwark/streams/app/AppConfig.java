@@ -2,6 +2,7 @@ package io.bulwark.streams.app;
 
 import io.bulwark.http.EdgeSignature;
 import io.bulwark.schemas.Topics;
+import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.dedup.Deduplication;
 import io.bulwark.streams.fulfilment.OrderFulfilmentSaga;
 import io.bulwark.streams.query.CachePolicies;
@@ -730,6 +731,12 @@ public final class AppConfig extends AbstractConfig {
         props.put(BoundedMemoryRocksDbConfig.WRITE_BUFFER_BYTES, getLong(ROCKSDB_WRITE_BUFFER_BYTES));
         props.put(BoundedMemoryRocksDbConfig.HIGH_PRIORITY_POOL_RATIO, getDouble(ROCKSDB_HIGH_PRIORITY_POOL_RATIO));
         props.put(BoundedMemoryRocksDbConfig.MEMTABLE_BYTES, getLong(ROCKSDB_MEMTABLE_BYTES));
+        props.put(
+                BoundedMemoryRocksDbConfig.MISS_HEAVY_STORES,
+                String.join(
+                        ",",
+                        Deduplication.idsStore(BulwarkTopology.ORDER_DEDUP_STORE),
+                        InventoryAggregate.ANSWERS_STORE));
         // A killed instance's tasks move to the survivors (and their standbys) once its session expires:
         // 10 s rather than the 45 s default bounds that outage (measured by benchmarks/chaos.sh).
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), SESSION_TIMEOUT_MS);

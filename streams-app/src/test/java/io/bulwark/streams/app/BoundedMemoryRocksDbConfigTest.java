@@ -2,9 +2,12 @@ package io.bulwark.streams.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.IndexType;
 import org.rocksdb.Options;
 
 /**
@@ -46,10 +49,41 @@ class BoundedMemoryRocksDbConfigTest {
         }
     }
 
+    @Test
+    void shouldKeepPartitionedFiltersOnEveryLevelOfTheStoresNamedMissHeavyOnly() {
+        Map<String, Object> configs = new HashMap<>(configs(2 * MIB));
+        configs.put(BoundedMemoryRocksDbConfig.MISS_HEAVY_STORES, "dedup-ids, answers");
+        for (String store : List.of("dedup-ids", "answers", "items", "dedup")) {
+            try (Options options = configured(store, configs)) {
+                boolean missHeavy = !store.startsWith("items") && !store.equals("dedup");
+                BlockBasedTableConfig table = (BlockBasedTableConfig) options.tableFormatConfig();
+                assertThat(options.optimizeFiltersForHits()).as(store).isEqualTo(!missHeavy);
+                assertThat(table.partitionFilters()).as(store).isEqualTo(missHeavy);
+                assertThat(table.indexType())
+                        .as(store)
+                        .isEqualTo(missHeavy ? IndexType.kTwoLevelIndexSearch : IndexType.kBinarySearch);
+            }
+        }
+    }
+
+    @Test
+    void shouldNameTheAppsMissHeavyStoresInItsStreamsProperties() {
+        Object names = ConfigLoader.load(null, Map.of(), Map.of(AppConfig.BOOTSTRAP_SERVERS, "localhost:9092"))
+                .streamsProperties()
+                .get(BoundedMemoryRocksDbConfig.MISS_HEAVY_STORES);
+
+        assertThat(names).isEqualTo("dedup-order-events-ids,inventory-answers");
+    }
+
     private static Options configured(long memtableBytes) {
+        return configured("store", configs(memtableBytes));
+    }
+
+    private static Options configured(String store, Map<String, Object> configs) {
         Options options = new Options();
-        options.setTableFormatConfig(new BlockBasedTableConfig()); // as Kafka Streams hands it over
-        new BoundedMemoryRocksDbConfig().setConfig("store", options, configs(memtableBytes));
+        options.setOptimizeFiltersForHits(true); // as Kafka Streams hands it over
+        options.setTableFormatConfig(new BlockBasedTableConfig());
+        new BoundedMemoryRocksDbConfig().setConfig(store, options, configs);
         return options;
     }
 }
