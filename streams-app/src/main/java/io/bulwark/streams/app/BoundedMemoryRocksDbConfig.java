@@ -1,7 +1,6 @@
 package io.bulwark.streams.app;
 
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -88,9 +87,6 @@ public final class BoundedMemoryRocksDbConfig implements RocksDBConfigSetter {
         Object value = configs.get(MISS_HEAVY_STORES);
         if (value == null) {
             return Set.of();
-        }
-        if (value instanceof Collection<?> names) {
-            return names.stream().map(String::valueOf).collect(Collectors.toUnmodifiableSet());
         }
         return Arrays.stream(value.toString().split(","))
                 .map(String::trim)
