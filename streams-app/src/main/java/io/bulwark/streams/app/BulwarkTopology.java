@@ -24,7 +24,7 @@ import org.apache.kafka.streams.kstream.KStream;
  * bulwark.inventory.commands --> inventory aggregate --> bulwark.inventory.events
  * OrderPlaced + inventory replies + bulwark.payment.events --> order fulfilment saga
  *     --> bulwark.inventory.commands, bulwark.payment.commands, bulwark.order.outcomes
- * unique order events + inventory events + bulwark.order.outcomes --> read models
+ * unique order events + inventory events + the saga's outcomes (as it sends them) --> read models
  * </pre>
  */
 public final class BulwarkTopology {
@@ -47,7 +47,8 @@ public final class BulwarkTopology {
         KStream<String, EventEnvelope> inventory = InventoryAggregate.build(
                 builder, Topics.INVENTORY_COMMANDS, Topics.INVENTORY_EVENTS, config.inventoryCommandRetention());
         KStream<String, EventEnvelope> inventoryByOrder = InventoryAggregate.eventsByOrder(inventory);
-        OrderFulfilment.build(
+        KStream<String, EventEnvelope> orderStatusInputs = ReadModels.orderStatusInputs(unique, inventoryByOrder);
+        KStream<String, EventEnvelope> outcomes = OrderFulfilment.build(
                 builder,
                 config.orderSaga(),
                 unique,
@@ -55,13 +56,11 @@ public final class BulwarkTopology {
                 Topics.PAYMENT_EVENTS,
                 Topics.ORDER_OUTCOMES,
                 config.sagaRetention());
-        KStream<String, EventEnvelope> outcomes =
-                EventIntake.ownEvents(builder, Topics.ORDER_OUTCOMES, "read-models-outcomes");
         ReadModels.build(
                 builder,
                 unique,
                 inventory,
-                inventoryByOrder,
+                orderStatusInputs,
                 outcomes,
                 READ_MODEL_HISTORY,
                 config.orderStatusRetention());

@@ -30,7 +30,11 @@ public final class OrderFulfilment {
 
     private OrderFulfilment() {}
 
-    public static void build(
+    /**
+     * Returns the outcomes the saga sends, as it sends them ({@link SagaTopology#buildWithOutcomes}); what else
+     * takes {@code orderEvents} or {@code inventoryByOrder} together with them must be attached to those first.
+     */
+    public static KStream<String, EventEnvelope> build(
             StreamsBuilder builder,
             SagaDefinition saga,
             KStream<String, EventEnvelope> orderEvents,
@@ -56,6 +60,6 @@ public final class OrderFulfilment {
                 Named.as("saga-inventory-replies"));
         KStream<String, EventEnvelope> inputs = triggers.merge(inventoryReplies, Named.as("saga-merge-inventory"))
                 .merge(paymentReplies, Named.as("saga-merge-payments"));
-        SagaTopology.build(builder, saga, inputs, outcomes, PUNCTUATION, retention);
+        return SagaTopology.buildWithOutcomes(builder, saga, inputs, outcomes, PUNCTUATION, retention);
     }
 }

@@ -4,7 +4,6 @@ import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.JsonSerde;
-import io.bulwark.streams.aggregate.inventory.InventoryAggregate;
 import io.bulwark.streams.state.RollingSweep;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
@@ -69,15 +68,31 @@ public final class ReadModels {
     private ReadModels() {}
 
     /**
-     * Adds the read models; {@code builder} gets the versioned stock-level store. {@code inventoryByOrder} is
-     * {@link InventoryAggregate#eventsByOrder} of {@code inventoryEvents}, built once for the read models and
-     * the saga.
+     * The order status's inputs other than the saga's outcomes: the unique order events, and the inventory
+     * events keyed by order. Call this <em>before</em> the saga is added, so that an input record reaches the
+     * order status before the outcome it makes the saga send (Kafka Streams forwards to a node's children in
+     * the order they were added): a rejection's {@code StockRejected} before its {@code REJECTED}.
+     */
+    public static KStream<String, EventEnvelope> orderStatusInputs(
+            KStream<String, EventEnvelope> uniqueOrderEvents, KStream<String, EventEnvelope> inventoryByOrder) {
+        // Only the inventory events need a repartition (keyed by SKU, folded by order). The order events are keyed
+        // by order id on partitions of the same count already, so they reach the projector directly: one
+        // exactly-once hop (a commit interval) less before a status is visible, and no JSON copy of every order
+        // event through the broker. (Until 2026-12-03 they went through the repartition too.)
+        return inventoryByOrder.merge(uniqueOrderEvents, Named.as(ORDER_STATUS + "-merge"));
+    }
+
+    /**
+     * Adds the read models; {@code builder} gets the versioned stock-level store. {@code orderStatusInputs} is
+     * {@link #orderStatusInputs}, taken before the saga was added; {@code sagaOutcomes} are the outcomes as the
+     * saga sends them, in the same task ({@code SagaTopology.buildWithOutcomes}): read back from
+     * {@code bulwark.order.outcomes} (until 2026-12-05), each was visible one commit and one poll later.
      */
     public static void build(
             StreamsBuilder builder,
             KStream<String, EventEnvelope> uniqueOrderEvents,
             KStream<String, EventEnvelope> inventoryEvents,
-            KStream<String, EventEnvelope> inventoryByOrder,
+            KStream<String, EventEnvelope> orderStatusInputs,
             KStream<String, EventEnvelope> sagaOutcomes,
             Duration historyRetention,
             Duration orderStatusRetention) {
@@ -87,10 +102,12 @@ public final class ReadModels {
         // slower in CI (213-261 s against 53 s); not understood yet, see the closing note of issue 17.
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ORDER_STATUS), Serdes.String(), JsonSerde.of(OrderStatus.class)));
-        orderStatus(
-                uniqueOrderEvents.merge(sagaOutcomes, Named.as(ORDER_STATUS + "-outcomes")),
-                inventoryByOrder,
-                orderStatusRetention);
+        orderStatusInputs
+                .merge(sagaOutcomes, Named.as(ORDER_STATUS + "-outcomes"))
+                .process(
+                        () -> new OrderStatusProjector(orderStatusRetention),
+                        Named.as(ORDER_STATUS + "-aggregate"),
+                        ORDER_STATUS);
         customerOrders(uniqueOrderEvents);
     }
 
@@ -104,20 +121,6 @@ public final class ReadModels {
                 Stores.persistentVersionedKeyValueStore(STOCK_LEVELS, historyRetention, STOCK_LEVEL_SEGMENT),
                 Serdes.String(),
                 JsonSerde.of(StockLevel.class));
-    }
-
-    private static void orderStatus(
-            KStream<String, EventEnvelope> orders,
-            KStream<String, EventEnvelope> inventoryByOrder,
-            Duration retention) {
-        // Only the inventory events need a repartition (keyed by SKU, folded by order). The order events and
-        // outcomes are keyed by order id on partitions of the same count already, so they reach the projector
-        // directly: one exactly-once hop (a commit interval) less before a status is visible, and no JSON copy
-        // of every order event through the broker. (Until 2026-12-03 they went through the repartition too.)
-        inventoryByOrder
-                .merge(orders, Named.as(ORDER_STATUS + "-merge"))
-                .process(
-                        () -> new OrderStatusProjector(retention), Named.as(ORDER_STATUS + "-aggregate"), ORDER_STATUS);
     }
 
     private static void customerOrders(KStream<String, EventEnvelope> orders) {

@@ -5,6 +5,7 @@ import io.bulwark.schemas.TopicSpec;
 import io.bulwark.streams.saga.internal.OutgoingSerializer;
 import io.bulwark.streams.saga.internal.SagaEngine;
 import java.time.Duration;
+import java.util.List;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -74,17 +75,54 @@ public final class SagaTopology {
             TopicSpec<String, EventEnvelope> outcomes,
             Duration punctuateEvery,
             Duration retention) {
+        sent(builder, definition, inputs, outcomes, punctuateEvery, retention);
+    }
+
+    /**
+     * As {@link #build(StreamsBuilder, SagaDefinition, KStream, TopicSpec, Duration, Duration)}, and returns the
+     * outcomes the saga sends to {@code outcomes} as it sends them: in its own task, in the transaction that
+     * writes them. A read model kept in the same sub-topology takes them from here instead of reading them back
+     * from the topic, which costs the saga's commit and one more poll before the outcome is visible.
+     *
+     * <p>A downstream processor that also takes other records the saga reads must be attached to them
+     * <em>before</em> this is called: Kafka Streams forwards a record to its children in the order they were
+     * added, so one added after the saga would get an input record after the outcome that record caused.
+     */
+    public static KStream<String, EventEnvelope> buildWithOutcomes(
+            StreamsBuilder builder,
+            SagaDefinition definition,
+            KStream<String, EventEnvelope> inputs,
+            TopicSpec<String, EventEnvelope> outcomes,
+            Duration punctuateEvery,
+            Duration retention) {
+        return sent(builder, definition, inputs, outcomes, punctuateEvery, retention)
+                .flatMapValues(
+                        outgoing -> outgoing.topic().equals(outcomes.name()) && outgoing.envelope() != null
+                                ? List.of(outgoing.envelope())
+                                : List.of(),
+                        Named.as("saga-" + definition.name() + "-outcomes"));
+    }
+
+    /** Adds the saga and its sink; returns what it sends. */
+    private static KStream<String, Outgoing> sent(
+            StreamsBuilder builder,
+            SagaDefinition definition,
+            KStream<String, EventEnvelope> inputs,
+            TopicSpec<String, EventEnvelope> outcomes,
+            Duration punctuateEvery,
+            Duration retention) {
         SagaEngine.stores(definition).forEach(builder::addStateStore);
-        inputs.process(
-                        () -> new SagaEngine(definition, outcomes.name(), punctuateEvery, retention),
-                        Named.as("saga-" + definition.name()),
-                        definition.statesStore(),
-                        definition.deadlinesStore())
-                .to(
-                        (key, outgoing, context) -> outgoing.topic(),
-                        Produced.with(Serdes.String(), Serdes.serdeFrom(new OutgoingSerializer(), (topic, bytes) -> {
-                                    throw new SerializationException("Saga output is never read back");
-                                }))
-                                .withName("saga-" + definition.name() + "-sink"));
+        KStream<String, Outgoing> sent = inputs.process(
+                () -> new SagaEngine(definition, outcomes.name(), punctuateEvery, retention),
+                Named.as("saga-" + definition.name()),
+                definition.statesStore(),
+                definition.deadlinesStore());
+        sent.to(
+                (key, outgoing, context) -> outgoing.topic(),
+                Produced.with(Serdes.String(), Serdes.serdeFrom(new OutgoingSerializer(), (topic, bytes) -> {
+                            throw new SerializationException("Saga output is never read back");
+                        }))
+                        .withName("saga-" + definition.name() + "-sink"));
+        return sent;
     }
 }
