@@ -53,11 +53,9 @@ public final class BrokerApps {
      * topics — with "latest", records produced before that would be skipped.
      */
     public static void awaitPositioned(StreamsApp... apps) {
-        List<String> inputs = List.of(
-                Topics.ORDER_EVENTS.name(),
-                Topics.INVENTORY_COMMANDS.name(),
-                Topics.PAYMENT_EVENTS.name(),
-                Topics.ORDER_OUTCOMES.name());
+        // Not bulwark.order.outcomes: since 2026-12-05 the order status takes the saga's outcomes directly.
+        List<String> inputs =
+                List.of(Topics.ORDER_EVENTS.name(), Topics.INVENTORY_COMMANDS.name(), Topics.PAYMENT_EVENTS.name());
         await().atMost(Duration.ofSeconds(90))
                 .until(() -> Arrays.stream(apps).allMatch(app -> app.state() == KafkaStreams.State.RUNNING)
                         && Arrays.stream(apps)
