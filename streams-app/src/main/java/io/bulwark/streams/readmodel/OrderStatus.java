@@ -13,7 +13,10 @@ import java.util.List;
  * inventory events, saga outcomes), so a compensation's {@code StockReleased} can arrive after the
  * saga's {@code REJECTED}. Every event is kept in the history; the status only moves forward
  * (placed → stock steps → terminal), and a terminal status is final. (Found by the dev-stack's
- * load run: declined orders showed {@code STOCK_RELEASED} instead of {@code REJECTED}.)
+ * load run: declined orders showed {@code STOCK_RELEASED} instead of {@code REJECTED}.) The history is in the
+ * order the events arrived, each with its event time: since the saga hands its outcome over directly
+ * (2026-12-05), a payment decline answered before the inventory usually lists {@code REJECTED} before the
+ * {@code STOCK_RESERVED} that was still on its way, where the outcome's extra hop used to let it arrive first.
  */
 public record OrderStatus(String orderId, String status, List<Step> history, long lastEventMs) {
 
