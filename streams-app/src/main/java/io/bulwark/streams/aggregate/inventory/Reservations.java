@@ -1,5 +1,6 @@
 package io.bulwark.streams.aggregate.inventory;
 
+import io.bulwark.schemas.CompactSerde;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.BufferUnderflowException;
@@ -60,11 +61,11 @@ public final class Reservations extends AbstractMap<String, Integer> {
         }
         byte[][] orders = new byte[map.size()][];
         int[] units = new int[orders.length];
-        int[] i = {0};
-        map.forEach((order, held) -> {
-            orders[i[0]] = utf8(Objects.requireNonNull(order, "order"));
-            units[i[0]++] = Objects.requireNonNull(held, "units");
-        });
+        int i = 0;
+        for (Entry<String, Integer> entry : map.entrySet()) {
+            orders[i] = utf8(Objects.requireNonNull(entry.getKey(), "order"));
+            units[i++] = Objects.requireNonNull(entry.getValue(), "units");
+        }
         return sorted(orders, units);
     }
 
@@ -74,10 +75,7 @@ public final class Reservations extends AbstractMap<String, Integer> {
      * cannot hold, an entry without an order id, and an order id twice.
      */
     public static Reservations read(ByteBuffer in) {
-        int count = in.getInt();
-        if (count < 0 || (long) count * 8 > in.remaining()) {
-            throw new BufferUnderflowException(); // a corrupt count: refused before anything is allocated
-        }
+        int count = CompactSerde.getCount(in, 8); // a corrupt count: refused before anything is allocated
         if (count == 0) {
             return NONE;
         }
