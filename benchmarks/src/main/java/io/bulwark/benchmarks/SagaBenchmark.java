@@ -26,13 +26,18 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KafkaStreams;
 
@@ -101,10 +106,12 @@ public final class SagaBenchmark {
                 // of a 23 s run (async-profiler), which measured start-up rather than the saga.
                 confirm(producer, outcomes, "bench-warm-", WARM_UP_ORDERS);
                 ThreadTime before = ThreadTime.of(app.streams());
+                Map<TopicPartition, Long> endsBefore = endOffsets(kafka);
                 Profiling.start();
                 Batch batch = confirm(producer, outcomes, "bench-o-", orders);
                 Profiling.stop();
                 ThreadTime spent = ThreadTime.of(app.streams()).minus(before);
+                Map<TopicPartition, Long> endsAfter = endOffsets(kafka);
                 stop.set(true);
                 payments.join(10_000);
                 System.out.printf("%n| metric id | value |%n|---|---|%n");
@@ -124,6 +131,9 @@ public final class SagaBenchmark {
                                 + " and JIT included) — steadier than the rate on a shared VM |%n",
                         spent.threadCpuNs() / 1e3 / orders, spent.processCpuNs() / 1e3 / orders);
                 System.out.printf("| stream threads' time in the batch | %s |%n", spent.describe());
+                System.out.printf(
+                        "| log entries per order, by topic (records and transaction markers) | %s |%n",
+                        perOrder(endsBefore, endsAfter, orders));
             }
         } finally {
             Directories.deleteRecursively(dir);
@@ -279,6 +289,41 @@ public final class SagaBenchmark {
         payload.putArray("lines").addObject().put("sku", sku).put("quantity", 1).put("unitPriceCents", 1000);
         return new EventEnvelope(
                 UUID.randomUUID(), "OrderPlaced", "order", orderId, null, Instant.now(), null, null, null, payload);
+    }
+
+    /** The end offset of every partition of every topic on the broker, internal ones included. */
+    private static Map<TopicPartition, Long> endOffsets(EmbeddedKafkaBroker kafka) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            Set<String> names = admin.listTopics(new ListTopicsOptions().listInternal(false))
+                    .names()
+                    .get();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            admin.describeTopics(names)
+                    .allTopicNames()
+                    .get()
+                    .forEach((name, description) -> description
+                            .partitions()
+                            .forEach(p -> latest.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, info) -> ends.put(tp, info.offset()));
+            return ends;
+        }
+    }
+
+    /**
+     * Log entries each order added per topic, most first: what the broker wrote for the batch. An offset counts a
+     * record or a transaction marker (one per partition a transaction wrote to).
+     */
+    private static String perOrder(Map<TopicPartition, Long> before, Map<TopicPartition, Long> after, int orders) {
+        Map<String, Long> byTopic = new TreeMap<>();
+        after.forEach((tp, end) -> byTopic.merge(tp.topic(), end - before.getOrDefault(tp, 0L), Long::sum));
+        long total = byTopic.values().stream().mapToLong(Long::longValue).sum();
+        return String.format("%.1f in all: ", (double) total / orders)
+                + byTopic.entrySet().stream()
+                        .filter(e -> e.getValue() > 0)
+                        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                        .map(e -> String.format("%s %.2f", e.getKey(), (double) e.getValue() / orders))
+                        .collect(Collectors.joining(", "));
     }
 
     private static byte[] key(String key) {
