@@ -24,7 +24,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
@@ -45,6 +47,7 @@ import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
 
 /**
  * A three-step saga defined in this test — the engine needs no code for it — under any sequence of
@@ -103,6 +106,9 @@ class SagaPropertiesTest {
                     break;
                 }
                 SagaState state = state(driver, definition);
+                assertThat(indexKeys(driver, definition))
+                        .as("after %s the deadline index holds the saga's current deadline, and only it", moves)
+                        .containsExactly(ExpiryIndex.indexKey(state.deadlineMs(), "s-1"));
                 if (state.terminal()) {
                     break;
                 }
@@ -168,15 +174,26 @@ class SagaPropertiesTest {
                 assertThat(succeeded).containsAll(end.touched());
                 assertThat(sent).containsAll(end.touched());
             }
-            List<String> deadlines = new ArrayList<>();
-            try (KeyValueIterator<String, String> it = driver.<String, String>getKeyValueStore(
-                            definition.deadlinesStore())
-                    .all()) {
-                it.forEachRemaining(entry -> deadlines.add(entry.key));
-            }
-            assertThat(deadlines)
+            assertThat(indexKeys(driver, definition))
                     .as("the deadline index holds the saga's current deadline and no stale one")
                     .containsExactly(ExpiryIndex.indexKey(end.deadlineMs(), "s-1"));
+            Map<String, String> index = new HashMap<>();
+            for (TestRecord<String, String> write : driver.createOutputTopic(
+                            "saga-properties-" + definition.deadlinesStore() + "-changelog",
+                            new StringDeserializer(),
+                            new StringDeserializer())
+                    .readRecordsToList()) {
+                assertThat(write.value() == null ? index.containsKey(write.key()) : !index.containsKey(write.key()))
+                        .as(
+                                "every write to the deadline index changes it (%s %s), after %s",
+                                write.key(), write.value(), moves)
+                        .isTrue();
+                if (write.value() == null) {
+                    index.remove(write.key());
+                } else {
+                    index.put(write.key(), write.value());
+                }
+            }
         } finally {
             Directories.deleteRecursively(dir);
         }
@@ -232,6 +249,15 @@ class SagaPropertiesTest {
     private static EventEnvelope event(String type, String causation, JsonNode payload) {
         return new EventEnvelope(
                 UUID.randomUUID(), type, "test", "s-1", null, Instant.EPOCH, null, causation, null, payload);
+    }
+
+    private static List<String> indexKeys(TopologyTestDriver driver, SagaDefinition definition) {
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, String> it = driver.<String, String>getKeyValueStore(definition.deadlinesStore())
+                .all()) {
+            it.forEachRemaining(entry -> keys.add(entry.key));
+        }
+        return keys;
     }
 
     private static SagaState state(TopologyTestDriver driver, SagaDefinition definition) {

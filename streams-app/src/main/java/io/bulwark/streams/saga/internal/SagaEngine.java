@@ -58,6 +58,14 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
 
     private String loadedId;
 
+    /**
+     * The deadline under which the loaded saga is in the deadline index, -1 for none: its stored deadline, or -1
+     * once {@link #expire} took the entry out. {@link #save} writes the index only when this differs from the
+     * new deadline: a reply that leaves the deadline as it was (one of a stage's two replies) wrote the same index
+     * entry again, a changelog record per order for nothing (benchmarks/PROFILES.md, twenty-first round).
+     */
+    private long loadedIndexedDeadline = -1;
+
     /** Wall-clock time at which this task last processed a record; -1 before its first. */
     private long lastRecordAtMs = -1;
 
@@ -374,8 +382,9 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         for (String sagaId : deadlines.takeDue(judgedAt)) {
             SagaState state = load(sagaId);
             if (state == null || state.deadlineMs() < 0 || state.deadlineMs() > judgedAt) {
-                continue;
+                continue; // the entry taken was a stale one; the saga's current entry, if any, is still indexed
             }
+            loadedIndexedDeadline = -1; // takeDue took this saga's current entry out of the index
             if (state.terminal()) {
                 states.put(state.sagaId(), null); // not delete(): it would read the value first
                 loaded = null;
@@ -417,20 +426,30 @@ public final class SagaEngine implements Processor<String, EventEnvelope, String
         SagaState state = states.get(sagaId);
         loaded = state;
         loadedId = sagaId;
+        loadedIndexedDeadline = indexedDeadline(state);
         return state;
     }
 
     private void save(SagaState state) {
-        SagaState previous = state.sagaId().equals(loadedId) ? loaded : states.get(state.sagaId());
-        if (previous != null && previous.deadlineMs() >= 0 && previous.deadlineMs() != state.deadlineMs()) {
-            deadlines.remove(previous.sagaId(), previous.deadlineMs());
-        }
-        if (state.deadlineMs() >= 0) {
-            deadlines.add(state.sagaId(), state.deadlineMs());
+        long indexed =
+                state.sagaId().equals(loadedId) ? loadedIndexedDeadline : indexedDeadline(states.get(state.sagaId()));
+        if (indexed != state.deadlineMs()) {
+            if (indexed >= 0) {
+                deadlines.remove(state.sagaId(), indexed);
+            }
+            if (state.deadlineMs() >= 0) {
+                deadlines.add(state.sagaId(), state.deadlineMs());
+            }
         }
         states.put(state.sagaId(), state);
         loaded = state;
         loadedId = state.sagaId();
+        loadedIndexedDeadline = indexedDeadline(state);
+    }
+
+    /** The deadline a stored state is indexed under (every save indexes its deadline), -1 for none. */
+    private static long indexedDeadline(SagaState stored) {
+        return stored == null || stored.deadlineMs() < 0 ? -1 : stored.deadlineMs();
     }
 
     /** Sends {@code outgoing} at the processor's time. */
