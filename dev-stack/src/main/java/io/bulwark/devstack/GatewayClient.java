@@ -19,8 +19,11 @@ import java.util.TreeSet;
  */
 final class GatewayClient {
 
-    /** What the gateway holds: authorizations no void followed, and orders charged under more than one key. */
-    record Ledger(Set<String> open, Set<String> chargedMoreThanOnce) {}
+    /**
+     * What the gateway holds: authorizations no void followed, orders charged under more than one key, and orders a
+     * request of which it answered 429 (with a Retry-After the payment worker waits out).
+     */
+    record Ledger(Set<String> open, Set<String> chargedMoreThanOnce, Set<String> throttled) {}
 
     private final String baseUrl;
     private final HttpClient http = HttpClient.newBuilder()
@@ -45,7 +48,8 @@ final class GatewayClient {
     Ledger ledger() {
         JsonNode ledger =
                 send(HttpRequest.newBuilder(URI.create(baseUrl + "/ledger")).GET());
-        return new Ledger(ids(ledger.path("open")), ids(ledger.path("chargedMoreThanOnce")));
+        return new Ledger(
+                ids(ledger.path("open")), ids(ledger.path("chargedMoreThanOnce")), ids(ledger.path("throttled")));
     }
 
     private static Set<String> ids(JsonNode array) {

@@ -167,6 +167,9 @@ public final class GatewaySimulator implements AutoCloseable {
     private final Set<String> chargedTwice = ConcurrentHashMap.newKeySet();
 
     private final Set<String> voidedOrders = ConcurrentHashMap.newKeySet();
+    /** Orders a charge or void of which was answered 429: each waited out a Retry-After. */
+    private final Set<String> throttledOrders = ConcurrentHashMap.newKeySet();
+
     private final AtomicLong attempts = new AtomicLong();
     private final AtomicLong authorized = new AtomicLong();
     private volatile Faults faults = Faults.none();
@@ -224,6 +227,11 @@ public final class GatewaySimulator implements AutoCloseable {
         return open;
     }
 
+    /** Orders a request of which was answered 429 with a Retry-After. */
+    public Set<String> throttledOrders() {
+        return Set.copyOf(throttledOrders);
+    }
+
     /** Orders authorized under more than one idempotency key (each of those moved money). */
     public Set<String> chargedMoreThanOnce() {
         return Set.copyOf(chargedTwice);
@@ -239,11 +247,11 @@ public final class GatewaySimulator implements AutoCloseable {
         try (exchange) {
             attempts.incrementAndGet();
             Faults now = faults;
-            if (injectFault(exchange, now)) {
-                return;
-            }
             String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
             JsonNode body = readJson(exchange);
+            if (injectFault(exchange, now, body)) {
+                return;
+            }
             if (key == null
                     || body == null
                     || !body.path("orderId").isTextual()
@@ -282,11 +290,11 @@ public final class GatewaySimulator implements AutoCloseable {
     private void voidCharge(HttpExchange exchange) throws IOException {
         try (exchange) {
             attempts.incrementAndGet();
-            if (injectFault(exchange, faults)) {
-                return;
-            }
             String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
             JsonNode body = readJson(exchange);
+            if (injectFault(exchange, faults, body)) {
+                return;
+            }
             if (key == null || body == null || !body.path("orderId").isTextual()) {
                 HttpIo.send(exchange, 400, HttpIo.JSON, "{\"error\":\"invalid_request\"}");
                 return;
@@ -297,8 +305,11 @@ public final class GatewaySimulator implements AutoCloseable {
         }
     }
 
-    /** Applies latency and draws one fault; true when the request was answered (or dropped) by it. */
-    private static boolean injectFault(HttpExchange exchange, Faults now) throws IOException {
+    /**
+     * Applies latency and draws one fault; true when the request was answered (or dropped) by it. A 429 is noted
+     * against the request's order ({@code body}'s {@code orderId}, when it has one).
+     */
+    private boolean injectFault(HttpExchange exchange, Faults now, JsonNode body) throws IOException {
         long latency = now.latencyMs()
                 + (now.slowRate() > 0 && ThreadLocalRandom.current().nextDouble() < now.slowRate() ? now.slowMs() : 0);
         if (latency > 0) {
@@ -318,6 +329,9 @@ public final class GatewaySimulator implements AutoCloseable {
             return true;
         }
         if ((draw -= now.throttleRate()) < 0) {
+            if (body != null && body.path("orderId").isTextual()) {
+                throttledOrders.add(body.path("orderId").asText());
+            }
             exchange.getResponseHeaders().set("Retry-After", String.valueOf(now.retryAfterSeconds()));
             HttpIo.send(exchange, 429, HttpIo.JSON, "{\"error\":\"rate_limited\"}");
             return true;
@@ -357,12 +371,16 @@ public final class GatewaySimulator implements AutoCloseable {
         }
     }
 
-    /** {@code {"open":[orderId...],"chargedMoreThanOnce":[orderId...]}}: what a run's checks compare against. */
+    /**
+     * {@code {"open":[orderId...],"chargedMoreThanOnce":[orderId...],"throttled":[orderId...]}}: what a run's checks
+     * compare against, and the orders that met a 429 (a load run's latency figures say how many).
+     */
     private void ledger(HttpExchange exchange) throws IOException {
         try (exchange) {
             ObjectNode ledger = Json.mapper().createObjectNode();
             openAuthorizations().forEach(ledger.putArray("open")::add);
             chargedTwice.forEach(ledger.putArray("chargedMoreThanOnce")::add);
+            throttledOrders.forEach(ledger.putArray("throttled")::add);
             HttpIo.send(exchange, 200, HttpIo.JSON, ledger.toString());
         }
     }

@@ -51,6 +51,25 @@ class GatewaySimulatorTest {
         assertThat(ledger.path("chargedMoreThanOnce").isEmpty()).isTrue();
     }
 
+    @Test
+    void shouldListTheOrdersWhoseRequestsItThrottled() throws Exception {
+        gateway.faults(GatewaySimulator.Faults.none().withThrottle(1.0, 1));
+        assertThat(post("/v1/charges", "k-t", "{\"orderId\":\"o-t\",\"amountCents\":1000}"))
+                .isEqualTo(429);
+        assertThat(post("/v1/voids", "void-v", "{\"orderId\":\"o-v\"}")).isEqualTo(429);
+        assertThat(post("/v1/charges", "k-x", "not json")).isEqualTo(429);
+        gateway.faults(GatewaySimulator.Faults.none());
+        assertThat(post("/v1/charges", "k-t", "{\"orderId\":\"o-t\",\"amountCents\":1000}"))
+                .isEqualTo(201);
+        assertThat(post("/v1/charges", "k-n", "{\"orderId\":\"o-n\",\"amountCents\":1000}"))
+                .isEqualTo(201);
+
+        assertThat(gateway.throttledOrders()).containsExactlyInAnyOrder("o-t", "o-v");
+        var ledger = Json.mapper().readTree(get("/ledger"));
+        assertThat(ledger.path("throttled")).extracting(n -> n.asText()).containsExactlyInAnyOrder("o-t", "o-v");
+        assertThat(gateway.authorizedCharges()).isEqualTo(2);
+    }
+
     private int post(String path, String key, String body) throws Exception {
         return http.send(
                         HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path))
