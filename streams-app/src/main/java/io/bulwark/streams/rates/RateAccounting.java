@@ -2,6 +2,7 @@ package io.bulwark.streams.rates;
 
 import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.TopicSpec;
+import io.bulwark.streams.intake.Rekeyed;
 import io.bulwark.streams.query.WindowComposition;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -131,7 +132,9 @@ public final class RateAccounting {
     private static KStream<String, OrderAmount> byKey(
             KStream<String, OrderAmount> amounts, Dimension dimension, RateSettings settings) {
         String name = "rates-by-" + dimension.id();
-        return amounts.selectKey(
+        // Without the order events' headers: nothing after the repartition reads them (Rekeyed).
+        return Rekeyed.<String, OrderAmount, String>by(
+                        amounts,
                         (k, amount) -> dimension == Dimension.CUSTOMER ? amount.customerId() : amount.merchantId(),
                         Named.as(name + "-key"))
                 .repartition(Repartitioned.<String, OrderAmount>as(name)

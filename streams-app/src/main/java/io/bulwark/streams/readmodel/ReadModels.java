@@ -4,6 +4,7 @@ import io.bulwark.schemas.EventEnvelope;
 import io.bulwark.schemas.EventEnvelopeSerde;
 import io.bulwark.schemas.EventTypes;
 import io.bulwark.schemas.JsonSerde;
+import io.bulwark.streams.intake.Rekeyed;
 import io.bulwark.streams.state.RollingSweep;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
@@ -124,9 +125,13 @@ public final class ReadModels {
     }
 
     private static void customerOrders(KStream<String, EventEnvelope> orders) {
-        orders.filter((k, e) -> EventTypes.ORDER_PLACED.name().equals(e.type()), Named.as(CUSTOMER_ORDERS + "-placed"))
-                .selectKey(
-                        (k, e) -> e.payload().path("customerId").asText(), Named.as(CUSTOMER_ORDERS + "-by-customer"))
+        // The repartition's values are whole envelopes (JSON): the events' headers would travel twice (Rekeyed).
+        Rekeyed.by(
+                        orders.filter(
+                                (k, e) -> EventTypes.ORDER_PLACED.name().equals(e.type()),
+                                Named.as(CUSTOMER_ORDERS + "-placed")),
+                        (k, e) -> e.payload().path("customerId").asText(),
+                        Named.as(CUSTOMER_ORDERS + "-by-customer"))
                 .groupByKey(Grouped.with(CUSTOMER_ORDERS + "-grouped", Serdes.String(), EventEnvelopeSerde.asJson()))
                 .aggregate(
                         CustomerOrders::empty,

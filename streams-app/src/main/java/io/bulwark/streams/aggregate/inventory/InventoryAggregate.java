@@ -9,6 +9,7 @@ import io.bulwark.schemas.JsonSerde;
 import io.bulwark.schemas.TopicSpec;
 import io.bulwark.streams.aggregate.Decision;
 import io.bulwark.streams.intake.KeyedInput;
+import io.bulwark.streams.intake.Rekeyed;
 import io.bulwark.streams.state.RollingSweep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -143,8 +144,11 @@ public final class InventoryAggregate {
      * model used it — renaming would strand what is in the topic at an upgrade.
      */
     public static KStream<String, EventEnvelope> eventsByOrder(KStream<String, EventEnvelope> events) {
-        return events.filter((sku, e) -> e.correlationId() != null, Named.as(BY_ORDER + "-correlated"))
-                .selectKey((sku, e) -> e.correlationId(), Named.as(BY_ORDER + "-by-order"))
+        // The values are whole envelopes (JSON), so the records need no headers on this topic (Rekeyed).
+        return Rekeyed.by(
+                        events.filter((sku, e) -> e.correlationId() != null, Named.as(BY_ORDER + "-correlated")),
+                        (sku, e) -> e.correlationId(),
+                        Named.as(BY_ORDER + "-by-order"))
                 .repartition(Repartitioned.<String, EventEnvelope>as(BY_ORDER + "-grouped")
                         .withKeySerde(Serdes.String())
                         .withValueSerde(EventEnvelopeSerde.asJson()));
