@@ -16,7 +16,8 @@ import org.apache.kafka.streams.processor.api.Record;
  * order event read from its topic carries its envelope as headers (id, type, aggregate, time, correlation,
  * causation, trace); once a processor has turned it into a value that holds what the other side of the
  * repartition reads (an amount, or the whole envelope as JSON), those headers are written, stored, fetched and
- * parsed again for nobody. On a rate-accounting repartition they were three quarters of each record's bytes.
+ * parsed again for nobody. On a rate-accounting repartition they were three quarters of each record's bytes
+ * (182 bytes against 41), nine tenths once the event also carries a correlation id and a trace.
  *
  * <p>Use it only where nothing after the repartition reads a header: the records come out of the topic without
  * any, and a sink further on writes only the headers its serializer adds.
