@@ -20,7 +20,10 @@ import org.apache.kafka.streams.processor.api.Record;
  * (182 bytes against 41), nine tenths once the event also carries a correlation id and a trace.
  *
  * <p>Use it only where nothing after the repartition reads a header: the records come out of the topic without
- * any, and a sink further on writes only the headers its serializer adds.
+ * any, and a sink further on writes only the headers its serializer adds. A record dead-lettered on the other
+ * side (errors.processing=continue) carries its key, its value and the error headers, not the event's headers:
+ * where the value is not the whole envelope (rates' amounts), it names the customer or merchant and the amount,
+ * not the order.
  */
 public final class Rekeyed {
 
