@@ -21,6 +21,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -195,10 +196,18 @@ final class LoadGenerator {
     private final String apiKey;
     private final GatewayClient gateway;
     private final PrintStream out;
+    /**
+     * Answers are read and handed on by the client's selector thread itself ({@code Runnable::run}): the default
+     * executor passed every response through a pool thread, several wake-ups per request, and the harness's HTTP
+     * client took 0.2 of this 2-core machine at 300 orders/s (benchmarks/PROFILES.md, twenty-third round). Nothing
+     * this class does on completion blocks: retries and cancels are scheduled on their own threads.
+     */
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
+            .executor(Runnable::run)
             .build();
+
     private final String run = UUID.randomUUID().toString().substring(0, 6);
 
     private final Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
@@ -207,6 +216,8 @@ final class LoadGenerator {
     private final Map<String, Integer> outcomeCount = new ConcurrentHashMap<>();
     private final Set<String> outcomeRecords = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> visibleAt = new ConcurrentHashMap<>();
+    /** The progress line's copy of the e2e figure's orders and times, kept as each becomes visible. */
+    private final DecidedTimes decided = new DecidedTimes();
     /** When each order's first outcome was seen on the outcome topic (nanoTime). */
     private final Map<String, Long> outcomeAt = new ConcurrentHashMap<>();
     /** Orders whose outcome is on the topic, due to be looked up in the query API. */
@@ -675,8 +686,14 @@ final class LoadGenerator {
             if (!TERMINAL.contains(status)) {
                 return false;
             }
-            visibleAt.putIfAbsent(orderId, System.nanoTime());
+            long now = System.nanoTime();
             visibleStatus.put(orderId, status);
+            if (visibleAt.putIfAbsent(orderId, now) == null) {
+                Long accepted = acceptedAt.get(orderId);
+                if (accepted != null && accepted >= measureFrom && DECIDED.contains(status)) {
+                    decided.add(now, now - accepted);
+                }
+            }
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -714,16 +731,8 @@ final class LoadGenerator {
                 byType.getOrDefault(EventTypes.ORDER_CANCELLED.name(), 0L),
                 acceptedAt.size() - ended,
                 visibleAt.size(),
-                percentile(99),
-                percentile(
-                        latencies(
-                                acceptedAt,
-                                visibleAt,
-                                visibleStatus,
-                                DECIDED,
-                                measureFrom,
-                                endedSince(System.nanoTime() - RECENT)),
-                        99),
+                percentile(decided.sorted(ANY_TIME), 99),
+                percentile(decided.sorted(endedSince(System.nanoTime() - RECENT)), 99),
                 deadLetters.values().stream().mapToInt(Integer::intValue).sum());
     }
 
@@ -740,6 +749,42 @@ final class LoadGenerator {
 
     /** End states the service decides; a cancelled order ends when its client cancels it. */
     static final Set<String> DECIDED = Set.of("CONFIRMED", "REJECTED");
+
+    /**
+     * The e2e figure's latencies as its orders become visible: 201 to {@code CONFIRMED} or {@code REJECTED} in the
+     * query API, orders accepted at or after {@code measureFrom} (the same orders {@link #latencies(Map, Set)} takes
+     * from the maps). The progress line reads these each second: sorting a copy of one array costs little, where
+     * joining three maps of every order of the run took 3% of a core after four minutes at 300 orders/s and grew
+     * with the run (benchmarks/PROFILES.md, twenty-third round). Bounded by the run, like the maps.
+     */
+    static final class DecidedTimes {
+        private long[] endedAt = new long[1024];
+        private long[] nanos = new long[1024];
+        private int size;
+
+        synchronized void add(long endedNanos, long latencyNanos) {
+            if (size == nanos.length) {
+                endedAt = Arrays.copyOf(endedAt, 2 * size);
+                nanos = Arrays.copyOf(nanos, 2 * size);
+            }
+            endedAt[size] = endedNanos;
+            nanos[size++] = latencyNanos;
+        }
+
+        /** The latencies of the orders whose end {@code ended} accepts, sorted. */
+        synchronized long[] sorted(LongPredicate ended) {
+            long[] picked = new long[size];
+            int n = 0;
+            for (int i = 0; i < size; i++) {
+                if (ended.test(endedAt[i])) {
+                    picked[n++] = nanos[i];
+                }
+            }
+            long[] sorted = Arrays.copyOf(picked, n);
+            Arrays.sort(sorted);
+            return sorted;
+        }
+    }
 
     /** The e2e figure: 201 to {@code CONFIRMED} or {@code REJECTED} in the query API, measured orders only. */
     private double percentile(double p) {

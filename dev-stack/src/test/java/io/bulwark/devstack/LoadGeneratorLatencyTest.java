@@ -53,6 +53,25 @@ class LoadGeneratorLatencyTest {
     }
 
     @Test
+    void shouldGiveTheProgressLineTheTimesItWasGivenSortedAndByEnd() {
+        LoadGenerator.DecidedTimes times = new LoadGenerator.DecidedTimes();
+        for (int i = 2_000; i > 0; i--) { // more than the first array holds, ends not in order of latency
+            times.add(i * MS, (2_001 - i) * MS);
+        }
+
+        long[] all = times.sorted(LoadGenerator.ANY_TIME);
+        assertThat(all).hasSize(2_000).isSorted();
+        assertThat(all[0]).isEqualTo(MS);
+        assertThat(all[1_999]).isEqualTo(2_000 * MS);
+        assertThat(times.sorted(LoadGenerator.endedSince(1_998 * MS)))
+                .as("ended at 1,998, 1,999 and 2,000 ms: the three shortest")
+                .containsExactly(MS, 2 * MS, 3 * MS);
+        assertThat(times.sorted(LoadGenerator.endedSince(2_001 * MS))).isEmpty();
+        assertThat(new LoadGenerator.DecidedTimes().sorted(LoadGenerator.ANY_TIME))
+                .isEmpty();
+    }
+
+    @Test
     void shouldTakeTheNearestRankPercentileInMilliseconds() {
         long[] hundred = new long[100];
         for (int i = 0; i < hundred.length; i++) {
