@@ -196,18 +196,10 @@ final class LoadGenerator {
     private final String apiKey;
     private final GatewayClient gateway;
     private final PrintStream out;
-    /**
-     * Answers are read and handed on by the client's selector thread itself ({@code Runnable::run}): the default
-     * executor passed every response through a pool thread, several wake-ups per request, and the harness's HTTP
-     * client took 0.2 of this 2-core machine at 300 orders/s (benchmarks/PROFILES.md, twenty-third round). Nothing
-     * this class does on completion blocks: retries and cancels are scheduled on their own threads.
-     */
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
-            .executor(Runnable::run)
             .build();
-
     private final String run = UUID.randomUUID().toString().substring(0, 6);
 
     private final Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
