@@ -21,9 +21,9 @@ final class GatewayClient {
 
     /**
      * What the gateway holds: authorizations no void followed, orders charged under more than one key, and orders a
-     * request of which it answered 429 (with a Retry-After the payment worker waits out).
+     * charge of which it answered 429 (with a Retry-After the payment worker waits out before the saga can decide).
      */
-    record Ledger(Set<String> open, Set<String> chargedMoreThanOnce, Set<String> throttled) {}
+    record Ledger(Set<String> open, Set<String> chargedMoreThanOnce, Set<String> throttledCharges) {}
 
     private final String baseUrl;
     private final HttpClient http = HttpClient.newBuilder()
@@ -49,7 +49,9 @@ final class GatewayClient {
         JsonNode ledger =
                 send(HttpRequest.newBuilder(URI.create(baseUrl + "/ledger")).GET());
         return new Ledger(
-                ids(ledger.path("open")), ids(ledger.path("chargedMoreThanOnce")), ids(ledger.path("throttled")));
+                ids(ledger.path("open")),
+                ids(ledger.path("chargedMoreThanOnce")),
+                ids(ledger.path("throttledCharges")));
     }
 
     private static Set<String> ids(JsonNode array) {

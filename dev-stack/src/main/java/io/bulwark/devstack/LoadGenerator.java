@@ -946,7 +946,7 @@ final class LoadGenerator {
                 percentile(100));
         long[] toOutcome = latencies(outcomeAt, DECIDED);
         long[] cancelledOrders = latencies(visibleAt, Set.of("CANCELLED"));
-        printThrottled(gatewayLedger.throttled());
+        printThrottled(gatewayLedger.throttledCharges());
         out.printf(
                 "  the same orders, 201 -> outcome on the topic: p50 %.0f ms, p99 %.0f ms; cancelled orders (left out: "
                         + "they end when their client cancels) %d, 201 -> CANCELLED p50 %.0f ms, p99 %.0f ms%n",
@@ -1003,18 +1003,19 @@ final class LoadGenerator {
     }
 
     /**
-     * How many of the measured orders met a gateway 429 — each waited out its Retry-After (1 s by default) — and the
-     * latency of the others: with {@code --load-gateway-faults} 1% of gateway requests are answered so, so the e2e p99
-     * lands on those orders, and this line says how far the rest of the path is from it.
+     * How many of the measured orders met a gateway 429 on their charge — each waited out its Retry-After (1 s by
+     * default) before the saga could decide — and the latency of the others: with {@code --load-gateway-faults} 1% of
+     * gateway requests are answered so, so the e2e p99 lands on those orders, and this line says how far the rest of
+     * the path is from it. A void's 429 does not count: it comes after the order's end.
      */
-    private void printThrottled(Set<String> throttled) {
+    private void printThrottled(Set<String> throttledCharges) {
         Map<String, Long> others = new HashMap<>(visibleAt);
-        others.keySet().removeAll(throttled);
+        others.keySet().removeAll(throttledCharges);
         long[] all = latencies(visibleAt, DECIDED);
         long[] rest = latencies(others, DECIDED);
         int met = all.length - rest.length;
         out.printf(
-                "  of those, %d (%.2f%%) met a gateway 429 and waited out its Retry-After; the other %d: p50 %.0f ms, "
+                "  of those, %d (%.2f%%) met a gateway 429 on their charge and waited out its Retry-After; the other %d: p50 %.0f ms, "
                         + "p99 %.0f ms, max %.0f ms%n",
                 met,
                 all.length == 0 ? 0.0 : 100.0 * met / all.length,

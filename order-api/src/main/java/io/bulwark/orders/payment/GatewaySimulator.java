@@ -169,6 +169,11 @@ public final class GatewaySimulator implements AutoCloseable {
     private final Set<String> voidedOrders = ConcurrentHashMap.newKeySet();
     /** Orders a charge or void of which was answered 429: each waited out a Retry-After. */
     private final Set<String> throttledOrders = ConcurrentHashMap.newKeySet();
+    /**
+     * Orders a charge of which was answered 429. Only these waited before their saga could decide: a void comes
+     * after the order's outcome.
+     */
+    private final Set<String> throttledCharges = ConcurrentHashMap.newKeySet();
 
     private final AtomicLong attempts = new AtomicLong();
     private final AtomicLong authorized = new AtomicLong();
@@ -232,6 +237,11 @@ public final class GatewaySimulator implements AutoCloseable {
         return Set.copyOf(throttledOrders);
     }
 
+    /** Orders a charge of which was answered 429 with a Retry-After: those waited before their outcome. */
+    public Set<String> throttledCharges() {
+        return Set.copyOf(throttledCharges);
+    }
+
     /** Orders authorized under more than one idempotency key (each of those moved money). */
     public Set<String> chargedMoreThanOnce() {
         return Set.copyOf(chargedTwice);
@@ -249,7 +259,7 @@ public final class GatewaySimulator implements AutoCloseable {
             Faults now = faults;
             String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
             JsonNode body = readJson(exchange);
-            if (injectFault(exchange, now, body)) {
+            if (injectFault(exchange, now, body, true)) {
                 return;
             }
             if (key == null
@@ -292,7 +302,7 @@ public final class GatewaySimulator implements AutoCloseable {
             attempts.incrementAndGet();
             String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
             JsonNode body = readJson(exchange);
-            if (injectFault(exchange, faults, body)) {
+            if (injectFault(exchange, faults, body, false)) {
                 return;
             }
             if (key == null || body == null || !body.path("orderId").isTextual()) {
@@ -307,9 +317,10 @@ public final class GatewaySimulator implements AutoCloseable {
 
     /**
      * Applies latency and draws one fault; true when the request was answered (or dropped) by it. A 429 is noted
-     * against the request's order ({@code body}'s {@code orderId}, when it has one).
+     * against the request's order ({@code body}'s {@code orderId}, when it has one), and against its charges when
+     * the request is a {@code charge}.
      */
-    private boolean injectFault(HttpExchange exchange, Faults now, JsonNode body) throws IOException {
+    private boolean injectFault(HttpExchange exchange, Faults now, JsonNode body, boolean charge) throws IOException {
         long latency = now.latencyMs()
                 + (now.slowRate() > 0 && ThreadLocalRandom.current().nextDouble() < now.slowRate() ? now.slowMs() : 0);
         if (latency > 0) {
@@ -331,6 +342,9 @@ public final class GatewaySimulator implements AutoCloseable {
         if ((draw -= now.throttleRate()) < 0) {
             if (body != null && body.path("orderId").isTextual()) {
                 throttledOrders.add(body.path("orderId").asText());
+                if (charge) {
+                    throttledCharges.add(body.path("orderId").asText());
+                }
             }
             exchange.getResponseHeaders().set("Retry-After", String.valueOf(now.retryAfterSeconds()));
             HttpIo.send(exchange, 429, HttpIo.JSON, "{\"error\":\"rate_limited\"}");
@@ -372,8 +386,10 @@ public final class GatewaySimulator implements AutoCloseable {
     }
 
     /**
-     * {@code {"open":[orderId...],"chargedMoreThanOnce":[orderId...],"throttled":[orderId...]}}: what a run's checks
-     * compare against, and the orders that met a 429 (a load run's latency figures say how many).
+     * {@code {"open":[orderId...],"chargedMoreThanOnce":[orderId...],"throttled":[orderId...],
+     * "throttledCharges":[orderId...]}}: what a run's checks compare against, the orders a request of which met a
+     * 429, and those whose charge met one (a load run's latency figures say how many: a void's 429 comes after the
+     * order's end).
      */
     private void ledger(HttpExchange exchange) throws IOException {
         try (exchange) {
@@ -381,6 +397,7 @@ public final class GatewaySimulator implements AutoCloseable {
             openAuthorizations().forEach(ledger.putArray("open")::add);
             chargedTwice.forEach(ledger.putArray("chargedMoreThanOnce")::add);
             throttledOrders.forEach(ledger.putArray("throttled")::add);
+            throttledCharges.forEach(ledger.putArray("throttledCharges")::add);
             HttpIo.send(exchange, 200, HttpIo.JSON, ledger.toString());
         }
     }

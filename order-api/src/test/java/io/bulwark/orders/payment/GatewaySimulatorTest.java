@@ -65,8 +65,12 @@ class GatewaySimulatorTest {
                 .isEqualTo(201);
 
         assertThat(gateway.throttledOrders()).containsExactlyInAnyOrder("o-t", "o-v");
+        assertThat(gateway.throttledCharges())
+                .as("a void's 429 is not a charge's")
+                .containsExactly("o-t");
         var ledger = Json.mapper().readTree(get("/ledger"));
         assertThat(ledger.path("throttled")).extracting(n -> n.asText()).containsExactlyInAnyOrder("o-t", "o-v");
+        assertThat(ledger.path("throttledCharges")).extracting(n -> n.asText()).containsExactly("o-t");
         assertThat(gateway.authorizedCharges()).isEqualTo(2);
     }
 
