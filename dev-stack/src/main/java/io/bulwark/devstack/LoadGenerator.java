@@ -746,7 +746,7 @@ final class LoadGenerator {
      * The e2e figure's latencies as its orders become visible: 201 to {@code CONFIRMED} or {@code REJECTED} in the
      * query API, orders accepted at or after {@code measureFrom} (the same orders {@link #latencies(Map, Set)} takes
      * from the maps). The progress line reads these each second: sorting a copy of one array costs little, where
-     * joining three maps of every order of the run took 3% of a core after four minutes at 300 orders/s and grew
+     * joining three maps of every order of the run took ~5% of a core after four minutes at 300 orders/s and grew
      * with the run (benchmarks/PROFILES.md, twenty-third round). Bounded by the run, like the maps.
      */
     static final class DecidedTimes {
