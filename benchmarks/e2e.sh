@@ -15,7 +15,6 @@ if [ ${#flags[@]} -eq 0 ]; then
 fi
 out="benchmarks/target/e2e-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
-./mvnw -B -q -pl dev-stack -am -DskipTests package
 
 # One line per run: the load summary's figures, read from its fixed wording (LoadGenerator.summarize).
 figures() {
