@@ -15,8 +15,8 @@ import java.util.Optional;
  * ({@link HttpURLConnection}).
  *
  * <p>The JDK's asynchronous {@code HttpClient} read each answer on its selector thread and handed it to a worker
- * (and, for a blocking {@code send}, on to the waiting caller): at 300 orders/s, ~1,000 exchanges a second woke
- * two or three threads each, on a machine the run saturates (benchmarks/PROFILES.md, twenty-fourth round). Here the
+ * (and, for a blocking {@code send}, on to the waiting caller): at 300 orders/s, some 650 exchanges a second (the
+ * orders, about one look-up each, the cancels) woke two or three threads each, on a machine the run saturates (benchmarks/PROFILES.md, twenty-fourth round). Here the
  * thread that asks is the thread that reads, so callers that must not wait for each other run each exchange on a
  * thread of its own ({@link LoadGenerator}'s senders).
  *
