@@ -6,10 +6,8 @@ import io.bulwark.schemas.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -25,11 +23,9 @@ final class GatewayClient {
      */
     record Ledger(Set<String> open, Set<String> chargedMoreThanOnce, Set<String> throttledCharges) {}
 
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
     private final String baseUrl;
-    private final HttpClient http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
 
     GatewayClient(String baseUrl) {
         this.baseUrl = baseUrl;
@@ -37,17 +33,19 @@ final class GatewayClient {
 
     void faults(GatewaySimulator.Faults faults) {
         try {
-            send(HttpRequest.newBuilder(URI.create(baseUrl + "/faults"))
-                    .header("Content-Type", "application/json")
-                    .PUT(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(faults))));
+            send(new HarnessHttp.Request(
+                    "PUT",
+                    URI.create(baseUrl + "/faults"),
+                    Map.of("Content-Type", "application/json"),
+                    Json.mapper().writeValueAsBytes(faults),
+                    TIMEOUT));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     Ledger ledger() {
-        JsonNode ledger =
-                send(HttpRequest.newBuilder(URI.create(baseUrl + "/ledger")).GET());
+        JsonNode ledger = send(HarnessHttp.Request.get(URI.create(baseUrl + "/ledger"), TIMEOUT));
         return new Ledger(
                 ids(ledger.path("open")),
                 ids(ledger.path("chargedMoreThanOnce")),
@@ -60,10 +58,9 @@ final class GatewayClient {
         return ids;
     }
 
-    private JsonNode send(HttpRequest.Builder request) {
+    private JsonNode send(HarnessHttp.Request request) {
         try {
-            HttpResponse<String> response =
-                    http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            HarnessHttp.Answer response = HarnessHttp.exchange(request);
             if (response.statusCode() != 200) {
                 throw new IllegalStateException(
                         "The gateway at " + baseUrl + " answered " + response.statusCode() + ": " + response.body());
@@ -71,9 +68,6 @@ final class GatewayClient {
             return Json.mapper().readTree(response.body());
         } catch (IOException e) {
             throw new UncheckedIOException("The gateway at " + baseUrl + " did not answer", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted asking the gateway", e);
         }
     }
 }

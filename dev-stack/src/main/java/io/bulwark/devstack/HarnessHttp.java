@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The load generator's HTTP: one exchange, blocking, on the calling thread, over a kept-alive connection
+ * The load runs' HTTP (the load generator's requests and look-ups, the gateway client's faults and ledger): one
+ * exchange, blocking, on the calling thread, over a kept-alive connection
  * ({@link HttpURLConnection}).
  *
  * <p>The JDK's asynchronous {@code HttpClient} read each answer on its selector thread and handed it to a worker
