@@ -200,16 +200,7 @@ final class LoadGenerator {
      * need them and end after 60 s idle: ~30 of them at work in 30 s of an even 300 orders/s (80 made over a 4-minute
      * run); under a stall, as many as the requests waiting, as many as the asynchronous client's connections were.
      */
-    private final ExecutorService senders = Executors.newCachedThreadPool(new ThreadFactory() {
-        private final AtomicLong count = new AtomicLong();
-
-        @Override
-        public Thread newThread(Runnable r) {
-            Thread thread = new Thread(r, "load-sender-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        }
-    });
+    private final ExecutorService senders = Executors.newCachedThreadPool(daemons("load-sender-"));
 
     private final String run = UUID.randomUUID().toString().substring(0, 6);
 
@@ -241,16 +232,10 @@ final class LoadGenerator {
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong cancelRequests = new AtomicLong();
     private final AtomicLong cancelsTooLate = new AtomicLong();
-    private final ScheduledExecutorService cancels = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "load-cancels");
-        thread.setDaemon(true);
-        return thread;
-    });
-    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "load-retries");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ScheduledExecutorService cancels =
+            Executors.newSingleThreadScheduledExecutor(daemons("load-cancels"));
+    private final ScheduledExecutorService retries =
+            Executors.newSingleThreadScheduledExecutor(daemons("load-retries"));
     private static final int CUSTOMERS = 2_000;
     private final AtomicBoolean stop = new AtomicBoolean();
     /** Orders accepted before this instant warm the JVMs and caches: checked, but not in the latency figures. */
@@ -363,7 +348,7 @@ final class LoadGenerator {
                 settings.cancelShare() * 100,
                 settings.faults());
 
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemons("load-ticker"));
         long rampNanos = ramp.toNanos();
         long total = due(rampNanos + settings.duration().toNanos(), settings.ordersPerSecond(), rampNanos);
         long began = System.nanoTime();
@@ -380,7 +365,7 @@ final class LoadGenerator {
                 0,
                 tickNanos,
                 TimeUnit.NANOSECONDS);
-        ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor();
+        ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(daemons("load-progress"));
         progress.scheduleAtFixedRate(() -> progress(began), 1, 1, TimeUnit.SECONDS);
 
         while (sent.get() < total) {
@@ -1163,11 +1148,24 @@ final class LoadGenerator {
     }
 
     /**
+     * Daemon threads named for what they do, so that a thread dump or a per-thread profile of the dev-stack tells the
+     * harness's threads from the product's. A name ending in {@code -} is numbered: {@code load-sender-1}, ....
+     */
+    private static ThreadFactory daemons(String name) {
+        AtomicLong count = new AtomicLong();
+        return r -> {
+            Thread thread = new Thread(r, name.endsWith("-") ? name + count.incrementAndGet() : name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /**
      * Gives each of the run's customers a credit line (order-api refuses customers nobody provisioned),
      * eight at a time — within the standard tier's bulkhead — retrying a 503 after its Retry-After.
      */
     private void provisionCustomers() throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(8);
+        ExecutorService pool = Executors.newFixedThreadPool(8, daemons("load-provision-"));
         try {
             List<Future<?>> puts = new ArrayList<>();
             for (int c = 0; c < CUSTOMERS; c++) {
