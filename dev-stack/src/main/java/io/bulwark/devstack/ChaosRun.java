@@ -199,11 +199,8 @@ public final class ChaosRun implements Callable<Integer> {
         Random targets = new Random(seedValue ^ 0x5DEECE66DL);
         Thread injector = new Thread(() -> inject(load, schedule, injected, targets), "chaos-injector");
         injector.setDaemon(true);
-        ScheduledExecutorService supervisor = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "chaos-supervisor");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ScheduledExecutorService supervisor =
+                Executors.newSingleThreadScheduledExecutor(LoadGenerator.daemons("chaos-supervisor"));
         supervisor.scheduleWithFixedDelay(this::superviseOnce, 1, 1, TimeUnit.SECONDS);
         // Faults start once the load warmed up and stop settle seconds before the load does.
         LoadGenerator.Summary summary;

@@ -1149,9 +1149,10 @@ final class LoadGenerator {
 
     /**
      * Daemon threads named for what they do, so that a thread dump or a per-thread profile of the dev-stack tells the
-     * harness's threads from the product's. A name ending in {@code -} is numbered: {@code load-sender-1}, ....
+     * harness's threads (the load generator's, {@link ChaosRun}'s) from the product's. A name ending in {@code -} is
+     * numbered: {@code load-sender-1}, ....
      */
-    private static ThreadFactory daemons(String name) {
+    static ThreadFactory daemons(String name) {
         AtomicLong count = new AtomicLong();
         return r -> {
             Thread thread = new Thread(r, name.endsWith("-") ? name + count.incrementAndGet() : name);
